@@ -1,0 +1,1 @@
+"""Amaranth HDL: Spike ROM, XBAR, LIF layers, the generator top, memristor-synapse blocks, Verilog and synthesis flows."""

@@ -1,0 +1,1 @@
+"""cocotb testbenches and their runners, image/spike comparison, VCD reading."""
