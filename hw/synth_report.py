@@ -63,7 +63,7 @@ def table_md(results: dict) -> str:
         res = t["xc7"]["resources"]
         for key, name in (("lut", "LUT"), ("lutram", "LUTRAM"), ("ff", "FF")):
             rows.append(f"| {name} | {PAPER['xc7'][key]:,} | {res[key]:,} | Yosys synth_xilinx{' (LUT count is a proxy for Vivado)' if key == 'lut' else ''} |")
-        rows.append(f"| RAMB36 / RAMB18 | not reported | {res["ramb36"]} / {res["ramb18"]} | block RAM (the paper kept weights in LUTRAM) |")
+        rows.append(f"| RAMB36 / RAMB18 | not reported | {res['ramb36']} / {res['ramb18']} | block RAM (the paper kept weights in LUTRAM) |")
         rows.append(f"| DSP48E1 | not reported | {res['dsp']} | |")
     if "asic" in t:
         a = t["asic"]
