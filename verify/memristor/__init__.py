@@ -1,0 +1,1 @@
+"""cocotb testbenches of the memristor spiking GAN blocks and their runner."""

