@@ -1,0 +1,126 @@
+"""Generator top: Spike ROM -> LIF layers -> spike counters, start/done, read-out, spike-event ports."""
+
+from __future__ import annotations
+
+from amaranth import Module, Mux, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.common import abits, count_bits
+from hw.lif import LayerParams, LifLayer
+from hw.spike_rom import SpikeRom, SpikeRomParams
+from model.snn_config import IntNetwork
+
+CYCLE_BITS = 40
+
+
+def probe_signature(n: int, timesteps: int) -> wiring.Signature:
+    """A layer's spike-event port: one registered pulse per spike, in emission order.
+
+    ``valid`` pulses for one cycle per spike with its neuron ``index`` and time
+    ``step``; ``total`` counts this image's spikes so far (it changes exactly
+    once per spike, so a monitor can wait on it instead of on every clock).
+    """
+    return wiring.Signature(
+        {
+            "valid": Out(1),
+            "index": Out(abits(n)),
+            "step": Out(abits(timesteps)),
+            "total": Out((n * timesteps).bit_length()),
+        }
+    )
+
+
+class Generator(wiring.Component):
+    """The spiking generator of ``net``'s shape, ``docs/hardware-architecture.md``.
+
+    ``start`` (while not ``busy``): clears every layer and runs one image from
+    stored vector ``vector`` (``encode`` = 0: stored spike trains, 1: on-chip
+    encoder). The layers run as a pipeline, each up to two time steps ahead of
+    the next. ``done`` rises when the last layer has swept step ``T - 1`` and
+    stays high until the next ``start``; ``cycles`` counts the clock cycles from
+    ``start`` to ``done``.
+
+    Read-out (latency 1): ``count_layer`` (0-based: layer ``l + 1``) and
+    ``count_addr`` (group ``g``) give ``count_data``, lane ``p`` = the spike
+    count of neuron ``g * P + p``. The last layer's counts are the image.
+
+    ``spikes0`` (the input) .. ``spikes{L}`` (the output): per-layer spike-event
+    ports (see `probe_signature`); ``spikes{L}`` is the output spike-event port.
+    """
+
+    def __init__(self, net: IntNetwork, vectors: int):
+        c = net.config
+        if vectors < 1:
+            raise ValueError(f"the Spike ROM needs at least one vector, got {vectors}")
+        self.config = c
+        self.rom_params = SpikeRomParams.of(c, vectors)
+        self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
+        self.count_bits = count_bits(c.timesteps)
+        max_groups = max(lp.groups for lp in self.layer_params)
+        members = {
+            "start": In(1),
+            "encode": In(1),
+            "vector": In(abits(vectors)),
+            "busy": Out(1),
+            "done": Out(1),
+            "cycles": Out(CYCLE_BITS),
+            "count_layer": In(abits(c.layers)),
+            "count_addr": In(abits(max_groups)),
+            "count_data": Out(c.lanes * self.count_bits),
+        }
+        for l, n in enumerate(c.sizes):
+            members[f"spikes{l}"] = Out(probe_signature(n, c.timesteps))
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        c = self.config
+        T = c.timesteps
+        m.submodules.spike_rom = rom = SpikeRom(self.rom_params)
+        layers = []
+        for l, lp in enumerate(self.layer_params, start=1):
+            layer = LifLayer(lp)
+            m.submodules[f"layer{l}"] = layer
+            layers.append(layer)
+        streams = [rom.events] + [layer.spikes for layer in layers]
+        for src, layer in zip(streams, layers):
+            wiring.connect(m, src, layer.events)
+        m.d.comb += streams[-1].ready.eq(1)
+
+        launch = self.start & ~self.busy
+        m.d.comb += [rom.start.eq(launch), rom.encode.eq(self.encode), rom.vector.eq(self.vector)]
+        m.d.comb += [layer.clear.eq(launch) for layer in layers]
+
+        # --- spike-event ports and the end of the image
+        out_steps = Signal(abits(T))
+        for l, s in enumerate(streams):
+            probe = getattr(self, f"spikes{l}")
+            step = Signal(abits(T), name=f"step{l}")
+            xfer = s.valid & s.ready
+            m.d.sync += probe.valid.eq(xfer & ~s.payload.eos)
+            with m.If(xfer & ~s.payload.eos):
+                m.d.sync += [probe.index.eq(s.payload.index), probe.step.eq(step), probe.total.eq(probe.total + 1)]
+            with m.If(xfer & s.payload.eos):
+                m.d.sync += step.eq(step + 1)
+            with m.If(launch):
+                m.d.sync += [step.eq(0), probe.total.eq(0)]
+        last = streams[-1]
+        with m.If(last.valid & last.payload.eos):
+            m.d.sync += out_steps.eq(out_steps + 1)
+            with m.If(out_steps == T - 1):
+                m.d.sync += [self.busy.eq(0), self.done.eq(1)]
+        with m.If(self.busy):
+            m.d.sync += self.cycles.eq(self.cycles + 1)
+        with m.If(launch):
+            m.d.sync += [self.busy.eq(1), self.done.eq(0), self.cycles.eq(0), out_steps.eq(0)]
+
+        # --- count read-out
+        sel = Signal(abits(c.layers))
+        m.d.sync += sel.eq(self.count_layer)
+        m.d.comb += [layer.count_addr.eq(self.count_addr) for layer in layers]
+        out = layers[-1].count_data.as_value()
+        for i in reversed(range(len(layers) - 1)):
+            out = Mux(sel == i, layers[i].count_data.as_value(), out)
+        m.d.comb += self.count_data.eq(out)
+        return m

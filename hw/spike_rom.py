@@ -1,0 +1,167 @@
+"""Spike ROM: the generator's input spikes, stored or made on chip by the rate encoder (Eq. 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth import Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.common import Rom, abits, event_signature, lowest_set_bit
+from model.snn_config import SnnConfig
+
+SPIKE_FILE = "spike_rom.mem"
+NOISE_FILE = "noise_rom.mem"
+
+
+@dataclass(frozen=True)
+class SpikeRomParams:
+    """Shape of the Spike ROM: ``vectors`` stored noise vectors of ``n_inputs`` inputs, ``timesteps`` steps."""
+
+    n_inputs: int
+    timesteps: int
+    input_bits: int
+    rng_seed: int
+    vectors: int
+    spike_file: str = SPIKE_FILE
+    noise_file: str = NOISE_FILE
+
+    @classmethod
+    def of(cls, config: SnnConfig, vectors: int) -> "SpikeRomParams":
+        return cls(config.sizes[0], config.timesteps, config.input_bits, config.rng_seed, vectors)
+
+
+def xorshift32(s):
+    """One xorshift32 step (13, 17, 5) as an Amaranth expression on a 32-bit value."""
+    s = (s ^ (s << 13))[:32]
+    s = s ^ (s >> 17)
+    return (s ^ (s << 5))[:32]
+
+
+class SpikeRom(wiring.Component):
+    """Emits ``spike_0[t]`` for ``t = 0 .. T-1`` as events: ascending inputs, then a marker.
+
+    ``start`` (while not ``busy``) latches ``encode`` and ``vector``:
+
+    * ``encode = 0``: word ``vector * T + t`` of ``spike_file`` (``V * T`` words
+      of ``N_0`` bits, bit ``i`` = ``spike_0[t][i]``, the concatenated
+      ``vector{n}_spikes.mem``);
+    * ``encode = 1``: the on-chip encoder of the semantics doc: ``X_i`` from
+      word ``vector * N_0 + i`` of ``noise_file`` (the concatenated
+      ``vector{n}_noise.mem``, ``R + 1`` bits), and a xorshift32 generator
+      restarted from the seed at ``start`` and stepped once per input per step:
+      ``spike_0[t][i] = X_i > (s >> (32 - R))``.
+
+    A step's word takes 2 cycles (stored) or ``N_0 + 1`` cycles (encoder) to
+    make, overlapped with emitting the previous step (one event per cycle,
+    then the marker). ``busy`` falls when the last marker has been taken.
+    """
+
+    def __init__(self, params: SpikeRomParams):
+        p = params
+        if p.n_inputs < 1 or p.timesteps < 1 or p.vectors < 1 or not 1 <= p.input_bits <= 31:
+            raise ValueError(f"bad Spike ROM shape {p}")
+        if not 0 < p.rng_seed < 2**32:
+            raise ValueError(f"xorshift32 seed must be a non-zero 32-bit value, got {p.rng_seed}")
+        self.params = p
+        super().__init__(
+            {
+                "start": In(1),
+                "encode": In(1),
+                "vector": In(abits(p.vectors)),
+                "busy": Out(1),
+                "events": Out(event_signature(p.n_inputs)),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        N, T, R = p.n_inputs, p.timesteps, p.input_bits
+        m.submodules.spike_rom = srom = Rom(N, p.vectors * T, p.spike_file)
+        m.submodules.noise_rom = nrom = Rom(R + 1, p.vectors * N, p.noise_file)
+
+        encode = Signal()
+        producing = Signal()  # more words to start
+        issue_step = Signal(abits(T))
+        word = Signal(N)  # a finished step, waiting for the emitter
+        full = Signal()
+        emitted_steps = Signal(abits(T))
+
+        # --- stored trains: one ROM read per step
+        s_addr = Signal(abits(p.vectors * T))
+        s_wait = Signal()
+        s_issue = producing & ~encode & ~full & ~s_wait
+        m.d.comb += [srom.addr.eq(s_addr), srom.en.eq(s_issue)]
+        with m.If(s_issue):
+            m.d.sync += [s_wait.eq(1), s_addr.eq(s_addr + 1)]
+        with m.If(s_wait):
+            m.d.sync += [s_wait.eq(0), word.eq(srom.data), full.eq(1)]
+
+        # --- on-chip encoder: read X_i (cycle c), compare with the next random number (c + 1)
+        n_base = Signal(abits(p.vectors * N))  # X_0 of the chosen vector
+        n_input = Signal(abits(N))
+        n_issue = producing & encode & ~full
+        n_wait, n_last = Signal(), Signal()
+        rng = Signal(32)
+        acc = Signal(max(1, N - 1))  # the inputs so far, shifting down, so input i ends at bit i
+        m.d.comb += [nrom.addr.eq(n_base + n_input), nrom.en.eq(n_issue)]
+        m.d.sync += [n_wait.eq(n_issue), n_last.eq(n_issue & (n_input == N - 1))]
+        with m.If(n_issue):
+            m.d.sync += n_input.eq(n_input + 1)
+            with m.If(n_input == N - 1):
+                m.d.sync += n_input.eq(0)
+        stepped = Signal(32)
+        spike = Signal()
+        m.d.comb += [stepped.eq(xorshift32(rng)), spike.eq(nrom.data > stepped[32 - R :])]
+        shifted = Cat(acc, spike) if N > 1 else spike
+        with m.If(n_wait):
+            m.d.sync += [rng.eq(stepped), acc.eq(shifted[1:] if N > 1 else 0)]
+            with m.If(n_last):
+                m.d.sync += [word.eq(shifted), full.eq(1)]
+
+        # --- steps issued (either source)
+        step_issued = s_issue | (n_issue & (n_input == N - 1))
+        with m.If(step_issued):
+            m.d.sync += issue_step.eq(issue_step + 1)
+            with m.If(issue_step == T - 1):
+                m.d.sync += producing.eq(0)
+
+        # --- emitter: ascending events of the current step, then its marker
+        pend = Signal(N)
+        pend_eos = Signal()
+        low = lowest_set_bit(m, pend, "lowest")
+        has_spike = pend.any()
+        rest = pend & (pend - 1)
+        transfer = self.events.valid & self.events.ready
+        m.d.comb += [
+            self.events.valid.eq(has_spike | pend_eos),
+            self.events.payload.index.eq(low),
+            self.events.payload.eos.eq(~has_spike),
+        ]
+        entry_done = ~self.events.valid | (transfer & ~has_spike)
+        with m.If(entry_done & full):
+            m.d.sync += [pend.eq(word), pend_eos.eq(1), full.eq(0)]
+        with m.Elif(entry_done):
+            m.d.sync += pend_eos.eq(0)
+        with m.Elif(transfer):
+            m.d.sync += pend.eq(rest)
+        with m.If(transfer & ~has_spike):
+            m.d.sync += emitted_steps.eq(emitted_steps + 1)
+            with m.If(emitted_steps == T - 1):
+                m.d.sync += self.busy.eq(0)
+
+        with m.If(self.start & ~self.busy):
+            m.d.sync += [
+                self.busy.eq(1),
+                encode.eq(self.encode),
+                producing.eq(1),
+                issue_step.eq(0),
+                emitted_steps.eq(0),
+                s_addr.eq(self.vector * T),
+                n_base.eq(self.vector * N),
+                n_input.eq(0),
+                rng.eq(p.rng_seed),
+            ]
+        return m

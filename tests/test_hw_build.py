@@ -1,0 +1,152 @@
+"""The RTL generator without a simulator: parameter checks, Verilog without data, memory files, lint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from hw.build import build_generator, write_rtl
+from hw.common import Rom
+from hw.generator import Generator
+from hw.lif import LayerParams, LifLayer
+from hw.spike_rom import SpikeRom, SpikeRomParams
+from hw.verilog import lint
+from hw.xbar import Xbar
+from model.errors import UserError
+from model.export import load_network, load_vectors
+from model.golden import encode_noise, random_network
+from model.snn_config import IntNetwork, SnnConfig
+from verify.perf import lower_bound_cycles
+from verify.system import build_for_manifest, random_export
+
+TINY = SnnConfig(sizes=(12, 9, 7, 10), timesteps=10, lanes=4, weight_bits=6, membrane_bits=12, input_bits=4)
+
+
+def _layer(**changes) -> LayerParams:
+    base = LayerParams(8, 6, 4, 6, 12, 20, "subtract", None, 8, "w.mem", "b.mem")
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Rom(0, 4, "x.mem"),
+        lambda: Rom(8, 4, 'bad"name.mem'),
+        lambda: Xbar(4, 0, 2, 8, "w.mem"),
+        lambda: Xbar(4, 4, 2, 1, "w.mem"),
+        lambda: LifLayer(_layer(threshold=0)),
+        lambda: LifLayer(_layer(threshold=1 << 11)),
+        lambda: LifLayer(_layer(reset="hold")),
+        lambda: LifLayer(_layer(weight_bits=12)),
+        lambda: LifLayer(_layer(leak_shift=12)),
+        lambda: SpikeRom(SpikeRomParams(10, 8, 8, 0, 1)),
+        lambda: SpikeRom(SpikeRomParams(10, 8, 32, 1, 1)),
+        lambda: Generator(random_network(TINY, seed=0), 0),
+    ],
+)
+def test_components_refuse_bad_parameters(make):
+    with pytest.raises(ValueError):
+        make()
+
+
+def test_weights_never_enter_the_verilog(tmp_path):
+    """Two networks of one shape give the same Verilog: the data lives only in the $readmemh files."""
+    x = encode_noise(np.full((2, TINY.sizes[0]), 0.5), TINY)
+    a = build_generator(random_network(TINY, seed=1), x, tmp_path / "a", run_lint=False)
+    b = build_generator(random_network(TINY, seed=2, bias_scale=3), x, tmp_path / "b", run_lint=False)
+    va, vb = (r.sources[1].read_text() for r in (a, b))
+    assert va == vb and "$readmem" not in va
+    rom = a.sources[0].read_text()
+    assert "$readmemh(INIT_FILE, mem)" in rom
+    for l in (1, 2, 3):
+        assert f'"layer{l}_weights.mem"' in va and f'"layer{l}_bias.mem"' in va
+    assert (tmp_path / "a" / "layer1_weights.mem").read_text() != (tmp_path / "b" / "layer1_weights.mem").read_text()
+    info = json.loads((tmp_path / "a" / "rtl.json").read_text())
+    assert info["sources"] == ["spikegan_rom.v", "spikegan_generator.v"]
+    assert (tmp_path / "a" / "files.f").read_text().split() == info["sources"]
+
+
+def test_memory_files_equal_the_export(tmp_path):
+    """At the exported P, `make rtl` writes the exporter's files byte for byte; the ROMs are their concatenation."""
+    manifest = random_export(tmp_path / "export", TINY, seed=4, vectors=3)
+    build = build_for_manifest(manifest, tmp_path / "build")
+    rtl, exp = build.rtl.out_dir, tmp_path / "export"
+    for l in (1, 2, 3):
+        for kind in ("weights", "bias"):
+            assert (rtl / f"layer{l}_{kind}.mem").read_bytes() == (exp / f"layer{l}_{kind}.mem").read_bytes()
+    for kind, rom in (("spikes", "spike_rom"), ("noise", "noise_rom")):
+        joined = "".join((exp / f"vector{n}_{kind}.mem").read_text() for n in range(3))
+        assert (rtl / f"{rom}.mem").read_text() == joined
+
+
+def test_other_lane_counts_repack_the_same_network(tmp_path):
+    manifest = random_export(tmp_path / "export", TINY, seed=5, vectors=1)
+    net, _ = load_network(manifest)
+    build = build_for_manifest(manifest, tmp_path / "build", lanes=3)
+    words = (build.rtl.out_dir / "layer2_weights.mem").read_text().split()
+    assert len(words) == TINY.sizes[1] * 3  # N_in * ceil(7 / 3)
+    assert len(words[0]) == 5  # 3 lanes x 6 bits = 18 bits -> 5 hex digits
+    lane = int(words[0], 16) & 0x3F
+    assert lane - 64 * (lane >> 5) == net.weights[1][0, 0]
+
+
+def test_generated_verilog_is_lint_clean(tmp_path):
+    net = random_network(dataclasses.replace(TINY, leak_shift=2, reset="zero", lanes=3), seed=6)
+    x = encode_noise(np.random.default_rng(0).random((2, TINY.sizes[0])), net.config)
+    build = build_generator(net, x, tmp_path, run_lint=True)
+    assert json.loads((tmp_path / "rtl.json").read_text())["lint"].startswith("verilator --lint-only -Wall: clean")
+    waivers = build.waivers.read_text()
+    rules = [line for line in waivers.splitlines() if line.startswith("lint_off")]
+    assert len(rules) == 4 and all("-file" in r for r in rules)
+
+
+def test_lint_still_reports_real_problems(tmp_path):
+    """The waivers are narrow: a wholly unused named input of the generated file is still an error."""
+    build = write_rtl(SpikeRom(SpikeRomParams.of(TINY, 1)), "spike_rom", tmp_path, {})
+    lint(build.sources, "spike_rom", build.waivers)
+    text = build.sources[1].read_text().replace("module spike_rom(", "module spike_rom(stray_input, ", 1)
+    text = text.replace(");", ");\n  input stray_input;", 1)
+    build.sources[1].write_text(text)
+    with pytest.raises(UserError, match="stray_input"):
+        lint(build.sources, "spike_rom", build.waivers)
+
+
+def test_lower_bound_formula():
+    counts = [np.array([1, 1, 0]), np.array([2, 0, 0, 1]), np.array([1, 1])]
+    c = SnnConfig(sizes=(3, 4, 2), timesteps=5, lanes=2)
+    b = lower_bound_cycles(c, counts)
+    assert b["per_layer"] == [(2 + 5) * 2, (3 + 5) * 1] and b["bound"] == 22 and b["slowest_layer"] == 14
+
+
+def test_build_keeps_unchanged_files(tmp_path):
+    """A rebuild of the same network rewrites nothing, so simulators skip their compile."""
+    x = encode_noise(np.full((1, TINY.sizes[0]), 0.25), TINY)
+    net = random_network(TINY, seed=7)
+    build_generator(net, x, tmp_path, run_lint=False)
+    stamps = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir()}
+    build_generator(IntNetwork(net.config, net.weights, net.biases, net.thresholds), x, tmp_path, run_lint=False)
+    again = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir() if p.name != "rtl.json"}
+    assert all(stamps[k] == v for k, v in again.items())
+
+
+def test_vectors_are_stored_in_order(tmp_path):
+    manifest = random_export(tmp_path / "export", TINY, seed=8, vectors=2)
+    vectors = load_vectors(manifest)
+    build = build_for_manifest(manifest, tmp_path / "build")
+    words = (build.rtl.out_dir / "noise_rom.mem").read_text().split()
+    assert [int(w, 16) for w in words] == [int(v) for vec in vectors for v in vec.noise_x]
+
+
+def test_rtl_cli(tmp_path, capsys):
+    from hw.__main__ import main
+
+    manifest = random_export(tmp_path / "export", TINY, seed=9, vectors=2)
+    assert main(["rtl", "--manifest", str(manifest), "--out", str(tmp_path / "rtl"), "--lanes", "5"]) == 0
+    info = json.loads((tmp_path / "rtl" / "rtl.json").read_text())
+    assert info["config"]["lanes"] == 5 and info["vectors"] == 2 and info["lint"]
+    assert "lint clean" in capsys.readouterr().out
+    assert main(["rtl", "--manifest", str(tmp_path / "missing.json"), "--out", str(tmp_path / "x")]) == 2
+    assert "make convert" in capsys.readouterr().err

@@ -1,0 +1,129 @@
+"""End-to-end hardware test: a tiny exported generator on Icarus and Verilator equals the golden model.
+
+Every layer's spike trains (from the spike-event ports) and counts (from the
+read-out port) are compared for every test vector, from the stored trains and
+from the on-chip encoder; the VCD's spike times too. The checker is shown to
+catch a wrong network. Builds are cached in ``sim_builds/tests/system``, one
+folder per test so that parallel workers never share one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.export import export_network, load_network, load_vectors
+from model.golden import run_network
+from model.snn_config import IntNetwork, SnnConfig
+from verify.__main__ import main as verify_main
+from verify.sim import SIMULATORS
+from verify.system import build_for_manifest, random_export, run_generator
+from verify.vcd import spike_trains
+
+ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "system"
+# P = 4 divides none of 9, 7, 10: every layer has padding lanes.
+TINY = SnnConfig(sizes=(12, 9, 7, 10), timesteps=10, lanes=4, weight_bits=6, membrane_bits=12, input_bits=4)
+VECTORS = 3
+
+
+@pytest.fixture(scope="module")
+def tiny_manifest(tmp_path_factory) -> Path:
+    return random_export(tmp_path_factory.mktemp("tiny") / "snn", TINY, seed=11, vectors=VECTORS, weight_scale=0.35)
+
+
+def _every_image(n: int) -> list[dict]:
+    return [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_tiny_generator_equals_golden_model(tiny_manifest, sim, tmp_path):
+    vcd = tmp_path / "first.vcd"
+    result, arrays = run_generator(tiny_manifest, sim, ROOT / sim, _every_image(VECTORS), vcd=vcd)
+    assert not result["error"], result["error"]
+    net, _ = load_network(tiny_manifest)
+    vectors = load_vectors(tiny_manifest)
+    for k, im in enumerate(result["images"]):
+        assert im["ok"] and im["mse_vs_golden"] == 0.0 and im["first_divergence"] is None
+        gold = run_network(net, vectors[im["vector"]].spikes)
+        for l in range(1, TINY.layers + 1):
+            assert np.array_equal(arrays[f"image{k}_counts{l}"], gold.counts[l])
+            assert np.array_equal(arrays[f"image{k}_spikes{l}"], gold.spikes[l])
+            assert gold.counts[l].sum() > 0  # the test is not vacuous: every layer spikes
+        assert im["cycles"] > 0
+    from_vcd = spike_trains(vcd, TINY.sizes, TINY.timesteps, range(TINY.layers + 1))
+    first = run_network(net, vectors[0].spikes)
+    assert all(np.array_equal(from_vcd[l], first.spikes[l]) for l in range(TINY.layers + 1))
+
+
+@pytest.mark.sim
+def test_leaky_zero_reset_generator_with_other_lanes(tmp_path):
+    """Leak, reset to zero and P = 3 through the whole chain (Icarus)."""
+    config = dataclasses.replace(TINY, leak_shift=2, reset="zero", lanes=5)
+    manifest = random_export(tmp_path / "snn", config, seed=12, vectors=2, weight_scale=0.4, bias_scale=3)
+    result, _ = run_generator(manifest, "icarus", ROOT / "leaky", _every_image(2), lanes=3)
+    assert not result["error"], result["error"]
+    assert all(im["ok"] for im in result["images"]) and len(result["images"]) == 4
+
+
+def _one_neuron_weaker(manifest: Path, out: Path) -> tuple[Path, int]:
+    """The same export with layer 2's most active neuron's weights lowered: (its manifest, that neuron)."""
+    net, _ = load_network(manifest)
+    vectors = load_vectors(manifest)
+    j = int(np.argmax(run_network(net, vectors[0].spikes).counts[2]))
+    weights = [w.copy() for w in net.weights]
+    weights[1][j, :] = np.clip(weights[1][j, :] - 20, *TINY.weight_range)
+    other = IntNetwork(TINY, weights, net.biases, net.thresholds)
+    return export_network(other, out, np.stack([v.noise_u for v in vectors])), j
+
+
+@pytest.mark.sim
+def test_checker_names_the_first_divergence(tiny_manifest, tmp_path):
+    """RTL built for one network, checked against another that differs in one neuron: the report says where."""
+    other, j = _one_neuron_weaker(tiny_manifest, tmp_path / "other")
+    build = build_for_manifest(tiny_manifest, ROOT / "checker")  # the RTL of the original network
+    result, _ = run_generator(other, "icarus", ROOT / "checker", [{"vector": 0, "encode": 0}], build=build)
+    assert result["error"]
+    first = result["images"][0]["first_divergence"]
+    assert first["layer"] == 2 and first["neuron"] == j and first["step"] is not None
+    assert result["images"][0]["mismatched_neurons"][1] >= 1
+
+
+@pytest.mark.sim
+def test_verify_cli_fails_on_a_mismatch(tiny_manifest, tmp_path, monkeypatch, capsys):
+    other, j = _one_neuron_weaker(tiny_manifest, tmp_path / "other")
+    build = build_for_manifest(tiny_manifest, ROOT / "cli-mismatch")
+    monkeypatch.setattr("verify.flow.build_for_manifest", lambda *args, **kwargs: build)
+    code = verify_main(["run", "--manifest", str(other), "--sim", "icarus", "--images", "1",
+                        "--out", str(tmp_path / "report"), "--build-root", str(ROOT / "cli-mismatch")])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "first divergence" in err and "'layer': 2" in err and f"'neuron': {j}" in err
+    report = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert not report["ok"] and not report["vcd"]["ok"] and "MISMATCH" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.sim
+def test_verify_cli_report(tiny_manifest, tmp_path, capsys):
+    out = tmp_path / "report"
+    code = verify_main(["run", "--manifest", str(tiny_manifest), "--sim", "icarus", "--images", "3",
+                        "--out", str(out), "--build-root", str(ROOT / "cli")])
+    assert code == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["ok"] and report["vcd"]["ok"] and len(report["images"]) == 3
+    assert [r["source"] for r in report["images"]] == ["rom", "encoder", "rom"]
+    for name in ("report.md", "raster.png", "image_pairs.png", "spikes_image0.vcd"):
+        assert (out / name).stat().st_size > 0
+    assert "all images match" in capsys.readouterr().out
+
+
+def test_verify_cli_bad_input(tmp_path, capsys, monkeypatch):
+    assert verify_main(["run", "--manifest", str(tmp_path / "none.json"), "--sim", "icarus"]) == 2
+    assert "make convert" in capsys.readouterr().err
+    monkeypatch.setattr("verify.sim.tool_env", lambda: {"PATH": str(tmp_path)})
+    assert verify_main(["run", "--manifest", str(tmp_path / "none.json"), "--sim", "icarus"]) == 2
+    assert "apt-get install iverilog" in capsys.readouterr().err

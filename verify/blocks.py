@@ -1,0 +1,181 @@
+"""Block-test cases (Spike ROM, XBAR, LIF layer): seeded random contents, one build folder each.
+
+A case builds its block's Verilog and memory files under
+``<root>/<case.name>/rtl`` and returns the plan its cocotb testbench
+(``verify.tb_spike_rom``, ``verify.tb_xbar``, ``verify.tb_lif``) reads; the
+testbench holds the reference model (the golden model) and the checker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hw.build import write_rtl
+from hw.lif import LayerParams, LifLayer
+from hw.spike_rom import NOISE_FILE, SPIKE_FILE, SpikeRom, SpikeRomParams
+from hw.xbar import Xbar
+from model.export import pack_biases, pack_spikes, pack_weights
+from model.golden import encode_spikes
+from model.snn_config import SnnConfig
+from verify.sim import SimBuild, add_wrapper, run_testbench
+
+DEFAULT_SEED = 0x2545F491
+
+
+def _name(prefix: str, case) -> str:
+    """A folder name holding every field, e.g. ``lif-ni12-no10-l4-...`` (field initials, then the value)."""
+    parts = ["".join(w[0] for w in k.split("_")) + ("none" if v is None else str(v)) for k, v in asdict(case).items()]
+    return prefix + "-" + "-".join(parts)
+
+
+@dataclass(frozen=True)
+class SpikeRomCase:
+    """The Spike ROM with ``vectors`` random noise vectors; each is run in both modes."""
+
+    n_inputs: int
+    timesteps: int
+    input_bits: int
+    vectors: int
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return _name("spike_rom", self)
+
+    def config(self) -> SnnConfig:
+        return SnnConfig(sizes=(self.n_inputs, 1), timesteps=self.timesteps, input_bits=self.input_bits, rng_seed=DEFAULT_SEED + self.seed)
+
+    def build(self, root) -> tuple[SimBuild, dict]:
+        c = self.config()
+        rng = np.random.default_rng(self.seed)
+        full = 1 << c.input_bits
+        x = rng.integers(0, full + 1, (self.vectors, self.n_inputs))
+        x[0, 0] = full  # fires at every step
+        x[-1, -1] = 0  # never fires
+        spikes = encode_spikes(x, c)
+        files = {
+            SPIKE_FILE: ([w for v in spikes for w in pack_spikes(v)], self.n_inputs),
+            NOISE_FILE: ([int(v) for v in x.reshape(-1)], c.input_bits + 1),
+        }
+        rtl = write_rtl(SpikeRom(SpikeRomParams.of(c, self.vectors)), "spike_rom", Path(root) / self.name / "rtl", files)
+        runs = [{"vector": v, "encode": e} for v in range(self.vectors) for e in (0, 1)]
+        plan = {"config": c.to_dict(), "noise_x": x.tolist(), "runs": runs, "seed": self.seed}
+        return add_wrapper(rtl), plan
+
+
+@dataclass(frozen=True)
+class XbarCase:
+    """The XBAR with random ``q``-bit weights, random events and random ``enable``."""
+
+    n_in: int
+    n_out: int
+    lanes: int
+    weight_bits: int
+    seed: int
+    events: int = 40
+
+    @property
+    def name(self) -> str:
+        return _name("xbar", self)
+
+    def build(self, root) -> tuple[SimBuild, dict]:
+        rng = np.random.default_rng(self.seed)
+        lo, hi = -(1 << (self.weight_bits - 1)), (1 << (self.weight_bits - 1)) - 1
+        w = rng.integers(lo, hi + 1, (self.n_out, self.n_in))
+        files = {"weights.mem": (pack_weights(w, self.lanes, self.weight_bits), self.lanes * self.weight_bits)}
+        xbar = Xbar(self.n_in, self.n_out, self.lanes, self.weight_bits, "weights.mem")
+        rtl = write_rtl(xbar, "xbar", Path(root) / self.name / "rtl", files)
+        items = [[int(rng.integers(self.n_in)), 0] if rng.random() < 0.8 else [0, 1] for _ in range(self.events)]
+        plan = {"case": asdict(self), "weights": w.tolist(), "items": items}
+        return add_wrapper(rtl), plan
+
+
+@dataclass(frozen=True)
+class LifCase:
+    """One LIF layer on random input trains; random weights over the whole ``q``-bit range."""
+
+    n_in: int
+    n_out: int
+    lanes: int
+    weight_bits: int
+    membrane_bits: int
+    reset: str
+    leak_shift: int | None
+    timesteps: int
+    seed: int
+    images: int = 2
+    input_rate: float = 0.5
+    bias_range: int = 4
+    ready_rate: float = 0.7  # how often the testbench accepts an output event (low: the fire FIFO fills up)
+
+    @property
+    def name(self) -> str:
+        return _name("lif", self)
+
+    def config(self) -> SnnConfig:
+        return SnnConfig(
+            sizes=(self.n_in, self.n_out),
+            timesteps=self.timesteps,
+            weight_bits=self.weight_bits,
+            membrane_bits=self.membrane_bits,
+            leak_shift=self.leak_shift,
+            reset=self.reset,
+            lanes=self.lanes,
+        )
+
+    def data(self) -> dict:
+        """Weights, biases, threshold and input trains, all from the seed."""
+        c = self.config()
+        rng = np.random.default_rng(self.seed)
+        wlo, whi = c.weight_range
+        w = rng.integers(wlo, whi + 1, (self.n_out, self.n_in))
+        b = rng.integers(-self.bias_range, self.bias_range + 1, self.n_out)
+        theta = int(rng.integers(max(1, whi // 2), 2 * whi + 1))
+        theta = min(theta, c.membrane_range[1])
+        spikes = (rng.random((self.images, self.timesteps, self.n_in)) < self.input_rate).astype(np.uint8)
+        spikes[0, 0] = 1  # every input at once: the longest step
+        return {"weights": w, "biases": b, "threshold": theta, "spikes": spikes}
+
+    def build(self, root) -> tuple[SimBuild, dict]:
+        c = self.config()
+        d = self.data()
+        files = {
+            "weights.mem": (pack_weights(d["weights"], c.lanes, c.weight_bits), c.lanes * c.weight_bits),
+            "bias.mem": (pack_biases(d["biases"], c.lanes, c.membrane_bits), c.lanes * c.membrane_bits),
+        }
+        params = LayerParams(
+            n_in=self.n_in,
+            n_out=self.n_out,
+            lanes=self.lanes,
+            weight_bits=self.weight_bits,
+            membrane_bits=self.membrane_bits,
+            threshold=d["threshold"],
+            reset=self.reset,
+            leak_shift=self.leak_shift,
+            timesteps=self.timesteps,
+            weight_file="weights.mem",
+            bias_file="bias.mem",
+        )
+        rtl = write_rtl(LifLayer(params), "lif_layer", Path(root) / self.name / "rtl", files)
+        plan = {
+            "config": c.to_dict(),
+            "weights": d["weights"].tolist(),
+            "biases": d["biases"].tolist(),
+            "threshold": d["threshold"],
+            "spikes": d["spikes"].tolist(),
+            "seed": self.seed,
+            "ready_rate": self.ready_rate,
+        }
+        return add_wrapper(rtl), plan
+
+
+TB_MODULES = {SpikeRomCase: "verify.tb_spike_rom", XbarCase: "verify.tb_xbar", LifCase: "verify.tb_lif"}
+
+
+def run_case(case, sim: str, root) -> dict:
+    """Build ``case`` and run its testbench under ``sim``; returns the testbench's result."""
+    build, plan = case.build(root)
+    return run_testbench(sim, build, TB_MODULES[type(case)], plan, Path(root) / case.name / sim, optimize=False)

@@ -1,0 +1,37 @@
+"""The float SNN's and the ANN's images for the test vectors, to set the RTL beside the paper's figures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
+    """``({"float_snn": (n, N_L), "ann": (n, N_L)}, note)`` for exported test ``vectors``.
+
+    Rebuilt from what the converter recorded in the manifest (``extra``: the
+    generator checkpoint, the activation scales and the conversion options),
+    on the same input spike trains as the RTL. Returns ``({}, reason)`` when
+    the manifest does not come from `model.convert` (e.g. a random test
+    network) or the checkpoint is gone.
+    """
+    extra = manifest.get("extra", {})
+    ckpt, lambdas, options = extra.get("checkpoint"), extra.get("activation_scales"), extra.get("conversion")
+    if not (ckpt and lambdas and options):
+        return {}, "no float SNN / ANN reference: the manifest does not come from `python -m model convert`"
+    if not Path(ckpt).is_file():
+        return {}, f"no float SNN / ANN reference: checkpoint {ckpt} not found"
+    import torch
+
+    from model.convert import ConvertOptions, ann_forward, check_layers, float_snn, normalise
+    from model.float_snn import simulate
+    from model.train import load_generator
+
+    layers = check_layers(load_generator(ckpt).affine_layers())
+    params = float_snn(normalise(layers, lambdas), config, ConvertOptions(**options))
+    spikes = np.stack([v.spikes for v in vectors])
+    snn = simulate(params, spikes).image.double().numpy()
+    u = torch.as_tensor(np.stack([v.noise_u for v in vectors]), dtype=torch.float64)
+    ann = ann_forward(layers, u).numpy()
+    return {"float_snn": snn, "ann": ann}, f"float SNN and ANN rebuilt from {ckpt}"

@@ -1,0 +1,207 @@
+"""cocotb testbench of the generator top against the golden model (reference model, monitors, checker).
+
+Runs inside the simulator; `verify.sim.run_testbench` starts it with a plan:
+``manifest`` (the exported network and test vectors: the reference model's
+input), ``rtl_dir`` (its ``rtl.json`` says how the RTL was built, e.g. another
+lane count), ``images`` (``{"vector": n, "encode": 0|1}``, run in order),
+``monitor_layers`` (layers whose spike-event port is recorded) and
+``observed`` (an ``.npz`` for the recorded trains and counts).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, ValueChange, with_timeout
+
+from model.export import load_network, load_vectors
+from model.golden import first_divergence, run_network
+from model.snn_config import SnnConfig
+from verify.perf import lower_bound_cycles
+from verify.sim import CLOCK_PERIOD_NS, read_plan, report_progress, write_result
+
+
+class SpikeMonitor:
+    """Records one layer's spikes from its spike-event port.
+
+    It wakes once per spike (``total`` changes exactly then), not once per
+    clock, and reads ``index``/``step`` after the edge has settled.
+    """
+
+    def __init__(self, dut, layer: int, n: int, timesteps: int):
+        self.layer = layer
+        self.valid = getattr(dut, f"spikes{layer}__valid")
+        self.index = getattr(dut, f"spikes{layer}__index")
+        self.step = getattr(dut, f"spikes{layer}__step")
+        self.total = getattr(dut, f"spikes{layer}__total")
+        self.trains = np.zeros((timesteps, n), dtype=np.uint8)
+        self.seen = 0
+        self.errors: list[str] = []
+
+    def clear(self) -> None:
+        self.trains[:] = 0
+        self.seen = 0
+
+    async def run(self) -> None:
+        while True:
+            await ValueChange(self.total)
+            await ReadOnly()
+            total = int(self.total.value)
+            if total == 0:
+                continue  # cleared by start
+            if total != self.seen + 1 or int(self.valid.value) != 1:
+                self.errors.append(f"layer {self.layer}: spike-event port jumped from {self.seen} to {total} spikes")
+            self.seen = total
+            t, j = int(self.step.value), int(self.index.value)
+            if t >= self.trains.shape[0] or j >= self.trains.shape[1] or self.trains[t, j]:
+                self.errors.append(f"layer {self.layer}: bad or repeated spike (step {t}, neuron {j})")
+            else:
+                self.trains[t, j] = 1
+
+
+class GeneratorTB:
+    """Drives the generator: reset, one image per `run_image`, counts through the read-out port."""
+
+    def __init__(self, dut, config: SnnConfig, monitor_layers):
+        self.dut = dut
+        self.config = config
+        self.monitors = {l: SpikeMonitor(dut, l, config.sizes[l], config.timesteps) for l in monitor_layers}
+        self.cbits = max(1, config.timesteps.bit_length())
+
+    async def reset(self) -> None:
+        d = self.dut
+        d.rst.value = 1
+        for name in ("start", "encode", "vector", "count_layer", "count_addr"):
+            getattr(d, name).value = 0
+        for _ in range(3):
+            await FallingEdge(d.clk)
+        d.rst.value = 0
+        for mon in self.monitors.values():
+            cocotb.start_soon(mon.run())
+
+    async def run_image(self, vector: int, encode: int, timeout_cycles: int) -> dict:
+        d = self.dut
+        for mon in self.monitors.values():
+            mon.clear()
+        await FallingEdge(d.clk)
+        d.vector.value, d.encode.value, d.start.value = vector, encode, 1
+        await FallingEdge(d.clk)
+        d.start.value = 0
+        await with_timeout(RisingEdge(d.done), timeout_cycles * CLOCK_PERIOD_NS, "ns")
+        await FallingEdge(d.clk)
+        cycles = int(d.cycles.value)
+        counts = await self.read_counts()
+        return {"cycles": cycles, "counts": counts, "trains": {l: m.trains.copy() for l, m in self.monitors.items()}}
+
+    async def read_counts(self) -> list[np.ndarray]:
+        """Every layer's counters through the read-out port (latency 1, pipelined: one word per cycle)."""
+        c, d = self.config, self.dut
+        words = [(l, g) for l in range(1, c.layers + 1) for g in range(c.groups(l))]
+        raw = []
+        for k in range(len(words) + 1):
+            if k < len(words):
+                d.count_layer.value, d.count_addr.value = words[k][0] - 1, words[k][1]
+            if k > 0:
+                raw.append(int(d.count_data.value))
+            await FallingEdge(d.clk)
+        mask = (1 << self.cbits) - 1
+        counts = [np.zeros(c.sizes[l], dtype=np.int64) for l in range(c.layers + 1)]
+        for (l, g), word in zip(words, raw):
+            for p in range(c.lanes):
+                j = g * c.lanes + p
+                if j < c.sizes[l]:
+                    counts[l][j] = (word >> (p * self.cbits)) & mask
+        return counts[1:]
+
+
+def compare(config: SnnConfig, expected, observed: dict, monitor_layers) -> dict:
+    """The checker: per-layer mismatched neurons (counts) and spikes (trains), the first divergence."""
+    mismatched = []
+    for l in range(1, config.layers + 1):
+        mismatched.append(int(np.sum(expected.counts[l] != observed["counts"][l - 1])))
+    train_errors = {}
+    trains = [None] * (config.layers + 1)
+    for l in monitor_layers:
+        trains[l] = observed["trains"][l]
+        train_errors[l] = int(np.sum(expected.spikes[l] != trains[l]))
+        if l >= 1 and not np.array_equal(trains[l].sum(axis=0), observed["counts"][l - 1]):
+            train_errors[l] = max(train_errors[l], 1)
+    div = first_divergence(expected.spikes, trains)
+    first = None
+    if div is not None:
+        first = {"layer": div.layer, "neuron": div.neuron, "step": div.step, "text": str(div)}
+    elif any(mismatched):
+        l = next(i for i, n in enumerate(mismatched, start=1) if n)
+        j = int(np.flatnonzero(expected.counts[l] != observed["counts"][l - 1])[0])
+        first = {"layer": l, "neuron": j, "step": None, "text": f"layer {l}, neuron {j}: spike count differs (trains not monitored)"}
+    return {
+        "mismatched_neurons": mismatched,
+        "mismatched_spikes": {str(l): n for l, n in train_errors.items()},
+        "first_divergence": first,
+        "ok": first is None and not any(train_errors.values()),
+    }
+
+
+@cocotb.test()
+async def generator_matches_golden(dut):
+    """Every requested image: spike counts of every layer and the monitored spike trains equal the golden model's."""
+    plan = read_plan()
+    net, _ = load_network(plan["manifest"])
+    vectors = load_vectors(plan["manifest"])
+    rtl = json.loads((Path(plan["rtl_dir"]) / "rtl.json").read_text())
+    config = SnnConfig.from_dict(rtl["config"])  # the RTL's lanes may differ from the export's
+    monitor_layers = [int(l) for l in plan["monitor_layers"]]
+    tb = GeneratorTB(dut, config, monitor_layers)
+    await tb.reset()
+
+    images, arrays, failures = [], {}, []
+    for k, item in enumerate(plan["images"]):
+        n, encode = int(item["vector"]), int(item["encode"])
+        vec = vectors[n]
+        expected = run_network(net, vec.spikes)  # the reference model
+        if not all(np.array_equal(a, b) for a, b in zip(expected.counts[1:], vec.counts)):
+            failures.append(f"vector {n}: the golden model disagrees with the exported expected counts")
+        bound = lower_bound_cycles(config, expected.counts)
+        start = time.perf_counter()
+        limit = 4 * bound["bound"] + 200 * config.timesteps + 10_000
+        try:
+            observed = await tb.run_image(n, encode, timeout_cycles=limit)
+        except SimTimeoutError:
+            failures.append(f"vector {n} (encode={encode}): no done within {limit} cycles; the RTL hangs")
+            break
+        wall = time.perf_counter() - start
+        check = compare(config, expected, observed, monitor_layers)
+        for mon in tb.monitors.values():
+            if mon.errors:
+                check["ok"] = False
+                check.setdefault("monitor_errors", []).extend(mon.errors[:5])
+        image = observed["counts"][-1] / config.timesteps
+        images.append(
+            {
+                "vector": n,
+                "encode": encode,
+                "cycles": observed["cycles"],
+                "lower_bound": bound,
+                "wall_s": wall,
+                "mse_vs_golden": float(np.mean((image - expected.image) ** 2)),
+                **check,
+            }
+        )
+        for l, counts in enumerate(observed["counts"], start=1):
+            arrays[f"image{k}_counts{l}"] = counts
+        for l, trains in observed["trains"].items():
+            arrays[f"image{k}_spikes{l}"] = trains
+        if not check["ok"]:
+            failures.append(f"vector {n} (encode={encode}): {check['first_divergence'] or check}")
+        report_progress(plan, k + 1)
+        dut._log.info(
+            "vector %d encode=%d: %d cycles (lower bound %d), %.2f s, %s",
+            n, encode, observed["cycles"], bound["bound"], wall, "match" if check["ok"] else "MISMATCH",
+        )
+    np.savez_compressed(plan["observed"], **arrays)
+    write_result(plan, {"images": images, "error": "; ".join(failures)})
+    assert not failures, "; ".join(failures)

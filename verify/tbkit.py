@@ -1,0 +1,28 @@
+"""Small helpers shared by the cocotb testbenches (they run inside the simulator)."""
+
+from __future__ import annotations
+
+from cocotb.triggers import FallingEdge
+
+from hw.common import abits
+
+
+async def reset(dut, cycles: int = 3) -> None:
+    """Hold the synchronous reset for ``cycles`` clocks; inputs are driven at falling edges."""
+    dut.rst.value = 1
+    for _ in range(cycles):
+        await FallingEdge(dut.clk)
+    dut.rst.value = 0
+
+
+class EventCodec:
+    """Packs/unpacks an event-stream payload of a layer of ``n`` neurons: ``{eos, index}``, index in the low bits."""
+
+    def __init__(self, n: int):
+        self.bits = abits(n)
+
+    def pack(self, index: int, eos: int) -> int:
+        return (int(eos) << self.bits) | int(index)
+
+    def unpack(self, value: int) -> tuple[int, int]:
+        return value & ((1 << self.bits) - 1), value >> self.bits
