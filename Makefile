@@ -5,20 +5,29 @@ VENV    ?= .venv
 PY      := $(VENV)/bin/python
 SETUP   := $(VENV)/.setup-done
 DATASET ?= mnist
-RUN     ?= weights/gan-$(DATASET)
 SEED    ?= 0
+# The paper's FPGA network: HIDDEN=64 gives 100-64-64-784 (weights/gan-mnist-h64).
+HIDDEN  ?=
+RUN     ?= weights/gan-$(DATASET)$(if $(HIDDEN),-h$(HIDDEN))
+MANIFEST ?= $(RUN)/snn/manifest.json
+SMALL   := weights/gan-$(DATASET)-h64
+TARGET  ?= xc7,ecp5,ice40,asic,vivado
 
-.PHONY: all setup train baseline memristor test test-fast clean help
+.PHONY: all setup train baseline convert rtl verify synth lane-sweep memristor test test-fast clean help
 
 help:
-	@echo "make all       set up, then train (the whole pipeline as far as it exists)"
+	@echo "make all       set up, then the whole pipeline: train, convert, rtl, verify (default and 100-64-64-784 networks)"
 	@echo "make setup     virtualenv, pinned Python packages, system tools, YoWASP cache, data"
 	@echo "make train     train the SpikeGAN ANN GAN (DATASET=mnist|fashion, SEED=0)"
 	@echo "make baseline  train the textbook MLP GAN with the same command, for comparison"
+	@echo "make convert   ANN->SNN conversion, fixed-point golden model, export + report ($(RUN)/snn)"
+	@echo "make rtl       Amaranth -> Verilog + \$$readmemh files + lint (build/rtl)"
+	@echo "make verify    cocotb: RTL vs golden model, Verilator 10 images, Icarus on the 100-64-64-784 network"
+	@echo "make synth     Yosys/nextpnr flows for the 100-64-64-784 network (TARGET=xc7,ecp5,ice40,asic,vivado)"
 	@echo "make memristor memristor spiking GAN with on-chip R-STDP: per-image training, figures, RTL check (DATASET=mnist|fashion, default both)"
 	@echo "make test      set up, then run the whole test suite"
 
-all: train
+all: train convert rtl verify
 
 setup: $(SETUP)
 
@@ -27,10 +36,28 @@ $(SETUP): pyproject.toml scripts/setup.sh
 	touch $@
 
 train: $(SETUP)
-	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --out $(RUN)
+	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --out $(RUN) $(if $(HIDDEN),--hidden $(HIDDEN),)
+	$(if $(HIDDEN),,$(MAKE) --no-print-directory train HIDDEN=64)
+
+convert: $(SETUP)
+	$(PY) -m model convert --checkpoint $(RUN)/checkpoint.pt
+	$(if $(HIDDEN),,$(MAKE) --no-print-directory convert HIDDEN=64)
+
+rtl: $(SETUP)
+	$(PY) -m hw rtl --manifest $(MANIFEST) --out build/rtl/$(notdir $(RUN))
+
+verify: $(SETUP)
+	$(PY) -m verify run --manifest $(MANIFEST) --sim verilator --images 10 --out reports/verify-verilator
+	$(PY) -m verify run --manifest $(SMALL)/snn/manifest.json --sim icarus --images 4 --out reports/verify-icarus
+
+synth: $(SETUP)
+	$(PY) -m hw.synth_report --manifest $(SMALL)/snn/manifest.json --targets $(TARGET) --out reports/synth
+
+lane-sweep: $(SETUP)
+	$(PY) -m verify sweep --manifest $(MANIFEST) --sim verilator --lanes 1,4,16,64 --images 2 --out reports/lane-sweep
 
 baseline: $(SETUP)
-	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --arch textbook --out $(RUN)-textbook
+	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --arch textbook --lr 2e-4 --out $(RUN)-textbook
 
 # Memristor spiking GAN (paper 001): both datasets unless DATASET is given on the command line.
 MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),both)

@@ -40,7 +40,7 @@ stamp="$VENV/.deps-stamp"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing Python dependencies (pinned, torch==2.13.0 CPU)"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q torch==2.13.0 -e '.[dev]'
+    "$VENV/bin/python" -m pip install -q torch==2.13.0 -e '.[dev,peer]'
     touch "$stamp"
 fi
 

@@ -1,0 +1,193 @@
+"""ANN -> SNN conversion (paper Sec. II-C, Eq. 6-7) and quantisation to an `IntNetwork`.
+
+The generator is three affine layers, ``image = clamp(L3(relu(L2(relu(L1(u))))), 0, 1)``,
+with noise ``u`` in [0, 1]^100 that the encoder turns into spike rates ``u``
+(Eq. 4). An IF neuron with threshold 1 that fires at most once per step has a
+rate in [0, 1]: a ReLU clipped at 1. So
+
+* the input scale is ``lambda_0 = 1`` (the encoder's rate *is* ``u``),
+* each hidden layer gets ``lambda_l`` = the max (Eq. 6) or a percentile of its
+  ReLU activations over a calibration set, and ``w' = w lambda_{l-1} / lambda_l``,
+  ``b' = b / lambda_l`` (Eq. 7), so its rates are ``relu(a_l) / lambda_l``,
+* the output layer keeps ``lambda_L = 1``: the clamp to [0, 1] *is* the rate
+  range, and the pixel is the output rate, count / T.
+
+Quantisation picks per layer an integer threshold ``theta_l`` and scales the
+normalised weights so the largest fills the signed q-bit range
+(``W = round(w' theta_l)``, ``B = round(b' theta_l)``).
+
+Rate coding by an IF neuron with reset by subtraction floors: after T steps
+``count = floor((sum of input + bias charge) / theta)``. Adding ``theta / (2T)``
+to every bias (``round_offset``) adds half a threshold over the run and turns
+the floor into rounding (no half-step bias) without any change to the
+hardware semantics. In our measurements it does as well as starting the
+membrane at ``theta / 2``, so the semantics keep a zero initial membrane.
+
+The normalisation assumes IF neurons (``leak_shift=None``, the default); with
+a leak (LIF, Eq. 5) the same weights give rates below ``relu(a) / lambda``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from model.errors import UserError
+from model.float_snn import SnnParams
+from model.snn_config import IntNetwork, SnnConfig
+
+Affine = tuple[torch.Tensor, torch.Tensor]  # W (out, in), b (out,)
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """How to normalise and quantise: ``normalisation`` is ``"max"`` (Eq. 6) or ``"p<percentile>"``."""
+
+    normalisation: str = "p99.9"
+    round_offset: bool = True
+
+    def __post_init__(self) -> None:
+        percentile(self.normalisation)  # validates
+
+    def to_dict(self) -> dict:
+        return {"normalisation": self.normalisation, "round_offset": self.round_offset}
+
+
+def percentile(normalisation: str) -> float:
+    """The percentile a normalisation name stands for: ``"max"`` is 100, ``"p99.9"`` 99.9."""
+    if normalisation == "max":
+        return 100.0
+    m = re.fullmatch(r"p(\d+(?:\.\d+)?)", normalisation)
+    if not m or not 0 < float(m.group(1)) <= 100:
+        raise UserError(f"normalisation must be 'max' or 'p<percentile in (0, 100]>' like 'p99.9', got {normalisation!r}")
+    return float(m.group(1))
+
+
+def check_layers(layers: list[Affine]) -> list[Affine]:
+    """Float64 copies of the affine layers, with chained shapes checked."""
+    out = []
+    for l, (w, b) in enumerate(layers, start=1):
+        w = torch.as_tensor(w, dtype=torch.float64).detach().clone()
+        b = torch.as_tensor(b, dtype=torch.float64).detach().clone()
+        if w.dim() != 2 or b.shape != (w.shape[0],):
+            raise UserError(f"layer {l}: expected W (out, in) and b (out,), got {tuple(w.shape)} and {tuple(b.shape)}")
+        if out and out[-1][0].shape[0] != w.shape[1]:
+            raise UserError(f"layer {l}: input width {w.shape[1]} does not match the previous layer's {out[-1][0].shape[0]}")
+        out.append((w, b))
+    return out
+
+
+def ann_activations(layers: list[Affine], u: torch.Tensor) -> list[torch.Tensor]:
+    """Outputs of every layer: ``relu`` for the hidden ones, ``clamp(., 0, 1)`` for the last."""
+    x = torch.as_tensor(u, dtype=layers[0][0].dtype)
+    acts = []
+    for l, (w, b) in enumerate(layers):
+        a = x @ w.T + b
+        x = a.clamp(0.0, 1.0) if l == len(layers) - 1 else torch.relu(a)
+        acts.append(x)
+    return acts
+
+
+def ann_forward(layers: list[Affine], u: torch.Tensor) -> torch.Tensor:
+    """The ANN generator's image for noise ``u``, shape ``(B, N_L)``."""
+    return ann_activations(layers, u)[-1]
+
+
+def activation_scales(layers: list[Affine], u_calib: torch.Tensor, normalisation: str) -> list[float]:
+    """``lambda_0 .. lambda_L`` (Eq. 6): 1 for the input and output, a max/percentile for hidden layers."""
+    q = percentile(normalisation)
+    acts = ann_activations(layers, u_calib)
+    lambdas = [1.0]
+    for a in acts[:-1]:
+        lam = float(np.percentile(a.numpy().ravel(), q)) if q < 100 else float(a.max())
+        if lam <= 0:
+            lam = float(a.max())
+        if lam <= 0:
+            raise UserError("a hidden layer is silent on the whole calibration set; the generator looks untrained")
+        lambdas.append(lam)
+    lambdas.append(1.0)
+    return lambdas
+
+
+def normalise(layers: list[Affine], lambdas: list[float]) -> list[Affine]:
+    """Eq. 7: ``w' = w lambda_{l-1} / lambda_l`` and ``b' = b / lambda_l``."""
+    return [(w * (lambdas[l] / lambdas[l + 1]), b / lambdas[l + 1]) for l, (w, b) in enumerate(layers)]
+
+
+def float_snn(norm_layers: list[Affine], config: SnnConfig, options: ConvertOptions) -> SnnParams:
+    """The normalised network as a float SNN with threshold 1 (plus the rounding offset)."""
+    offset = 1.0 / (2 * config.timesteps) if options.round_offset else 0.0
+    return SnnParams(
+        weights=[w.to(torch.float32) for w, _ in norm_layers],
+        biases=[(b + offset).to(torch.float32) for _, b in norm_layers],
+        thresholds=[1.0] * len(norm_layers),
+        reset=config.reset,
+        leak_shift=config.leak_shift,
+    )
+
+
+def quantise(norm_layers: list[Affine], config: SnnConfig, options: ConvertOptions) -> IntNetwork:
+    """Integer weights, biases and thresholds ``theta_l`` (the float threshold 1) for ``config``.
+
+    ``theta_l`` is the largest integer with ``round(max|w'_l| theta_l) <= 2^(q-1) - 1``:
+    the largest weight lands at the top of the q-bit range, and every float
+    quantity ``x`` of layer l becomes ``round(x theta_l)``.
+    """
+    if len(norm_layers) != config.layers or [norm_layers[0][0].shape[1]] + [w.shape[0] for w, _ in norm_layers] != list(
+        config.sizes
+    ):
+        raise UserError(f"network shape does not match the configuration's sizes {config.sizes}")
+    wmax = 2 ** (config.weight_bits - 1) - 1
+    mlo, mhi = config.membrane_range
+    weights, biases, thresholds = [], [], []
+    for l, (w, b) in enumerate(norm_layers, start=1):
+        peak = float(w.abs().max())
+        theta = int(np.floor((wmax + 0.5) / peak)) if peak > 0 else wmax
+        if round(peak * theta) > wmax:  # peak * theta == wmax + 0.5 rounds (half to even) to wmax + 1
+            theta -= 1
+        if theta < 1:
+            raise UserError(
+                f"layer {l}: a weight of {peak:.3g} thresholds does not fit {config.weight_bits}-bit weights; "
+                "use a larger percentile or more weight bits"
+            )
+        theta = min(theta, mhi)
+        offset = theta / (2 * config.timesteps) if options.round_offset else 0.0
+        wi = torch.round(w * theta).to(torch.int64).clamp(-wmax, wmax)
+        bi = torch.round(b * theta + offset).to(torch.int64)
+        if int(bi.min()) < mlo or int(bi.max()) > mhi:
+            raise UserError(f"layer {l}: a bias does not fit {config.membrane_bits} membrane bits; raise membrane_bits")
+        weights.append(wi.numpy())
+        biases.append(bi.numpy())
+        thresholds.append(theta)
+    return IntNetwork(config=config, weights=weights, biases=biases, thresholds=thresholds)
+
+
+@dataclass
+class Conversion:
+    """Everything one conversion produces: scales, the float SNN and the integer network."""
+
+    options: ConvertOptions
+    config: SnnConfig
+    lambdas: list[float]
+    float_params: SnnParams
+    int_net: IntNetwork
+
+    def metadata(self) -> dict:
+        """What the manifest records about how the integers were made."""
+        return {
+            "conversion": self.options.to_dict(),
+            "activation_scales": self.lambdas,
+            "threshold_scales": [int(t) for t in self.int_net.thresholds],
+        }
+
+
+def convert(layers: list[Affine], u_calib: torch.Tensor, config: SnnConfig, options: ConvertOptions) -> Conversion:
+    """Normalise (Eq. 6-7), build the float SNN and quantise it, for one configuration."""
+    layers = check_layers(layers)
+    lambdas = activation_scales(layers, u_calib, options.normalisation)
+    norm = normalise(layers, lambdas)
+    int_net = quantise(norm, config, options)
+    return Conversion(options, config, lambdas, float_snn(norm, config, options), int_net)

@@ -1,0 +1,62 @@
+"""Figures a person looks at: image grids (PIL, fast enough to write every epoch)
+and GAN loss curves (matplotlib, headless)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def image_grid(images, path: str | Path, nrow: int = 10, scale: int = 2, pad: int = 2) -> Path:
+    """Write images ``(N, 784)`` or ``(N, 28, 28)`` in [0, 1] as one grayscale PNG, ``nrow`` per row."""
+    from PIL import Image
+
+    arr = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
+    arr = np.clip(arr.reshape(len(arr), 28, 28), 0.0, 1.0)
+    n, ncol = len(arr), min(nrow, len(arr))
+    rows = -(-n // ncol)
+    cell = 28 + pad
+    canvas = np.full((rows * cell + pad, ncol * cell + pad), 0.5, dtype=np.float64)
+    for i, img in enumerate(arr):
+        r, c = divmod(i, ncol)
+        canvas[pad + r * cell : pad + r * cell + 28, pad + c * cell : pad + c * cell + 28] = img
+    pixels = np.round(canvas * 255).astype(np.uint8)
+    image = Image.fromarray(pixels, mode="L").resize((canvas.shape[1] * scale, canvas.shape[0] * scale), Image.NEAREST)
+    path = Path(path)
+    image.save(path)
+    return path
+
+
+def loss_curve(history: dict[str, list[float]], path: str | Path, updates_per_epoch: int, title: str = "") -> Path:
+    """Plot D and G losses and D's mean outputs per update, with a running mean over one epoch."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def smooth(values):
+        v = np.asarray(values, dtype=np.float64)
+        k = max(1, min(updates_per_epoch, len(v)))
+        return np.convolve(v, np.ones(k) / k, mode="valid"), np.arange(k, len(v) + 1)
+
+    fig, (ax_loss, ax_d) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, label, color in (("d_loss", "D loss", "tab:red"), ("g_loss", "G loss", "tab:blue")):
+        ax_loss.plot(np.arange(1, len(history[key]) + 1), history[key], color=color, alpha=0.2, lw=0.7)
+        y, x = smooth(history[key])
+        ax_loss.plot(x, y, color=color, label=label)
+    ax_loss.set(xlabel="update", ylabel="loss", title="losses (line: mean over one epoch)")
+    ax_loss.legend()
+    for key, label, color in (("d_real", "D(x) real", "tab:green"), ("d_fake", "D(G(u)) fake", "tab:purple")):
+        y, x = smooth(history[key])
+        ax_d.plot(x, y, color=color, label=label)
+    ax_d.set(xlabel="update", ylabel="mean D output", ylim=(0, 1), title="discriminator outputs")
+    ax_d.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
