@@ -46,7 +46,7 @@ def build_for_manifest(manifest, root, lanes: int | None = None, run_lint: bool 
     net, _ = load_network(manifest)
     net = with_lanes(net, lanes)
     x = np.stack([v.noise_x for v in load_vectors(manifest)])
-    rtl_dir = Path(root) / _tag(manifest, net.config.lanes) / "rtl"
+    rtl_dir = Path(root).resolve() / _tag(manifest, net.config.lanes) / "rtl"
     build = build_generator(net, x, rtl_dir, run_lint=run_lint)
     dump = [f"spikes{l}__{f}" for l in range(net.config.layers + 1) for f in ("valid", "index", "step", "total")]
     return add_wrapper(build, dump)
@@ -82,10 +82,10 @@ def run_generator(
     observed = sim_dir / "observed.npz"
     plan = {
         "manifest": str(manifest),
-        "rtl_dir": str(build.rtl.out_dir),
+        "rtl_dir": str(Path(build.rtl.out_dir).resolve()),
         "images": images,
         "monitor_layers": list(monitor_layers),
-        "observed": str(observed),
+        "observed": str(observed.resolve()),
     }
     result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress)
     with np.load(observed) as z:
