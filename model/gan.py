@@ -10,9 +10,11 @@ Generator (``arch='spikegan'``), 100-1200-1200-784 by default:
   its Linear layer;
 * output ``(hardtanh(y) + 1) / 2 = clamp((y + 1) / 2, 0, 1)``: a pixel is a spike
   rate in [0, 1] exactly, with the affine part folded into the last layer. The
-  forward pass is exactly that clamp; only the backward pass may differ
-  (``out_grad='straight'`` passes the gradient through the clamp unchanged, so
-  saturated pixels still learn; the true hardtanh gradient is ``'hard'``).
+  forward pass is exactly that clamp; only the backward pass may differ:
+  ``out_grad='hard'`` (the default) is the true hardtanh gradient, ``'straight'``
+  passes it through unchanged (saturated pixels still learn, but drift far out:
+  speckled strokes), ``'inward'`` passes it only where it pulls a saturated pixel
+  back (smooth strokes, grey background).
 
 So, in eval mode, ``G(u) == clamp(L3(relu(L2(relu(L1(u))))), 0, 1)`` with the three
 plain affine layers of :meth:`Generator.affine_layers`: the contract the converter

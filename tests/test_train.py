@@ -147,11 +147,12 @@ def test_foreign_and_missing_checkpoints(tmp_path):
 def test_cli_trains_and_guards_its_outputs(tiny_data_dir, tmp_path, capsys):
     out = tmp_path / "run"
     base = ["train", "--data-dir", str(tiny_data_dir), "--batch", "20", "--hidden", "16", "--seed", "3",
-            "--out", str(out), "--no-metrics"]
+            "--lr-g", "3e-4", "--out", str(out), "--no-metrics"]
     assert main(base + ["--epochs", "2"]) == 0
     assert "6 updates" in capsys.readouterr().out  # 60 images / 20 = 3 updates per epoch
     cfg = T.load_checkpoint(out)["config"]
     assert cfg.hidden == (16, 16) and cfg.updates == 6 and cfg.seed == 3
+    assert cfg.lr_g == 3e-4 and cfg.lr_d == TrainConfig().lr_d
     assert main(base + ["--updates", "9"]) == 2  # refuses to overwrite without --resume
     assert "--resume" in capsys.readouterr().err
     assert main(["train", "--out", str(out), "--resume", "--hidden", "32", "--no-metrics"]) == 2
