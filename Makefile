@@ -16,7 +16,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .PHONY: all setup train train-small convert-small baseline convert rtl verify synth lane-sweep memristor test test-fast clean help
 
 help:
-	@echo "make all       set up, then the whole pipeline: train, convert, rtl, verify (default and 100-64-64-784 networks)"
+	@echo "make all       set up, then the whole pipeline: train, convert, rtl, verify (full and 100-64-64-784 networks)"
 	@echo "make setup     virtualenv, pinned Python packages, system tools, YoWASP cache, data"
 	@echo "make train     train the SpikeGAN ANN GAN (DATASET=mnist|fashion, SEED=0)"
 	@echo "make baseline  train the textbook MLP GAN with the same command, for comparison"
