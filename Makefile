@@ -11,7 +11,7 @@ HIDDEN  ?=
 RUN     ?= weights/gan-$(DATASET)$(if $(HIDDEN),-h$(HIDDEN))
 MANIFEST ?= $(RUN)/snn/manifest.json
 SMALL   := weights/gan-$(DATASET)-h64
-TARGET  ?= xc7,ecp5,ice40,asic,vivado
+TARGET  ?= xc7,asic,vivado
 
 .PHONY: all setup train train-small convert-small baseline convert rtl verify synth lane-sweep memristor test test-fast clean help
 
@@ -23,7 +23,7 @@ help:
 	@echo "make convert   ANN->SNN conversion, fixed-point golden model, export + report ($(RUN)/snn)"
 	@echo "make rtl       Amaranth -> Verilog + \$$readmemh files + lint (build/rtl)"
 	@echo "make verify    cocotb: RTL vs golden model, Verilator 10 images, Icarus on the 100-64-64-784 network"
-	@echo "make synth     Yosys/nextpnr flows for the 100-64-64-784 network (TARGET=xc7,ecp5,ice40,asic,vivado)"
+	@echo "make synth     Yosys flows for the 100-64-64-784 network (TARGET=xc7,asic,vivado; ecp5 and ice40 need an IO wrapper)"
 	@echo "make memristor memristor spiking GAN with on-chip R-STDP: per-image training, figures, RTL check (DATASET=mnist|fashion, default both)"
 	@echo "make test      set up, then run the whole test suite"
 
