@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.common import ROM_MODULE, ROM_VERILOG
+from hw.fpga_top import FpgaTop
 from hw.generator import Generator
 from hw.spike_rom import NOISE_FILE, SPIKE_FILE
 from hw.verilog import lint, to_verilog
@@ -18,6 +19,7 @@ from model.golden import encode_spikes
 from model.snn_config import IntNetwork
 
 TOP = "spikegan_generator"
+FPGA_TOP = "spikegan_fpga"
 WAIVERS = "lint_waivers.vlt"
 
 # Each waiver names the rule, the file it applies to, and why it is no bug.
@@ -84,7 +86,7 @@ def _update(path: Path, text: str) -> Path:
     return path
 
 
-def network_mem_files(net: IntNetwork, noise_x) -> dict[str, tuple[list[int], int]]:
+def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> dict[str, tuple[list[int], int]]:
     """The generator's memory files for ``net`` (at its config's ``lanes``) and encoder inputs ``X`` ``(V, N_0)``.
 
     Weights and biases use the exporter's packing (`model.export`), so at the
@@ -100,22 +102,31 @@ def network_mem_files(net: IntNetwork, noise_x) -> dict[str, tuple[list[int], in
     for l in range(1, c.layers + 1):
         files[f"layer{l}_weights.mem"] = (pack_weights(net.weights[l - 1], c.lanes, c.weight_bits), c.lanes * c.weight_bits)
         files[f"layer{l}_bias.mem"] = (pack_biases(net.biases[l - 1], c.lanes, c.membrane_bits), c.lanes * c.membrane_bits)
-    spikes = encode_spikes(x, c)
-    files[SPIKE_FILE] = ([w for v in spikes for w in pack_spikes(v)], c.sizes[0])
+    if stored_trains:
+        spikes = encode_spikes(x, c)
+        files[SPIKE_FILE] = ([w for v in spikes for w in pack_spikes(v)], c.sizes[0])
     files[NOISE_FILE] = ([int(v) for v in x.reshape(-1)], c.input_bits + 1)
     return files
 
 
-def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True) -> RtlBuild:
-    """Write the generator for ``net`` with the encoder inputs ``noise_x`` as its stored vectors."""
+def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fpga: bool = False,
+                    stored_trains: bool = True) -> RtlBuild:
+    """Write the generator for ``net`` with the encoder inputs ``noise_x`` as its stored vectors.
+
+    ``fpga``: wrap it in `FpgaTop` (top ``spikegan_fpga``, narrow registered pins) for place and route.
+    ``stored_trains=False``: no stored spike trains, the on-chip encoder only (see `SpikeRom`).
+    """
     x = np.asarray(noise_x)
-    build = write_rtl(Generator(net, len(x)), TOP, out_dir, network_mem_files(net, x))
+    top = FPGA_TOP if fpga else TOP
+    component = (FpgaTop if fpga else Generator)(net, len(x), stored_trains)
+    build = write_rtl(component, top, out_dir, network_mem_files(net, x, stored_trains))
     c = net.config
     info = {
-        "top": TOP,
+        "top": top,
         "config": c.to_dict(),
         "thresholds": [int(t) for t in net.thresholds],
         "vectors": int(len(x)),
+        "stored_trains": stored_trains,
         "sources": [p.name for p in build.sources],
         "mem_files": [p.name for p in build.mem_files],
         "lint": None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth import Const, Instance, Module, Mux, Signal, ClockSignal, signed, unsigned
+from amaranth import Cat, ClockSignal, Const, Instance, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -60,19 +60,79 @@ def event_signature(n: int) -> stream.Signature:
     return stream.Signature(event_layout(n))
 
 
-def saturate(value, bits: int):
-    """``min(max(value, -2^(bits-1)), 2^(bits-1) - 1)`` as an expression (assign it to a ``bits``-wide signal)."""
+def saturating_add(a, b, bits: int):
+    """``min(max(a + b, -2^(bits-1)), 2^(bits-1) - 1)`` for signed ``a``, ``b`` of at most ``bits`` bits."""
+    return saturate_sum(a + b, bits)
+
+
+def saturate_sum(total, bits: int):
+    """``total`` (the exact ``bits + 1``-bit signed sum of two ``bits``-bit values) saturated to ``bits`` bits.
+
+    The sum overflowed iff its two top bits differ; then the top bit is the true
+    sign. A mux on two bits (no comparators), so it stays short on FPGAs.
+    """
     lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return Mux(value > hi, Const(hi, signed(bits)), Mux(value < lo, Const(lo, signed(bits)), value))
+    return Mux(
+        total[bits] != total[bits - 1],
+        Mux(total[bits], Const(lo, signed(bits)), Const(hi, signed(bits))),
+        total[:bits].as_signed(),
+    )
 
 
 def lowest_set_bit(m: Module, bits: Signal, name: str) -> Signal:
-    """Combinational priority encoder: the index of the lowest 1 in ``bits`` (0 when none)."""
-    out = Signal(abits(len(bits)), name=name)
-    for i in reversed(range(len(bits))):
-        with m.If(bits[i]):
-            m.d.comb += out.eq(i)
+    """Combinational priority encoder: the index of the lowest 1 in ``bits`` (0 when none).
+
+    A binary tree (``ceil(log2 n)`` levels of 2:1 muxes, each choosing the lower
+    half if it has a 1), not a chain of ``n`` muxes, so a 100-input Spike ROM
+    word still encodes in one short clock cycle.
+    """
+    n = len(bits)
+    out = Signal(abits(n), name=name)
+    if n == 1:
+        return out  # always 0
+
+    def tree(lo: int, width: int):
+        """(any bit set, index within the slice) for bits[lo : lo + width], width a power of two."""
+        if width == 1:
+            return bits[lo] if lo < n else Const(0), None
+        half = width // 2
+        any_lo, idx_lo = tree(lo, half)
+        if lo + half >= n:  # the upper half is padding
+            return any_lo, Cat(idx_lo, Const(0)) if idx_lo is not None else Const(0)
+        any_hi, idx_hi = tree(lo + half, half)
+        below = Mux(any_lo, idx_lo, idx_hi) if idx_lo is not None else Const(0, 0)
+        return any_lo | any_hi, Cat(below, ~any_lo)
+
+    any_set, index = tree(0, 1 << (n - 1).bit_length())
+    m.d.comb += out.eq(Mux(any_set, index, 0))
     return out
+
+
+class EventBuffer(wiring.Component):
+    """A register slice for an event stream of ``n`` neurons (a two-entry skid buffer).
+
+    ``o.valid``, ``o.payload`` and ``i.ready`` all come straight from
+    registers, so it cuts every combinational path between a producer (its
+    priority encoder) and a consumer (its weight-address arithmetic), in both
+    directions. Latency 1, one transfer per cycle while the consumer keeps up.
+    """
+
+    def __init__(self, n: int):
+        super().__init__({"i": In(event_signature(n)), "o": Out(event_signature(n))})
+
+    def elaborate(self, platform):
+        m = Module()
+        skid = Signal.like(self.i.payload)
+        skid_valid = Signal()
+        m.d.comb += self.i.ready.eq(~skid_valid)
+        with m.If(~self.o.valid | self.o.ready):
+            with m.If(skid_valid):
+                m.d.sync += [self.o.payload.eq(skid), self.o.valid.eq(1), skid_valid.eq(0)]
+            with m.Else():
+                m.d.sync += [self.o.payload.eq(self.i.payload), self.o.valid.eq(self.i.valid)]
+        with m.Elif(self.i.valid & ~skid_valid):
+            m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(1)]
+        return m
 
 
 class Rom(wiring.Component):

@@ -6,7 +6,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.common import abits, count_bits
+from hw.common import EventBuffer, abits, count_bits
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from model.snn_config import IntNetwork
@@ -36,7 +36,7 @@ class Generator(wiring.Component):
 
     ``start`` (while not ``busy``): clears every layer and runs one image from
     stored vector ``vector`` (``encode`` = 0: stored spike trains, 1: on-chip
-    encoder). The layers run as a pipeline, each up to two time steps ahead of
+    encoder; without ``stored_trains`` always the encoder, see `SpikeRom`). The layers run as a pipeline, each up to two time steps ahead of
     the next. ``done`` rises when the last layer has swept step ``T - 1`` and
     stays high until the next ``start``; ``cycles`` counts the clock cycles from
     ``start`` to ``done``.
@@ -49,12 +49,12 @@ class Generator(wiring.Component):
     ports (see `probe_signature`); ``spikes{L}`` is the output spike-event port.
     """
 
-    def __init__(self, net: IntNetwork, vectors: int):
+    def __init__(self, net: IntNetwork, vectors: int, stored_trains: bool = True):
         c = net.config
         if vectors < 1:
             raise ValueError(f"the Spike ROM needs at least one vector, got {vectors}")
         self.config = c
-        self.rom_params = SpikeRomParams.of(c, vectors)
+        self.rom_params = SpikeRomParams.of(c, vectors, stored_trains)
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
         self.count_bits = count_bits(c.timesteps)
         max_groups = max(lp.groups for lp in self.layer_params)
@@ -84,8 +84,10 @@ class Generator(wiring.Component):
             m.submodules[f"layer{l}"] = layer
             layers.append(layer)
         streams = [rom.events] + [layer.spikes for layer in layers]
-        for src, layer in zip(streams, layers):
-            wiring.connect(m, src, layer.events)
+        for l, (src, layer) in enumerate(zip(streams, layers)):
+            buffer = m.submodules[f"buffer{l}"] = EventBuffer(c.sizes[l])
+            wiring.connect(m, src, buffer.i)
+            wiring.connect(m, buffer.o, layer.events)
         m.d.comb += streams[-1].ready.eq(1)
 
         launch = self.start & ~self.busy

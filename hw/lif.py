@@ -11,9 +11,13 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hw.common import Rom, abits, count_bits, event_signature, lowest_set_bit, saturate
+from hw.common import Rom, abits, count_bits, event_signature, lowest_set_bit, saturate_sum, saturating_add
 from hw.xbar import Xbar
 from model.snn_config import RESETS, IntNetwork
+
+# Groups issued but not yet in the fire FIFO when a sweep may start: the
+# register, execute and push stages hold one each.
+IN_FLIGHT = 3
 
 
 @dataclass(frozen=True)
@@ -65,9 +69,7 @@ class LifLayer(wiring.Component):
     * integrates: one read-modify-write of one group per cycle, ``V = sat(V + W)``
       lane by lane, in the order the XBAR reads the weights (events ascending,
       groups ascending), so each neuron sees its additions in ascending input
-      order. The membrane read port is transparent to the write port, so a
-      group written in cycle ``c + 1`` can be read again in the same cycle
-      (no hazard even when ``G = 1``);
+      order;
     * sweeps on the marker: one group per cycle, bias (saturating), fire,
       reset, leak, and adds the fired bits to the per-neuron spike counters;
     * emits the fired neurons as events on ``spikes``, ascending, followed by a
@@ -75,10 +77,20 @@ class LifLayer(wiring.Component):
       to two steps, so the layer can integrate step ``t + 1`` while the next
       layer still consumes step ``t``.
 
+    Pipeline, one group per cycle: issue (cycle ``c``: memory addresses),
+    register (``c + 1``: memory outputs into registers), execute (``c + 2``:
+    the lane arithmetic from registers only; write-back), push (``c + 3``:
+    the fired group into the FIFO). A group may be issued again before its
+    write-back: the membrane and counter read ports are transparent to their
+    write ports (a read issued in the write-back cycle sees the new value) and
+    the register stage takes the value being written back when its group
+    matches (a read issued one cycle earlier), so no bubble is ever needed.
+
     Cycles per step: ``E * G`` (``E`` incoming spikes) + ``G`` for the sweep,
     which starts in the cycle the marker is taken, if the FIFO has room for a
-    step (else it waits). Latency: a group issued in cycle ``c`` is written in
-    ``c + 1``; a fired neuron appears on ``spikes`` no earlier than ``c + 3``.
+    step plus the groups in flight (else it waits). Latency: a group issued in
+    cycle ``c`` is written in ``c + 2``; a fired neuron appears on ``spikes``
+    no earlier than ``c + 5``.
 
     ``clear`` (one cycle, only while idle) zeroes membranes and counters in
     ``G`` cycles; events wait meanwhile. ``count_addr``/``count_data`` read
@@ -132,7 +144,7 @@ class LifLayer(wiring.Component):
         m.d.comb += [c_out.addr.eq(self.count_addr), self.count_data.eq(c_out.data)]
 
         entry = data.StructLayout({"bits": P, "group": abits(G), "eos": 1})
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=entry.size, depth=2 * G + 1)
+        m.submodules.fifo = fifo = SyncFIFOBuffered(width=entry.size, depth=2 * G + IN_FLIGHT)
 
         # --- clear: zero membranes and counters, one group per cycle
         clearing = Signal()
@@ -147,7 +159,7 @@ class LifLayer(wiring.Component):
         # --- issue stage (cycle c): an event group from the XBAR, or a sweep group
         sweeping = Signal()
         sw_g = Signal(abits(G))
-        can_sweep = fifo.level <= G  # room for one step's groups plus one push in flight
+        can_sweep = fifo.level <= G  # room for one step's groups plus the pushes in flight
         m.d.comb += xbar.enable.eq(~clearing & ~sweeping & (~xbar.issue_eos | can_sweep))
         ev_issue = xbar.issue_valid & xbar.enable & ~xbar.issue_eos
         sw_start = xbar.issue_valid & xbar.enable & xbar.issue_eos
@@ -174,31 +186,63 @@ class LifLayer(wiring.Component):
             s1_last.eq(sw_issue & (sw_group == G - 1)),
         ]
 
-        # --- execute stage (cycle c + 1): the lane arithmetic
+        # --- register stage (cycle c + 1): memory outputs into registers, forwarding the write of cycle c + 1
+        s2_ev, s2_sw, s2_last = Signal(), Signal(), Signal()
+        s2_g = Signal(abits(G))
+        r_v = Signal(vlayout)
+        r_c = Signal(clayout)
+        r_w = Signal.like(xbar.weights)
+        r_b = Signal(P * mb)
+        m.d.sync += [s2_ev.eq(s1_ev), s2_sw.eq(s1_sw), s2_last.eq(s1_last), s2_g.eq(s1_g),
+                     r_w.eq(xbar.weights), r_b.eq(bias.data)]
+        # a group being written back right now was read too early: take the value being written
+        v_fwd = v_wr.en & (v_wr.addr == s1_g)
+        c_fwd = c_wr.en & (c_wr.addr == s1_g)
+        m.d.sync += [r_v.eq(Mux(v_fwd, v_wr.data, v_rd.data)), r_c.eq(Mux(c_fwd, c_wr.data, c_rd.data))]
+
+        # --- execute stage (cycle c + 2): the lane arithmetic, from registers only
         th = p.threshold
+        hi = (1 << (mb - 1)) - 1
         valid_in_last = p.n_out - (G - 1) * P  # lanes of the last group that hold neurons
         fire = Signal(P)
         integrated, swept = [], []
         for lane in range(P):
-            v = v_rd.data[lane]
+            v = r_v[lane]
             s_ev = Signal(signed(mb), name=f"integrated{lane}")
-            m.d.comb += s_ev.eq(saturate(v + xbar.weights[lane], mb))
+            m.d.comb += s_ev.eq(saturating_add(v, r_w[lane], mb))
             integrated.append(s_ev)
 
-            b = bias.data[lane * mb : (lane + 1) * mb].as_signed()
+            # sat(V + B) >= theta  <=>  V + B - theta >= 0 on the exact sum (theta is in range):
+            # one subtraction gives both the comparison and the subtract-reset value
+            total = Signal(signed(mb + 1), name=f"total{lane}")
+            m.d.comb += total.eq(v + r_b[lane * mb : (lane + 1) * mb].as_signed())
+            over = Signal(signed(mb + 2), name=f"over{lane}")
+            m.d.comb += over.eq(total - th)
             v1 = Signal(signed(mb), name=f"biased{lane}")
-            m.d.comb += v1.eq(saturate(v + b, mb))
-            lane_ok = Const(1) if lane < valid_in_last else (s1_g != G - 1)
-            m.d.comb += fire[lane].eq((v1 >= th) & lane_ok)
+            m.d.comb += v1.eq(saturate_sum(total, mb))
+            lane_ok = Const(1) if lane < valid_in_last else (s2_g != G - 1)
+            m.d.comb += fire[lane].eq(~over[mb + 1] & lane_ok)
             if p.reset == "zero":
                 reset_value = Const(0, signed(mb))
-            else:
-                reset_value = v1 - th
+            else:  # v1 - theta: the exact difference, or hi - theta where V + B overflowed upwards
+                reset_value = Mux(total[mb] == total[mb - 1], over[:mb].as_signed(), Const(hi - th, signed(mb)))
             v2 = Signal(signed(mb), name=f"reset{lane}")
             m.d.comb += v2.eq(Mux(fire[lane], reset_value, v1))
             v3 = Signal(signed(mb), name=f"leaked{lane}")
             m.d.comb += v3.eq(v2 if p.leak_shift is None else v2 - (v2 >> p.leak_shift))
             swept.append(v3)
+
+        # --- push stage (cycle c + 3): counters += fired bits, the fired group into the FIFO
+        f_bits, f_sw, f_last = Signal(P), Signal(), Signal()
+        f_g = Signal(abits(G))
+        f_c = Signal(clayout)
+        m.d.sync += [
+            f_bits.eq(fire),
+            f_sw.eq(s2_sw),
+            f_last.eq(s2_last),
+            f_g.eq(s2_g),
+            f_c.eq(Mux(c_wr.en & (c_wr.addr == s2_g), c_wr.data, r_c)),  # forwarding, as above
+        ]
 
         with m.If(clearing):
             m.d.comb += [
@@ -209,20 +253,22 @@ class LifLayer(wiring.Component):
                 c_wr.data.eq(0),
                 c_wr.en.eq(1),
             ]
-        with m.Elif(s1_ev):
-            m.d.comb += [v_wr.addr.eq(s1_g), v_wr.en.eq(1)]
-            m.d.comb += [v_wr.data[lane].eq(integrated[lane]) for lane in range(P)]
-        with m.Elif(s1_sw):
-            m.d.comb += [v_wr.addr.eq(s1_g), v_wr.en.eq(1), c_wr.addr.eq(s1_g), c_wr.en.eq(1)]
-            m.d.comb += [v_wr.data[lane].eq(swept[lane]) for lane in range(P)]
-            m.d.comb += [c_wr.data[lane].eq(c_rd.data[lane] + fire[lane]) for lane in range(P)]
+        with m.Else():
+            with m.If(s2_ev):
+                m.d.comb += [v_wr.addr.eq(s2_g), v_wr.en.eq(1)]
+                m.d.comb += [v_wr.data[lane].eq(integrated[lane]) for lane in range(P)]
+            with m.Elif(s2_sw):
+                m.d.comb += [v_wr.addr.eq(s2_g), v_wr.en.eq(1)]
+                m.d.comb += [v_wr.data[lane].eq(swept[lane]) for lane in range(P)]
+            m.d.comb += [c_wr.addr.eq(f_g), c_wr.en.eq(f_sw)]
+            m.d.comb += [c_wr.data[lane].eq(f_c[lane] + f_bits[lane]) for lane in range(P)]
 
         pushed = data.View(entry, fifo.w_data)
         m.d.comb += [
-            pushed.bits.eq(fire),
-            pushed.group.eq(s1_g),
-            pushed.eos.eq(s1_last),
-            fifo.w_en.eq(s1_sw & (fire.any() | s1_last)),
+            pushed.bits.eq(f_bits),
+            pushed.group.eq(f_g),
+            pushed.eos.eq(f_last),
+            fifo.w_en.eq(f_sw & (f_bits.any() | f_last)),
         ]
 
         # --- serialiser: fired groups -> one spike event per cycle, then the marker

@@ -24,12 +24,13 @@ class SpikeRomParams:
     input_bits: int
     rng_seed: int
     vectors: int
+    stored_trains: bool = True  # False: no stored-train memory; every image uses the on-chip encoder
     spike_file: str = SPIKE_FILE
     noise_file: str = NOISE_FILE
 
     @classmethod
-    def of(cls, config: SnnConfig, vectors: int) -> "SpikeRomParams":
-        return cls(config.sizes[0], config.timesteps, config.input_bits, config.rng_seed, vectors)
+    def of(cls, config: SnnConfig, vectors: int, stored_trains: bool = True) -> "SpikeRomParams":
+        return cls(config.sizes[0], config.timesteps, config.input_bits, config.rng_seed, vectors, stored_trains)
 
 
 def xorshift32(s):
@@ -52,6 +53,9 @@ class SpikeRom(wiring.Component):
       ``vector{n}_noise.mem``, ``R + 1`` bits), and a xorshift32 generator
       restarted from the seed at ``start`` and stepped once per input per step:
       ``spike_0[t][i] = X_i > (s >> (32 - R))``.
+
+    Without ``stored_trains`` there is no ``spike_file`` memory (``V * T * N_0``
+    bits saved, e.g. for small FPGAs) and ``encode`` is ignored: always 1.
 
     A step's word takes 2 cycles (stored) or ``N_0 + 1`` cycles (encoder) to
     make, overlapped with emitting the previous step (one event per cycle,
@@ -79,7 +83,6 @@ class SpikeRom(wiring.Component):
         m = Module()
         p = self.params
         N, T, R = p.n_inputs, p.timesteps, p.input_bits
-        m.submodules.spike_rom = srom = Rom(N, p.vectors * T, p.spike_file)
         m.submodules.noise_rom = nrom = Rom(R + 1, p.vectors * N, p.noise_file)
 
         encode = Signal()
@@ -93,11 +96,13 @@ class SpikeRom(wiring.Component):
         s_addr = Signal(abits(p.vectors * T))
         s_wait = Signal()
         s_issue = producing & ~encode & ~full & ~s_wait
-        m.d.comb += [srom.addr.eq(s_addr), srom.en.eq(s_issue)]
-        with m.If(s_issue):
-            m.d.sync += [s_wait.eq(1), s_addr.eq(s_addr + 1)]
-        with m.If(s_wait):
-            m.d.sync += [s_wait.eq(0), word.eq(srom.data), full.eq(1)]
+        if p.stored_trains:
+            m.submodules.spike_rom = srom = Rom(N, p.vectors * T, p.spike_file)
+            m.d.comb += [srom.addr.eq(s_addr), srom.en.eq(s_issue)]
+            with m.If(s_issue):
+                m.d.sync += [s_wait.eq(1), s_addr.eq(s_addr + 1)]
+            with m.If(s_wait):
+                m.d.sync += [s_wait.eq(0), word.eq(srom.data), full.eq(1)]
 
         # --- on-chip encoder: read X_i (cycle c), compare with the next random number (c + 1)
         n_base = Signal(abits(p.vectors * N))  # X_0 of the chosen vector
@@ -155,7 +160,7 @@ class SpikeRom(wiring.Component):
         with m.If(self.start & ~self.busy):
             m.d.sync += [
                 self.busy.eq(1),
-                encode.eq(self.encode),
+                encode.eq(self.encode if p.stored_trains else 1),
                 producing.eq(1),
                 issue_step.eq(0),
                 emitted_steps.eq(0),

@@ -25,28 +25,35 @@ from model.errors import UserError
 from model.export import load_network, load_vectors
 
 
-def build_rtl(manifest: Path, out: Path, lanes: int | None = None):
-    """Generate the generator's RTL for ``manifest`` (optionally with another lane count)."""
+def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True):
+    """The FPGA top's RTL (`hw.fpga_top.FpgaTop`) for ``manifest``, optionally with another lane count."""
     from verify.system import with_lanes
 
     net, _ = load_network(manifest)
     net = with_lanes(net, lanes)
     x = np.stack([v.noise_x for v in load_vectors(manifest)])
-    build_generator(net, x, out, run_lint=False)
+    build_generator(net, x, out, run_lint=False, fpga=True, stored_trains=stored_trains)
     return net, design_from_rtl(out)
 
 
-def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ice40_manifest: Path | None) -> dict:
+def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ice40_manifest: Path | None,
+                ice40_part: str) -> dict:
     net, design = build_rtl(manifest, out / "rtl")
     results = {"manifest": str(manifest), "network": "-".join(map(str, net.config.sizes)),
-               "config": net.config.to_dict(), "targets": {}}
+               "config": net.config.to_dict(), "top": design.top, "targets": {}}
     for target in targets:
         print(f"[synth] {target} ...", flush=True)
-        if target == "ice40" and ice40_manifest is not None:
-            inet, idesign = build_rtl(ice40_manifest, out / "rtl-ice40")
-            r = synthesize(idesign, "ice40", out / "ice40")
-            r["network"] = "-".join(map(str, inet.config.sizes))
-            r["weight_bits"] = inet.config.weight_bits
+        if target == "ice40":
+            if ice40_manifest is None:
+                raise UserError("iCE40 needs --ice40-manifest: a network small enough for its block RAM "
+                                "(make train-ice40 convert-ice40 makes 100-16-16-784 with 4-bit weights)")
+            if not ice40_manifest.exists():
+                raise UserError(f"iCE40 manifest {ice40_manifest} not found; run 'make train-ice40 convert-ice40' first.")
+            inet, idesign = build_rtl(ice40_manifest, out / "rtl-ice40", stored_trains=False)
+            r = synthesize(idesign, "ice40", out / "ice40", part=ice40_part)
+            c = inet.config
+            r["network"] = "-".join(map(str, c.sizes))
+            r["config"] = f"{r['network']}, {c.weight_bits}-bit weights, {c.membrane_bits}-bit membranes, P = {c.lanes}, on-chip encoder only"
         else:
             opts = {"part": ecp5_part} if target == "ecp5" else {}
             r = synthesize(design, target, out / target, **opts)
@@ -59,6 +66,8 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, i
 def table_md(results: dict) -> str:
     t = results["targets"]
     rows = ["| resource | paper (Vivado 2019.1, Artix-100T) | ours | note |", "|---|---|---|---|"]
+    head = [f"# Synthesis report: {results['network']}", "",
+            f"Top `{results['top']}`: the generator behind a narrow registered pin interface (hw/fpga_top.py).", ""]
     if "xc7" in t:
         res = t["xc7"]["resources"]
         for key, name in (("lut", "LUT"), ("lutram", "LUTRAM"), ("ff", "FF")):
@@ -72,9 +81,12 @@ def table_md(results: dict) -> str:
     for target in ("ecp5", "ice40"):
         if target in t:
             r = t[target]
-            util = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in r["utilization"].items())
-            rows.append(f"| {r['target']} | - | Fmax {r['fmax_min_mhz']} MHz | {util} |")
-    lines = [f"# Synthesis report: {results['network']}", "", *rows, ""]
+            util = ", ".join(f"{k} {v['used']}/{v['available']}" for k, v in r["utilization"].items()
+                             if k not in ("DCCA", "SB_GB"))
+            what = f" ({r['config']})" if "config" in r else ""
+            rows.append(f"| {r['target']}{what} | - | Fmax {r['fmax_min_mhz']} MHz "
+                        f"({'meets' if r['timing_met'] else 'misses'} {r['freq_constraint_mhz']:g} MHz) | {util}; bitstream `{r['bitstream']}` |")
+    lines = [*head, *rows, ""]
     if "vivado" in t:
         lines.append(f"Vivado project: `{t['vivado']['script']}` (run `{t['vivado']['run']}` there; not run here).")
     return "\n".join(lines) + "\n"
@@ -132,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ecp5-part", default="45k")
     parser.add_argument("--ice40-manifest", type=Path, default=None,
                         help="a smaller network for iCE40 (the paper's does not fit its block RAM)")
+    parser.add_argument("--ice40-part", default="hx8k")
     parser.add_argument("--sweep-lanes", default=None, help="e.g. 1,4,16,64: run the lane sweep instead")
     parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     args = parser.parse_args(argv)
@@ -158,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             bad = [t for t in targets if t not in TARGETS]
             if bad:
                 raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
-            results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ice40_manifest)
+            results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ice40_manifest, args.ice40_part)
             results["paper"] = PAPER
             results["seconds"] = round(time.perf_counter() - start, 1)
             (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Block tests under Icarus and Verilator: Spike ROM, XBAR and LIF layer against the golden model.
+"""Block tests under Icarus and Verilator: Spike ROM, XBAR, LIF layer and event buffer against the golden model.
 
 Seeded random contents; each parameter set has its own build folder under
 ``sim_builds/tests/blocks``, so reruns only simulate.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from model.golden import encode_spikes, run_layer
-from verify.blocks import LifCase, SpikeRomCase, XbarCase, run_case
+from verify.blocks import EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
 from verify.sim import SIMULATORS
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "blocks"
@@ -33,6 +33,13 @@ LIF = [
     # strong bias, many spikes, an output that is rarely ready: the fire FIFO runs full and the sweep waits
     LifCase(n_in=6, n_out=7, lanes=3, weight_bits=4, membrane_bits=8, reset="subtract", leak_shift=3, timesteps=9, seed=6,
             bias_range=20, ready_rate=0.15),
+    # every neuron fires at every step and the output is almost never ready: back-to-back sweeps with
+    # every group pushed, so the fire FIFO must hold two steps plus the pushes still in the pipeline
+    LifCase(n_in=4, n_out=12, lanes=3, weight_bits=4, membrane_bits=10, reset="subtract", leak_shift=None, timesteps=8, seed=7,
+            input_rate=0.0, bias_range=0, bias_offset=40, ready_rate=0.03),
+    # G = 1 and no input spikes: sweeps of the same group in back-to-back cycles (counter forwarding)
+    LifCase(n_in=3, n_out=3, lanes=4, weight_bits=4, membrane_bits=8, reset="subtract", leak_shift=None, timesteps=16, seed=8,
+            input_rate=0.0, bias_range=6, bias_offset=4, ready_rate=1.0),
 ]
 
 
@@ -74,3 +81,12 @@ def test_lif_cases_exercise_saturation(case):
     wide_config = dataclasses.replace(case.config(), membrane_bits=40)
     wide, _ = run_layer(d["weights"], d["biases"], d["threshold"], wide_config, d["spikes"])
     assert not np.array_equal(narrow, wide)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_event_buffer(sim):
+    case = EventBufferCase(n=10, seed=9)
+    result = run_case(case, sim, ROOT)
+    assert not result["error"], result["error"]
+    assert result["full_rate_cycles"] == case.events + 1

@@ -1,8 +1,8 @@
-"""Block-test cases (Spike ROM, XBAR, LIF layer): seeded random contents, one build folder each.
+"""Block-test cases (Spike ROM, XBAR, LIF layer, event buffer): seeded random contents, one build folder each.
 
 A case builds its block's Verilog and memory files under
 ``<root>/<case.name>/rtl`` and returns the plan its cocotb testbench
-(``verify.tb_spike_rom``, ``verify.tb_xbar``, ``verify.tb_lif``) reads; the
+(``verify.tb_spike_rom``, ``verify.tb_xbar``, ``verify.tb_lif``, ``verify.tb_event_buffer``) reads; the
 testbench holds the reference model (the golden model) and the checker.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import write_rtl
+from hw.common import EventBuffer
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import NOISE_FILE, SPIKE_FILE, SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
@@ -109,6 +110,7 @@ class LifCase:
     images: int = 2
     input_rate: float = 0.5
     bias_range: int = 4
+    bias_offset: int = 0  # added to every bias (large: every neuron fires at every step)
     ready_rate: float = 0.7  # how often the testbench accepts an output event (low: the fire FIFO fills up)
 
     @property
@@ -132,7 +134,7 @@ class LifCase:
         rng = np.random.default_rng(self.seed)
         wlo, whi = c.weight_range
         w = rng.integers(wlo, whi + 1, (self.n_out, self.n_in))
-        b = rng.integers(-self.bias_range, self.bias_range + 1, self.n_out)
+        b = rng.integers(-self.bias_range, self.bias_range + 1, self.n_out) + self.bias_offset
         theta = int(rng.integers(max(1, whi // 2), 2 * whi + 1))
         theta = min(theta, c.membrane_range[1])
         spikes = (rng.random((self.images, self.timesteps, self.n_in)) < self.input_rate).astype(np.uint8)
@@ -172,7 +174,31 @@ class LifCase:
         return add_wrapper(rtl), plan
 
 
-TB_MODULES = {SpikeRomCase: "verify.tb_spike_rom", XbarCase: "verify.tb_xbar", LifCase: "verify.tb_lif"}
+@dataclass(frozen=True)
+class EventBufferCase:
+    """The event buffer between two blocks, on random events and markers."""
+
+    n: int
+    seed: int
+    events: int = 60
+
+    @property
+    def name(self) -> str:
+        return _name("event_buffer", self)
+
+    def build(self, root) -> tuple[SimBuild, dict]:
+        rng = np.random.default_rng(self.seed)
+        items = [[int(rng.integers(self.n)), 0] if rng.random() < 0.8 else [0, 1] for _ in range(self.events)]
+        rtl = write_rtl(EventBuffer(self.n), "event_buffer", Path(root) / self.name / "rtl")
+        return add_wrapper(rtl), {"n": self.n, "items": items, "seed": self.seed}
+
+
+TB_MODULES = {
+    SpikeRomCase: "verify.tb_spike_rom",
+    XbarCase: "verify.tb_xbar",
+    LifCase: "verify.tb_lif",
+    EventBufferCase: "verify.tb_event_buffer",
+}
 
 
 def run_case(case, sim: str, root) -> dict:

@@ -37,17 +37,23 @@ def _tag(manifest: Path, lanes: int) -> str:
     return f"generator-{digest}-p{lanes}"
 
 
-def build_for_manifest(manifest, root, lanes: int | None = None, run_lint: bool = False) -> SimBuild:
+def build_for_manifest(manifest, root, lanes: int | None = None, run_lint: bool = False, fpga: bool = False,
+                       stored_trains: bool = True) -> SimBuild:
     """The generator's RTL (with all of the export's test vectors in its Spike ROM) and sim wrapper, under ``root``.
 
     The folder name depends on the manifest's contents and ``P``, so each
     parameter set has its own build and a rebuild happens only when they change.
+    ``fpga``: the FPGA top (`hw.fpga_top.FpgaTop`) instead, with no ports dumped;
+    ``stored_trains=False``: without the stored spike trains (the encoder only).
     """
     net, _ = load_network(manifest)
     net = with_lanes(net, lanes)
     x = np.stack([v.noise_x for v in load_vectors(manifest)])
-    rtl_dir = Path(root).resolve() / _tag(manifest, net.config.lanes) / "rtl"
-    build = build_generator(net, x, rtl_dir, run_lint=run_lint)
+    tag = _tag(manifest, net.config.lanes) + ("-fpga" if fpga else "") + ("" if stored_trains else "-encoder")
+    build = build_generator(net, x, Path(root).resolve() / tag / "rtl", run_lint=run_lint, fpga=fpga,
+                            stored_trains=stored_trains)
+    if fpga:
+        return add_wrapper(build)
     dump = [f"spikes{l}__{f}" for l in range(net.config.layers + 1) for f in ("valid", "index", "step", "total")]
     return add_wrapper(build, dump)
 
@@ -91,3 +97,12 @@ def run_generator(
     with np.load(observed) as z:
         arrays = {k: z[k] for k in z.files}
     return result, arrays
+
+
+def run_fpga_top(manifest, sim: str, root, images: list[dict], lanes: int | None = None,
+                 stored_trains: bool = True) -> dict:
+    """Run ``images`` on the FPGA top under ``sim`` and read every count through its pins (``verify.tb_fpga_top``)."""
+    manifest = Path(manifest).resolve()
+    build = build_for_manifest(manifest, root, lanes, run_lint=True, fpga=True, stored_trains=stored_trains)
+    plan = {"manifest": str(manifest), "rtl_dir": str(build.rtl.out_dir), "images": images}
+    return run_testbench(sim, build, "verify.tb_fpga_top", plan, build.rtl.out_dir.parent / sim)

@@ -98,7 +98,9 @@ async def lif_matches_golden(dut):
     for n, spikes in enumerate(np.array(plan["spikes"], dtype=np.uint8)):
         expected, _ = run_layer(w, b, theta, config, spikes[None])
         bound = (int(spikes.sum()) + config.timesteps) * config.groups(1)
-        got = await tb.run_image(spikes, max_cycles=20 * bound + 100 * config.timesteps + 1000)
+        outputs = config.timesteps * (config.sizes[1] + 1)  # at most: every neuron and the marker, every step
+        limit = 20 * bound + 100 * config.timesteps + 1000 + int(4 * outputs / plan["ready_rate"])
+        got = await tb.run_image(spikes, max_cycles=limit)
         diff = np.argwhere(expected[0] != got["trains"])
         ok = not len(diff) and not got["errors"] and np.array_equal(expected[0].sum(axis=0), got["counts"])
         images.append({"cycles": got["cycles"], "spikes": int(expected[0].sum()), "ok": bool(ok)})

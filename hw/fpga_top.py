@@ -1,0 +1,74 @@
+"""FPGA top: the generator behind a narrow, registered pin interface (for place and route and boards)."""
+
+from __future__ import annotations
+
+from amaranth import Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.common import abits
+from hw.generator import Generator
+from model.snn_config import IntNetwork
+
+READ_LATENCY = 4  # read_* in -> read_count out, cycles
+
+
+class FpgaTop(wiring.Component):
+    """`Generator` with a pin count any FPGA package has, every pin registered.
+
+    The generator's wide read-out (``P`` counters per word), cycle counter and
+    spike-event ports would need hundreds of pads; here the counts are read one
+    neuron at a time and the spike-event ports are left out (Yosys removes
+    their logic). All inputs and outputs pass through a register, so the pads
+    are off the internal timing paths and nextpnr's Fmax is the core's.
+
+    * ``start`` / ``encode`` / ``vector``: as the generator's, one cycle later
+      (``stored_trains=False``: no stored trains and no ``encode`` pin).
+    * ``busy`` / ``done``: the generator's, one cycle later.
+    * ``read_layer`` (0-based: layer ``l + 1``), ``read_group`` (``g``) and
+      ``read_lane`` (``p``) select neuron ``g * P + p``; ``read_count`` is its
+      spike count, latency 4 (input register, counter memory, word register,
+      lane register), one read per cycle.
+    """
+
+    def __init__(self, net: IntNetwork, vectors: int, stored_trains: bool = True):
+        self.generator = Generator(net, vectors, stored_trains)
+        c = net.config
+        self.stored_trains = stored_trains
+        max_groups = max(lp.groups for lp in self.generator.layer_params)
+        super().__init__(
+            {
+                "start": In(1),
+                **({"encode": In(1)} if stored_trains else {}),
+                "vector": In(abits(vectors)),
+                "busy": Out(1),
+                "done": Out(1),
+                "read_layer": In(abits(c.layers)),
+                "read_group": In(abits(max_groups)),
+                "read_lane": In(abits(c.lanes)),
+                "read_count": Out(self.generator.count_bits),
+            }
+        )
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.generator = gen = self.generator
+        lane_in = Signal.like(self.read_lane)
+        lane_mem = Signal.like(self.read_lane)
+        lane = Signal.like(self.read_lane)
+        word = Signal.like(gen.count_data)
+        m.d.sync += [
+            gen.start.eq(self.start),
+            gen.encode.eq(self.encode if self.stored_trains else 1),
+            gen.vector.eq(self.vector),
+            self.busy.eq(gen.busy),
+            self.done.eq(gen.done),
+            gen.count_layer.eq(self.read_layer),
+            gen.count_addr.eq(self.read_group),
+            lane_in.eq(self.read_lane),
+            lane_mem.eq(lane_in),
+            lane.eq(lane_mem),
+            word.eq(gen.count_data),
+            self.read_count.eq(word.word_select(lane, gen.count_bits)),
+        ]
+        return m
