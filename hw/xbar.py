@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from math import ceil
 
-from amaranth import Module, Mux, Signal, signed
+from amaranth import Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -20,12 +20,17 @@ class Xbar(wiring.Component):
     word ``g`` is the weight to neuron ``g * P + p``. An end-of-step marker takes
     one issue slot and reads nothing.
 
-    Issue side, cycle ``c`` (combinational, independent of ``enable``):
+    Input register: an event is taken from ``events`` into a register, with its
+    row address ``i * G`` (the multiplier sits between two registers, never in
+    front of the ROM); ``events.ready`` is high while the register is empty or
+    its event takes its last slot, so events follow each other without a gap.
+
+    Issue side, cycle ``c`` (from the register, independent of ``enable``):
     ``issue_valid``/``issue_eos``/``issue_group`` name the slot that is taken
     when ``enable`` is high, so the owner can read its own per-group memories at
-    ``issue_group`` in the same cycle. ``events.ready`` is high on the last slot
-    of an event. Data side: ``weights`` shows the lanes of the word issued in
-    cycle ``c`` during cycle ``c + 1`` (latency 1) and holds otherwise.
+    ``issue_group`` in the same cycle. Data side: ``weights`` shows the lanes of
+    the word issued in cycle ``c`` during cycle ``c + 1`` (latency 1) and holds
+    otherwise.
     """
 
     def __init__(self, n_in: int, n_out: int, lanes: int, weight_bits: int, weight_file: str):
@@ -50,19 +55,28 @@ class Xbar(wiring.Component):
         G = self.groups
         m.submodules.rom = rom = Rom(self.lanes * self.weight_bits, self.n_in * G, self.weight_file)
 
+        valid, eos = Signal(), Signal()
         group = Signal(abits(G))
+        addr = Signal(abits(self.n_in * G))
         last = group == G - 1
-        take = self.events.valid & self.enable
-        read = take & ~self.events.payload.eos
+        slot = valid & self.enable
+        read = slot & ~eos
         m.d.comb += [
-            self.issue_valid.eq(self.events.valid),
-            self.issue_eos.eq(self.events.payload.eos),
+            self.issue_valid.eq(valid),
+            self.issue_eos.eq(eos),
             self.issue_group.eq(group),
-            self.events.ready.eq(take & (self.events.payload.eos | last)),
-            rom.addr.eq(self.events.payload.index * G + group),
+            self.events.ready.eq(~valid | (slot & (eos | last))),
+            rom.addr.eq(addr),
             rom.en.eq(read),
             self.weights.eq(rom.data),
         ]
-        with m.If(read):
-            m.d.sync += group.eq(Mux(last, 0, group + 1))
+        with m.If(self.events.ready):
+            m.d.sync += [
+                valid.eq(self.events.valid),
+                eos.eq(self.events.payload.eos),
+                group.eq(0),
+                addr.eq(self.events.payload.index * G),
+            ]
+        with m.Elif(read):
+            m.d.sync += [group.eq(group + 1), addr.eq(addr + 1)]
         return m

@@ -2,10 +2,12 @@
 
 Plan (from `verify.blocks.XbarCase`): the weights ``W[j][i]`` and a list of
 events ``[index, eos]``. The driver offers them with random gaps and drives
-``enable`` randomly. Checked every cycle: an event's groups are issued
-``0 .. G-1`` in order, ``ready`` comes exactly with the last slot (or the
-marker), and one cycle after each issued group the ``P`` lanes hold
-``W[g*P + p][i]`` (0 past the last neuron); otherwise the lanes hold still.
+``enable`` randomly. A model of the input register is checked every cycle:
+the issue side shows the event taken in an earlier cycle, its groups are
+issued ``0 .. G-1`` in order, ``ready`` is high exactly while the register is
+empty or its event takes its last slot (or the marker's), and one cycle after
+each issued group the ``P`` lanes hold ``W[g*P + p][i]`` (0 past the last
+neuron); otherwise the lanes hold still.
 """
 
 from __future__ import annotations
@@ -47,8 +49,9 @@ async def xbar_reads_and_routes(dut):
     dut.enable.value = 0
     await reset(dut)
 
-    errors, k, expect_group, pending, held, cycles = [], 0, 0, None, None, 0
-    while (k < len(items) or pending is not None) and cycles < 50 * len(items) * (G + 1):
+    errors, k, pending, held, cycles = [], 0, None, None, 0
+    current, group = None, 0  # the model of the input register: its event and next group
+    while (k < len(items) or current is not None or pending is not None) and cycles < 50 * len(items) * (G + 1):
         offer = k < len(items) and rng.random() < 0.8
         enable = rng.random() < 0.75
         dut.events__valid.value = int(offer)
@@ -65,26 +68,28 @@ async def xbar_reads_and_routes(dut):
         elif held is not None and lanes != held:
             errors.append(f"lanes changed without an issue: {held} -> {lanes}")
         held, pending = lanes, None
-        index, eos = items[min(k, len(items) - 1)]
-        if int(dut.issue_valid.value) != int(offer) or (offer and int(dut.issue_eos.value) != eos):
-            errors.append(f"cycle {cycles}: issue_valid/issue_eos do not follow the offered event")
-        ready = int(dut.events__ready.value)
-        if offer and enable:
-            group = int(dut.issue_group.value)
+        if int(dut.issue_valid.value) != int(current is not None) or (
+            current is not None and int(dut.issue_eos.value) != current[1]
+        ):
+            errors.append(f"cycle {cycles}: issue_valid/issue_eos do not show the registered event {current}")
+        done = False
+        if current is not None and enable:
+            index, eos = current
             if eos:
-                if not ready:
-                    errors.append(f"cycle {cycles}: marker not taken in one slot")
+                done = True
             else:
-                if group != expect_group:
-                    errors.append(f"event {index}: issued group {group}, expected {expect_group}")
-                if ready != (group == G - 1):
-                    errors.append(f"event {index}: ready={ready} at group {group} of {G}")
+                if int(dut.issue_group.value) != group:
+                    errors.append(f"event {index}: issued group {int(dut.issue_group.value)}, expected {group}")
                 pending = (index, group)
-                expect_group = (group + 1) % G
-        elif ready:
-            errors.append(f"cycle {cycles}: ready without a taken slot")
-        if offer and ready:
-            k += 1
+                done = group == G - 1
+                group += 1
+        ready = int(dut.events__ready.value)
+        if ready != int(current is None or done):
+            errors.append(f"cycle {cycles}: ready={ready} with the register {'empty' if current is None else 'full'}"
+                          f"{' and its last slot taken' if done else ''}")
+        if ready:
+            current, group = (items[k], 0) if offer else (None, 0)
+            k += int(offer)
         await FallingEdge(dut.clk)
         cycles += 1
     if k < len(items):
