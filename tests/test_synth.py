@@ -103,3 +103,17 @@ def test_missing_tool_and_inputs(tmp_path, monkeypatch, design):
         synthesize(Design("tiny", (tmp_path / "nope.v",)), "xc7", tmp_path / "w")
     with pytest.raises(UserError, match="unknown synthesis target"):
         synthesize(design, "stratix", tmp_path / "w2")
+
+
+@pytest.mark.slow
+def test_lane_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path):
+    """The sweep on a small network, P = 2 and 8: more lanes, more logic and fewer cycles per image."""
+    out = tmp_path / "out"
+    assert synth_main(["--manifest", str(ice40_manifest), "--sweep-lanes", "2,8", "--sim", "icarus", "--out", str(out)]) == 0
+    rows = json.loads((out / "lane_sweep.json").read_text())
+    assert [r["lanes"] for r in rows] == [2, 8]
+    for r in rows:
+        assert r["lut"] > 0 and r["ff"] > 0 and r["ecp5_fmax_mhz"] > 0 and r["images_per_s"] > 0
+        assert r["cycles_per_image"] > 0 and r["ecp5_dp16kd"] >= 3
+    assert rows[1]["lut"] > rows[0]["lut"] and rows[1]["cycles_per_image"] < rows[0]["cycles_per_image"]
+    assert (out / "lane_sweep.png").stat().st_size > 0 and "images/s" in (out / "lane_sweep.md").read_text()
