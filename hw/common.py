@@ -79,22 +79,6 @@ def saturate_sum(total, bits: int):
     )
 
 
-def add_const3(a, b, k: int, width: int):
-    """``a + b + k`` modulo ``2^width`` (signed ``a``, ``b``, constant ``k``) with one carry chain.
-
-    A carry-save stage (per bit: sum ``a ^ b ^ k``, carry ``maj(a, b, k)``, one
-    small LUT each, as ``k`` is constant) then one adder, instead of two chained
-    adders. Exact as a signed value when the true sum fits ``width`` bits.
-    """
-    a, b = a.as_signed(), b.as_signed()
-    ks = Const(k, signed(width))
-    bits_a = [a[min(i, len(a) - 1)] for i in range(width)]  # sign-extended
-    bits_b = [b[min(i, len(b) - 1)] for i in range(width)]
-    sums = Cat(*(bits_a[i] ^ bits_b[i] ^ ks[i] for i in range(width)))
-    carries = Cat(Const(0, 1), *((bits_a[i] & bits_b[i]) | (ks[i] & (bits_a[i] | bits_b[i])) for i in range(width - 1)))
-    return (sums + carries)[:width].as_signed()
-
-
 def lowest_set_bit(m: Module, bits: Signal, name: str) -> Signal:
     """Combinational priority encoder: the index of the lowest 1 in ``bits`` (0 when none).
 

@@ -11,7 +11,7 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hw.common import Rom, abits, add_const3, count_bits, event_signature, lowest_set_bit, saturate_sum, saturating_add
+from hw.common import Rom, abits, count_bits, event_signature, lowest_set_bit, saturate_sum, saturating_add
 from hw.xbar import Xbar
 from model.snn_config import RESETS, IntNetwork
 
@@ -211,13 +211,11 @@ class LifLayer(wiring.Component):
             integrated.append(s_ev)
 
             # sat(V + B) >= theta  <=>  V + B - theta >= 0 on the exact sum (theta is in range):
-            # V + B - theta gives both the comparison and the subtract-reset value; it is
-            # computed beside V + B (carry-save, one chain), not after it
-            b = r_b[lane * mb : (lane + 1) * mb].as_signed()
+            # one subtraction gives both the comparison and the subtract-reset value
             total = Signal(signed(mb + 1), name=f"total{lane}")
-            m.d.comb += total.eq(v + b)
+            m.d.comb += total.eq(v + r_b[lane * mb : (lane + 1) * mb].as_signed())
             over = Signal(signed(mb + 2), name=f"over{lane}")
-            m.d.comb += over.eq(add_const3(v, b, -th, mb + 2))
+            m.d.comb += over.eq(total - th)
             v1 = Signal(signed(mb), name=f"biased{lane}")
             m.d.comb += v1.eq(saturate_sum(total, mb))
             lane_ok = Const(1) if lane < valid_in_last else (s2_g != G - 1)

@@ -102,7 +102,8 @@ def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp5
     from verify.system import build_for_manifest, run_generator
 
     designs = {p: build_rtl(manifest, out / f"p{p}" / "rtl", lanes=p)[1] for p in lanes}
-    jobs = [(p, t) for p in lanes for t in ("ecp5", "xc7")]
+    # place and route of the largest design first: it takes longest, the rest run beside it
+    jobs = [(p, "ecp5") for p in sorted(lanes, reverse=True)] + [(p, "xc7") for p in lanes]
 
     def run(job):
         p, target = job
