@@ -93,8 +93,9 @@ class LifLayer(wiring.Component):
     no earlier than ``c + 5``.
 
     ``clear`` (one cycle, only while idle) zeroes membranes and counters at
-    once: a valid bit per group and memory makes a group that has not been
-    written since read as 0 (so writes need no clear path). ``count_addr``/``count_data`` read
+    once: writes come in ascending passes over all groups, so a counter per
+    memory (the groups written so far are ``0 .. frontier - 1``) makes a group
+    not yet written since read as 0, and writes need no clear path. ``count_addr``/``count_data`` read
     the counters of group ``count_addr`` (lane ``p`` = neuron ``g * P + p``),
     latency 1.
     """
@@ -147,9 +148,11 @@ class LifLayer(wiring.Component):
         entry = data.StructLayout({"bits": P, "group": abits(G), "eos": 1})
         m.submodules.fifo = fifo = SyncFIFOBuffered(width=entry.size, depth=2 * G + IN_FLIGHT)
 
-        # --- clear: one valid bit per group and memory; a group not yet written in this
-        # image reads as 0, so nothing is written to clear and no write needs a clear mux
-        v_ok, c_ok = Signal(G), Signal(G)
+        # --- clear: a group not yet written in this image reads as 0, so nothing is written to
+        # clear and no write needs a clear mux. Writes come in whole passes over the groups in
+        # ascending order (an event's G groups, a sweep's G groups), so the groups written so
+        # far are always 0 .. frontier - 1: one counter per memory, not a bit per group.
+        v_front, c_front = Signal(range(G + 1)), Signal(range(G + 1))
 
         # --- issue stage (cycle c): an event group from the XBAR, or a sweep group
         sweeping = Signal()
@@ -194,8 +197,8 @@ class LifLayer(wiring.Component):
         v_fwd = v_wr.en & (v_wr.addr == s1_g)
         c_fwd = c_wr.en & (c_wr.addr == s1_g)
         m.d.sync += [
-            r_v.eq(Mux(v_fwd, v_wr.data, Mux(v_ok.bit_select(s1_g, 1), v_rd.data, 0))),
-            r_c.eq(Mux(c_fwd, c_wr.data, Mux(c_ok.bit_select(s1_g, 1), c_rd.data, 0))),
+            r_v.eq(Mux(v_fwd, v_wr.data, Mux(s1_g < v_front, v_rd.data, 0))),
+            r_c.eq(Mux(c_fwd, c_wr.data, Mux(s1_g < c_front, c_rd.data, 0))),
         ]
 
         # --- execute stage (cycle c + 2): the lane arithmetic, from registers only
@@ -251,12 +254,12 @@ class LifLayer(wiring.Component):
         m.d.comb += [c_wr.addr.eq(f_g), c_wr.en.eq(f_sw)]
         m.d.comb += [c_wr.data[lane].eq(f_c[lane] + f_bits[lane]) for lane in range(P)]
         with m.If(self.clear):
-            m.d.sync += [v_ok.eq(0), c_ok.eq(0)]
+            m.d.sync += [v_front.eq(0), c_front.eq(0)]
         with m.Else():
-            with m.If(v_wr.en):
-                m.d.sync += v_ok.bit_select(v_wr.addr, 1).eq(1)
-            with m.If(c_wr.en):
-                m.d.sync += c_ok.bit_select(c_wr.addr, 1).eq(1)
+            with m.If(v_wr.en & (v_front != G)):
+                m.d.sync += v_front.eq(v_front + 1)
+            with m.If(c_wr.en & (c_front != G)):
+                m.d.sync += c_front.eq(c_front + 1)
 
         pushed = data.View(entry, fifo.w_data)
         m.d.comb += [
