@@ -144,6 +144,7 @@ def plot_sweep(rows: list[dict], path: Path) -> None:
     for r in rows:
         ax.annotate(f"P={r['lanes']}", (r["images_per_s"], r["lut"]), textcoords="offset points", xytext=(5, 5))
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("images / s at ECP5 Fmax")
     ax.set_ylabel("LUTs (Yosys synth_xilinx)")
     ax.set_title("Lane sweep: area vs throughput")
