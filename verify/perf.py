@@ -22,3 +22,8 @@ def lower_bound_cycles(config: SnnConfig, counts) -> dict:
         events.append(e)
         per_layer.append((e + T) * config.groups(l))
     return {"bound": sum(per_layer), "per_layer": per_layer, "events": events, "slowest_layer": max(per_layer)}
+
+
+def timeout_cycles(config: SnnConfig, counts) -> int:
+    """How long a testbench waits for ``done``: far above any correct run (4x the summed bound, plus slack)."""
+    return 4 * lower_bound_cycles(config, counts)["bound"] + 200 * config.timesteps + 10_000

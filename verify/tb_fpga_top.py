@@ -10,20 +10,16 @@ model's counts.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge, SimTimeoutError, with_timeout
 
 from hw.fpga_top import READ_LATENCY
-from model.export import load_network, load_vectors
 from model.golden import run_network
 from model.snn_config import SnnConfig
-from verify.perf import lower_bound_cycles
+from verify.perf import timeout_cycles
 from verify.sim import CLOCK_PERIOD_NS, read_plan, write_result
-from verify.tbkit import reset
+from verify.tbkit import load_plan_network, reset
 
 
 async def read_all_counts(dut, config: SnnConfig) -> list[np.ndarray]:
@@ -45,10 +41,7 @@ async def read_all_counts(dut, config: SnnConfig) -> list[np.ndarray]:
 @cocotb.test()
 async def fpga_top_matches_golden(dut):
     plan = read_plan()
-    net, _ = load_network(plan["manifest"])
-    vectors = load_vectors(plan["manifest"])
-    rtl = json.loads((Path(plan["rtl_dir"]) / "rtl.json").read_text())
-    config = SnnConfig.from_dict(rtl["config"])
+    net, vectors, rtl, config = load_plan_network(plan)
     stored = bool(rtl.get("stored_trains", True))  # without stored trains there is no encode pin
     for name in ("start", "vector", "read_layer", "read_group", "read_lane") + (("encode",) if stored else ()):
         getattr(dut, name).value = 0
@@ -57,7 +50,7 @@ async def fpga_top_matches_golden(dut):
     for item in plan["images"]:
         n, encode = int(item["vector"]), int(item["encode"])
         expected = run_network(net, vectors[n].spikes)
-        limit = 4 * lower_bound_cycles(config, expected.counts)["bound"] + 200 * config.timesteps + 10_000
+        limit = timeout_cycles(config, expected.counts)
         await FallingEdge(dut.clk)
         dut.vector.value, dut.start.value = n, 1
         if stored:

@@ -10,19 +10,17 @@ lane count), ``images`` (``{"vector": n, "encode": 0|1}``, run in order),
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, ValueChange, with_timeout
 
-from model.export import load_network, load_vectors
 from model.golden import first_divergence, run_network
 from model.snn_config import SnnConfig
-from verify.perf import lower_bound_cycles
+from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.sim import CLOCK_PERIOD_NS, read_plan, report_progress, write_result
+from verify.tbkit import load_plan_network
 
 
 class SpikeMonitor:
@@ -150,10 +148,7 @@ def compare(config: SnnConfig, expected, observed: dict, monitor_layers) -> dict
 async def generator_matches_golden(dut):
     """Every requested image: spike counts of every layer and the monitored spike trains equal the golden model's."""
     plan = read_plan()
-    net, _ = load_network(plan["manifest"])
-    vectors = load_vectors(plan["manifest"])
-    rtl = json.loads((Path(plan["rtl_dir"]) / "rtl.json").read_text())
-    config = SnnConfig.from_dict(rtl["config"])  # the RTL's lanes may differ from the export's
+    net, vectors, _, config = load_plan_network(plan)
     monitor_layers = [int(l) for l in plan["monitor_layers"]]
     tb = GeneratorTB(dut, config, monitor_layers)
     await tb.reset()
@@ -167,7 +162,7 @@ async def generator_matches_golden(dut):
             failures.append(f"vector {n}: the golden model disagrees with the exported expected counts")
         bound = lower_bound_cycles(config, expected.counts)
         start = time.perf_counter()
-        limit = 4 * bound["bound"] + 200 * config.timesteps + 10_000
+        limit = timeout_cycles(config, expected.counts)
         try:
             observed = await tb.run_image(n, encode, timeout_cycles=limit)
         except SimTimeoutError:

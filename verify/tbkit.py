@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from cocotb.triggers import FallingEdge
 
 from hw.common import abits
+from model.export import load_network, load_vectors
+from model.snn_config import SnnConfig
+
+
+def load_plan_network(plan: dict):
+    """The exported network and test vectors of ``plan["manifest"]``, and how ``plan["rtl_dir"]`` was built.
+
+    Returns ``(net, vectors, rtl_info, config)``; ``config`` is the RTL's (its lanes may differ from the export's).
+    """
+    net, _ = load_network(plan["manifest"])
+    vectors = load_vectors(plan["manifest"])
+    rtl = json.loads((Path(plan["rtl_dir"]) / "rtl.json").read_text())
+    return net, vectors, rtl, SnnConfig.from_dict(rtl["config"])
 
 
 async def reset(dut, cycles: int = 3) -> None:
