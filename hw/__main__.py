@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import build_generator
-from model.errors import UserError
+from model.errors import UserError, run_cli
 from model.export import load_network, load_vectors
 
 DEFAULT_MANIFEST = "weights/gan-mnist/snn/manifest.json"
@@ -44,11 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--lanes", type=int, default=None, help="lanes P (default: the export's); weights are re-packed")
     r.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only -Wall")
     args = p.parse_args(argv)
-    try:
-        build, net = rtl(args.manifest, args.out, args.lanes, not args.no_lint)
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_cli(lambda: _rtl_command(args))
+
+
+def _rtl_command(args) -> int:
+    build, net = rtl(args.manifest, args.out, args.lanes, not args.no_lint)
     c = net.config
     out = Path(args.out)
     size = sum(f.stat().st_size for f in build.mem_files)

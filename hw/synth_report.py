@@ -21,7 +21,7 @@ import numpy as np
 
 from hw.build import build_generator
 from hw.synth import PAPER, TARGETS, design_from_rtl, synthesize
-from model.errors import UserError
+from model.errors import UserError, run_cli
 from model.export import load_network, load_vectors
 
 
@@ -169,44 +169,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-lanes", default=None, help="e.g. 1,4,16,64: run the lane sweep instead")
     parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     args = parser.parse_args(argv)
-    try:
-        if not args.manifest.exists():
-            raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
-        out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
-        out.mkdir(parents=True, exist_ok=True)
-        start = time.perf_counter()
-        if args.sweep_lanes:
+    return run_cli(lambda: _run(args))
+
+
+def _run(args) -> int:
+    if not args.manifest.exists():
+        raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
+    out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if args.sweep_lanes:
+        try:
             lanes = [int(p) for p in args.sweep_lanes.split(",")]
-            rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
-            (out / "lane_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
-            plot_sweep(rows, out / "lane_sweep.png")
-            md = ["| P | xc7 LUT | xc7 FF | xc7 LUTRAM | xc7 BRAM36 eq. | ECP5 LUT4 | ECP5 DP16KD | ECP5 Fmax (MHz) "
-                  "| cycles/image | summed bound | images/s at Fmax |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|"]
-            md += [f"| {r['lanes']} | {r['lut']:,} | {r['ff']:,} | {r['lutram']} | {r['bram36_equiv']} | "
-                   f"{r['ecp5_lut4']:,} | {r['ecp5_dp16kd']} | {r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | "
-                   f"{r['lower_bound_cycles']:,} | {r['images_per_s']:,} |"
-                   for r in rows]
-            (out / "lane_sweep.md").write_text("\n".join(md) + "\n")
-            print("\n".join(md))
-        else:
-            targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-            bad = [t for t in targets if t not in TARGETS]
-            if bad:
-                raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
-            results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
-                                  args.ice40_part)
-            results["paper"] = PAPER
-            results["seconds"] = round(time.perf_counter() - start, 1)
-            (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
-            md = table_md(results)
-            (out / "synth_report.md").write_text(md)
-            print(md)
-        print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
-        return 0
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+        except ValueError:
+            raise UserError(f"--sweep-lanes must be comma-separated integers, got {args.sweep_lanes!r}") from None
+        rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
+        (out / "lane_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
+        plot_sweep(rows, out / "lane_sweep.png")
+        md = ["| P | xc7 LUT | xc7 FF | xc7 LUTRAM | xc7 BRAM36 eq. | ECP5 LUT4 | ECP5 DP16KD | ECP5 Fmax (MHz) "
+              "| cycles/image | summed bound | images/s at Fmax |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
+        md += [f"| {r['lanes']} | {r['lut']:,} | {r['ff']:,} | {r['lutram']} | {r['bram36_equiv']} | "
+               f"{r['ecp5_lut4']:,} | {r['ecp5_dp16kd']} | {r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | "
+               f"{r['lower_bound_cycles']:,} | {r['images_per_s']:,} |"
+               for r in rows]
+        (out / "lane_sweep.md").write_text("\n".join(md) + "\n")
+        print("\n".join(md))
+    else:
+        targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+        bad = [t for t in targets if t not in TARGETS]
+        if bad:
+            raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
+        results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
+                              args.ice40_part)
+        results["paper"] = PAPER
+        results["seconds"] = round(time.perf_counter() - start, 1)
+        (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
+        md = table_md(results)
+        (out / "synth_report.md").write_text(md)
+        print(md)
+    print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
+    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from model.errors import UserError
+from model.errors import run_cli
 
 COMMANDS = {
     "data": ("model.data_cli", "fetch or inspect the datasets"),
@@ -37,14 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m model {name}", description=help_text)
     module.add_arguments(parser)
     args = parser.parse_args(argv[1:])
-    try:
-        return module.run(args) or 0
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_cli(lambda: module.run(args))
 
 
 if __name__ == "__main__":

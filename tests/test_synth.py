@@ -85,6 +85,8 @@ def test_report_command_writes_table(manifest, tmp_path, capsys):
     assert synth_main(["--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
     assert "--ice40-manifest" in capsys.readouterr().err
     assert synth_main(["--manifest", str(tmp_path / "none.json"), "--targets", "xc7"]) == 2
+    assert synth_main(["--manifest", str(manifest), "--sweep-lanes", "1,x", "--out", str(tmp_path / "y")]) == 2
+    assert "--sweep-lanes must be comma-separated integers" in capsys.readouterr().err
 
 
 def test_failing_tool_gives_log_tail(tmp_path):

@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.errors import UserError
+from model.errors import UserError, run_cli
 from verify.flow import DEFAULT_MANIFEST, SOURCES, lane_sweep, markdown, verify_run
 from verify.sim import SIMULATORS
 
@@ -43,34 +43,31 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _run(args) -> int:
+    if args.command == "run":
+        out = args.out or f"reports/verify-{args.sim}"
+        report = verify_run(
+            args.manifest, args.sim, args.images, out, args.source, args.lanes, args.build_root,
+            vcd=not args.no_vcd, raster_neurons=args.raster_neurons,
+        )
+        print(markdown(report))
+        print(f"report: {out}/report.md, report.json, " + ", ".join(report["figures"]))
+        if not report["ok"]:
+            print(f"error: RTL and golden model differ; first divergence: {report['first_divergence']}", file=sys.stderr)
+            return 1
+        return 0
+    try:
+        lanes = [int(x) for x in args.lanes.split(",")]
+    except ValueError:
+        raise UserError(f"--lanes must be comma-separated integers, got {args.lanes!r}") from None
+    report = lane_sweep(args.manifest, args.sim, lanes, args.images, args.out, args.build_root)
+    print((Path(args.out) / "lane_sweep.md").read_text())
+    return 0 if report["ok"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
-        if args.command == "run":
-            out = args.out or f"reports/verify-{args.sim}"
-            report = verify_run(
-                args.manifest, args.sim, args.images, out, args.source, args.lanes, args.build_root,
-                vcd=not args.no_vcd, raster_neurons=args.raster_neurons,
-            )
-            print(markdown(report))
-            print(f"report: {out}/report.md, report.json, " + ", ".join(report["figures"]))
-            if not report["ok"]:
-                print(f"error: RTL and golden model differ; first divergence: {report['first_divergence']}", file=sys.stderr)
-                return 1
-            return 0
-        try:
-            lanes = [int(x) for x in args.lanes.split(",")]
-        except ValueError:
-            raise UserError(f"--lanes must be comma-separated integers, got {args.lanes!r}") from None
-        report = lane_sweep(args.manifest, args.sim, lanes, args.images, args.out, args.build_root)
-        print((Path(args.out) / "lane_sweep.md").read_text())
-        return 0 if report["ok"] else 1
-    except UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_cli(lambda: _run(args))
 
 
 if __name__ == "__main__":
