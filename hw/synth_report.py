@@ -4,8 +4,8 @@
         --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-h64
     python -m hw.synth_report --manifest ... --sweep-lanes 1,4,16,64
 
-Writes ``synth_report.json`` and ``synth_report.md`` (the paper's Table III beside
-ours, row by row) in ``--out``; a lane sweep adds ``lane_sweep.json`` and
+Writes ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside
+ours, row by row) and ``synth_report.png`` (the same as bars) in ``--out``; a lane sweep adds ``lane_sweep.json`` and
 ``lane_sweep.png`` (area against throughput).
 """
 
@@ -133,6 +133,40 @@ def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp5
     return rows
 
 
+def comparison_rows(results: dict) -> list[tuple[str, int, int]]:
+    """(resource, paper, ours) for what compares directly: xc7 LUT/LUTRAM/FF, memory bits."""
+    t, rows = results["targets"], []
+    if "xc7" in t:
+        res = t["xc7"]["resources"]
+        rows += [(name, PAPER["xc7"][key], res[key]) for key, name in (("lut", "LUT"), ("lutram", "LUTRAM"), ("ff", "FF"))]
+    if "asic" in t:
+        rows.append(("memory bits", PAPER["asic"]["memory_bits"], t["asic"]["memory_bits"]))
+    return rows
+
+
+def plot_comparison(results: dict, path: Path) -> None:
+    """Paper vs ours, one pair of bars per resource (log scale: LUTRAM goes from thousands to hundreds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = comparison_rows(results)
+    x = np.arange(len(rows))
+    fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.6))
+    for k, (label, offset) in enumerate((("paper (Vivado, Artix-100T)", -0.2), ("ours (Yosys)", 0.2))):
+        values = [r[1 + k] for r in rows]
+        bars = ax.bar(x + offset, values, width=0.4, label=label)
+        ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=7)
+    ax.set_xticks(x, [r[0] for r in rows])
+    ax.set_yscale("log")
+    ax.set_title(f"{results['network']}: the paper's Table III vs ours")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def plot_sweep(rows: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -206,6 +240,9 @@ def _run(args) -> int:
         results["seconds"] = round(time.perf_counter() - start, 1)
         (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
         md = table_md(results)
+        if comparison_rows(results):
+            plot_comparison(results, out / "synth_report.png")
+            md += "\n![paper vs ours](synth_report.png)\n"
         (out / "synth_report.md").write_text(md)
         print(md)
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
