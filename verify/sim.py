@@ -15,6 +15,7 @@ import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -161,8 +162,6 @@ def run_testbench(
     simulator is missing, ``AssertionError`` if the testbench crashed.
     """
     check_simulator(sim)
-    from cocotb_test import simulator  # imported late: it installs signal handlers
-
     build_dir = Path(build_dir).resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     plan_path = build_dir / "plan.json"
@@ -194,41 +193,18 @@ def run_testbench(
         extra_env=extra_env,
         plus_args=plus_args,
     )
-    if sim == "verilator":
-        extra_env["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
-        config = build_dir / "sim.vlt"
-        text = _VERILATOR_CONFIG.format(wrapper=WRAPPER, dut=build.rtl.top)
-        if not config.exists() or config.read_text() != text:  # unchanged inputs: Verilator skips its build
-            config.write_text(text)
-        kwargs["compile_args"] = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", str(config)]
-        if build.dump:
-            kwargs["compile_args"].append("--trace")
-        opt = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O1") if optimize else ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
-        kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", *opt, *VERILATOR_MAKE_FIXES]
-        runner = wrapper_only_verilator(simulator.Verilator)(**kwargs)
-    else:
-        runner = simulator.Icarus(**kwargs)
-    logger = logging.getLogger("cocotb")
-    handler, propagate = None, logger.propagate
-    if log is not None:
-        handler = logging.FileHandler(log, mode="w")
-        logger.addHandler(handler)
-        logger.propagate = False
-    try:
+    config_text = _VERILATOR_CONFIG.format(wrapper=WRAPPER, dut=build.rtl.top)
+    runner = simulator_runner(sim, kwargs, build_dir / "sim.vlt", config_text, optimize, trace=bool(build.dump))
+    with cocotb_log_to(log):
         if progress is None:
-            failure = _run(runner)
+            failure = run_simulator(runner)
         else:
             with ThreadPoolExecutor(1) as pool:
-                job = pool.submit(_run, runner)
+                job = pool.submit(run_simulator, runner)
                 while not job.done():
                     time.sleep(0.5)
                     progress(int(progress_path.read_text() or 0))
                 failure = job.result()
-    finally:
-        if handler is not None:
-            logger.removeHandler(handler)
-            handler.close()
-            logger.propagate = propagate
     if not result_path.exists():
         where = f"see {log}" if log is not None else "see the log above"
         raise AssertionError(f"{module} under {sim} ended without a result ({failure or 'no error reported'}); {where}")
@@ -238,7 +214,43 @@ def run_testbench(
     return result
 
 
-def _run(runner) -> str | None:
+def simulator_runner(sim: str, kwargs: dict, config: Path, config_text: str, optimize: bool, trace: bool = False):
+    """cocotb-test's runner for ``sim`` with ``kwargs``. Verilator: the VPI/tracing config ``config_text`` written to
+    ``config`` (only when changed, so unchanged inputs skip the build), the PyPI wheel's make fixes, and C++ at
+    -O2/-O1 (``optimize``, long runs) or -O0 (quick builds)."""
+    from cocotb_test import simulator  # imported late: it installs signal handlers
+
+    if sim == "icarus":
+        return simulator.Icarus(**kwargs)
+    kwargs["extra_env"]["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
+    if not config.exists() or config.read_text() != config_text:
+        config.write_text(config_text)
+    kwargs["compile_args"] = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", str(config),
+                              *(["--trace"] if trace else [])]
+    opt = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O1") if optimize else ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")
+    kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", *opt, *VERILATOR_MAKE_FIXES]
+    return wrapper_only_verilator(simulator.Verilator)(**kwargs)
+
+
+@contextmanager
+def cocotb_log_to(log: Path | None):
+    """Send cocotb's log to the file ``log`` instead of the console while the block runs (None: leave it)."""
+    if log is None:
+        yield
+        return
+    logger = logging.getLogger("cocotb")
+    handler, propagate = logging.FileHandler(log, mode="w"), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+        logger.propagate = propagate
+
+
+def run_simulator(runner) -> str | None:
     """Run a cocotb-test simulator; its failure message, or None."""
     try:
         runner.run()

@@ -1,5 +1,5 @@
 """Build an Amaranth component to Verilog and run a cocotb testbench on it under
-Icarus or Verilator (through ``cocotb_test.simulator``).
+Icarus or Verilator (through ``cocotb_test.simulator``, set up as in `verify.sim`).
 
 Each design gets its own folder ``sim_builds/memristor/<name>-<hash of its Verilog>/``
 holding the Verilog, a wrapper ``sim_top`` and one build folder per simulator,
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import re
 from pathlib import Path
@@ -23,7 +22,7 @@ from amaranth.hdl import Value
 from amaranth.lib import wiring
 
 from hw.verilog import tool_env
-from verify.sim import SIMULATORS, VERILATOR_MAKE_FIXES, check_simulator, wrapper_only_verilator  # noqa: F401 (SIMULATORS: used by the tests)
+from verify.sim import SIMULATORS, check_simulator, cocotb_log_to, run_simulator, simulator_runner  # noqa: F401 (SIMULATORS: used by the tests)
 
 REPO = Path(__file__).resolve().parents[2]
 BUILDS = REPO / "sim_builds" / "memristor"
@@ -91,11 +90,10 @@ def run(
     """Run cocotb module ``module`` (e.g. ``verify.memristor.tb_synapse``) on ``component``.
 
     Returns the testbench's result dict; raises AssertionError when the testbench
-    failed or wrote no result. ``optimize`` compiles Verilator's C++ at -O2
+    failed or wrote no result. ``optimize`` compiles Verilator's C++ at -O2/-O1
     (long runs) instead of -O0 (quick builds). ``log``: write the simulator's
     output to this file instead of the console."""
     check_simulator(sim)
-    from cocotb_test import simulator  # late: it installs signal handlers
 
     folder = build(component, name)
     work = folder / sim
@@ -115,34 +113,9 @@ def run(
         python_search=[str(REPO)],
         extra_env=env,
     )
-    if sim == "verilator":
-        env["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
-        config = work / "sim.vlt"
-        config.write_text(_VERILATOR_CONFIG.format(wrapper=WRAPPER))
-        kwargs["compile_args"] = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "--x-assign", "fast", str(config)]
-        level = "-O2" if optimize else "-O0"
-        kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", f"OPT_FAST={level}", f"OPT_SLOW={level}",
-                               f"OPT_GLOBAL={level}", *VERILATOR_MAKE_FIXES]
-        runner = wrapper_only_verilator(simulator.Verilator)(**kwargs)
-    else:
-        runner = simulator.Icarus(**kwargs)
-    logger = logging.getLogger("cocotb")
-    handler, propagate = None, logger.propagate
-    if log is not None:
-        handler = logging.FileHandler(log, mode="w")
-        logger.addHandler(handler)
-        logger.propagate = False
-    try:
-        runner.run()
-    except SystemExit as e:  # cocotb-test exits on a failed cocotb test
-        failure = str(e)
-    else:
-        failure = None
-    finally:
-        if handler is not None:
-            logger.removeHandler(handler)
-            handler.close()
-            logger.propagate = propagate
+    runner = simulator_runner(sim, kwargs, work / "sim.vlt", _VERILATOR_CONFIG.format(wrapper=WRAPPER), optimize)
+    with cocotb_log_to(log):
+        failure = run_simulator(runner)
     if not result_path.exists():
         where = f"; see {log}" if log is not None else ""
         raise AssertionError(f"{module} under {sim} wrote no result ({failure or 'no error reported'}){where}.")
