@@ -137,6 +137,17 @@ class MemristorGanTop(wiring.Component):
         word_next = word | (1 << t_draw)
         filled = fresh & (placed + 1 == need)
 
+        def place_times(wr, back: str):
+            """One state of drawing the ``need`` spike times of pixel ``addr``; the full word goes to ``wr``."""
+            m.d.comb += [self.busy.eq(1), wr.addr.eq(addr), wr.data.eq(word_next)]
+            m.d.sync += s.eq(s_next)
+            with m.If(fresh):
+                m.d.sync += [word.eq(word_next), placed.eq(placed + 1)]
+            with m.If(filled):
+                m.d.comb += wr.en.eq(1)
+                m.d.sync += addr.eq(addr + 1)
+                m.next = back
+
         u = Signal(16)
         noise_count = Signal(range(len(self.thresholds) + 1))
         m.d.comb += u.eq(s_next[16:])
@@ -205,14 +216,7 @@ class MemristorGanTop(wiring.Component):
                     m.d.comb += image_wr.en.eq(1)
                     m.d.sync += addr.eq(addr + 1)
             with m.State("REAL_TIMES"):
-                m.d.comb += [self.busy.eq(1), image_wr.addr.eq(addr), image_wr.data.eq(word_next)]
-                m.d.sync += s.eq(s_next)
-                with m.If(fresh):
-                    m.d.sync += [word.eq(word_next), placed.eq(placed + 1)]
-                with m.If(filled):
-                    m.d.comb += image_wr.en.eq(1)
-                    m.d.sync += addr.eq(addr + 1)
-                    m.next = "REAL_PIXEL"
+                place_times(image_wr, "REAL_PIXEL")
             with m.State("NOISE_INPUT"):
                 m.d.comb += [self.busy.eq(1), noise_wr.addr.eq(addr), noise_wr.data.eq(0)]
                 with m.If(addr == n_lat):
@@ -226,14 +230,7 @@ class MemristorGanTop(wiring.Component):
                         m.d.sync += [need.eq(noise_count), placed.eq(0), word.eq(0)]
                         m.next = "NOISE_TIMES"
             with m.State("NOISE_TIMES"):
-                m.d.comb += [self.busy.eq(1), noise_wr.addr.eq(addr), noise_wr.data.eq(word_next)]
-                m.d.sync += s.eq(s_next)
-                with m.If(fresh):
-                    m.d.sync += [word.eq(word_next), placed.eq(placed + 1)]
-                with m.If(filled):
-                    m.d.comb += noise_wr.en.eq(1)
-                    m.d.sync += addr.eq(addr + 1)
-                    m.next = "NOISE_INPUT"
+                place_times(noise_wr, "NOISE_INPUT")
             with m.State("STAGE1"):
                 m.d.comb += self.busy.eq(1)
                 m.d.sync += stage2.eq(0)
