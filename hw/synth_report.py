@@ -178,6 +178,9 @@ def plot_sweep(rows: list[dict], path: Path) -> None:
     for r in rows:
         ax.annotate(f"P={r['lanes']}", (r["images_per_s"], r["lut"]), textcoords="offset points", xytext=(5, 5))
     ax.set_xscale("log")
+    ax.margins(x=0.2, y=0.1)  # room for the labels of the end points
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 3)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("images / s at ECP5 Fmax")
     ax.set_ylabel("LUTs (Yosys synth_xilinx)")
