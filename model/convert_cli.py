@@ -173,12 +173,12 @@ def _snn_stats(result: SnnResult) -> dict:
 
 def sweep(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts, norms, resets, fid_fn=None):
     """One row per (T, normalisation, reset); also the images of the base configuration."""
-    from tqdm import tqdm
+    from model.progress import progress_bar
 
     ann = ann_forward(layers, u_eval)
     rows, images = [], {"ann": ann}
     points = [(t, n, r) for t in ts for n in norms for r in resets]
-    bar = tqdm(points, desc="sweep T x norm x reset", unit="config")
+    bar = progress_bar(points, desc="sweep T x norm x reset", unit="config")
     spikes = {}
     for t, norm, reset in bar:
         config = replace(base, timesteps=t, reset=reset)
@@ -217,14 +217,14 @@ def peer_benchmark(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOpt
     if not peer.available:
         return {"skipped": peer.SKIP_MESSAGE}
     import sinabs
-    from tqdm import tqdm
+    from model.progress import progress_bar
 
     ann = ann_forward(layers, u_eval)
     rows = []
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # timed on one thread: CPU seconds then measure work, not contention or spin-waits
     try:
-        for t in tqdm(ts, desc="peer benchmark (sinabs)", unit="T"):
+        for t in progress_bar(ts, desc="peer benchmark (sinabs)", unit="T"):
             rows.append(_peer_row(layers, u_calib, u_eval, ann, base, options, t))
     finally:
         torch.set_num_threads(threads)

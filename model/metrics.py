@@ -245,7 +245,7 @@ def train_classifier(
     dataset: str, config: ClassifierConfig | None = None, data_dir=None, progress: bool = True
 ) -> Classifier:
     """Train a fresh classifier on ``dataset``'s train split and measure it on the test split."""
-    from tqdm import tqdm
+    from model.progress import progress_bar
 
     dataset = _dataset_name(dataset)
     config = config or DEFAULT_CONFIGS[dataset]
@@ -263,7 +263,7 @@ def train_classifier(
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.epochs * steps_per_epoch)
     started = time.perf_counter()
     net.train()
-    bar = tqdm(total=config.epochs * steps_per_epoch, desc=f"classifier {dataset}", unit="batch", disable=not progress, leave=False)
+    bar = progress_bar(total=config.epochs * steps_per_epoch, desc=f"classifier {dataset}", unit="batch", disable=not progress, leave=False)
     with _one_thread(), bar:
         for _ in range(config.epochs):
             order = torch.randperm(len(y), generator=gen)

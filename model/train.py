@@ -37,7 +37,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from tqdm import tqdm
+from model.progress import progress_bar
 
 from model import plots
 from model.config import TrainConfig, parse_hidden, replace
@@ -162,7 +162,7 @@ def run_updates(
         order = epoch_order(cfg, epoch, len(data))
         last = min(upe, cfg.updates - epoch * upe)
         started = time.perf_counter()
-        bar = tqdm(
+        bar = progress_bar(
             range(first, last),
             desc=f"epoch {epoch + 1}/{n_epochs}",
             disable=not progress,

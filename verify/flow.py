@@ -37,9 +37,9 @@ class _Bar:
     """tqdm over images, updated from the testbench's progress count."""
 
     def __init__(self, total: int, desc: str):
-        from tqdm import tqdm
+        from model.progress import progress_bar
 
-        self.bar = tqdm(total=total, desc=desc, unit="image")
+        self.bar = progress_bar(total=total, desc=desc, unit="image")
 
     def __call__(self, done: int) -> None:
         self.bar.update(done - self.bar.n)

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+from model.progress import progress_bar
 
 from model.errors import UserError
 from model.memristor import figures
@@ -71,7 +71,7 @@ def run_dataset(name: str, args: argparse.Namespace, p: GanParams) -> dict:
     flat = data.images.reshape(len(data.images), -1)
     rows, hists, before, after, refs, gens, counts = [], [], [], [], [], [], []
     start = time.time()
-    with tqdm(total=len(classes) * args.iterations, desc=f"{name} {args.mode}", unit="it") as bar:
+    with progress_bar(total=len(classes) * args.iterations, desc=f"{name} {args.mode}", unit="it") as bar:
         for k, c in enumerate(classes):
             targets = flat[data.labels == c]
             model = model_cls(p, Xorshift32(mix_seed(args.seed, k)))

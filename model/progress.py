@@ -1,0 +1,20 @@
+"""Progress bars: tqdm, throttled when nobody watches a terminal.
+
+On a terminal a bar redraws up to ten times a second; into a log file or CI
+output every redraw is kept, so there it redraws at most every 30 seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm import tqdm
+
+LOG_INTERVAL_S = 30.0
+
+
+def progress_bar(iterable=None, **kwargs) -> tqdm:
+    """``tqdm(iterable, **kwargs)``, with ``mininterval`` 30 s when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        kwargs.setdefault("mininterval", LOG_INTERVAL_S)
+    return tqdm(iterable, **kwargs)
