@@ -1,3 +1,5 @@
+# amaranth: UnusedElaboratable=no
+# (the parameter-check tests construct components that raise and are never elaborated)
 """The RTL generator without a simulator: parameter checks, Verilog without data, memory files, lint."""
 
 from __future__ import annotations
