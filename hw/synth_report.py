@@ -5,7 +5,7 @@
     python -m hw.synth_report --manifest ... --sweep-lanes 1,4,16,64
 
 Writes ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside
-ours, row by row) and ``synth_report.png`` (the same as bars) in ``--out``; a lane sweep adds ``lane_sweep.json`` and
+ours, row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same as bars) in ``--out``; a lane sweep adds ``lane_sweep.json`` and
 ``lane_sweep.png`` (area against throughput).
 """
 
@@ -212,14 +212,14 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     if not args.manifest.exists():
         raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
+    try:
+        lanes = [int(p) for p in args.sweep_lanes.split(",")] if args.sweep_lanes else []
+    except ValueError:
+        raise UserError(f"--sweep-lanes must be comma-separated integers, got {args.sweep_lanes!r}") from None
     out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if args.sweep_lanes:
-        try:
-            lanes = [int(p) for p in args.sweep_lanes.split(",")]
-        except ValueError:
-            raise UserError(f"--sweep-lanes must be comma-separated integers, got {args.sweep_lanes!r}") from None
+    if lanes:
         rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
         (out / "lane_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
         plot_sweep(rows, out / "lane_sweep.png")
@@ -243,9 +243,12 @@ def _run(args) -> int:
         results["seconds"] = round(time.perf_counter() - start, 1)
         (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
         md = table_md(results)
+        figure = out / "synth_report.png"
         if comparison_rows(results):
-            plot_comparison(results, out / "synth_report.png")
-            md += "\n![paper vs ours](synth_report.png)\n"
+            plot_comparison(results, figure)
+            md += f"\n![paper vs ours]({figure.name})\n"
+        else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
+            figure.unlink(missing_ok=True)
         (out / "synth_report.md").write_text(md)
         print(md)
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")

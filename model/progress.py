@@ -14,7 +14,9 @@ LOG_INTERVAL_S = 30.0
 
 
 def progress_bar(iterable=None, **kwargs) -> tqdm:
-    """``tqdm(iterable, **kwargs)``, with ``mininterval`` 30 s when stderr is not a terminal."""
+    """``tqdm(iterable, **kwargs)``, redrawing every 30 s (``mininterval`` and tqdm's forced-redraw
+    ``maxinterval``) when stderr is not a terminal."""
     if not sys.stderr.isatty():
         kwargs.setdefault("mininterval", LOG_INTERVAL_S)
+        kwargs.setdefault("maxinterval", LOG_INTERVAL_S)
     return tqdm(iterable, **kwargs)

@@ -37,12 +37,12 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from model.progress import progress_bar
 
 from model import plots
 from model.config import TrainConfig, parse_hidden, replace
 from model.errors import UserError
 from model.gan import build_generator, build_models, d_loss, g_loss
+from model.progress import progress_bar
 
 CHECKPOINT = "checkpoint.pt"
 FORMAT = "spikegan-ann-gan/1"

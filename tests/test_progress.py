@@ -9,7 +9,7 @@ def test_bar_into_a_log_redraws_at_most_every_30_s(monkeypatch):
     log = io.StringIO()
     monkeypatch.setattr("sys.stderr", log)
     bar = progress_bar(range(1000), desc="work", file=log)
-    assert bar.mininterval == LOG_INTERVAL_S == 30.0
+    assert bar.mininterval == bar.maxinterval == LOG_INTERVAL_S == 30.0
     assert sum(1 for _ in bar) == 1000
     assert log.getvalue().count("\r") <= 3  # start, end (and the close), not a redraw per item
 

@@ -83,6 +83,8 @@ def test_report_command_writes_table(manifest, tmp_path, capsys):
     md = (tmp_path / "synth_report.md").read_text()
     assert "222,972" in md and "Vivado project" in md
     assert (tmp_path / "synth_report.png").stat().st_size > 0 and "synth_report.png" in md
+    assert synth_main(["--manifest", str(manifest), "--targets", "vivado", "--out", str(tmp_path)]) == 0
+    assert not (tmp_path / "synth_report.png").exists()  # nothing to compare: no stale figure left
     assert synth_main(["--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
     assert "--ice40-manifest" in capsys.readouterr().err
     assert synth_main(["--manifest", str(tmp_path / "none.json"), "--targets", "xc7"]) == 2

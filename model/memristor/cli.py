@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from model.progress import progress_bar
 
 from model.errors import UserError
 from model.memristor import figures
@@ -24,6 +23,7 @@ from model.memristor.data import MASK32, Xorshift32, load_binary, mix_seed
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import FloatGan, GanParams
 from model.memristor.train import evaluate, majority, train
+from model.progress import progress_bar
 
 GOAL = 0.95
 
