@@ -18,6 +18,8 @@ from model.export import pack_biases, pack_spikes, pack_weights, write_mem
 from model.golden import encode_spikes
 from model.snn_config import IntNetwork
 
+RTL_INFO = "rtl.json"  # how the RTL in a folder was built
+
 TOP = "spikegan_generator"
 FPGA_TOP = "spikegan_fpga"
 WAIVERS = "lint_waivers.vlt"
@@ -134,5 +136,13 @@ def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fp
     if run_lint:
         build.lint()
         info["lint"] = "verilator --lint-only -Wall: clean (waivers in lint_waivers.vlt)"
-    (build.out_dir / "rtl.json").write_text(json.dumps(info, indent=2) + "\n")
+    (build.out_dir / RTL_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return build
+
+
+def read_rtl_info(rtl_dir) -> dict:
+    """What `build_generator` wrote into ``rtl_dir``'s ``rtl.json``: top, configuration, files, lint status."""
+    path = Path(rtl_dir) / RTL_INFO
+    if not path.is_file():
+        raise UserError(f"{path} not found; run 'make rtl' (python -m hw rtl) first.")
+    return json.loads(path.read_text())

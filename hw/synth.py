@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from hw.build import read_rtl_info
 from model.errors import UserError
 
 TARGETS = ("xc7", "ecp5", "ice40", "asic", "vivado")
@@ -253,8 +254,5 @@ PAPER = {
 def design_from_rtl(rtl_dir) -> Design:
     """The `Design` that ``make rtl`` wrote into ``rtl_dir`` (its ``rtl.json``)."""
     rtl_dir = Path(rtl_dir)
-    info_path = rtl_dir / "rtl.json"
-    if not info_path.is_file():
-        raise UserError(f"{info_path} not found; run 'make rtl' (python -m hw rtl) first.")
-    info = json.loads(info_path.read_text())
+    info = read_rtl_info(rtl_dir)
     return Design(info["top"], tuple(rtl_dir / f for f in info["sources"]), tuple(rtl_dir / f for f in info["mem_files"]))

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.build import read_rtl_info
 from model.errors import UserError
 from model.export import load_network, load_vectors, read_manifest
 from model.golden import first_divergence, run_network
@@ -81,7 +82,7 @@ def verify_run(
 
     print(f"building the RTL for {manifest} (lint with verilator --lint-only -Wall) ...", flush=True)
     build = build_for_manifest(manifest, build_root, lanes, run_lint=True)
-    config = json.loads((build.rtl.out_dir / "rtl.json").read_text())
+    rtl_info = read_rtl_info(build.rtl.out_dir)
     t_built = time.perf_counter()
 
     vcd_path = out_dir / "spikes_image0.vcd" if vcd else None
@@ -122,8 +123,8 @@ def verify_run(
         "manifest": str(manifest),
         "simulator": sim,
         "rtl": str(build.rtl.out_dir),
-        "config": config["config"],
-        "lint": config["lint"],
+        "config": rtl_info["config"],
+        "lint": rtl_info["lint"],
         "references": ref_note,
         "images": rows,
     }

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
 
-from hw.build import build_generator
+from hw.build import build_generator, read_rtl_info
 from model.export import export_network, load_network, load_vectors
 from model.golden import random_network
 from model.snn_config import IntNetwork, SnnConfig
@@ -81,7 +80,7 @@ def run_generator(
     manifest = Path(manifest).resolve()
     if build is None:
         build = build_for_manifest(manifest, root, lanes)
-    net_layers = json.loads((build.rtl.out_dir / "rtl.json").read_text())["config"]["sizes"]
+    net_layers = read_rtl_info(build.rtl.out_dir)["config"]["sizes"]
     if monitor_layers is None:
         monitor_layers = list(range(len(net_layers)))
     sim_dir = build.rtl.out_dir.parent / sim

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from cocotb.triggers import FallingEdge
 
+from hw.build import read_rtl_info
 from hw.common import abits
 from model.export import load_network, load_vectors
 from model.snn_config import SnnConfig
@@ -19,7 +17,7 @@ def load_plan_network(plan: dict):
     """
     net, _ = load_network(plan["manifest"])
     vectors = load_vectors(plan["manifest"])
-    rtl = json.loads((Path(plan["rtl_dir"]) / "rtl.json").read_text())
+    rtl = read_rtl_info(plan["rtl_dir"])
     return net, vectors, rtl, SnnConfig.from_dict(rtl["config"])
 
 
