@@ -24,6 +24,7 @@ def lower_bound_cycles(config: SnnConfig, counts) -> dict:
     return {"bound": sum(per_layer), "per_layer": per_layer, "events": events, "slowest_layer": max(per_layer)}
 
 
-def timeout_cycles(config: SnnConfig, counts) -> int:
-    """How long a testbench waits for ``done``: far above any correct run (4x the summed bound, plus slack)."""
-    return 4 * lower_bound_cycles(config, counts)["bound"] + 200 * config.timesteps + 10_000
+def timeout_cycles(config: SnnConfig, bound: dict) -> int:
+    """How long a testbench waits for ``done``: far above any correct run (4x the summed ``bound`` from
+    `lower_bound_cycles`, plus slack)."""
+    return 4 * bound["bound"] + 200 * config.timesteps + 10_000

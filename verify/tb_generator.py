@@ -162,7 +162,7 @@ async def generator_matches_golden(dut):
             failures.append(f"vector {n}: the golden model disagrees with the exported expected counts")
         bound = lower_bound_cycles(config, expected.counts)
         start = time.perf_counter()
-        limit = timeout_cycles(config, expected.counts)
+        limit = timeout_cycles(config, bound)
         try:
             observed = await tb.run_image(n, encode, timeout_cycles=limit)
         except SimTimeoutError:
