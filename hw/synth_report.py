@@ -36,6 +36,11 @@ def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains
     return net, design_from_rtl(out)
 
 
+def _options(target: str, ecp5_part: str, ecp5_speed: int) -> dict:
+    """Options of ``target`` from the command line: the ECP5 part and speed grade (iCE40's part is passed apart)."""
+    return {"part": ecp5_part, "speed": ecp5_speed} if target == "ecp5" else {}
+
+
 def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ecp5_speed: int,
                 ice40_manifest: Path | None, ice40_part: str) -> dict:
     net, design = build_rtl(manifest, out / "rtl")
@@ -55,8 +60,7 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, e
             r["network"] = "-".join(map(str, c.sizes))
             r["config"] = f"{r['network']}, {c.weight_bits}-bit weights, {c.membrane_bits}-bit membranes, P = {c.lanes}, on-chip encoder only"
         else:
-            opts = {"part": ecp5_part, "speed": ecp5_speed} if target == "ecp5" else {}
-            r = synthesize(design, target, out / target, **opts)
+            r = synthesize(design, target, out / target, **_options(target, ecp5_part, ecp5_speed))
         r.pop("cells", None)
         results["targets"][target] = r
         print(f"[synth] {target}: done in {r['seconds']} s", flush=True)
@@ -107,8 +111,7 @@ def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp5
 
     def run(job):
         p, target = job
-        opts = {"part": ecp5_part, "speed": ecp5_speed} if target == "ecp5" else {}
-        r = synthesize(designs[p], target, out / f"p{p}" / target, **opts)
+        r = synthesize(designs[p], target, out / f"p{p}" / target, **_options(target, ecp5_part, ecp5_speed))
         print(f"[sweep] P = {p}: {target} done in {r['seconds']} s", flush=True)
         return r
 
