@@ -19,41 +19,14 @@ model is vectorised over images and neurons and stays exact:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from model.errors import UserError
 from model.snn_config import IntNetwork, SnnConfig
+from model.xorshift import xorshift32_stream
 
-MASK32 = 0xFFFFFFFF
 _BATCH_ELEMENTS = 1 << 23  # images per chunk x T x widest layer: bounds the int64 work arrays
-
-
-def xorshift32(s: int) -> int:
-    """One step of Marsaglia's xorshift32 (shifts 13, 17, 5) on a 32-bit state."""
-    s ^= (s << 13) & MASK32
-    s ^= s >> 17
-    s ^= (s << 5) & MASK32
-    return s
-
-
-@lru_cache(maxsize=16)
-def _xorshift32_stream(seed: int, n: int) -> np.ndarray:
-    out = np.empty(n, dtype=np.uint32)
-    s = seed
-    for k in range(n):
-        s = xorshift32(s)
-        out[k] = s
-    out.flags.writeable = False
-    return out
-
-
-def xorshift32_stream(seed: int, n: int) -> np.ndarray:
-    """The first ``n`` states after ``seed`` (the seed itself excluded), uint32, read-only."""
-    if not 0 < seed <= MASK32:
-        raise UserError(f"xorshift32 seed must be a non-zero 32-bit value, got {seed}")
-    return _xorshift32_stream(int(seed), int(n))
 
 
 def random_numbers(config: SnnConfig, timesteps: int | None = None) -> np.ndarray:

@@ -22,8 +22,6 @@ from model.golden import (
     random_network,
     run_network,
     run_noise,
-    xorshift32,
-    xorshift32_stream,
 )
 from model.snn_config import IntNetwork, SnnConfig
 
@@ -246,23 +244,7 @@ def test_batched_equals_single_image_runs():
         assert np.array_equal(batch.image[n], one.image)
 
 
-# ---------------------------------------------------------------- RNG and encoder
-
-
-def test_xorshift32_matches_marsaglia():
-    """Marsaglia (2003), xorshift32 from y = 2463534242: 723471715, 2497366906, 2064144800."""
-    s, seq = 2463534242, []
-    for _ in range(3):
-        s = xorshift32(s)
-        seq.append(s)
-    assert seq == [723471715, 2497366906, 2064144800]
-    assert xorshift32_stream(2463534242, 3).tolist() == seq
-    s = 2463534242
-    ref = []
-    for _ in range(1000):
-        s = ref_step(s)
-        ref.append(s)
-    assert xorshift32_stream(2463534242, 1000).tolist() == ref
+# ---------------------------------------------------------------- encoder
 
 
 def test_encoder_rates_follow_x_over_2_to_the_r():

@@ -1,4 +1,4 @@
-"""12x12 binarised data, spike encoding/decoding and the shared xorshift32 source."""
+"""12x12 binarised data, spike encoding/decoding (the xorshift32 source: test_xorshift.py)."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,6 @@ import torch
 from model.errors import UserError
 from model.memristor.data import (
     EncodingParams,
-    Xorshift32,
     binarise,
     decode,
     encode_image,
@@ -16,27 +15,7 @@ from model.memristor.data import (
     noise_count_thresholds,
     pack_words,
 )
-
-
-def test_xorshift32_matches_marsaglia():
-    # Marsaglia (2003), "Xorshift RNGs": y = 2463534242, shifts 13, 17, 5 -> first output 723471715.
-    assert Xorshift32(2463534242).next() == 723471715
-
-
-def test_below_is_multiply_shift_and_in_range():
-    a, b = Xorshift32(99), Xorshift32(99)
-    for n in (1, 3, 40, 1000):
-        for _ in range(50):
-            assert a.below(n) == (b.next() * n) >> 32
-    rng = Xorshift32(7)
-    draws = [rng.below(3) for _ in range(3000)]
-    assert set(draws) == {0, 1, 2} and max(np.bincount(draws)) < 1100  # all values, roughly uniform
-
-
-def test_seed_must_be_nonzero_32_bit():
-    for bad in (0, 1 << 32, -1):
-        with pytest.raises(UserError):
-            Xorshift32(bad)
+from model.xorshift import Xorshift32
 
 
 def test_foreground_pixels_emit_2_to_4_spikes_background_silent():

@@ -12,7 +12,8 @@ from model.__main__ import main
 from model.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
-from model.memristor.data import Xorshift32, load_binary, mix_seed
+from model.memristor.data import load_binary, mix_seed
+from model.xorshift import Xorshift32
 from model.memristor.fixed import FixedGan, build_spec, run_layer, synapse_update
 from model.memristor.gan import FALSE, TRUE, FloatGan, GanParams, small_params
 from model.memristor.tracking import lockstep, single_run
@@ -129,7 +130,7 @@ def test_cli_writes_figures_and_reports(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["--images", "11"], ["--iterations", "0"], ["--seed", "-1"], ["--no-train"]],
+    [["--images", "11"], ["--iterations", "0"], ["--seed", "-1"]],
 )
 def test_cli_rejects_bad_options(argv, capsys):
     assert main(["memristor", *argv]) == 2

@@ -32,19 +32,13 @@ from amaranth.lib.wiring import In, Out
 from hw.memristor.crossbar import CrossbarLayer
 from hw.memristor.neuron import RewardBackprop
 from hw.memristor.synapse import Mode
+from hw.xorshift import xorshift32
 from model.errors import UserError
 from model.memristor.data import noise_count_thresholds
 from model.memristor.fixed import FixedSpec
 from model.memristor.gan import GanParams
 
 ITER_BITS = 16
-
-
-def xorshift32(s):
-    """One xorshift32 step as a 32-bit expression."""
-    a = (s ^ (s << 13))[:32]
-    b = a ^ (a >> 17)
-    return (b ^ (b << 5))[:32]
 
 
 class MemristorGanTop(wiring.Component):

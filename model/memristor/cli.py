@@ -4,8 +4,8 @@ Per image (the paper's protocol, default): one fresh network per image, the firs
 image of each of ``--images`` classes. Per class (``--mode class``): one network per
 class, cycling through ``--per-class`` images of it. Results go to
 ``<out>/<dataset>-<mode>[-fixed]/`` (grid.png, curves.png, conductance.png, report.json,
-report.md). ``--hw-check K`` also runs the RTL top for K on-chip iterations and
-compares it with the fixed-point model (see :mod:`model.memristor.hwcheck`).
+report.md). The RTL check (the hardware top learning on chip, compared with the
+fixed-point model) is ``python -m verify memristor`` (`verify.memristor.hwcheck`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import numpy as np
 
 from model.errors import UserError
 from model.memristor import figures
-from model.memristor.data import MASK32, Xorshift32, load_binary, mix_seed
+from model.memristor.data import load_binary, mix_seed
+from model.xorshift import MASK32, Xorshift32
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import FloatGan, GanParams
 from model.memristor.train import evaluate, majority, train
@@ -40,11 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", default="train", choices=("train", "test"))
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (else the default sources)")
     parser.add_argument("--out", default="weights/memristor", help="output folder")
-    parser.add_argument("--hw-check", type=int, default=0, metavar="K",
-                        help="also train the paper-size RTL for K iterations and compare it with the fixed-point model")
-    parser.add_argument("--simulator", default="verilator", choices=("verilator", "icarus"),
-                        help="for --hw-check (Icarus needs about 10 min per 100 paper-size iterations)")
-    parser.add_argument("--no-train", action="store_true", help="skip the software training (only --hw-check)")
 
 
 def _check(args: argparse.Namespace) -> None:
@@ -54,10 +50,6 @@ def _check(args: argparse.Namespace) -> None:
         raise UserError("--iterations, --eval-samples and --per-class must be positive.")
     if not 0 <= args.seed <= MASK32:
         raise UserError(f"--seed must lie in 0 .. {MASK32}.")
-    if not 0 <= args.hw_check < 1 << 16:
-        raise UserError("--hw-check must be 0 (off) or a number of iterations below 65536.")
-    if args.no_train and not args.hw_check:
-        raise UserError("--no-train leaves nothing to do; add --hw-check K.")
 
 
 def run_dataset(name: str, args: argparse.Namespace, p: GanParams) -> dict:
@@ -176,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     _check(args)
     p = GanParams()
     names = ("mnist", "fashion") if args.dataset == "both" else (args.dataset,)
-    for name in () if args.no_train else names:
+    for name in names:
         s = run_dataset(name, args, p)
         goal = "" if s["goal"] is None else f" (goal {GOAL}: {'met' if s['goal_met_all'] else 'NOT met'})"
         print(
@@ -184,8 +176,4 @@ def run(args: argparse.Namespace) -> int:
             f"worst {s['match_worst_network']:.4f}{goal}, "
             f"D accuracy (last 50) {s['d_accuracy_last50_mean']:.3f} -> {Path(args.out) / run_name(name, args)}"
         )
-    if args.hw_check:
-        from model.memristor.hwcheck import hardware_check
-
-        hardware_check(args, p)
     return 0

@@ -21,37 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.errors import UserError
+from model.xorshift import MASK32, Xorshift32
 
 SIZE = 12
-MASK32 = 0xFFFFFFFF
 
 
 def mix_seed(seed: int, k: int = 0) -> int:
     """A well-spread non-zero 32-bit seed for stream ``k`` of user seed ``seed``
     (xorshift32's first draws from small seeds are small)."""
     return ((seed + k) * 0x9E3779B1) & MASK32 or 1
-
-
-class Xorshift32:
-    """Marsaglia's xorshift32 (shifts 13, 17, 5); the hardware's only random source."""
-
-    def __init__(self, seed: int):
-        if not 0 < seed <= MASK32:
-            raise UserError(f"seed {seed} must be a non-zero 32-bit integer (1 .. {MASK32}).")
-        self.state = seed
-
-    def next(self) -> int:
-        """Advance once and return the new 32-bit state."""
-        s = self.state
-        s ^= (s << 13) & MASK32
-        s ^= s >> 17
-        s ^= (s << 5) & MASK32
-        self.state = s
-        return s
-
-    def below(self, n: int) -> int:
-        """A draw in ``0 .. n-1`` by multiply-shift: ``(next() * n) >> 32``."""
-        return (self.next() * n) >> 32
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ import numpy as np
 from model.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
-from model.memristor.data import Xorshift32
+from model.xorshift import Xorshift32
 from model.memristor.gan import FALSE, TRUE, GanParams, LifParams, SpikingGan, init_codes
 
 

@@ -36,7 +36,8 @@ import numpy as np
 from model.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
-from model.memristor.data import EncodingParams, Xorshift32, encode_image, encode_noise
+from model.memristor.data import EncodingParams, encode_image, encode_noise
+from model.xorshift import Xorshift32
 
 TRUE, FALSE = 0, 1
 
