@@ -1,172 +1,72 @@
-"""Export a quantised SNN for the hardware, and load it back with every check.
+"""Export a quantised SNN for the hardware, and load it back, with every check, as one `Export`.
 
 The files and their layout are defined in ``docs/hardware-semantics.md``
 (Memory layout). An export directory holds ``manifest.json`` (format version,
 the `SnnConfig`, thresholds, caller metadata, every file with its sha256), the
 per-layer weight and bias memories, and per test vector the encoder input,
-the Spike ROM, and the golden model's expected outputs.
+the Spike ROM, and the golden model's expected outputs. `load` reads all of it
+once; the CLIs, the RTL builder, the flows and the testbenches take the
+`Export` it returns.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from model.errors import UserError
 from model.golden import encode_noise, encode_spikes, run_network
+from model.jsonio import dumps
+from model.layout import (
+    pack_biases,
+    pack_lanes,
+    pack_spikes,
+    pack_weights,
+    read_mem,
+    unpack_biases,
+    unpack_lanes,
+    unpack_spikes,
+    unpack_weights,
+    write_mem,
+)
 from model.snn_config import IntNetwork, SnnConfig
 
 FORMAT = "spikegan-snn"
-FORMAT_VERSION = 1
+# 2: the configuration names its neuron model and input coding.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
-
-
-# ---------------------------------------------------------------- words and lanes
-
-
-def _pack(values: np.ndarray, bits: int) -> list[int]:
-    """Rows of lane values ``(depth, P)`` to words: lane ``p`` in bits ``[p*bits, (p+1)*bits)``, two's complement."""
-    values = np.asarray(values, dtype=np.int64)
-    depth, lanes = values.shape
-    if depth == 0:
-        return []
-    unsigned = values.astype(np.uint64) & np.uint64((1 << bits) - 1)
-    bit = ((unsigned[:, :, None] >> np.arange(bits, dtype=np.uint64)) & np.uint64(1)).astype(np.uint8)
-    bit = bit.reshape(depth, lanes * bits)  # LSB first
-    digits = -(-lanes * bits // 4)
-    bit = np.pad(bit, ((0, 0), (0, digits * 4 - lanes * bits)))
-    nibbles = bit.reshape(depth, digits, 4) @ np.array([1, 2, 4, 8], dtype=np.uint8)
-    text = _HEX[nibbles[:, ::-1]].tobytes().decode("ascii")
-    return [int(text[r * digits : (r + 1) * digits], 16) for r in range(depth)]
-
-
-def _unpack(words, lanes: int, bits: int, signed: bool) -> np.ndarray:
-    """Words to lane values ``(depth, P)``; raises `UserError` if a word is wider than ``P * bits``."""
-    width = lanes * bits
-    words = list(words)
-    too_wide = [k for k, word in enumerate(words) if not 0 <= word < 1 << width]
-    if too_wide:
-        raise UserError(f"word {too_wide[0]} ({words[too_wide[0]]:#x}) does not fit its declared width of {width} bits")
-    if not words:
-        return np.zeros((0, lanes), dtype=np.int64)
-    digits = -(-width // 4)
-    text = np.frombuffer("".join(f"{w:0{digits}x}" for w in words).encode("ascii"), dtype=np.uint8)
-    nibbles = np.where(text >= ord("a"), text - ord("a") + 10, text - ord("0")).reshape(len(words), digits)[:, ::-1]
-    bit = (nibbles[:, :, None] >> np.arange(4, dtype=np.uint8)) & 1  # (depth, digits, 4), LSB first
-    bit = bit.reshape(len(words), digits * 4)[:, :width].reshape(len(words), lanes, bits).astype(np.int64)
-    values = bit @ (np.int64(1) << np.arange(bits, dtype=np.int64))
-    if signed:
-        values = values - (bit[:, :, -1] << bits)
-    return values
-
-
-def pack_weights(w, lanes: int, bits: int) -> list[int]:
-    """``W_l`` ``(N_l, N_{l-1})`` to weight-memory words.
-
-    Word ``i*G + g`` holds neurons ``g*P .. g*P+P-1`` of input ``i``; lanes past ``N_l`` are 0.
-    """
-    w = np.asarray(w, dtype=np.int64)
-    n_out, n_in = w.shape
-    groups = -(-n_out // lanes)
-    padded = np.zeros((n_in, groups * lanes), dtype=np.int64)
-    padded[:, :n_out] = w.T
-    return _pack(padded.reshape(n_in * groups, lanes), bits)
-
-
-def unpack_weights(words, n_out: int, n_in: int, lanes: int, bits: int) -> np.ndarray:
-    """Inverse of `pack_weights`; refuses a wrong depth or non-zero padding lanes."""
-    groups = -(-n_out // lanes)
-    if len(words) != n_in * groups:
-        raise UserError(
-            f"weight memory has {len(words)} words, expected N_in * G = {n_in} * {groups} = {n_in * groups}"
-        )
-    padded = _unpack(words, lanes, bits, signed=True).reshape(n_in, groups * lanes)
-    if np.any(padded[:, n_out:]):
-        raise UserError(f"weight memory has non-zero values in the padding lanes past neuron {n_out - 1}")
-    return np.ascontiguousarray(padded[:, :n_out].T)
-
-
-def pack_biases(b, lanes: int, bits: int) -> list[int]:
-    """``B_l`` ``(N_l,)`` to the bias memory: word ``g`` holds ``B_l[g*P + p]`` in lane ``p``."""
-    b = np.asarray(b, dtype=np.int64)
-    groups = -(-len(b) // lanes)
-    padded = np.zeros(groups * lanes, dtype=np.int64)
-    padded[: len(b)] = b
-    return _pack(padded.reshape(groups, lanes), bits)
-
-
-def unpack_biases(words, n: int, lanes: int, bits: int) -> np.ndarray:
-    """Inverse of `pack_biases`; refuses a wrong depth or non-zero padding lanes."""
-    groups = -(-n // lanes)
-    if len(words) != groups:
-        raise UserError(f"bias memory has {len(words)} words, expected G = {groups}")
-    padded = _unpack(words, lanes, bits, signed=True).reshape(-1)
-    if np.any(padded[n:]):
-        raise UserError(f"bias memory has non-zero values in the padding lanes past neuron {n - 1}")
-    return padded[:n].copy()
-
-
-def pack_spikes(trains) -> list[int]:
-    """Spike trains ``(T, N)`` of 0/1 to ``T`` words of ``N`` bits, bit ``j`` of word ``t`` = ``trains[t][j]``."""
-    return _pack(np.asarray(trains, dtype=np.int64), 1)
-
-
-def unpack_spikes(words, n: int) -> np.ndarray:
-    """Inverse of `pack_spikes`: ``(T, N)`` uint8."""
-    return _unpack(words, n, 1, signed=False).astype(np.uint8)
-
-
-# ---------------------------------------------------------------- $readmemh files
-
-
-def write_mem(path, words, width: int) -> None:
-    """Write words as ``$readmemh`` hex, one word per line, ``ceil(width / 4)`` digits each."""
-    digits = -(-width // 4)
-    Path(path).write_text("".join(f"{w:0{digits}x}\n" for w in words))
-
-
-def read_mem(path, width: int, depth: int | None = None) -> list[int]:
-    """Read a file written by `write_mem`; refuses bad hex, wrong depth, or words wider than ``width``."""
-    path = Path(path)
-    lines = path.read_text().split()
-    if depth is not None and len(lines) != depth:
-        raise UserError(f"{path}: {len(lines)} words, the manifest declares {depth}; re-export it (make convert)")
-    words = []
-    for k, line in enumerate(lines):
-        try:
-            word = int(line, 16)
-        except ValueError:
-            raise UserError(f"{path}: line {k + 1} ({line!r}) is not a hex word") from None
-        if word >> width:
-            raise UserError(f"{path}: word {k} ({line}) does not fit its declared width of {width} bits")
-        words.append(word)
-    return words
-
-
-# ---------------------------------------------------------------- export
+DEFAULT_MANIFEST = "weights/gan-mnist/snn/manifest.json"
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-
 def _write_mem_entry(out_dir: Path, name: str, words, width: int) -> dict:
     path = out_dir / name
     write_mem(path, words, width)
     return {"file": name, "sha256": _sha256(path), "width": width, "depth": len(words)}
+
+
+def _layer_entry(out_dir: Path, net: IntNetwork, l: int) -> dict:
+    c = net.config
+    return {
+        "layer": l,
+        "inputs": c.sizes[l - 1],
+        "neurons": c.sizes[l],
+        "groups": c.groups(l),
+        "weights": _write_mem_entry(
+            out_dir, c.weight_file(l), pack_weights(net.weights[l - 1], c.lanes, c.weight_bits), c.weight_word_bits
+        ),
+        "bias": _write_mem_entry(
+            out_dir, c.bias_file(l), pack_biases(net.biases[l - 1], c.lanes, c.membrane_bits), c.bias_word_bits
+        ),
+    }
 
 
 def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -> Path:
@@ -183,28 +83,11 @@ def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -
     if noise.ndim != 2 or noise.shape[1] != c.sizes[0]:
         raise UserError(f"test noise must have shape (n, {c.sizes[0]}), got {noise.shape}")
     try:
-        extra_json = json.loads(json.dumps(extra or {}, default=_json_default))
+        extra_json = json.loads(dumps(extra or {}))
     except (TypeError, ValueError) as e:
         raise UserError(f"export metadata 'extra' must be JSON-serialisable: {e}") from None
 
-    layers = []
-    for l in range(1, c.layers + 1):
-        w, b = net.weights[l - 1], net.biases[l - 1]
-        layers.append(
-            {
-                "layer": l,
-                "inputs": c.sizes[l - 1],
-                "neurons": c.sizes[l],
-                "groups": c.groups(l),
-                "weights": _write_mem_entry(
-                    out_dir, f"layer{l}_weights.mem", pack_weights(w, c.lanes, c.weight_bits), c.lanes * c.weight_bits
-                ),
-                "bias": _write_mem_entry(
-                    out_dir, f"layer{l}_bias.mem", pack_biases(b, c.lanes, c.membrane_bits), c.lanes * c.membrane_bits
-                ),
-            }
-        )
-
+    layers = [_layer_entry(out_dir, net, l) for l in range(1, c.layers + 1)]
     x = encode_noise(noise, c)
     spike_0 = encode_spikes(x, c)
     result = run_network(net, spike_0)
@@ -214,11 +97,10 @@ def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -
         expected = out_dir / f"vector{n}_expected.npz"
         counts = {f"counts{l}": result.counts[l][n] for l in range(1, c.layers + 1)}
         np.savez(expected, noise_u=noise[n], noise_x=x[n], out_spikes=out_spikes, image=result.image[n], **counts)
-        x_bits = c.input_bits + 1
         vectors.append(
             {
                 "index": n,
-                "noise": _write_mem_entry(out_dir, f"vector{n}_noise.mem", _pack(x[n][:, None], x_bits), x_bits),
+                "noise": _write_mem_entry(out_dir, f"vector{n}_noise.mem", pack_lanes(x[n][:, None], c.noise_bits), c.noise_bits),
                 "spikes": _write_mem_entry(out_dir, f"vector{n}_spikes.mem", pack_spikes(spike_0[n]), c.sizes[0]),
                 "out_spikes": _write_mem_entry(
                     out_dir, f"vector{n}_out_spikes.mem", pack_spikes(out_spikes), c.sizes[-1]
@@ -245,9 +127,60 @@ def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -
 # ---------------------------------------------------------------- load
 
 
-def read_manifest(manifest_path) -> dict:
-    """Parse and check a manifest (a file or its directory): format and version; files are checked where read."""
-    return _read_manifest(manifest_path)[0]
+@dataclass
+class TestVector:
+    """One exported test vector: encoder input, Spike ROM, and the golden model's outputs."""
+
+    __test__ = False  # not a pytest class
+
+    index: int
+    noise_u: np.ndarray  # (N_0,) float64, the noise before encoding
+    noise_x: np.ndarray  # (N_0,) int64, X
+    spikes: np.ndarray  # (T, N_0) uint8, the Spike ROM
+    out_spikes: np.ndarray  # (T, N_L) uint8
+    counts: list  # C_l (N_l,) for l = 1..L
+    image: np.ndarray  # (N_L,) C_L / T
+
+
+@dataclass(frozen=True)
+class Export:
+    """A loaded export: the manifest file, its parsed content, the network and the test vectors, all checked."""
+
+    path: Path  # the manifest file
+    manifest: dict
+    net: IntNetwork
+    vectors: tuple[TestVector, ...]
+
+    @property
+    def config(self) -> SnnConfig:
+        return self.net.config
+
+    @property
+    def extra(self) -> dict:
+        return self.manifest.get("extra", {})
+
+    @cached_property
+    def sha256(self) -> str:
+        """The manifest's digest (it holds every file's digest, so it names the whole export)."""
+        return _sha256(self.path)
+
+    @property
+    def noise_x(self) -> np.ndarray:
+        """The encoder inputs of every test vector, ``(V, N_0)``: what the generator's ROMs hold."""
+        return np.stack([v.noise_x for v in self.vectors])
+
+    def with_lanes(self, lanes: int | None) -> "Export":
+        """The same export with the network laid out in ``P = lanes`` lanes (results unchanged)."""
+        net = self.net.with_lanes(lanes)
+        return self if net is self.net else replace(self, net=net)
+
+
+def load(manifest_path) -> Export:
+    """Load an export (its manifest file or folder), checking version, files, checksums, widths and vectors."""
+    manifest, path = _read_manifest(manifest_path)
+    net = _load_network(manifest, path.parent)
+    vectors = tuple(_load_vector(manifest, path.parent, net.config, v) for v in manifest["vectors"])
+    return Export(path, manifest, net, vectors)
 
 
 def _read_manifest(manifest_path) -> tuple[dict, Path]:
@@ -268,38 +201,43 @@ def _read_manifest(manifest_path) -> tuple[dict, Path]:
             f"{path} has format version {version!r}; this code reads version {FORMAT_VERSION} only. "
             "Re-export with `make convert`."
         )
-    for key in ("config", "thresholds", "layers", "vectors"):
-        if key not in manifest:
-            raise UserError(f"{path} lacks the key {key!r}; re-export it with `make convert`")
-    return manifest, path.parent
+    for key, kind in (("config", dict), ("thresholds", list), ("layers", list), ("vectors", list)):
+        if not isinstance(manifest.get(key), kind):
+            raise UserError(f"{path}: the key {key!r} is missing or not a {kind.__name__}; re-export it with `make convert`")
+    return manifest, path.resolve()
 
 
-def _checked_file(base: Path, entry: dict) -> Path:
+def _field(entry, key: str, what: str):
+    if not isinstance(entry, dict) or key not in entry:
+        raise UserError(f"the manifest's {what} has no {key!r}; re-export with `make convert`")
+    return entry[key]
+
+
+def _checked_file(base: Path, entry: dict, what: str) -> Path:
     """The file of a manifest entry, after checking that it exists and matches its sha256."""
-    path = base / entry["file"]
+    path = base / str(_field(entry, "file", what))
+    sha = _field(entry, "sha256", what)
     if not path.is_file():
         raise UserError(f"missing file {path} named by the manifest; re-export with `make convert`")
     digest = _sha256(path)
-    if digest != entry["sha256"]:
+    if digest != sha:
         raise UserError(
-            f"checksum mismatch for {path}: manifest says {entry['sha256'][:16]}..., file is {digest[:16]}...; "
+            f"checksum mismatch for {path}: manifest says {str(sha)[:16]}..., file is {digest[:16]}...; "
             "the file was modified or truncated, re-export with `make convert`"
         )
     return path
 
 
-def _read_entry(base: Path, entry: dict, width: int, depth: int) -> list[int]:
-    if entry.get("width") != width or entry.get("depth") != depth:
+def _read_entry(base: Path, entry: dict, what: str, width: int, depth: int) -> list[int]:
+    if _field(entry, "width", what) != width or _field(entry, "depth", what) != depth:
         raise UserError(
             f"{entry['file']}: declared {entry.get('width')} bits x {entry.get('depth')} words, "
             f"the configuration implies {width} x {depth}"
         )
-    return read_mem(_checked_file(base, entry), width, depth)
+    return read_mem(_checked_file(base, entry, what), width, depth)
 
 
-def load_network(manifest_path) -> tuple[IntNetwork, dict]:
-    """Load an exported network, checking version, files, checksums and value widths."""
-    manifest, base = _read_manifest(manifest_path)
+def _load_network(manifest: dict, base: Path) -> IntNetwork:
     c = SnnConfig.from_dict(manifest["config"])
     if len(manifest["layers"]) != c.layers:
         raise UserError(f"manifest lists {len(manifest['layers'])} layers, its configuration has {c.layers}")
@@ -307,54 +245,37 @@ def load_network(manifest_path) -> tuple[IntNetwork, dict]:
     for l, entry in enumerate(manifest["layers"], start=1):
         n_in, n_out, g = c.sizes[l - 1], c.sizes[l], c.groups(l)
         try:
-            w_words = _read_entry(base, entry["weights"], c.lanes * c.weight_bits, n_in * g)
-            b_words = _read_entry(base, entry["bias"], c.lanes * c.membrane_bits, g)
+            w_words = _read_entry(base, _field(entry, "weights", f"layer {l}"), "weights entry", c.weight_word_bits, n_in * g)
+            b_words = _read_entry(base, _field(entry, "bias", f"layer {l}"), "bias entry", c.bias_word_bits, g)
             weights.append(unpack_weights(w_words, n_out, n_in, c.lanes, c.weight_bits))
             biases.append(unpack_biases(b_words, n_out, c.lanes, c.membrane_bits))
         except UserError as e:
             raise UserError(f"layer {l}: {e}") from None
     thresholds = manifest["thresholds"]
-    if not all(isinstance(t, int) for t in thresholds):
+    if not all(isinstance(t, int) and not isinstance(t, bool) for t in thresholds):
         raise UserError(f"thresholds must be integers, got {thresholds}")
-    return IntNetwork(c, weights, biases, list(thresholds)), manifest
+    return IntNetwork(c, weights, biases, list(thresholds))
 
 
-@dataclass
-class TestVector:
-    """One exported test vector: encoder input, Spike ROM, and the golden model's outputs."""
-
-    __test__ = False  # not a pytest class
-
-    index: int
-    noise_u: np.ndarray  # (N_0,) float64, the noise before encoding
-    noise_x: np.ndarray  # (N_0,) int64, X
-    spikes: np.ndarray  # (T, N_0) uint8, the Spike ROM
-    out_spikes: np.ndarray  # (T, N_L) uint8
-    counts: list  # C_l (N_l,) for l = 1..L
-    image: np.ndarray  # (N_L,) C_L / T
-
-
-def load_vectors(manifest_path) -> list[TestVector]:
-    """Load the test vectors of an export, checking files, checksums, widths and that they agree with each other."""
-    manifest, base = _read_manifest(manifest_path)
-    c = SnnConfig.from_dict(manifest["config"])
-    out = []
-    for v in manifest["vectors"]:
-        n = v["index"]
-        try:
-            x = _unpack(_read_entry(base, v["noise"], c.input_bits + 1, c.sizes[0]), 1, c.input_bits + 1, False)[:, 0]
-            if x.max(initial=0) > 1 << c.input_bits:
-                raise UserError(f"encoder input {x.max()} exceeds 2^R = {1 << c.input_bits}")
-            spikes = unpack_spikes(_read_entry(base, v["spikes"], c.sizes[0], c.timesteps), c.sizes[0])
-            out_spikes = unpack_spikes(_read_entry(base, v["out_spikes"], c.sizes[-1], c.timesteps), c.sizes[-1])
-            with np.load(_checked_file(base, v["expected"])) as z:
-                data = {k: z[k] for k in z.files}
-        except UserError as e:
-            raise UserError(f"vector {n}: {e}") from None
-        counts = [data[f"counts{l}"] for l in range(1, c.layers + 1)]
-        if not np.array_equal(spikes, encode_spikes(x, c)):
-            raise UserError(f"vector {n}: the Spike ROM does not match the encoder run on its noise file")
-        if not (np.array_equal(data["noise_x"], x) and np.array_equal(data["out_spikes"], out_spikes)):
-            raise UserError(f"vector {n}: {v['expected']['file']} disagrees with the .mem files")
-        out.append(TestVector(n, data["noise_u"], x, spikes, out_spikes, counts, data["image"]))
-    return out
+def _load_vector(manifest: dict, base: Path, c: SnnConfig, v: dict) -> TestVector:
+    """One test vector, checked for files, checksums, widths and agreement between its files."""
+    n = _field(v, "index", "test vector")
+    what = f"vector {n}"
+    try:
+        x = unpack_lanes(_read_entry(base, _field(v, "noise", what), what, c.noise_bits, c.sizes[0]), 1, c.noise_bits, False)[:, 0]
+        if x.max(initial=0) > 1 << c.input_bits:
+            raise UserError(f"encoder input {x.max()} exceeds 2^R = {1 << c.input_bits}")
+        spikes = unpack_spikes(_read_entry(base, _field(v, "spikes", what), what, c.sizes[0], c.timesteps), c.sizes[0])
+        out_spikes = unpack_spikes(
+            _read_entry(base, _field(v, "out_spikes", what), what, c.sizes[-1], c.timesteps), c.sizes[-1]
+        )
+        with np.load(_checked_file(base, _field(v, "expected", what), what)) as z:
+            data = {k: z[k] for k in z.files}
+    except UserError as e:
+        raise UserError(f"vector {n}: {e}") from None
+    counts = [data[f"counts{l}"] for l in range(1, c.layers + 1)]
+    if not np.array_equal(spikes, encode_spikes(x, c)):
+        raise UserError(f"vector {n}: the Spike ROM does not match the encoder run on its noise file")
+    if not (np.array_equal(data["noise_x"], x) and np.array_equal(data["out_spikes"], out_spikes)):
+        raise UserError(f"vector {n}: {v['expected']['file']} disagrees with the .mem files")
+    return TestVector(n, data["noise_u"], x, spikes, out_spikes, counts, data["image"])

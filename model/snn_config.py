@@ -3,23 +3,42 @@
 `SnnConfig` is read by the converter and golden model (`model/`), the RTL
 generator (`hw/`) and the testbenches (`verify/`), and written into the
 exported manifest, so nothing is configured twice. Its fields are the symbols
-of ``docs/hardware-semantics.md``.
+of ``docs/hardware-semantics.md``; what follows from them (groups per layer,
+counter widths, word widths, memory file names) is derived here and nowhere
+else.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from math import ceil
+from dataclasses import asdict, dataclass, fields, replace
 
 from model.errors import UserError
+from model.xorshift import ALGORITHM as RNG_ALGORITHM
 
 RESETS = ("zero", "subtract")
-RNG_ALGORITHM = "xorshift32-13-17-5"
+# Neuron models: "rate" is the IF/LIF of the semantics doc (leak_shift None: IF).
+NEURONS = ("rate",)
+# Input codings: "bernoulli" compares X_i with a fresh xorshift32 number each step (Eq. 4).
+CODINGS = ("bernoulli",)
+RNG_SEED = 0x2545F491
+
+# Memory files of the generator (``$readmemh``), named once for the exporter, the RTL and the testbenches.
+SPIKE_FILE = "spike_rom.mem"
+NOISE_FILE = "noise_rom.mem"
+
+
+def groups_of(n: int, lanes: int) -> int:
+    """Words of ``lanes`` neurons that hold ``n`` neurons: ``G = ceil(n / P)``."""
+    return -(-n // lanes)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
 @dataclass(frozen=True)
 class SnnConfig:
-    """Shape, timing and bit widths of a spiking generator (see the semantics doc)."""
+    """Shape, timing, bit widths, neuron model and input coding of a spiking generator (see the semantics doc)."""
 
     sizes: tuple[int, ...] = (100, 1200, 1200, 784)
     timesteps: int = 64
@@ -29,10 +48,20 @@ class SnnConfig:
     leak_shift: int | None = None
     reset: str = "subtract"
     lanes: int = 16
-    rng_seed: int = 0x2545F491
+    rng_seed: int = RNG_SEED
+    neuron: str = "rate"
+    coding: str = "bernoulli"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.sizes, (list, tuple)) or not all(_is_int(n) for n in self.sizes):
+            raise UserError(f"invalid SNN configuration: sizes must be a list of layer widths, got {self.sizes!r}")
         object.__setattr__(self, "sizes", tuple(int(n) for n in self.sizes))
+        ints = ("timesteps", "weight_bits", "membrane_bits", "input_bits", "lanes", "rng_seed")
+        wrong = [f"{k} must be an integer, got {getattr(self, k)!r}" for k in ints if not _is_int(getattr(self, k))]
+        if self.leak_shift is not None and not _is_int(self.leak_shift):
+            wrong.append(f"leak_shift must be null or an integer, got {self.leak_shift!r}")
+        if wrong:
+            raise UserError("invalid SNN configuration: " + "; ".join(wrong))
         problems = []
         if len(self.sizes) < 2 or any(n < 1 for n in self.sizes):
             problems.append(f"sizes must be >= 2 positive layer widths, got {self.sizes}")
@@ -52,6 +81,10 @@ class SnnConfig:
             problems.append(f"lanes must be >= 1, got {self.lanes}")
         if not 0 < self.rng_seed < 2**32:
             problems.append(f"rng_seed must be a non-zero 32-bit value, got {self.rng_seed}")
+        if self.neuron not in NEURONS:
+            problems.append(f"neuron {self.neuron!r} is not one this version implements ({', '.join(NEURONS)})")
+        if self.coding not in CODINGS:
+            problems.append(f"coding {self.coding!r} is not one this version implements ({', '.join(CODINGS)})")
         if problems:
             raise UserError("invalid SNN configuration: " + "; ".join(problems))
 
@@ -60,8 +93,41 @@ class SnnConfig:
         return len(self.sizes) - 1
 
     def groups(self, layer: int) -> int:
-        """Words per fan-out row of ``layer`` (1-based): ceil(N_l / P)."""
-        return ceil(self.sizes[layer] / self.lanes)
+        """Words per fan-out row of ``layer`` (0 is the input): ``G_l = ceil(N_l / P)``."""
+        return groups_of(self.sizes[layer], self.lanes)
+
+    @property
+    def max_groups(self) -> int:
+        """The most groups of any spiking layer (the read-out address range)."""
+        return max(self.groups(l) for l in range(1, self.layers + 1))
+
+    @property
+    def count_bits(self) -> int:
+        """Bits of a spike counter that counts up to ``T``."""
+        return max(1, self.timesteps.bit_length())
+
+    @property
+    def noise_bits(self) -> int:
+        """Bits of an encoder input ``X`` in ``0 .. 2^R``: ``R + 1``."""
+        return self.input_bits + 1
+
+    @property
+    def weight_word_bits(self) -> int:
+        return self.lanes * self.weight_bits
+
+    @property
+    def bias_word_bits(self) -> int:
+        return self.lanes * self.membrane_bits
+
+    @staticmethod
+    def weight_file(layer: int) -> str:
+        """The weight memory of ``layer`` (1-based)."""
+        return f"layer{layer}_weights.mem"
+
+    @staticmethod
+    def bias_file(layer: int) -> str:
+        """The bias memory of ``layer`` (1-based)."""
+        return f"layer{layer}_bias.mem"
 
     @property
     def weight_range(self) -> tuple[int, int]:
@@ -71,6 +137,14 @@ class SnnConfig:
     def membrane_range(self) -> tuple[int, int]:
         return -(2 ** (self.membrane_bits - 1)), 2 ** (self.membrane_bits - 1) - 1
 
+    def with_lanes(self, lanes: int | None) -> "SnnConfig":
+        """The same network with ``P = lanes`` (it changes only the memory layout, never the results)."""
+        if lanes is None or lanes == self.lanes:
+            return self
+        if not _is_int(lanes) or lanes < 1:
+            raise UserError(f"lanes must be an integer >= 1, got {lanes!r}")
+        return replace(self, lanes=lanes)
+
     def to_dict(self) -> dict:
         d = asdict(self)
         d["sizes"] = list(self.sizes)
@@ -79,6 +153,8 @@ class SnnConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "SnnConfig":
+        if not isinstance(d, dict):
+            raise UserError(f"the SNN configuration must be a JSON object, got {type(d).__name__}")
         known = {f.name for f in fields(cls)}
         if d.get("rng_algorithm", RNG_ALGORITHM) != RNG_ALGORITHM:
             raise UserError(f"unsupported RNG {d['rng_algorithm']!r}; this version implements {RNG_ALGORITHM}.")
@@ -104,6 +180,11 @@ class IntNetwork:
 
     def __post_init__(self) -> None:
         self.validate()
+
+    def with_lanes(self, lanes: int | None) -> "IntNetwork":
+        """The same network laid out in ``P = lanes`` lanes (`SnnConfig.with_lanes`)."""
+        config = self.config.with_lanes(lanes)
+        return self if config is self.config else IntNetwork(config, self.weights, self.biases, self.thresholds)
 
     def validate(self) -> None:
         """Raise `UserError` if any shape or value does not fit the configuration."""

@@ -9,15 +9,11 @@ import numpy as np
 import pytest
 
 from model.errors import UserError
-from model.export import (
-    FORMAT_VERSION,
-    export_network,
-    load_network,
-    load_vectors,
+from model.export import FORMAT_VERSION, export_network, load
+from model.layout import (
     pack_biases,
     pack_spikes,
     pack_weights,
-    read_manifest,
     read_mem,
     unpack_biases,
     unpack_spikes,
@@ -94,7 +90,8 @@ def exported(tmp_path):
 
 def test_export_load_round_trip(exported):
     net, noise, path = exported
-    loaded, manifest = load_network(path)
+    export = load(path)
+    loaded, manifest = export.net, export.manifest
     assert loaded.config == net.config
     assert loaded.thresholds == list(net.thresholds)
     for a, b in zip(loaded.weights, net.weights):
@@ -104,7 +101,7 @@ def test_export_load_round_trip(exported):
     assert manifest["format_version"] == FORMAT_VERSION
     assert manifest["extra"] == {"scale": 0.5, "lambdas": [0, 1, 2]}
     assert manifest["config"]["rng_algorithm"] == "xorshift32-13-17-5"
-    vectors = load_vectors(path.parent)  # the directory works as well as the file
+    vectors = load(path.parent).vectors  # the directory works as well as the file
     assert [v.index for v in vectors] == [0, 1, 2]
     rerun = run_network(loaded, np.stack([v.spikes for v in vectors]))
     for n, v in enumerate(vectors):
@@ -151,27 +148,53 @@ def _edit_manifest(path, change):
 def test_refuses_unknown_format_version(exported):
     _, _, path = exported
     _edit_manifest(path, lambda m: m.update(format_version=FORMAT_VERSION + 1))
-    with pytest.raises(UserError, match="format version 2; this code reads version 1"):
-        load_network(path)
+    with pytest.raises(UserError, match=f"format version {FORMAT_VERSION + 1}; this code reads version {FORMAT_VERSION}"):
+        load(path)
 
 
 def test_refuses_missing_manifest_and_bad_json(tmp_path, exported):
     _, _, path = exported
     with pytest.raises(UserError, match="no SNN manifest"):
-        load_network(tmp_path / "nowhere")
+        load(tmp_path / "nowhere")
     path.write_text("{not json")
     with pytest.raises(UserError, match="not valid JSON"):
-        read_manifest(path)
+        load(path)
 
 
 def test_refuses_missing_file(exported):
     _, _, path = exported
-    (path.parent / "layer2_bias.mem").unlink()
-    with pytest.raises(UserError, match="layer 2: missing file .*layer2_bias.mem"):
-        load_network(path)
     (path.parent / "vector1_expected.npz").unlink()
     with pytest.raises(UserError, match="vector 1: missing file"):
-        load_vectors(path)
+        load(path)
+    (path.parent / "layer2_bias.mem").unlink()
+    with pytest.raises(UserError, match="layer 2: missing file .*layer2_bias.mem"):
+        load(path)
+
+
+def test_refuses_a_version_1_manifest_with_the_fix(exported):
+    """Version 1 had no neuron model or input coding in its configuration: re-export, not a KeyError."""
+    _, _, path = exported
+    _edit_manifest(path, lambda m: (m.update(format_version=1), m["config"].pop("neuron"), m["config"].pop("coding")))
+    with pytest.raises(UserError, match="format version 1; this code reads version 2 only. Re-export"):
+        load(path)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda m: m["config"].update(neuron="ttfs"), "neuron 'ttfs' is not one this version implements"),
+        (lambda m: m["config"].update(coding="direct"), "coding 'direct' is not one this version implements"),
+        (lambda m: m["config"].update(timesteps=None), "timesteps must be an integer, got None"),
+        (lambda m: m["layers"][0]["weights"].pop("sha256"), "weights entry has no 'sha256'"),
+        (lambda m: m["vectors"][0].pop("expected"), "vector 0 has no 'expected'"),
+        (lambda m: m.pop("thresholds"), "'thresholds' is missing"),
+    ],
+)
+def test_refuses_malformed_fields_by_name(exported, change, message):
+    _, _, path = exported
+    _edit_manifest(path, change)
+    with pytest.raises(UserError, match=message):
+        load(path)
 
 
 def test_refuses_checksum_mismatch(exported):
@@ -179,7 +202,7 @@ def test_refuses_checksum_mismatch(exported):
     text = (path.parent / "layer1_weights.mem").read_text()
     _rewrite(path, "layer1_weights.mem", text.replace("0", "1", 1), rehash=False)
     with pytest.raises(UserError, match="checksum mismatch .*layer1_weights.mem"):
-        load_network(path)
+        load(path)
 
 
 def test_refuses_word_wider_than_declared(exported):
@@ -189,7 +212,7 @@ def test_refuses_word_wider_than_declared(exported):
     lines[0] = "1" + "0" * width_digits
     _rewrite(path, "layer1_bias.mem", "\n".join(lines) + "\n")
     with pytest.raises(UserError, match="layer 1: .*does not fit its declared width of 56 bits"):
-        load_network(path)
+        load(path)
 
 
 def test_refuses_nonzero_padding_lane(exported):
@@ -199,7 +222,7 @@ def test_refuses_nonzero_padding_lane(exported):
     lines[5] = f"{int(lines[5], 16) | 1 << 12:06x}"
     _rewrite(path, "layer1_weights.mem", "\n".join(lines) + "\n")
     with pytest.raises(UserError, match="padding lanes"):
-        load_network(path)
+        load(path)
 
 
 def test_refuses_wrong_depth_and_declared_shape(exported):
@@ -207,20 +230,20 @@ def test_refuses_wrong_depth_and_declared_shape(exported):
     lines = (path.parent / "layer2_weights.mem").read_text().split()
     _rewrite(path, "layer2_weights.mem", "\n".join(lines[:-1]) + "\n")
     with pytest.raises(UserError, match="the manifest declares"):
-        load_network(path)
+        load(path)
     _edit_manifest(path, lambda m: m["layers"][1]["weights"].update(width=99))
     with pytest.raises(UserError, match="configuration implies"):
-        load_network(path)
+        load(path)
 
 
 def test_refuses_out_of_range_threshold_and_config(exported):
     _, _, path = exported
     _edit_manifest(path, lambda m: m["thresholds"].__setitem__(0, 2**13))
     with pytest.raises(UserError, match="threshold 8192 not in 1..8191"):
-        load_network(path)
+        load(path)
     _edit_manifest(path, lambda m: m["config"].update(reset="sideways"))
     with pytest.raises(UserError, match="reset must be one of"):
-        load_network(path)
+        load(path)
 
 
 def test_refuses_noise_above_2_to_the_r(exported):
@@ -229,7 +252,7 @@ def test_refuses_noise_above_2_to_the_r(exported):
     lines[3] = f"{2**5 + 1:02x}"  # fits R + 1 = 6 bits but exceeds 2^R
     _rewrite(path, "vector2_noise.mem", "\n".join(lines) + "\n")
     with pytest.raises(UserError, match="vector 2: encoder input 33 exceeds 2\\^R = 32"):
-        load_vectors(path)
+        load(path)
 
 
 def test_refuses_spike_rom_that_disagrees_with_the_encoder(exported):
@@ -238,4 +261,4 @@ def test_refuses_spike_rom_that_disagrees_with_the_encoder(exported):
     lines[0] = f"{int(lines[0], 16) ^ 1:03x}"
     _rewrite(path, "vector1_spikes.mem", "\n".join(lines) + "\n")
     with pytest.raises(UserError, match="vector 1: the Spike ROM does not match"):
-        load_vectors(path)
+        load(path)
