@@ -14,25 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from hw.build import build_generator
-from model.errors import UserError, run_cli
-from model.export import load_network, load_vectors
-
-DEFAULT_MANIFEST = "weights/gan-mnist/snn/manifest.json"
-
-
-def rtl(manifest, out, lanes: int | None = None, run_lint: bool = True):
-    """Build the generator of an exported network (optionally with another lane count) into ``out``."""
-    from verify.system import with_lanes
-
-    net, _ = load_network(manifest)
-    if lanes is not None and lanes < 1:
-        raise UserError(f"--lanes must be >= 1, got {lanes}")
-    net = with_lanes(net, lanes)
-    x = np.stack([v.noise_x for v in load_vectors(manifest)])
-    return build_generator(net, x, out, run_lint=run_lint), net
+from hw.build import build
+from model.errors import run_cli
+from model.export import DEFAULT_MANIFEST, load
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,12 +32,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _rtl_command(args) -> int:
-    build, net = rtl(args.manifest, args.out, args.lanes, not args.no_lint)
-    c = net.config
-    out = Path(args.out)
-    size = sum(f.stat().st_size for f in build.mem_files)
+    export = load(args.manifest).with_lanes(args.lanes)
+    rtl = build(export, args.out, run_lint=not args.no_lint)
+    c = export.config
+    size = sum(f.stat().st_size for f in rtl.mem_files)
     print(
-        f"wrote {out}: {', '.join(p.name for p in build.sources)} + {len(build.mem_files)} .mem files "
+        f"wrote {Path(args.out)}: {', '.join(p.name for p in rtl.sources)} + {len(rtl.mem_files)} .mem files "
         f"({size / 1e6:.1f} MB) for {'-'.join(map(str, c.sizes))}, T={c.timesteps}, P={c.lanes}; "
         + ("lint clean (verilator -Wall, waivers in lint_waivers.vlt)" if not args.no_lint else "lint skipped")
     )

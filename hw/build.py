@@ -1,22 +1,29 @@
-"""``make rtl``: the generator's Verilog, the ``$readmemh`` files it reads, a file list, lint."""
+"""``make rtl``: the generator's Verilog, the ``$readmemh`` files it reads, a file list, lint.
+
+`build` makes the generator of a loaded `model.export.Export` (at its own or
+another lane count); ``rtl.json`` records only what the RTL adds to the
+export (top, lanes, stored vectors, files, lint status) and which export it
+was built from, and `read_rtl_info` reads it back.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+import os
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from hw.common import ROM_MODULE, ROM_VERILOG
 from hw.fpga_top import FpgaTop
 from hw.generator import Generator
-from hw.spike_rom import NOISE_FILE, SPIKE_FILE
+from hw.rom import ROM_MODULE, ROM_VERILOG
 from hw.verilog import lint, to_verilog
 from model.errors import UserError
-from model.export import pack_biases, pack_spikes, pack_weights, write_mem
+from model.export import Export
 from model.golden import encode_spikes
-from model.snn_config import IntNetwork
+from model.layout import pack_biases, pack_spikes, pack_weights, write_mem
+from model.snn_config import NOISE_FILE, SPIKE_FILE, IntNetwork
 
 RTL_INFO = "rtl.json"  # how the RTL in a folder was built
 
@@ -59,17 +66,19 @@ class RtlBuild:
         return lint(self.sources, self.top, self.waivers)
 
 
-def write_rtl(component, top: str, out_dir, mem_files: dict[str, list[tuple[list[int], int]]] | None = None) -> RtlBuild:
+def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int], int]] | None = None,
+              verilog: str | None = None) -> RtlBuild:
     """Write ``component`` as ``{top}.v`` beside ``spikegan_rom.v``, the waivers and ``files.f``.
 
     ``mem_files`` maps file name -> (words, width) for the ``$readmemh`` files the
     component's ROMs read; they are written to ``out_dir`` too, and simulators
-    must run there (the ROMs name their files relative to it).
+    must run there (the ROMs name their files relative to it). ``verilog``:
+    the component's text if the caller already converted it.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rom = _update(out_dir / f"{ROM_MODULE}.v", ROM_VERILOG)
-    verilog = _update(out_dir / f"{top}.v", to_verilog(component, top))
+    verilog = _update(out_dir / f"{top}.v", verilog if verilog is not None else to_verilog(component, top))
     waivers = _update(out_dir / WAIVERS, _WAIVER_TEXT.format(verilog=verilog.name))
     mems = []
     for name, (words, width) in (mem_files or {}).items():
@@ -82,16 +91,21 @@ def write_rtl(component, top: str, out_dir, mem_files: dict[str, list[tuple[list
 
 
 def _update(path: Path, text: str) -> Path:
-    """Write ``text`` unless the file already holds it (keeps mtimes, so simulators skip rebuilds)."""
+    """Write ``text`` unless the file already holds it (keeps mtimes, so simulators skip rebuilds).
+
+    The write is atomic: parallel test workers may build the same design.
+    """
     if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
     return path
 
 
 def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> dict[str, tuple[list[int], int]]:
     """The generator's memory files for ``net`` (at its config's ``lanes``) and encoder inputs ``X`` ``(V, N_0)``.
 
-    Weights and biases use the exporter's packing (`model.export`), so at the
+    Weights and biases use the exporter's packing (`model.layout`), so at the
     exported ``lanes`` they are byte-identical to the exported files; the Spike
     ROM holds the concatenated ``vector{n}_spikes.mem`` and the encoder ROM the
     concatenated ``vector{n}_noise.mem``.
@@ -102,47 +116,67 @@ def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> d
         raise UserError(f"need encoder inputs of shape (V >= 1, {c.sizes[0]}), got {x.shape}")
     files = {}
     for l in range(1, c.layers + 1):
-        files[f"layer{l}_weights.mem"] = (pack_weights(net.weights[l - 1], c.lanes, c.weight_bits), c.lanes * c.weight_bits)
-        files[f"layer{l}_bias.mem"] = (pack_biases(net.biases[l - 1], c.lanes, c.membrane_bits), c.lanes * c.membrane_bits)
+        files[c.weight_file(l)] = (pack_weights(net.weights[l - 1], c.lanes, c.weight_bits), c.weight_word_bits)
+        files[c.bias_file(l)] = (pack_biases(net.biases[l - 1], c.lanes, c.membrane_bits), c.bias_word_bits)
     if stored_trains:
         spikes = encode_spikes(x, c)
         files[SPIKE_FILE] = ([w for v in spikes for w in pack_spikes(v)], c.sizes[0])
-    files[NOISE_FILE] = ([int(v) for v in x.reshape(-1)], c.input_bits + 1)
+    files[NOISE_FILE] = ([int(v) for v in x.reshape(-1)], c.noise_bits)
     return files
 
 
+@dataclass(frozen=True)
+class RtlInfo:
+    """What ``rtl.json`` holds: what the RTL adds to the export it was built from."""
+
+    top: str
+    lanes: int
+    vectors: int
+    stored_trains: bool
+    sources: list
+    mem_files: list
+    lint: str | None
+    manifest: str | None = None  # the export (None: a network that was never exported)
+    manifest_sha256: str | None = None
+
+
 def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fpga: bool = False,
-                    stored_trains: bool = True) -> RtlBuild:
+                    stored_trains: bool = True, source: Export | None = None) -> RtlBuild:
     """Write the generator for ``net`` with the encoder inputs ``noise_x`` as its stored vectors.
 
     ``fpga``: wrap it in `FpgaTop` (top ``spikegan_fpga``, narrow registered pins) for place and route.
     ``stored_trains=False``: no stored spike trains, the on-chip encoder only (see `SpikeRom`).
+    ``source``: the export ``net`` comes from, named in ``rtl.json``.
     """
     x = np.asarray(noise_x)
     top = FPGA_TOP if fpga else TOP
     component = (FpgaTop if fpga else Generator)(net, len(x), stored_trains)
     build = write_rtl(component, top, out_dir, network_mem_files(net, x, stored_trains))
-    c = net.config
-    info = {
-        "top": top,
-        "config": c.to_dict(),
-        "thresholds": [int(t) for t in net.thresholds],
-        "vectors": int(len(x)),
-        "stored_trains": stored_trains,
-        "sources": [p.name for p in build.sources],
-        "mem_files": [p.name for p in build.mem_files],
-        "lint": None,
-    }
+    lint_status = None
     if run_lint:
         build.lint()
-        info["lint"] = "verilator --lint-only -Wall: clean (waivers in lint_waivers.vlt)"
-    (build.out_dir / RTL_INFO).write_text(json.dumps(info, indent=2) + "\n")
+        lint_status = "verilator --lint-only -Wall: clean (waivers in lint_waivers.vlt)"
+    info = RtlInfo(top, net.config.lanes, int(len(x)), stored_trains, [p.name for p in build.sources],
+                   [p.name for p in build.mem_files], lint_status,
+                   None if source is None else str(source.path), None if source is None else source.sha256)
+    _update(build.out_dir / RTL_INFO, json.dumps(asdict(info), indent=2) + "\n")
     return build
 
 
-def read_rtl_info(rtl_dir) -> dict:
-    """What `build_generator` wrote into ``rtl_dir``'s ``rtl.json``: top, configuration, files, lint status."""
+def build(export: Export, out_dir, lanes: int | None = None, run_lint: bool = True, fpga: bool = False,
+          stored_trains: bool = True) -> RtlBuild:
+    """The generator (or the FPGA top) of a loaded export, with all its test vectors, at ``lanes`` (default:
+    the export's)."""
+    return build_generator(export.net.with_lanes(lanes), export.noise_x, out_dir, run_lint, fpga, stored_trains,
+                           source=export)
+
+
+def read_rtl_info(rtl_dir) -> RtlInfo:
+    """What `build_generator` wrote into ``rtl_dir``'s ``rtl.json``."""
     path = Path(rtl_dir) / RTL_INFO
     if not path.is_file():
         raise UserError(f"{path} not found; run 'make rtl' (python -m hw rtl) first.")
-    return json.loads(path.read_text())
+    try:
+        return RtlInfo(**json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError) as e:
+        raise UserError(f"{path} is not an rtl.json this version wrote ({e}); rebuild it with 'make rtl'.") from None

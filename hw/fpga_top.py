@@ -6,7 +6,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.common import abits
+from hw.widths import abits
 from hw.generator import Generator
 from model.snn_config import IntNetwork
 
@@ -35,7 +35,6 @@ class FpgaTop(wiring.Component):
         self.generator = Generator(net, vectors, stored_trains)
         c = net.config
         self.stored_trains = stored_trains
-        max_groups = max(lp.groups for lp in self.generator.layer_params)
         super().__init__(
             {
                 "start": In(1),
@@ -44,7 +43,7 @@ class FpgaTop(wiring.Component):
                 "busy": Out(1),
                 "done": Out(1),
                 "read_layer": In(abits(c.layers)),
-                "read_group": In(abits(max_groups)),
+                "read_group": In(abits(c.max_groups)),
                 "read_lane": In(abits(c.lanes)),
                 "read_count": Out(self.generator.count_bits),
             }

@@ -6,7 +6,8 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.common import EventBuffer, abits, count_bits
+from hw.events import EventBuffer
+from hw.widths import abits
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from model.snn_config import IntNetwork
@@ -56,8 +57,7 @@ class Generator(wiring.Component):
         self.config = c
         self.rom_params = SpikeRomParams.of(c, vectors, stored_trains)
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
-        self.count_bits = count_bits(c.timesteps)
-        max_groups = max(lp.groups for lp in self.layer_params)
+        self.count_bits = c.count_bits
         members = {
             "start": In(1),
             "encode": In(1),
@@ -66,7 +66,7 @@ class Generator(wiring.Component):
             "done": Out(1),
             "cycles": Out(CYCLE_BITS),
             "count_layer": In(abits(c.layers)),
-            "count_addr": In(abits(max_groups)),
+            "count_addr": In(abits(c.max_groups)),
             "count_data": Out(c.lanes * self.count_bits),
         }
         for l, n in enumerate(c.sizes):

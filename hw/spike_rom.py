@@ -8,11 +8,11 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.common import Rom, abits, event_signature, lowest_set_bit
-from model.snn_config import SnnConfig
-
-SPIKE_FILE = "spike_rom.mem"
-NOISE_FILE = "noise_rom.mem"
+from hw.events import EventSerialiser, event_signature
+from hw.rom import Rom
+from hw.widths import abits
+from hw.xorshift import xorshift32
+from model.snn_config import NOISE_FILE, SPIKE_FILE, SnnConfig
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,6 @@ class SpikeRomParams:
     @classmethod
     def of(cls, config: SnnConfig, vectors: int, stored_trains: bool = True) -> "SpikeRomParams":
         return cls(config.sizes[0], config.timesteps, config.input_bits, config.rng_seed, vectors, stored_trains)
-
-
-def xorshift32(s):
-    """One xorshift32 step (13, 17, 5) as an Amaranth expression on a 32-bit value."""
-    s = (s ^ (s << 13))[:32]
-    s = s ^ (s >> 17)
-    return (s ^ (s << 5))[:32]
 
 
 class SpikeRom(wiring.Component):
@@ -84,6 +77,8 @@ class SpikeRom(wiring.Component):
         p = self.params
         N, T, R = p.n_inputs, p.timesteps, p.input_bits
         m.submodules.noise_rom = nrom = Rom(R + 1, p.vectors * N, p.noise_file)
+        m.submodules.serialiser = ser = EventSerialiser(N, N)
+        wiring.connect(m, ser.o, wiring.flipped(self.events))
 
         encode = Signal()
         producing = Signal()  # more words to start
@@ -133,26 +128,11 @@ class SpikeRom(wiring.Component):
             with m.If(issue_step == T - 1):
                 m.d.sync += producing.eq(0)
 
-        # --- emitter: ascending events of the current step, then its marker
-        pend = Signal(N)
-        pend_eos = Signal()
-        low = lowest_set_bit(m, pend, "lowest")
-        has_spike = pend.any()
-        rest = pend & (pend - 1)
-        transfer = self.events.valid & self.events.ready
-        m.d.comb += [
-            self.events.valid.eq(has_spike | pend_eos),
-            self.events.payload.index.eq(low),
-            self.events.payload.eos.eq(~has_spike),
-        ]
-        entry_done = ~self.events.valid | (transfer & ~has_spike)
-        with m.If(entry_done & full):
-            m.d.sync += [pend.eq(word), pend_eos.eq(1), full.eq(0)]
-        with m.Elif(entry_done):
-            m.d.sync += pend_eos.eq(0)
-        with m.Elif(transfer):
-            m.d.sync += pend.eq(rest)
-        with m.If(transfer & ~has_spike):
+        # --- emitter: each finished word, its events ascending, then its marker
+        m.d.comb += [ser.i.valid.eq(full), ser.i.payload.bits.eq(word), ser.i.payload.eos.eq(1)]
+        with m.If(ser.i.valid & ser.i.ready):
+            m.d.sync += full.eq(0)
+        with m.If(self.events.valid & self.events.ready & self.events.payload.eos):
             m.d.sync += emitted_steps.eq(emitted_steps + 1)
             with m.If(emitted_steps == T - 1):
                 m.d.sync += self.busy.eq(0)

@@ -255,4 +255,4 @@ def design_from_rtl(rtl_dir) -> Design:
     """The `Design` that ``make rtl`` wrote into ``rtl_dir`` (its ``rtl.json``)."""
     rtl_dir = Path(rtl_dir)
     info = read_rtl_info(rtl_dir)
-    return Design(info["top"], tuple(rtl_dir / f for f in info["sources"]), tuple(rtl_dir / f for f in info["mem_files"]))
+    return Design(info.top, tuple(rtl_dir / f for f in info.sources), tuple(rtl_dir / f for f in info.mem_files))

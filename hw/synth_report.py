@@ -2,11 +2,11 @@
 
     python -m hw.synth_report --manifest weights/gan-mnist-h64/snn/manifest.json \
         --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-h64
-    python -m hw.synth_report --manifest ... --sweep-lanes 1,4,16,64
 
 Writes ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside
-ours, row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same as bars) in ``--out``; a lane sweep adds ``lane_sweep.json`` and
-``lane_sweep.png`` (area against throughput).
+ours, row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same
+as bars) in ``--out``. The lane sweep, which also simulates each design for its
+cycles per image, is ``python -m verify synth-sweep`` (`verify.synth_sweep`).
 """
 
 from __future__ import annotations
@@ -19,24 +19,20 @@ from pathlib import Path
 
 import numpy as np
 
-from hw.build import build_generator
+from hw.build import build
 from hw.synth import PAPER, TARGETS, design_from_rtl, synthesize
 from model.errors import UserError, run_cli
-from model.export import load_network, load_vectors
+from model.export import load
 
 
 def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True):
-    """The FPGA top's RTL (`hw.fpga_top.FpgaTop`) for ``manifest``, optionally with another lane count."""
-    from verify.system import with_lanes
-
-    net, _ = load_network(manifest)
-    net = with_lanes(net, lanes)
-    x = np.stack([v.noise_x for v in load_vectors(manifest)])
-    build_generator(net, x, out, run_lint=False, fpga=True, stored_trains=stored_trains)
-    return net, design_from_rtl(out)
+    """The FPGA top's RTL (`hw.fpga_top.FpgaTop`) for ``manifest`` at ``lanes``: its network and `Design`."""
+    export = load(manifest).with_lanes(lanes)
+    build(export, out, run_lint=False, fpga=True, stored_trains=stored_trains)
+    return export.net, design_from_rtl(out)
 
 
-def _options(target: str, ecp5_part: str, ecp5_speed: int) -> dict:
+def options(target: str, ecp5_part: str, ecp5_speed: int) -> dict:
     """Options of ``target`` from the command line: the ECP5 part and speed grade (iCE40's part is passed apart)."""
     return {"part": ecp5_part, "speed": ecp5_speed} if target == "ecp5" else {}
 
@@ -60,7 +56,7 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, e
             r["network"] = "-".join(map(str, c.sizes))
             r["config"] = f"{r['network']}, {c.weight_bits}-bit weights, {c.membrane_bits}-bit membranes, P = {c.lanes}, on-chip encoder only"
         else:
-            r = synthesize(design, target, out / target, **_options(target, ecp5_part, ecp5_speed))
+            r = synthesize(design, target, out / target, **options(target, ecp5_part, ecp5_speed))
         r.pop("cells", None)
         results["targets"][target] = r
         print(f"[synth] {target}: done in {r['seconds']} s", flush=True)
@@ -94,46 +90,6 @@ def table_md(results: dict) -> str:
     if "vivado" in t:
         lines.append(f"Vivado project: `{t['vivado']['script']}` (run `{t['vivado']['run']}` there; not run here).")
     return "\n".join(lines) + "\n"
-
-
-def lane_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp5_speed: int, sim: str) -> list[dict]:
-    """Area (xc7), Fmax (ECP5) and measured cycles per image (bit-exact run) for each lane count P.
-
-    The Yosys/nextpnr runs go two at a time (each tool is single-threaded).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    from verify.system import build_for_manifest, run_generator
-
-    designs = {p: build_rtl(manifest, out / f"p{p}" / "rtl", lanes=p)[1] for p in lanes}
-    # place and route of the largest design first: it takes longest, the rest run beside it
-    jobs = [(p, "ecp5") for p in sorted(lanes, reverse=True)] + [(p, "xc7") for p in lanes]
-
-    def run(job):
-        p, target = job
-        r = synthesize(designs[p], target, out / f"p{p}" / target, **_options(target, ecp5_part, ecp5_speed))
-        print(f"[sweep] P = {p}: {target} done in {r['seconds']} s", flush=True)
-        return r
-
-    with ThreadPoolExecutor(2) as pool:
-        reports = dict(zip(jobs, pool.map(run, jobs)))
-    rows = []
-    for p in lanes:
-        simbuild = build_for_manifest(manifest, out / "sim", lanes=p)
-        result, _ = run_generator(manifest, sim, out / "sim", [{"vector": 0, "encode": 0}], lanes=p, build=simbuild)
-        if result["error"]:
-            raise UserError(f"P = {p}: the RTL does not match the golden model: {result['error']}")
-        img = result["images"][0]
-        xc7, ecp5 = reports[(p, "xc7")]["resources"], reports[(p, "ecp5")]
-        cycles, fmax = int(img["cycles"]), ecp5["fmax_min_mhz"]
-        util = ecp5["utilization"]
-        rows.append({"lanes": p, "lut": xc7["lut"], "ff": xc7["ff"], "lutram": xc7["lutram"],
-                     "bram36_equiv": xc7["bram36_equiv"], "ecp5_lut4": util.get("TRELLIS_COMB", {}).get("used"),
-                     "ecp5_dp16kd": util.get("DP16KD", {}).get("used"), "ecp5_fmax_mhz": fmax,
-                     "cycles_per_image": cycles, "lower_bound_cycles": int(img["lower_bound"]["bound"]),
-                     "images_per_s": round(fmax * 1e6 / cycles, 1) if fmax else None})
-        print(f"[sweep] P = {p}: {rows[-1]}", flush=True)
-    return rows
 
 
 def comparison_rows(results: dict) -> list[tuple[str, int, int]]:
@@ -170,30 +126,6 @@ def plot_comparison(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_sweep(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 4))
-    ax.plot([r["images_per_s"] for r in rows], [r["lut"] for r in rows], "o-")
-    for r in rows:
-        ax.annotate(f"P={r['lanes']}", (r["images_per_s"], r["lut"]), textcoords="offset points", xytext=(5, 5))
-    ax.set_xscale("log")
-    ax.margins(x=0.2, y=0.1)  # room for the labels of the end points
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 3)))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    ax.set_xlabel("images / s at ECP5 Fmax")
-    ax.set_ylabel("LUTs (Yosys synth_xilinx)")
-    ax.set_title("Lane sweep: area vs throughput")
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m hw.synth_report", description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", required=True, type=Path)
@@ -206,8 +138,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ice40-manifest", type=Path, default=None,
                         help="a smaller network for iCE40 (the paper's does not fit its block RAM)")
     parser.add_argument("--ice40-part", default="hx8k")
-    parser.add_argument("--sweep-lanes", default=None, help="e.g. 1,4,16,64: run the lane sweep instead")
-    parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     args = parser.parse_args(argv)
     return run_cli(lambda: _run(args))
 
@@ -215,45 +145,27 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     if not args.manifest.exists():
         raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
-    try:
-        lanes = [int(p) for p in args.sweep_lanes.split(",")] if args.sweep_lanes else []
-    except ValueError:
-        raise UserError(f"--sweep-lanes must be comma-separated integers, got {args.sweep_lanes!r}") from None
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    bad = [t for t in targets if t not in TARGETS]
+    if bad:
+        raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
     out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    if lanes:
-        rows = lane_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
-        (out / "lane_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
-        plot_sweep(rows, out / "lane_sweep.png")
-        md = ["| P | xc7 LUT | xc7 FF | xc7 LUTRAM | xc7 BRAM36 eq. | ECP5 LUT4 | ECP5 DP16KD | ECP5 Fmax (MHz) "
-              "| cycles/image | summed bound | images/s at Fmax |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
-        md += [f"| {r['lanes']} | {r['lut']:,} | {r['ff']:,} | {r['lutram']} | {r['bram36_equiv']} | "
-               f"{r['ecp5_lut4']:,} | {r['ecp5_dp16kd']} | {r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | "
-               f"{r['lower_bound_cycles']:,} | {r['images_per_s']:,} |"
-               for r in rows]
-        (out / "lane_sweep.md").write_text("\n".join(md) + "\n")
-        print("\n".join(md))
-    else:
-        targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-        bad = [t for t in targets if t not in TARGETS]
-        if bad:
-            raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
-        results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
-                              args.ice40_part)
-        results["paper"] = PAPER
-        results["seconds"] = round(time.perf_counter() - start, 1)
-        (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
-        md = table_md(results)
-        figure = out / "synth_report.png"
-        if comparison_rows(results):
-            plot_comparison(results, figure)
-            md += f"\n![paper vs ours]({figure.name})\n"
-        else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
-            figure.unlink(missing_ok=True)
-        (out / "synth_report.md").write_text(md)
-        print(md)
+    results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
+                          args.ice40_part)
+    results["paper"] = PAPER
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
+    md = table_md(results)
+    figure = out / "synth_report.png"
+    if comparison_rows(results):
+        plot_comparison(results, figure)
+        md += f"\n![paper vs ours]({figure.name})\n"
+    else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
+        figure.unlink(missing_ok=True)
+    (out / "synth_report.md").write_text(md)
+    print(md)
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from amaranth._toolchain.yosys import find_yosys
-from amaranth.back import rtlil
+from amaranth.back import rtlil, verilog
 
 from model.errors import UserError
 
@@ -38,6 +39,22 @@ def to_verilog(component, name: str) -> str:
     )
     yosys = find_yosys(lambda ver: ver >= (0, 40))
     return yosys.run(["-q", "-"], script, ignore_warnings=True)
+
+
+# A register's power-on value: ``reg [w:0] name = value;`` (escaped names end in a space).
+_REG_INIT = re.compile(r"^(\s*reg\s+(?:\[[^\]]*\]\s+)?(?:\\\S+ |[^\s=]+))\s*=\s*[^;]+;", re.MULTILINE)
+
+
+def to_verilog_hierarchical(component, name: str) -> str:
+    """Amaranth's own Verilog of ``component`` (one module per submodule), without register power-on values.
+
+    For designs that only simulate (the memristor GAN): every register has a
+    synchronous reset and the testbenches reset first, so the X -> 0 change
+    makes Icarus run every ``always @*`` block once; with power-on values a
+    block whose inputs never change (an idle sub-FSM) would never run and its
+    outputs would stay X. `to_verilog` is the flat, lint-clean form for synthesis.
+    """
+    return _REG_INIT.sub(r"\1;", verilog.convert(component, name=name, emit_src=False))
 
 
 def tool_env() -> dict:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from math import ceil
-
 from amaranth import Module, Signal, signed
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.common import Rom, abits, event_signature
+from hw.events import event_signature
+from hw.rom import Rom
+from hw.widths import abits
+from model.snn_config import groups_of
 
 
 class Xbar(wiring.Component):
@@ -37,7 +38,7 @@ class Xbar(wiring.Component):
         if n_in < 1 or n_out < 1 or lanes < 1 or weight_bits < 2:
             raise ValueError(f"bad XBAR shape: {n_in} -> {n_out}, P={lanes}, q={weight_bits}")
         self.n_in, self.n_out, self.lanes, self.weight_bits = n_in, n_out, lanes, weight_bits
-        self.groups = ceil(n_out / lanes)
+        self.groups = groups_of(n_out, lanes)
         self.weight_file = weight_file
         super().__init__(
             {

@@ -11,25 +11,25 @@ import numpy as np
 import pytest
 
 from hw.build import build_generator, write_rtl
-from hw.common import Rom
 from hw.generator import Generator
 from hw.lif import LayerParams, LifLayer
+from hw.rom import Rom
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.verilog import lint
 from hw.xbar import Xbar
 from model.errors import UserError
-from model.export import load_network, load_vectors
+from model.export import load
 from model.golden import encode_noise, random_network
 from model.snn_config import IntNetwork, SnnConfig
 from verify.perf import lower_bound_cycles
-from verify.system import build_for_manifest, random_export
+from verify.system import random_export, sim_build
 
 TINY = SnnConfig(sizes=(12, 9, 7, 10), timesteps=10, lanes=4, weight_bits=6, membrane_bits=12, input_bits=4)
 
 
 def _layer(**changes) -> LayerParams:
-    base = LayerParams(8, 6, 4, 6, 12, 20, "subtract", None, 8, "w.mem", "b.mem")
-    return dataclasses.replace(base, **changes)
+    config = SnnConfig(sizes=(8, 6), lanes=4, weight_bits=6, membrane_bits=12, timesteps=8)
+    return dataclasses.replace(LayerParams(config, 1, 20), **changes)
 
 
 @pytest.mark.parametrize(
@@ -41,9 +41,7 @@ def _layer(**changes) -> LayerParams:
         lambda: Xbar(4, 4, 2, 1, "w.mem"),
         lambda: LifLayer(_layer(threshold=0)),
         lambda: LifLayer(_layer(threshold=1 << 11)),
-        lambda: LifLayer(_layer(reset="hold")),
-        lambda: LifLayer(_layer(weight_bits=12)),
-        lambda: LifLayer(_layer(leak_shift=12)),
+        lambda: LifLayer(_layer(layer=2)),
         lambda: SpikeRom(SpikeRomParams(10, 8, 8, 0, 1)),
         lambda: SpikeRom(SpikeRomParams(10, 8, 32, 1, 1)),
         lambda: Generator(random_network(TINY, seed=0), 0),
@@ -52,6 +50,17 @@ def _layer(**changes) -> LayerParams:
 def test_components_refuse_bad_parameters(make):
     with pytest.raises(ValueError):
         make()
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [({"reset": "hold"}, "reset must be one of"), ({"weight_bits": 12}, "membrane_bits must be in"),
+     ({"leak_shift": 12}, "leak_shift must be"), ({"lanes": 0}, "lanes must be >= 1")],
+)
+def test_layer_configuration_is_checked_once_by_the_config(changes, message):
+    """A layer's reset, widths and leak are the configuration's: `SnnConfig` refuses them, naming the field."""
+    with pytest.raises(UserError, match=message):
+        dataclasses.replace(_layer().config, **changes)
 
 
 def test_weights_never_enter_the_verilog(tmp_path):
@@ -74,7 +83,7 @@ def test_weights_never_enter_the_verilog(tmp_path):
 def test_memory_files_equal_the_export(tmp_path):
     """At the exported P, `make rtl` writes the exporter's files byte for byte; the ROMs are their concatenation."""
     manifest = random_export(tmp_path / "export", TINY, seed=4, vectors=3)
-    build = build_for_manifest(manifest, tmp_path / "build")
+    build = sim_build(load(manifest), tmp_path / "build")
     rtl, exp = build.rtl.out_dir, tmp_path / "export"
     for l in (1, 2, 3):
         for kind in ("weights", "bias"):
@@ -86,8 +95,8 @@ def test_memory_files_equal_the_export(tmp_path):
 
 def test_other_lane_counts_repack_the_same_network(tmp_path):
     manifest = random_export(tmp_path / "export", TINY, seed=5, vectors=1)
-    net, _ = load_network(manifest)
-    build = build_for_manifest(manifest, tmp_path / "build", lanes=3)
+    net = load(manifest).net
+    build = sim_build(load(manifest), tmp_path / "build", lanes=3)
     words = (build.rtl.out_dir / "layer2_weights.mem").read_text().split()
     assert len(words) == TINY.sizes[1] * 3  # N_in * ceil(7 / 3)
     assert len(words[0]) == 5  # 3 lanes x 6 bits = 18 bits -> 5 hex digits
@@ -136,8 +145,9 @@ def test_build_keeps_unchanged_files(tmp_path):
 
 def test_vectors_are_stored_in_order(tmp_path):
     manifest = random_export(tmp_path / "export", TINY, seed=8, vectors=2)
-    vectors = load_vectors(manifest)
-    build = build_for_manifest(manifest, tmp_path / "build")
+    export = load(manifest)
+    vectors = export.vectors
+    build = sim_build(export, tmp_path / "build")
     words = (build.rtl.out_dir / "noise_rom.mem").read_text().split()
     assert [int(w, 16) for w in words] == [int(v) for vec in vectors for v in vec.noise_x]
 
@@ -148,7 +158,8 @@ def test_rtl_cli(tmp_path, capsys):
     manifest = random_export(tmp_path / "export", TINY, seed=9, vectors=2)
     assert main(["rtl", "--manifest", str(manifest), "--out", str(tmp_path / "rtl"), "--lanes", "5"]) == 0
     info = json.loads((tmp_path / "rtl" / "rtl.json").read_text())
-    assert info["config"]["lanes"] == 5 and info["vectors"] == 2 and info["lint"]
+    assert info["lanes"] == 5 and info["vectors"] == 2 and info["lint"]
+    assert info["manifest_sha256"] == load(manifest).sha256 and "config" not in info  # rtl.json adds, never repeats
     assert "lint clean" in capsys.readouterr().out
     assert main(["rtl", "--manifest", str(tmp_path / "missing.json"), "--out", str(tmp_path / "x")]) == 2
     assert "make convert" in capsys.readouterr().err

@@ -8,7 +8,8 @@ import pytest
 from amaranth import Module, Signal, signed
 from amaranth.sim import Simulator
 
-from hw.common import lowest_set_bit, saturating_add
+from hw.priority import lowest_set_bit
+from hw.saturate import saturating_add
 
 
 def _check(m: Module, bench) -> None:

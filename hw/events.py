@@ -1,0 +1,108 @@
+"""Event streams between the generator's blocks: the payload, a register slice, and the serialiser.
+
+Per time step a stream carries the step's spikes in ascending neuron index,
+then exactly one end-of-step marker (``docs/hardware-architecture.md``).
+"""
+
+from __future__ import annotations
+
+from amaranth import Module, Signal, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from hw.priority import lowest_set_bit
+from hw.widths import abits
+from model.snn_config import groups_of
+
+
+def event_layout(n: int) -> data.StructLayout:
+    """Payload of an event stream into/out of a layer of ``n`` neurons.
+
+    ``eos`` = 0: a spike of neuron ``index``; ``eos`` = 1: the end of the current
+    time step (``index`` is don't-care). Per step, spikes come in ascending
+    ``index`` and are followed by exactly one end-of-step marker.
+    """
+    return data.StructLayout({"index": unsigned(abits(n)), "eos": 1})
+
+
+def event_signature(n: int) -> stream.Signature:
+    """A stream of `event_layout` payloads."""
+    return stream.Signature(event_layout(n))
+
+
+class EventBuffer(wiring.Component):
+    """A register slice for an event stream of ``n`` neurons (a two-entry skid buffer).
+
+    ``o.valid``, ``o.payload`` and ``i.ready`` all come straight from
+    registers, so it cuts every combinational path between a producer (its
+    priority encoder) and a consumer (its weight-address arithmetic), in both
+    directions. Latency 1, one transfer per cycle while the consumer keeps up.
+    """
+
+    def __init__(self, n: int):
+        super().__init__({"i": In(event_signature(n)), "o": Out(event_signature(n))})
+
+    def elaborate(self, platform):
+        m = Module()
+        skid = Signal.like(self.i.payload)
+        skid_valid = Signal()
+        m.d.comb += self.i.ready.eq(~skid_valid)
+        with m.If(~self.o.valid | self.o.ready):
+            with m.If(skid_valid):
+                m.d.sync += [self.o.payload.eq(skid), self.o.valid.eq(1), skid_valid.eq(0)]
+            with m.Else():
+                m.d.sync += [self.o.payload.eq(self.i.payload), self.o.valid.eq(self.i.valid)]
+        with m.Elif(self.i.valid & ~skid_valid):
+            m.d.sync += [skid.eq(self.i.payload), skid_valid.eq(1)]
+        return m
+
+
+def group_layout(n: int, lanes: int) -> data.StructLayout:
+    """One word of fired neurons for `EventSerialiser`: ``bits`` (lane ``p`` = neuron ``group * P + p``),
+    ``group``, and ``eos`` (the word closes its time step: the marker follows its spikes)."""
+    return data.StructLayout({"bits": lanes, "group": abits(groups_of(n, lanes)), "eos": 1})
+
+
+class EventSerialiser(wiring.Component):
+    """Words of fired neurons in, spike events out: one per cycle, ascending, and a marker after an ``eos`` word.
+
+    Members
+    -------
+    i : ``In(stream.Signature(group_layout(n, lanes)))``
+        Words in ascending ``group`` order within a step. A word is taken in
+        the cycle its last event (or its marker) is taken, or while nothing
+        is being emitted, so back-to-back words leave no gap.
+    o : ``Out(event_signature(n))``
+        The events of ``n`` neurons: neuron ``group * P + p`` for each set bit
+        ``p``, lowest first, then the marker if the word had ``eos``.
+    """
+
+    def __init__(self, n: int, lanes: int):
+        if n < 1 or lanes < 1:
+            raise ValueError(f"the serialiser needs n >= 1 and lanes >= 1, got n={n}, lanes={lanes}")
+        self.n, self.lanes = n, lanes
+        super().__init__({"i": In(stream.Signature(group_layout(n, lanes))), "o": Out(event_signature(n))})
+
+    def elaborate(self, platform):
+        m = Module()
+        bits = Signal(self.lanes)
+        group = Signal.like(self.i.payload.group)
+        eos = Signal()
+        low = lowest_set_bit(m, bits, "lowest")
+        has_spike = bits.any()
+        rest = bits & (bits - 1)
+        transfer = self.o.valid & self.o.ready
+        m.d.comb += [
+            self.o.valid.eq(has_spike | eos),
+            self.o.payload.index.eq(group * self.lanes + low),
+            self.o.payload.eos.eq(~has_spike),
+        ]
+        word_done = ~self.o.valid | (transfer & (~has_spike | ((rest == 0) & ~eos)))
+        m.d.comb += self.i.ready.eq(word_done)
+        with m.If(word_done & self.i.valid):
+            m.d.sync += [bits.eq(self.i.payload.bits), group.eq(self.i.payload.group), eos.eq(self.i.payload.eos)]
+        with m.Elif(word_done):
+            m.d.sync += [bits.eq(0), eos.eq(0)]
+        with m.Elif(transfer):
+            m.d.sync += bits.eq(rest)
+        return m
