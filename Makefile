@@ -71,7 +71,7 @@ synth: $(SETUP)
 	$(PY) -m hw.synth_report --manifest $(SMALL)/snn/manifest.json --targets $(TARGET) --ice40-manifest $(ICE40)/snn/manifest.json --out reports/synth
 
 synth-sweep: $(SETUP)
-	$(PY) -m hw.synth_report --manifest $(SMALL)/snn/manifest.json --sweep-lanes 1,4,16,64 --ecp5-part 85k --out reports/synth
+	$(PY) -m verify synth-sweep --manifest $(SMALL)/snn/manifest.json --lanes 1,4,16,64 --ecp5-part 85k --out reports/synth
 
 lane-sweep: $(SETUP)
 	$(PY) -m verify sweep --manifest $(MANIFEST) --sim verilator --lanes 1,4,16,64 --images 2 --out reports/lane-sweep
@@ -83,7 +83,8 @@ baseline: $(SETUP)
 MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),both)
 
 memristor: $(SETUP)
-	$(PY) -m model memristor --dataset $(MEMRISTOR_DATASET) --hw-check 100
+	$(PY) -m model memristor --dataset $(MEMRISTOR_DATASET)
+	$(PY) -m verify memristor --dataset $(MEMRISTOR_DATASET) --iterations 100
 
 test: $(SETUP)
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from model import convert_cli, peer
+from model import convert_cli, convert_sweep, peer
 from model.convert import (
     ConvertOptions,
     activation_scales,
@@ -20,7 +20,7 @@ from model.convert import (
     quantise,
 )
 from model.errors import UserError
-from model.export import load_network, load_vectors
+from model.export import load
 from model.float_snn import from_int_network, simulate
 from model.golden import encode_noise, encode_spikes, run_network
 from model.snn_config import SnnConfig
@@ -144,12 +144,13 @@ def test_convert_export_golden_end_to_end(tmp_path):
     u_vec = noise(3, 12, seed=9)
     manifest, check = convert_cli.export_with_check(conv, tmp_path, u_vec, conv.metadata())
     assert "golden" in check
-    net, man = load_network(manifest)
+    export = load(manifest)
+    net, man = export.net, export.manifest
     for a, b in zip(net.weights + net.biases, conv.int_net.weights + conv.int_net.biases):
         np.testing.assert_array_equal(a, b)
     assert list(net.thresholds) == list(conv.int_net.thresholds)
     assert man["extra"]["activation_scales"] == pytest.approx(conv.lambdas)
-    vectors = load_vectors(manifest)
+    vectors = export.vectors
     fast = simulate(from_int_network(net), np.stack([v.spikes for v in vectors]), record_output=True)
     for n, v in enumerate(vectors):
         np.testing.assert_array_equal(v.out_spikes, fast.out_spikes[n].numpy())
@@ -192,13 +193,13 @@ def test_cli_missing_checkpoint(tmp_path):
 
 
 def test_ann_macs_of_the_paper_network():
-    assert convert_cli.ann_macs((100, 1200, 1200, 784)) == 2_500_800
+    assert convert_sweep.ann_macs((100, 1200, 1200, 784)) == 2_500_800
 
 
 def test_peer_skipped_cleanly_without_sinabs(monkeypatch):
     monkeypatch.setattr(peer, "available", False)
     layers = check_layers(random_generator())
-    out = convert_cli.peer_benchmark(layers, noise(50, 12), noise(4, 12), SnnConfig(sizes=(12, 20, 16, 10)), ConvertOptions(), (8,))
+    out = convert_sweep.peer_benchmark(layers, noise(50, 12), noise(4, 12), SnnConfig(sizes=(12, 20, 16, 10)), ConvertOptions(), (8,))
     assert out == {"skipped": peer.SKIP_MESSAGE}
 
 
@@ -228,7 +229,7 @@ def test_fixed_simulation_falls_back_to_golden_when_saturation_is_possible():
     net.weights[0][:] = 100  # 8 inputs x 100 > 2^9: a step may saturate
     net.thresholds[0] = 511
     spikes = np.ones((2, 20, 8), dtype=np.uint8)
-    res = convert_cli.simulate_fixed(net, torch.as_tensor(spikes))
+    res = convert_sweep.simulate_fixed(net, torch.as_tensor(spikes))
     assert res.engine == "golden"
     gold = run_network(net, spikes)
     for a, b in zip(res.counts, gold.counts):

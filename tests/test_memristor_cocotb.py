@@ -11,11 +11,12 @@ from model.memristor.data import mix_seed
 from model.memristor.fixed import build_spec
 from model.memristor.gan import GanParams, small_params
 from verify.memristor import runner
+from verify.sim import SIMULATORS
 
 pytestmark = [pytest.mark.sim, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("sim", runner.SIMULATORS)
+@pytest.mark.parametrize("sim", SIMULATORS)
 def test_synapse_updates_match_the_fixed_model(sim):
     spec = build_spec(GanParams())
     plan = {"preset": "paper", "layer": "gen", "seed": 1, "vectors": 2000}
@@ -24,7 +25,7 @@ def test_synapse_updates_match_the_fixed_model(sim):
     assert r["changed"] > 300 and r["clamped"] > 10  # the vectors reached learning and both clamps
 
 
-@pytest.mark.parametrize("sim", runner.SIMULATORS)
+@pytest.mark.parametrize("sim", SIMULATORS)
 def test_top_learns_on_chip_bit_exact_for_100_iterations(sim):
     p = small_params()
     target = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0])
@@ -35,3 +36,12 @@ def test_top_learns_on_chip_bit_exact_for_100_iterations(sim):
     assert final["g_states_equal"] and final["d_states_equal"] and final["last_fake_counts_equal"]
     assert final["g_states_changed"] > 0 and final["d_states_changed"] > 0
     assert sum(rec[4] for rec in r["records"]) > 100  # the generator spiked throughout
+
+
+@pytest.mark.parametrize("argv", [["--iterations", "0"], ["--iterations", "65536"], ["--seed", "-1"]])
+def test_hardware_check_cli_rejects_bad_options(argv, capsys):
+    """``python -m verify memristor`` (the RTL check that left ``model memristor``) refuses before simulating."""
+    from verify.__main__ import main
+
+    assert main(["memristor", *argv]) == 2
+    assert capsys.readouterr().err.startswith("error: ")

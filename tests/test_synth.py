@@ -14,6 +14,7 @@ from hw.synth import Design, run_tool, synthesize
 from hw.synth_report import build_rtl, main as synth_main
 from model.errors import UserError
 from model.snn_config import SnnConfig
+from verify.__main__ import main as verify_main
 from verify.system import random_export
 
 TINY = SnnConfig(sizes=(32, 64, 64, 128), timesteps=8, lanes=4, weight_bits=8, membrane_bits=16, input_bits=4)
@@ -88,8 +89,10 @@ def test_report_command_writes_table(manifest, tmp_path, capsys):
     assert synth_main(["--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
     assert "--ice40-manifest" in capsys.readouterr().err
     assert synth_main(["--manifest", str(tmp_path / "none.json"), "--targets", "xc7"]) == 2
-    assert synth_main(["--manifest", str(manifest), "--sweep-lanes", "1,x", "--out", str(tmp_path / "y")]) == 2
-    assert "--sweep-lanes must be comma-separated integers" in capsys.readouterr().err
+    assert verify_main(["synth-sweep", "--manifest", str(manifest), "--lanes", "1,x", "--out", str(tmp_path / "y")]) == 2
+    assert "--lanes must be comma-separated integers" in capsys.readouterr().err
+    assert verify_main(["synth-sweep", "--manifest", str(manifest), "--lanes", "0", "--out", str(tmp_path / "y")]) == 2
+    assert "lane counts must be >= 1" in capsys.readouterr().err
 
 
 def test_failing_tool_gives_log_tail(tmp_path):
@@ -111,14 +114,16 @@ def test_missing_tool_and_inputs(tmp_path, monkeypatch, design):
 
 
 @pytest.mark.slow
-def test_lane_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path):
+def test_synth_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path):
     """The sweep on a small network, P = 2 and 8: more lanes, more logic and fewer cycles per image."""
     out = tmp_path / "out"
-    assert synth_main(["--manifest", str(ice40_manifest), "--sweep-lanes", "2,8", "--sim", "icarus", "--out", str(out)]) == 0
-    rows = json.loads((out / "lane_sweep.json").read_text())
+    argv = ["synth-sweep", "--manifest", str(ice40_manifest), "--lanes", "2,8", "--sim", "icarus", "--ecp5-part", "45k"]
+    assert verify_main([*argv, "--out", str(out)]) == 0
+    rows = json.loads((out / "synth_sweep.json").read_text())
     assert [r["lanes"] for r in rows] == [2, 8]
     for r in rows:
         assert r["lut"] > 0 and r["ff"] > 0 and r["ecp5_fmax_mhz"] > 0 and r["images_per_s"] > 0
         assert r["cycles_per_image"] > 0 and r["ecp5_dp16kd"] >= 3
     assert rows[1]["lut"] > rows[0]["lut"] and rows[1]["cycles_per_image"] < rows[0]["cycles_per_image"]
-    assert (out / "lane_sweep.png").stat().st_size > 0 and "images/s" in (out / "lane_sweep.md").read_text()
+    md = (out / "synth_sweep.md").read_text()
+    assert (out / "synth_sweep.png").stat().st_size > 0 and "images/s" in md and "16-32-32-64" in md

@@ -11,7 +11,7 @@ import torch
 
 from model.config import TrainConfig
 from model.convert import ConvertOptions, ann_forward, check_layers, convert
-from model.export import export_network, load_vectors, read_manifest
+from model.export import export_network, load
 from model.snn_config import SnnConfig
 from model.train import init_state, load_generator, save_checkpoint
 from verify.__main__ import main as verify_main
@@ -35,7 +35,8 @@ def converted(tmp_path_factory) -> Path:
 
 
 def test_references_rebuild_the_float_snn_and_ann(converted):
-    meta, vectors = read_manifest(converted), load_vectors(converted)
+    export = load(converted)
+    meta, vectors = export.manifest, export.vectors
     refs, note = float_references(meta, vectors, SnnConfig.from_dict(meta["config"]))
     assert set(refs) == {"float_snn", "ann"} and "rebuilt" in note
     assert refs["float_snn"].shape == refs["ann"].shape == (2, 784)

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.export import export_network, load_network, load_vectors
+from model.export import export_network, load
 from model.golden import run_network
 from model.snn_config import IntNetwork, SnnConfig
 from verify.__main__ import main as verify_main
 from verify.sim import SIMULATORS
-from verify.system import build_for_manifest, random_export, run_fpga_top, run_generator
+from verify.system import random_export, run_fpga_top, run_generator, sim_build
 from verify.vcd import spike_trains
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "system"
@@ -43,10 +43,10 @@ def _every_image(n: int) -> list[dict]:
 @pytest.mark.parametrize("sim", SIMULATORS)
 def test_tiny_generator_equals_golden_model(tiny_manifest, sim, tmp_path):
     vcd = tmp_path / "first.vcd"
-    result, arrays = run_generator(tiny_manifest, sim, ROOT / sim, _every_image(VECTORS), vcd=vcd)
+    export = load(tiny_manifest)
+    result, arrays = run_generator(export, sim, sim_build(export, ROOT / sim), _every_image(VECTORS), vcd=vcd)
     assert not result["error"], result["error"]
-    net, _ = load_network(tiny_manifest)
-    vectors = load_vectors(tiny_manifest)
+    net, vectors = export.net, export.vectors
     for k, im in enumerate(result["images"]):
         assert im["ok"] and im["mse_vs_golden"] == 0.0 and im["first_divergence"] is None
         gold = run_network(net, vectors[im["vector"]].spikes)
@@ -65,15 +65,16 @@ def test_leaky_zero_reset_generator_with_other_lanes(tmp_path):
     """Leak, reset to zero and P = 3 through the whole chain (Icarus)."""
     config = dataclasses.replace(TINY, leak_shift=2, reset="zero", lanes=5)
     manifest = random_export(tmp_path / "snn", config, seed=12, vectors=2, weight_scale=0.4, bias_scale=3)
-    result, _ = run_generator(manifest, "icarus", ROOT / "leaky", _every_image(2), lanes=3)
+    export = load(manifest)
+    result, _ = run_generator(export, "icarus", sim_build(export, ROOT / "leaky", lanes=3), _every_image(2))
     assert not result["error"], result["error"]
     assert all(im["ok"] for im in result["images"]) and len(result["images"]) == 4
 
 
 def _one_neuron_weaker(manifest: Path, out: Path) -> tuple[Path, int]:
     """The same export with layer 2's most active neuron's weights lowered: (its manifest, that neuron)."""
-    net, _ = load_network(manifest)
-    vectors = load_vectors(manifest)
+    export = load(manifest)
+    net, vectors = export.net, export.vectors
     j = int(np.argmax(run_network(net, vectors[0].spikes).counts[2]))
     weights = [w.copy() for w in net.weights]
     weights[1][j, :] = np.clip(weights[1][j, :] - 20, *TINY.weight_range)
@@ -85,8 +86,8 @@ def _one_neuron_weaker(manifest: Path, out: Path) -> tuple[Path, int]:
 def test_checker_names_the_first_divergence(tiny_manifest, tmp_path):
     """RTL built for one network, checked against another that differs in one neuron: the report says where."""
     other, j = _one_neuron_weaker(tiny_manifest, tmp_path / "other")
-    build = build_for_manifest(tiny_manifest, ROOT / "checker")  # the RTL of the original network
-    result, _ = run_generator(other, "icarus", ROOT / "checker", [{"vector": 0, "encode": 0}], build=build)
+    build = sim_build(load(tiny_manifest), ROOT / "checker")  # the RTL of the original network
+    result, _ = run_generator(load(other), "icarus", build, [{"vector": 0, "encode": 0}])
     assert result["error"]
     first = result["images"][0]["first_divergence"]
     assert first["layer"] == 2 and first["neuron"] == j and first["step"] is not None
@@ -96,8 +97,8 @@ def test_checker_names_the_first_divergence(tiny_manifest, tmp_path):
 @pytest.mark.sim
 def test_verify_cli_fails_on_a_mismatch(tiny_manifest, tmp_path, monkeypatch, capsys):
     other, j = _one_neuron_weaker(tiny_manifest, tmp_path / "other")
-    build = build_for_manifest(tiny_manifest, ROOT / "cli-mismatch")
-    monkeypatch.setattr("verify.flow.build_for_manifest", lambda *args, **kwargs: build)
+    build = sim_build(load(tiny_manifest), ROOT / "cli-mismatch")
+    monkeypatch.setattr("verify.flow.build_step", lambda *args, **kwargs: build)
     code = verify_main(["run", "--manifest", str(other), "--sim", "icarus", "--images", "1",
                         "--out", str(tmp_path / "report"), "--build-root", str(ROOT / "cli-mismatch")])
     assert code == 1
@@ -139,9 +140,9 @@ def test_fpga_top_pins_give_golden_counts(tiny_manifest, sim, stored_trains):
     on chip, which equals the exported trains.
     """
     root = ROOT / f"fpga-{sim}-{'stored' if stored_trains else 'encoder'}"
-    result = run_fpga_top(tiny_manifest, sim, root, _every_image(2), stored_trains=stored_trains)
+    export = load(tiny_manifest)
+    result = run_fpga_top(export, sim, root, _every_image(2), stored_trains=stored_trains)
     assert not result["error"], result["error"]
     assert len(result["images"]) == 4 and all(im["ok"] for im in result["images"])
-    net, _ = load_network(tiny_manifest)
-    gold = run_network(net, load_vectors(tiny_manifest)[1].spikes)
+    gold = run_network(export.net, export.vectors[1].spikes)
     assert result["images"][2]["spikes"] == [int(gold.counts[l].sum()) for l in range(1, TINY.layers + 1)]

@@ -1,11 +1,13 @@
-"""Command line: ``python -m verify run|sweep ...`` (``make verify`` runs ``run``).
+"""Command line: ``python -m verify run|sweep|synth-sweep|memristor ...``.
 
-``run``: the exported network's test vectors on the RTL under Icarus or
-Verilator, compared with the golden model spike for spike; a report (JSON +
-Markdown + PNG) in ``--out``. Exit status 0 when every image matches, 1 on a
-mismatch (the first diverging layer, neuron and time step are printed), 2 on
-bad input (a missing manifest or simulator, with how to fix it).
+``run`` (``make verify``): the exported network's test vectors on the RTL
+under Icarus or Verilator, compared with the golden model spike for spike; a
+report (JSON + Markdown + PNG) in ``--out``. Exit status 0 when every image
+matches, 1 on a mismatch (the first diverging layer, neuron and time step are
+printed), 2 on bad input (a missing manifest or simulator, with how to fix it).
 ``sweep``: cycles per image against the lane count ``P``.
+``synth-sweep`` (``make synth-sweep``): area, Fmax and cycles per image against ``P``.
+``memristor``: the memristor GAN's RTL top learning on chip against its fixed-point model.
 """
 
 from __future__ import annotations
@@ -14,8 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from model.errors import UserError, run_cli
-from verify.flow import DEFAULT_MANIFEST, SOURCES, lane_sweep, markdown, verify_run
+from model.errors import run_cli
+from model.export import DEFAULT_MANIFEST
+from verify import synth_sweep
+from verify.flow import SOURCES, verify_run
+from verify.lane_sweep import lane_sweep, parse_lanes
+from verify.memristor import hwcheck
+from verify.run_report import markdown
 from verify.sim import SIMULATORS
 
 
@@ -40,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--images", type=int, default=2)
     sw.add_argument("--out", default="reports/lane-sweep")
     sw.add_argument("--build-root", default="sim_builds")
+    synth_sweep.add_arguments(sub.add_parser("synth-sweep", help="area, Fmax and cycles per image against P"))
+    hwcheck.add_arguments(sub.add_parser("memristor", help="the memristor GAN's RTL top against its fixed-point model"))
     return p
 
 
@@ -56,11 +65,12 @@ def _run(args) -> int:
             print(f"error: RTL and golden model differ; first divergence: {report['first_divergence']}", file=sys.stderr)
             return 1
         return 0
-    try:
-        lanes = [int(x) for x in args.lanes.split(",")]
-    except ValueError:
-        raise UserError(f"--lanes must be comma-separated integers, got {args.lanes!r}") from None
-    report = lane_sweep(args.manifest, args.sim, lanes, args.images, args.out, args.build_root)
+    if args.command == "synth-sweep":
+        return synth_sweep.run(args)
+    if args.command == "memristor":
+        return 0 if all(r["ok"] for r in hwcheck.hardware_check(args)) else 1
+    report = lane_sweep(args.manifest, args.sim, parse_lanes(args.lanes), args.images, args.out,
+                        args.build_root)
     print((Path(args.out) / "lane_sweep.md").read_text())
     return 0 if report["ok"] else 1
 

@@ -14,16 +14,15 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import write_rtl
-from hw.common import EventBuffer
+from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
-from hw.spike_rom import NOISE_FILE, SPIKE_FILE, SpikeRom, SpikeRomParams
+from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
-from model.export import pack_biases, pack_spikes, pack_weights
 from model.golden import encode_spikes
-from model.snn_config import SnnConfig
-from verify.sim import SimBuild, add_wrapper, run_testbench
-
-DEFAULT_SEED = 0x2545F491
+from model.layout import pack_biases, pack_spikes, pack_weights
+from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, SnnConfig
+from verify.sim import run_testbench
+from verify.wrapper import SimBuild, add_wrapper
 
 
 def _name(prefix: str, case) -> str:
@@ -47,7 +46,7 @@ class SpikeRomCase:
         return _name("spike_rom", self)
 
     def config(self) -> SnnConfig:
-        return SnnConfig(sizes=(self.n_inputs, 1), timesteps=self.timesteps, input_bits=self.input_bits, rng_seed=DEFAULT_SEED + self.seed)
+        return SnnConfig(sizes=(self.n_inputs, 1), timesteps=self.timesteps, input_bits=self.input_bits, rng_seed=RNG_SEED + self.seed)
 
     def build(self, root) -> tuple[SimBuild, dict]:
         c = self.config()
@@ -59,7 +58,7 @@ class SpikeRomCase:
         spikes = encode_spikes(x, c)
         files = {
             SPIKE_FILE: ([w for v in spikes for w in pack_spikes(v)], self.n_inputs),
-            NOISE_FILE: ([int(v) for v in x.reshape(-1)], c.input_bits + 1),
+            NOISE_FILE: ([int(v) for v in x.reshape(-1)], c.noise_bits),
         }
         rtl = write_rtl(SpikeRom(SpikeRomParams.of(c, self.vectors)), "spike_rom", Path(root) / self.name / "rtl", files)
         runs = [{"vector": v, "encode": e} for v in range(self.vectors) for e in (0, 1)]
@@ -145,22 +144,10 @@ class LifCase:
         c = self.config()
         d = self.data()
         files = {
-            "weights.mem": (pack_weights(d["weights"], c.lanes, c.weight_bits), c.lanes * c.weight_bits),
-            "bias.mem": (pack_biases(d["biases"], c.lanes, c.membrane_bits), c.lanes * c.membrane_bits),
+            c.weight_file(1): (pack_weights(d["weights"], c.lanes, c.weight_bits), c.weight_word_bits),
+            c.bias_file(1): (pack_biases(d["biases"], c.lanes, c.membrane_bits), c.bias_word_bits),
         }
-        params = LayerParams(
-            n_in=self.n_in,
-            n_out=self.n_out,
-            lanes=self.lanes,
-            weight_bits=self.weight_bits,
-            membrane_bits=self.membrane_bits,
-            threshold=d["threshold"],
-            reset=self.reset,
-            leak_shift=self.leak_shift,
-            timesteps=self.timesteps,
-            weight_file="weights.mem",
-            bias_file="bias.mem",
-        )
+        params = LayerParams(c, 1, d["threshold"])
         rtl = write_rtl(LifLayer(params), "lif_layer", Path(root) / self.name / "rtl", files)
         plan = {
             "config": c.to_dict(),

@@ -1,28 +1,36 @@
-"""``python -m verify run`` (``make verify``) and ``python -m verify sweep``: RTL vs software, with a report."""
+"""``python -m verify run`` (``make verify``): RTL vs software, as steps that can be called alone.
+
+`verify_run` is `build_step` (the RTL and its wrapper, linted), `run_step`
+(the testbench under a simulator), `compare_step` (per image against the
+golden model, the float SNN and the ANN; the waveform's spike times) and
+`verify.run_report.write_report` (JSON, Markdown, figures).
+"""
 
 from __future__ import annotations
 
-import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from hw.build import read_rtl_info
 from model.errors import UserError
-from model.export import load_network, load_vectors, read_manifest
-from model.golden import first_divergence, run_network
-from verify.figures import image_pairs_png, lane_sweep_png, pick_neurons, raster_png
+from model.export import Export, load
+from model.golden import GoldenResult, first_divergence, run_network
+from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
+from verify.run_report import write_report
 from verify.sim import check_simulator
-from verify.system import build_for_manifest, run_generator
+from verify.system import run_generator, sim_build
 from verify.vcd import spike_trains
+from verify.wrapper import SimBuild
 
-DEFAULT_MANIFEST = "weights/gan-mnist/snn/manifest.json"
 SOURCES = ("alternate", "rom", "encoder")
 
 
-def _images(n_vectors: int, count: int, source: str) -> list[dict]:
+def plan_images(n_vectors: int, count: int, source: str) -> list[dict]:
+    """The first ``count`` test vectors, each with its input source (``encode`` 0: stored trains, 1: encoder)."""
     if count < 1:
         raise UserError("--images must be >= 1")
     if count > n_vectors:
@@ -30,12 +38,14 @@ def _images(n_vectors: int, count: int, source: str) -> list[dict]:
             f"the export has {n_vectors} test vectors, {count} requested; "
             "export more with `python -m model convert --vectors N` or ask for fewer"
         )
+    if source not in SOURCES:
+        raise UserError(f"unknown input source {source!r}; choose one of {', '.join(SOURCES)}")
     encode = {"rom": lambda n: 0, "encoder": lambda n: 1, "alternate": lambda n: n % 2}[source]
     return [{"vector": n, "encode": encode(n)} for n in range(count)]
 
 
-class _Bar:
-    """tqdm over images, updated from the testbench's progress count."""
+class ImageBar:
+    """A progress bar over images, updated from the testbench's progress count."""
 
     def __init__(self, total: int, desc: str):
         from model.progress import progress_bar
@@ -49,8 +59,90 @@ class _Bar:
         self.bar.close()
 
 
+@dataclass
+class SimRun:
+    """What `run_step` brings back: the testbench's result, its recorded arrays, and the waveform (if dumped)."""
+
+    result: dict
+    arrays: dict
+    vcd: Path | None
+
+
+def build_step(export: Export, build_root, lanes: int | None = None) -> SimBuild:
+    """The generator's RTL for ``export`` (at ``lanes``) with its simulation wrapper, linted."""
+    print(f"building the RTL for {export.path} (lint with verilator --lint-only -Wall) ...", flush=True)
+    return sim_build(export, build_root, lanes, run_lint=True)
+
+
+def run_step(export: Export, sim: str, build: SimBuild, plan: list[dict], out_dir: Path, vcd: bool = True) -> SimRun:
+    """Run ``plan`` on ``build`` under ``sim``, with a progress bar; the simulator's log goes to ``out_dir``."""
+    vcd_path = out_dir / "spikes_image0.vcd" if vcd else None
+    bar = ImageBar(len(plan), f"{sim}: compile, then images")
+    try:
+        result, arrays = run_generator(export, sim, build, plan, vcd=vcd_path, log=out_dir / f"{sim}.log", progress=bar)
+    finally:
+        bar.close()
+    return SimRun(result, arrays, vcd_path)
+
+
 def _mse(a, b) -> float:
     return float(np.mean((np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)) ** 2))
+
+
+def rtl_image(export: Export, run: SimRun, k: int) -> np.ndarray:
+    """The ``k``-th image the RTL made: its output counts over ``T``."""
+    c = export.config
+    return run.arrays[f"image{k}_counts{c.layers}"] / c.timesteps
+
+
+def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[GoldenResult], refs: dict) -> list[dict]:
+    """One report row per image the testbench finished: MSE against each reference, mismatches, cycles."""
+    rows = []
+    for k, (p, im, exp) in enumerate(zip(plan, run.result["images"], expected)):
+        image = rtl_image(export, run, k)
+        rows.append(
+            {
+                "vector": p["vector"],
+                "source": "encoder" if p["encode"] else "rom",
+                "mse_vs_golden": _mse(image, exp.image),
+                "mse_vs_float_snn": _mse(image, refs["float_snn"][k]) if refs else None,
+                "mse_vs_ann": _mse(image, refs["ann"][k]) if refs else None,
+                "mismatched_neurons": im["mismatched_neurons"],
+                "mismatched_spikes": im["mismatched_spikes"],
+                "first_divergence": im["first_divergence"],
+                "cycles": im["cycles"],
+                "lower_bound": im["lower_bound"]["bound"],
+                "slowest_layer": im["lower_bound"]["slowest_layer"],
+                "cycles_over_bound": im["cycles"] / im["lower_bound"]["bound"],
+                "wall_s": im["wall_s"],
+                "ok": im["ok"],
+            }
+        )
+    return rows
+
+
+def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, raster_neurons: int = 16) -> dict:
+    """The checked part of the report: per-image rows, the waveform check, the verdict and the figures."""
+    vectors = [export.vectors[p["vector"]] for p in plan]
+    refs, ref_note = float_references(export.manifest, vectors, export.config)
+    expected = [run_network(export.net, v.spikes) for v in vectors]
+    rows = image_rows(export, plan, run, expected, refs)
+    checked = {"references": ref_note, "images": rows, "figures": []}
+    if rows:
+        checked["figures"].append(_image_pairs(out_dir, export, plan[: len(rows)], run, expected, refs))
+        if run.vcd is not None:
+            checked["vcd"], fig = _vcd_check(run.vcd, out_dir, plan[0], expected[0], export.config, raster_neurons)
+            checked["figures"].append(fig)
+    bad = [r for r in rows if not r["ok"]]
+    if len(rows) < len(plan):  # the testbench stopped early (a hang)
+        bad.append({"vector": plan[len(rows)]["vector"], "first_divergence": {"text": run.result["error"]}})
+    if checked.get("vcd") and not checked["vcd"]["ok"]:
+        bad.append({"first_divergence": checked["vcd"]["first_divergence"], "vector": plan[0]["vector"]})
+    checked["ok"] = not bad and not run.result.get("error")
+    checked["first_divergence"] = {"vector": bad[0]["vector"], **(bad[0]["first_divergence"] or {})} if bad else None
+    checked["mismatching_images"] = len(bad)
+    checked["figures"] = [f.name for f in checked["figures"]]
+    return checked
 
 
 def verify_run(
@@ -72,95 +164,26 @@ def verify_run(
     """
     t_start = time.perf_counter()
     check_simulator(sim)
-    manifest = Path(manifest)
-    meta = read_manifest(manifest)
-    net, _ = load_network(manifest)
-    vectors = load_vectors(manifest)
-    plan = _images(len(vectors), images, source)
+    export = load(manifest)
+    plan = plan_images(len(export.vectors), images, source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-
-    print(f"building the RTL for {manifest} (lint with verilator --lint-only -Wall) ...", flush=True)
-    build = build_for_manifest(manifest, build_root, lanes, run_lint=True)
-    rtl_info = read_rtl_info(build.rtl.out_dir)
+    build = build_step(export, build_root, lanes)
     t_built = time.perf_counter()
-
-    vcd_path = out_dir / "spikes_image0.vcd" if vcd else None
-    bar = _Bar(len(plan), f"{sim}: compile, then images")
-    try:
-        result, arrays = run_generator(
-            manifest, sim, build_root, plan, build=build, vcd=vcd_path, log=out_dir / f"{sim}.log", progress=bar
-        )
-    finally:
-        bar.close()
+    run = run_step(export, sim, build, plan, out_dir, vcd)
     t_simulated = time.perf_counter()
-
-    refs, ref_note = float_references(meta, [vectors[p["vector"]] for p in plan], net.config)
-    expected = [run_network(net, vectors[p["vector"]].spikes) for p in plan]
-    rows = []
-    for k, (p, im, exp) in enumerate(zip(plan, result["images"], expected)):
-        rtl_image = arrays[f"image{k}_counts{net.config.layers}"] / net.config.timesteps
-        rows.append(
-            {
-                "vector": p["vector"],
-                "source": "encoder" if p["encode"] else "rom",
-                "mse_vs_golden": _mse(rtl_image, exp.image),
-                "mse_vs_float_snn": _mse(rtl_image, refs["float_snn"][k]) if refs else None,
-                "mse_vs_ann": _mse(rtl_image, refs["ann"][k]) if refs else None,
-                "mismatched_neurons": im["mismatched_neurons"],
-                "mismatched_spikes": im["mismatched_spikes"],
-                "first_divergence": im["first_divergence"],
-                "cycles": im["cycles"],
-                "lower_bound": im["lower_bound"]["bound"],
-                "slowest_layer": im["lower_bound"]["slowest_layer"],
-                "cycles_over_bound": im["cycles"] / im["lower_bound"]["bound"],
-                "wall_s": im["wall_s"],
-                "ok": im["ok"],
-            }
-        )
-
+    checked = compare_step(export, plan, run, out_dir, raster_neurons)
+    info = read_rtl_info(build.rtl.out_dir)
     report = {
         "manifest": str(manifest),
         "simulator": sim,
         "rtl": str(build.rtl.out_dir),
-        "config": rtl_info["config"],
-        "lint": rtl_info["lint"],
-        "references": ref_note,
-        "images": rows,
+        "config": export.config.with_lanes(info.lanes).to_dict(),
+        "lint": info.lint,
+        **checked,
     }
-    figures = []
-    if rows:
-        figures.append(_image_pairs(out_dir, plan[: len(rows)], arrays, expected, refs, net.config))
-        if vcd:
-            report["vcd"], fig = _vcd_check(vcd_path, out_dir, plan[0], expected[0], net.config, raster_neurons)
-            figures.append(fig)
-    bad = [r for r in rows if not r["ok"]]
-    if len(rows) < len(plan):  # the testbench stopped early (a hang)
-        bad.append({"vector": plan[len(rows)]["vector"], "first_divergence": {"text": result["error"]}})
-    if report.get("vcd") and not report["vcd"]["ok"]:
-        bad.append({"first_divergence": report["vcd"]["first_divergence"], "vector": plan[0]["vector"]})
-    report["ok"] = not bad and not result.get("error")
-    report["first_divergence"] = None
-    if bad:
-        first = bad[0]
-        report["first_divergence"] = {"vector": first["vector"], **(first["first_divergence"] or {})}
-    report["summary"] = {
-        "images": len(rows),
-        "mismatching_images": len(bad),
-        "mean_cycles": _stat(np.mean, rows, "cycles"),
-        "mean_cycles_over_bound": _stat(np.mean, rows, "cycles_over_bound"),
-        "max_cycles_over_bound": _stat(np.max, rows, "cycles_over_bound"),
-        "mean_image_wall_s": _stat(np.mean, rows, "wall_s"),
-        "build_s": t_built - t_start,
-        "simulator_s": t_simulated - t_built,
-        "total_s": time.perf_counter() - t_start,
-    }
-    if refs:
-        report["summary"]["mean_mse_vs_float_snn"] = _stat(np.mean, rows, "mse_vs_float_snn")
-        report["summary"]["mean_mse_vs_ann"] = _stat(np.mean, rows, "mse_vs_ann")
-    report["figures"] = [str(f.name) for f in figures]
-    (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
-    (out_dir / "report.md").write_text(markdown(report))
+    report["summary"] = _summary(checked, t_built - t_start, t_simulated - t_built, time.perf_counter() - t_start)
+    write_report(report, out_dir)
     return report
 
 
@@ -168,10 +191,29 @@ def _stat(f, rows: list[dict], key: str) -> float | None:
     return float(f([r[key] for r in rows])) if rows else None
 
 
-def _image_pairs(out_dir: Path, plan, arrays, expected, refs, config) -> Path:
+def _summary(checked: dict, build_s: float, simulator_s: float, total_s: float) -> dict:
+    rows = checked["images"]
+    summary = {
+        "images": len(rows),
+        "mismatching_images": checked["mismatching_images"],
+        "mean_cycles": _stat(np.mean, rows, "cycles"),
+        "mean_cycles_over_bound": _stat(np.mean, rows, "cycles_over_bound"),
+        "max_cycles_over_bound": _stat(np.max, rows, "cycles_over_bound"),
+        "mean_image_wall_s": _stat(np.mean, rows, "wall_s"),
+        "build_s": build_s,
+        "simulator_s": simulator_s,
+        "total_s": total_s,
+    }
+    if rows and rows[0]["mse_vs_float_snn"] is not None:
+        summary["mean_mse_vs_float_snn"] = _stat(np.mean, rows, "mse_vs_float_snn")
+        summary["mean_mse_vs_ann"] = _stat(np.mean, rows, "mse_vs_ann")
+    return summary
+
+
+def _image_pairs(out_dir: Path, export: Export, plan, run: SimRun, expected, refs) -> Path:
     n = len(plan)
-    rtl = np.stack([arrays[f"image{k}_counts{config.layers}"] / config.timesteps for k in range(n)])
-    rows = [("RTL", rtl), ("golden model", np.stack([e.image for e in expected[:n]]))]
+    rows = [("RTL", np.stack([rtl_image(export, run, k) for k in range(n)])),
+            ("golden model", np.stack([e.image for e in expected[:n]]))]
     if refs:
         rows += [("float SNN", refs["float_snn"][:n]), ("ANN", refs["ann"][:n])]
     captions = [f"v{p['vector']} {'enc' if p['encode'] else 'rom'}" for p in plan]
@@ -201,114 +243,3 @@ def _vcd_check(vcd_path: Path, out_dir: Path, item: dict, expected, config, neur
         "first_divergence": None if div is None else {"layer": div.layer, "neuron": div.neuron, "step": div.step, "text": str(div)},
     }
     return info, fig
-
-
-def _fmt(x, spec: str) -> str:
-    return "n/a" if x is None else format(x, spec)
-
-
-def markdown(report: dict) -> str:
-    """The report as a short Markdown page: the per-image table, the summary, the figures."""
-    c = report["config"]
-    s = report["summary"]
-    lines = [
-        f"# RTL verification ({report['simulator']})",
-        "",
-        f"Network {'-'.join(map(str, c['sizes']))}, T = {c['timesteps']}, P = {c['lanes']} lanes, "
-        f"q = {c['weight_bits']}, m = {c['membrane_bits']}, reset {c['reset']}, leak {c['leak_shift']}. "
-        f"Manifest `{report['manifest']}`. Lint: {report['lint']}.",
-        "",
-        "| vector | source | MSE vs golden | MSE vs float SNN | MSE vs ANN | mismatched neurons per layer | mismatched spikes | cycles | lower bound | cycles / bound | wall s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in report["images"]:
-        spikes = sum(r["mismatched_spikes"].values())
-        lines.append(
-            f"| {r['vector']} | {r['source']} | {r['mse_vs_golden']:.3g} | {_fmt(r['mse_vs_float_snn'], '.3g')} | "
-            f"{_fmt(r['mse_vs_ann'], '.3g')} | {' / '.join(map(str, r['mismatched_neurons']))} | {spikes} | "
-            f"{r['cycles']:,} | {r['lower_bound']:,} | {r['cycles_over_bound']:.3f} | {r['wall_s']:.1f} |"
-        )
-    verdict = "all images match the golden model bit for bit" if report["ok"] else (
-        f"MISMATCH: first divergence {report['first_divergence']}"
-    )
-    lines += [
-        "",
-        f"**{verdict}** ({s['images']} images; every layer's spike counts and spike trains compared).",
-        "",
-        f"- cycles per image: mean {_fmt(s['mean_cycles'], ',.0f')}; cycles / event-driven lower bound: mean "
-        f"{_fmt(s['mean_cycles_over_bound'], '.3f')}, max {_fmt(s['max_cycles_over_bound'], '.3f')} (the bound "
-        "sums the layers; the layers run as a pipeline, so the ratio can be below 1)",
-        f"- wall time: {s['total_s']:.0f} s in all (RTL build + lint {s['build_s']:.0f} s, simulator incl. compile "
-        f"{s['simulator_s']:.0f} s, {_fmt(s['mean_image_wall_s'], '.1f')} s per image)",
-    ]
-    if "mean_mse_vs_float_snn" in s:
-        lines.append(
-            f"- image MSE of the RTL vs the float SNN: {_fmt(s['mean_mse_vs_float_snn'], '.3g')}, vs the ANN: "
-            f"{_fmt(s['mean_mse_vs_ann'], '.3g')} (the paper reports 3.02e-5 .. 1.0e-4 for RTL vs software)"
-        )
-    else:
-        lines.append(f"- {report['references']}")
-    if report.get("vcd"):
-        v = report["vcd"]
-        lines.append(
-            f"- waveform `{v['file']}` (vector {v['vector']}): spike times recovered with vcdvcd "
-            f"{'equal' if v['ok'] else 'DIFFER from'} the golden model's ({' / '.join(map(str, v['spikes_per_layer']))} spikes per layer)"
-        )
-    lines.append("")
-    lines += [f"![{f}]({f})" for f in report["figures"]]
-    return "\n".join(lines) + "\n"
-
-
-def lane_sweep(manifest, sim: str, lanes: list[int], images: int, out_dir, build_root="sim_builds") -> dict:
-    """Cycles per image for each lane count ``P`` (the output layer monitored, counts of every layer checked)."""
-    check_simulator(sim)
-    manifest = Path(manifest)
-    net, _ = load_network(manifest)
-    vectors = load_vectors(manifest)
-    plan = _images(len(vectors), images, "rom")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for p in lanes:
-        if p < 1:
-            raise UserError(f"lane counts must be >= 1, got {p}")
-        print(f"P = {p}: building ...", flush=True)
-        build = build_for_manifest(manifest, build_root, p)
-        bar = _Bar(len(plan), f"{sim} P={p}")
-        try:
-            result, _ = run_generator(
-                manifest, sim, build_root, plan, monitor_layers=[net.config.layers], build=build,
-                log=out_dir / f"{sim}-p{p}.log", progress=bar,
-            )
-        finally:
-            bar.close()
-        ims = result["images"]
-        rows.append(
-            {
-                "lanes": p,
-                "cycles": float(np.mean([i["cycles"] for i in ims])),
-                "lower_bound": float(np.mean([i["lower_bound"]["bound"] for i in ims])),
-                "slowest_layer": float(np.mean([i["lower_bound"]["slowest_layer"] for i in ims])),
-                "wall_s": float(np.mean([i["wall_s"] for i in ims])),
-                "ok": all(i["ok"] for i in ims) and not result.get("error"),
-            }
-        )
-        rows[-1]["cycles_over_bound"] = rows[-1]["cycles"] / rows[-1]["lower_bound"]
-    report = {"manifest": str(manifest), "simulator": sim, "images": images, "rows": rows, "ok": all(r["ok"] for r in rows)}
-    fig = lane_sweep_png(out_dir / "lane_sweep.png", rows)
-    report["figures"] = [fig.name]
-    (out_dir / "lane_sweep.json").write_text(json.dumps(report, indent=1) + "\n")
-    lines = [
-        f"# Lane sweep ({sim}, {images} image(s) per P, `{manifest}`)",
-        "",
-        "| P | cycles / image | lower bound | cycles / bound | busiest layer | wall s / image | match |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lines.append(
-            f"| {r['lanes']} | {r['cycles']:,.0f} | {r['lower_bound']:,.0f} | {r['cycles_over_bound']:.3f} | "
-            f"{r['slowest_layer']:,.0f} | {r['wall_s']:.1f} | {'yes' if r['ok'] else 'NO'} |"
-        )
-    lines += ["", f"![lane sweep]({fig.name})", ""]
-    (out_dir / "lane_sweep.md").write_text("\n".join(lines))
-    return report

@@ -24,7 +24,11 @@ def lower_bound_cycles(config: SnnConfig, counts) -> dict:
     return {"bound": sum(per_layer), "per_layer": per_layer, "events": events, "slowest_layer": max(per_layer)}
 
 
-def timeout_cycles(config: SnnConfig, bound: dict) -> int:
-    """How long a testbench waits for ``done``: far above any correct run (4x the summed ``bound`` from
-    `lower_bound_cycles`, plus slack)."""
-    return 4 * bound["bound"] + 200 * config.timesteps + 10_000
+def timeout_cycles(config: SnnConfig, bound: int, outputs: int = 0, ready_rate: float = 1.0) -> int:
+    """How long a testbench waits for a result: far above any correct run.
+
+    4x the summed lower ``bound`` of `lower_bound_cycles`, slack per step, and
+    4 cycles per output event at the consumer's acceptance rate ``ready_rate``
+    (a testbench that stalls the output).
+    """
+    return 4 * bound + 200 * config.timesteps + 10_000 + int(4 * outputs / ready_rate)

@@ -1,4 +1,4 @@
-"""cocotb testbench of the event buffer (`hw.common.EventBuffer`): order, no loss, no duplicates, full rate.
+"""cocotb testbench of the event buffer (`hw.events.EventBuffer`): order, no loss, no duplicates, full rate.
 
 Plan (from `verify.blocks.EventBufferCase`): a list of events ``[index, eos]``.
 Phase 1 offers them with random gaps against a randomly ready consumer and
@@ -13,8 +13,7 @@ import random
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from verify.sim import read_plan, write_result
-from verify.tbkit import EventCodec, reset
+from verify.tbkit import EventCodec, read_plan, reset, write_result
 
 
 async def pass_through(dut, items, codec, offer_rate: float, ready_rate: float, rng, limit: int):

@@ -18,8 +18,8 @@ from hw.fpga_top import READ_LATENCY
 from model.golden import run_network
 from model.snn_config import SnnConfig
 from verify.perf import lower_bound_cycles, timeout_cycles
-from verify.sim import CLOCK_PERIOD_NS, read_plan, write_result
-from verify.tbkit import load_plan_network, reset
+from verify.tbkit import load_plan_export, read_plan, reset, write_result
+from verify.wrapper import CLOCK_PERIOD_NS
 
 
 async def read_all_counts(dut, config: SnnConfig) -> list[np.ndarray]:
@@ -41,8 +41,9 @@ async def read_all_counts(dut, config: SnnConfig) -> list[np.ndarray]:
 @cocotb.test()
 async def fpga_top_matches_golden(dut):
     plan = read_plan()
-    net, vectors, rtl, config = load_plan_network(plan)
-    stored = bool(rtl.get("stored_trains", True))  # without stored trains there is no encode pin
+    export, rtl = load_plan_export(plan)
+    net, vectors, config = export.net, export.vectors, export.config
+    stored = rtl.stored_trains  # without stored trains there is no encode pin
     for name in ("start", "vector", "read_layer", "read_group", "read_lane") + (("encode",) if stored else ()):
         getattr(dut, name).value = 0
     await reset(dut)
@@ -50,7 +51,7 @@ async def fpga_top_matches_golden(dut):
     for item in plan["images"]:
         n, encode = int(item["vector"]), int(item["encode"])
         expected = run_network(net, vectors[n].spikes)
-        limit = timeout_cycles(config, lower_bound_cycles(config, expected.counts))
+        limit = timeout_cycles(config, lower_bound_cycles(config, expected.counts)["bound"])
         await FallingEdge(dut.clk)
         dut.vector.value, dut.start.value = n, 1
         if stored:

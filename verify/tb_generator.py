@@ -2,7 +2,7 @@
 
 Runs inside the simulator; `verify.sim.run_testbench` starts it with a plan:
 ``manifest`` (the exported network and test vectors: the reference model's
-input), ``rtl_dir`` (its ``rtl.json`` says how the RTL was built, e.g. another
+input), ``rtl_dir`` (its ``rtl.json`` says what the RTL adds, e.g. another
 lane count), ``images`` (``{"vector": n, "encode": 0|1}``, run in order),
 ``monitor_layers`` (layers whose spike-event port is recorded) and
 ``observed`` (an ``.npz`` for the recorded trains and counts).
@@ -19,8 +19,8 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, 
 from model.golden import first_divergence, run_network
 from model.snn_config import SnnConfig
 from verify.perf import lower_bound_cycles, timeout_cycles
-from verify.sim import CLOCK_PERIOD_NS, read_plan, report_progress, write_result
-from verify.tbkit import load_plan_network
+from verify.tbkit import count_words_to_counts, load_plan_export, read_plan, report_progress, write_result
+from verify.wrapper import CLOCK_PERIOD_NS
 
 
 class SpikeMonitor:
@@ -68,7 +68,6 @@ class GeneratorTB:
         self.dut = dut
         self.config = config
         self.monitors = {l: SpikeMonitor(dut, l, config.sizes[l], config.timesteps) for l in monitor_layers}
-        self.cbits = max(1, config.timesteps.bit_length())
 
     async def reset(self) -> None:
         d = self.dut
@@ -106,14 +105,7 @@ class GeneratorTB:
             if k > 0:
                 raw.append(int(d.count_data.value))
             await FallingEdge(d.clk)
-        mask = (1 << self.cbits) - 1
-        counts = [np.zeros(c.sizes[l], dtype=np.int64) for l in range(c.layers + 1)]
-        for (l, g), word in zip(words, raw):
-            for p in range(c.lanes):
-                j = g * c.lanes + p
-                if j < c.sizes[l]:
-                    counts[l][j] = (word >> (p * self.cbits)) & mask
-        return counts[1:]
+        return [count_words_to_counts(c, l, [w for (k, _), w in zip(words, raw) if k == l]) for l in range(1, c.layers + 1)]
 
 
 def compare(config: SnnConfig, expected, observed: dict, monitor_layers) -> dict:
@@ -148,7 +140,8 @@ def compare(config: SnnConfig, expected, observed: dict, monitor_layers) -> dict
 async def generator_matches_golden(dut):
     """Every requested image: spike counts of every layer and the monitored spike trains equal the golden model's."""
     plan = read_plan()
-    net, vectors, _, config = load_plan_network(plan)
+    export, _ = load_plan_export(plan)
+    net, vectors, config = export.net, export.vectors, export.config
     monitor_layers = [int(l) for l in plan["monitor_layers"]]
     tb = GeneratorTB(dut, config, monitor_layers)
     await tb.reset()
@@ -162,7 +155,7 @@ async def generator_matches_golden(dut):
             failures.append(f"vector {n}: the golden model disagrees with the exported expected counts")
         bound = lower_bound_cycles(config, expected.counts)
         start = time.perf_counter()
-        limit = timeout_cycles(config, bound)
+        limit = timeout_cycles(config, bound["bound"])
         try:
             observed = await tb.run_image(n, encode, timeout_cycles=limit)
         except SimTimeoutError:

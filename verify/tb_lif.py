@@ -17,8 +17,8 @@ from cocotb.triggers import FallingEdge, ReadOnly
 
 from model.golden import run_layer
 from model.snn_config import SnnConfig
-from verify.sim import read_plan, write_result
-from verify.tbkit import EventCodec, reset
+from verify.perf import lower_bound_cycles, timeout_cycles
+from verify.tbkit import EventCodec, count_words_to_counts, read_plan, reset, write_result
 
 
 class LifTB:
@@ -29,7 +29,6 @@ class LifTB:
         self.rng = random.Random(seed)
         self.inp = EventCodec(config.sizes[0])
         self.out = EventCodec(config.sizes[1])
-        self.cbits = max(1, config.timesteps.bit_length())
 
     async def run_image(self, spikes: np.ndarray, max_cycles: int) -> dict:
         d, T = self.dut, self.config.timesteps
@@ -69,17 +68,12 @@ class LifTB:
         return {"trains": trains, "counts": counts, "errors": errors, "cycles": cycles}
 
     async def read_counts(self) -> np.ndarray:
-        c, d = self.config, self.dut
-        counts = np.zeros(c.sizes[1], dtype=np.int64)
-        mask = (1 << self.cbits) - 1
-        for g in range(c.groups(1)):
-            d.count_addr.value = g
-            await FallingEdge(d.clk)
-            word = int(d.count_data.value)
-            for p in range(c.lanes):
-                if g * c.lanes + p < c.sizes[1]:
-                    counts[g * c.lanes + p] = (word >> (p * self.cbits)) & mask
-        return counts
+        words = []
+        for g in range(self.config.groups(1)):
+            self.dut.count_addr.value = g
+            await FallingEdge(self.dut.clk)
+            words.append(int(self.dut.count_data.value))
+        return count_words_to_counts(self.config, 1, words)
 
 
 @cocotb.test()
@@ -97,9 +91,9 @@ async def lif_matches_golden(dut):
     failures, images = [], []
     for n, spikes in enumerate(np.array(plan["spikes"], dtype=np.uint8)):
         expected, _ = run_layer(w, b, theta, config, spikes[None])
-        bound = (int(spikes.sum()) + config.timesteps) * config.groups(1)
+        bound = lower_bound_cycles(config, [spikes.sum(axis=0)])["bound"]
         outputs = config.timesteps * (config.sizes[1] + 1)  # at most: every neuron and the marker, every step
-        limit = 20 * bound + 100 * config.timesteps + 1000 + int(4 * outputs / plan["ready_rate"])
+        limit = timeout_cycles(config, bound, outputs, plan["ready_rate"])
         got = await tb.run_image(spikes, max_cycles=limit)
         diff = np.argwhere(expected[0] != got["trains"])
         ok = not len(diff) and not got["errors"] and np.array_equal(expected[0].sum(axis=0), got["counts"])

@@ -17,8 +17,7 @@ from cocotb.triggers import FallingEdge, ReadOnly
 
 from model.golden import encode_spikes
 from model.snn_config import SnnConfig
-from verify.sim import read_plan, write_result
-from verify.tbkit import EventCodec, reset
+from verify.tbkit import EventCodec, read_plan, reset, write_result
 
 
 @cocotb.test()

@@ -13,23 +13,14 @@ neuron); otherwise the lanes hold still.
 from __future__ import annotations
 
 import random
-from math import ceil
-
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from verify.sim import read_plan, write_result
-from verify.tbkit import EventCodec, reset
+from model.layout import unpack_lanes
+from model.snn_config import groups_of
 
-
-def lanes_of(word: int, lanes: int, bits: int) -> list[int]:
-    """Split a ``lanes * bits`` word into signed lanes, lane 0 in the low bits."""
-    out = []
-    for p in range(lanes):
-        v = (word >> (p * bits)) & ((1 << bits) - 1)
-        out.append(v - (1 << bits) if v >> (bits - 1) else v)
-    return out
+from verify.tbkit import EventCodec, read_plan, reset, write_result
 
 
 @cocotb.test()
@@ -38,7 +29,7 @@ async def xbar_reads_and_routes(dut):
     plan = read_plan()
     case = plan["case"]
     n_in, n_out, P, q = case["n_in"], case["n_out"], case["lanes"], case["weight_bits"]
-    G = ceil(n_out / P)
+    G = groups_of(n_out, P)
     w = np.array(plan["weights"])
     padded = np.zeros((G * P, n_in), dtype=np.int64)
     padded[:n_out] = w
@@ -59,7 +50,7 @@ async def xbar_reads_and_routes(dut):
         dut.enable.value = int(enable)
         await ReadOnly()
         word = dut.weights.value
-        lanes = lanes_of(int(word), P, q) if word.is_resolvable else None  # unknown before the first read
+        lanes = unpack_lanes([int(word)], P, q, signed=True)[0].tolist() if word.is_resolvable else None  # unknown before the first read
         if pending is not None:  # the word issued last cycle
             i, g = pending
             want = padded[g * P : (g + 1) * P, i].tolist()

@@ -1,24 +1,50 @@
-"""Small helpers shared by the cocotb testbenches (they run inside the simulator)."""
+"""Helpers for the cocotb testbenches: they run inside the simulator, started by `verify.sim.run_testbench`."""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
+import numpy as np
 from cocotb.triggers import FallingEdge
 
 from hw.build import read_rtl_info
-from hw.common import abits
-from model.export import load_network, load_vectors
+from hw.widths import abits
+from model.export import Export, load
+from model.jsonio import dumps
+from model.layout import unpack_lanes
 from model.snn_config import SnnConfig
+from verify.sim import PLAN_ENV
 
 
-def load_plan_network(plan: dict):
-    """The exported network and test vectors of ``plan["manifest"]``, and how ``plan["rtl_dir"]`` was built.
+def read_plan() -> dict:
+    """The plan the runner wrote."""
+    return json.loads(Path(os.environ[PLAN_ENV]).read_text())
 
-    Returns ``(net, vectors, rtl_info, config)``; ``config`` is the RTL's (its lanes may differ from the export's).
-    """
-    net, _ = load_network(plan["manifest"])
-    vectors = load_vectors(plan["manifest"])
-    rtl = read_rtl_info(plan["rtl_dir"])
-    return net, vectors, rtl, SnnConfig.from_dict(rtl["config"])
+
+def write_result(plan: dict, result: dict) -> None:
+    """Store ``result`` where the runner expects it."""
+    Path(plan["result"]).write_text(dumps(result))
+
+
+def report_progress(plan: dict, count: int) -> None:
+    """Tell the runner how far it is (e.g. images done)."""
+    Path(plan["progress"]).write_text(str(count))
+
+
+def load_plan_export(plan: dict) -> tuple[Export, dict]:
+    """The export of ``plan["manifest"]`` (the reference) at the lane count ``plan["rtl_dir"]`` was built with,
+    and that build's `RtlInfo`. The RTL may come from another export: the checker then names where they differ."""
+    info = read_rtl_info(plan["rtl_dir"])
+    return load(plan["manifest"]).with_lanes(info.lanes), info
+
+
+def count_words_to_counts(config: SnnConfig, layer: int, words) -> np.ndarray:
+    """A layer's read-out words (one per group, ascending) to its ``N_l`` spike counts (lane ``p`` of word ``g``
+    is neuron ``g * P + p``)."""
+    lanes = unpack_lanes([int(w) for w in words], config.lanes, config.count_bits, signed=False)
+    return lanes.reshape(-1)[: config.sizes[layer]]
 
 
 async def reset(dut, cycles: int = 3) -> None:

@@ -1,4 +1,4 @@
-"""Hardware check: the paper-size RTL top (``hw/memristor/top.py``) learns on chip for
+"""``python -m verify memristor``: the paper-size RTL top (``hw/memristor/top.py``) learns on chip for
 K iterations under a simulator and is compared with the fixed-point model.
 
 Per dataset it trains on the first image of class 0 and writes
@@ -19,9 +19,13 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from model.memristor.data import Xorshift32, decode, load_binary, mix_seed  # noqa: E402
+from hw.memristor.top import MemristorGanTop  # noqa: E402
+from model.errors import UserError  # noqa: E402
+from model.memristor.data import decode, load_binary, mix_seed  # noqa: E402
 from model.memristor.fixed import FixedGan, build_spec  # noqa: E402
 from model.memristor.gan import GanParams  # noqa: E402
+from model.xorshift import MASK32, Xorshift32  # noqa: E402
+from verify.memristor import runner  # noqa: E402
 
 COUNTERS = ("d_real_true", "d_real_false", "d_fake_true", "d_fake_false", "fake_spikes", "learn_spikes")
 
@@ -30,31 +34,46 @@ def run_rtl(
     p: GanParams, preset: str, target: np.ndarray, iterations: int, seed: int, simulator: str, log: Path | None = None
 ) -> dict:
     """Build the top for ``preset`` and run the bit-exactness testbench on it."""
-    from hw.memristor.top import MemristorGanTop
-    from verify.memristor import runner
-
     top = MemristorGanTop(p, build_spec(p))
     plan = {"preset": preset, "seed": seed, "target": [int(b) for b in target], "iterations": iterations}
     return runner.run(simulator, top, f"memristor_top_{preset}", "verify.memristor.tb_top", plan, optimize=True, log=log)
 
 
-def hardware_check(args: argparse.Namespace, p: GanParams) -> list[dict]:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", default="both", choices=("mnist", "fashion", "both"),
+                        help="dataset(s) of the target image (default both)")
+    parser.add_argument("--iterations", type=int, default=100,
+                        help="on-chip training iterations (default 100; Icarus needs about 10 min per 100)")
+    parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"), help="simulator (default verilator)")
+    parser.add_argument("--seed", type=int, default=1, help="xorshift32 seed mix_seed(SEED) (default 1, as model memristor)")
+    parser.add_argument("--split", default="train", choices=("train", "test"), help="split of the target image (default train)")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: the standard sources)")
+    parser.add_argument("--out", default="weights/memristor", help="report folder (default weights/memristor)")
+
+
+def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list[dict]:
+    """The RTL check of every chosen dataset; a report per dataset, and ok only where all is bit-exact."""
+    p = p or GanParams()
+    if not 1 <= args.iterations < 1 << 16:
+        raise UserError("--iterations must lie in 1 .. 65535.")
+    if not 0 <= args.seed <= MASK32:
+        raise UserError(f"--seed must lie in 0 .. {MASK32}.")
     names = ("mnist", "fashion") if args.dataset == "both" else (args.dataset,)
     reports = []
     for name in names:
         data = load_binary(name, args.split, per_class=1, classes=(0,), data_dir=args.data_dir)
         target = data.images[0].reshape(-1)
-        print(f"[memristor] hardware check: {name} class 0, {args.hw_check} on-chip iterations under {args.simulator} "
+        print(f"[memristor] hardware check: {name} class 0, {args.iterations} on-chip iterations under {args.sim} "
               f"(log: {Path(args.out) / f'hwcheck-{name}.log'}) ...")
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         start = time.time()
         seed = mix_seed(args.seed)
-        result = run_rtl(p, "paper", target, args.hw_check, seed, args.simulator, out / f"hwcheck-{name}.log")
+        result = run_rtl(p, "paper", target, args.iterations, seed, args.sim, out / f"hwcheck-{name}.log")
         seconds = time.time() - start
         model = FixedGan(p, Xorshift32(seed))
         expected = []
-        for _ in range(args.hw_check):
+        for _ in range(args.iterations):
             rec = model.step(target)
             expected.append([*rec.d_real.tolist(), *rec.d_fake.tolist(), int(rec.fake_counts.sum()), int(rec.learn_counts.sum())])
         rtl_fake = decode(np.array([bin(w).count("1") for w in result["last_fake_words"]]), p.enc)
@@ -62,8 +81,8 @@ def hardware_check(args: argparse.Namespace, p: GanParams) -> list[dict]:
         report = {
             "dataset": name,
             "image_index": int(data.indices[0]),
-            "simulator": args.simulator,
-            "iterations": args.hw_check,
+            "simulator": args.sim,
+            "iterations": args.iterations,
             "cycles": result["cycles"],
             "seconds": round(seconds, 1),
             "seed": seed,
@@ -80,10 +99,11 @@ def hardware_check(args: argparse.Namespace, p: GanParams) -> list[dict]:
                 out / f"hwcheck-{name}.png")
         ok = report["counters_equal_every_iteration"] and report["states_equal"] and report["last_fake_equal"]
         print(
-            f"[memristor] hardware check {name}: {'bit-exact' if ok else 'MISMATCH'} over {args.hw_check} iterations "
+            f"[memristor] hardware check {name}: {'bit-exact' if ok else 'MISMATCH'} over {args.iterations} iterations "
             f"({report['cycles']} cycles, {seconds:.0f} s); RTL fake matches the target in "
             f"{report['rtl_last_fake_match_target']:.4f} of pixels -> {out / f'hwcheck-{name}.png'}"
         )
+        report["ok"] = ok
         reports.append(report)
     return reports
 

@@ -10,10 +10,10 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 from cocotb.utils import get_sim_time
 
-from model.memristor.data import Xorshift32
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import PRESETS
-from verify.memristor.runner import read_plan, write_result
+from model.xorshift import Xorshift32
+from verify.tbkit import read_plan, write_result
 
 
 async def readback(dut, sel: int, count: int) -> list[int]:
