@@ -1,0 +1,229 @@
+"""The conversion sweep behind ``make convert``'s report: T x normalisation x reset, the peer, the goals.
+
+Each point converts the generator anew and runs the float SNN and the
+fixed-point SNN on the same input spikes: image MSE against the ANN and each
+other, classifier FID, spikes per neuron, synaptic operations and a 45 nm
+energy estimate; the sinabs peer runs on the same spikes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from model import peer
+from model.convert import ConvertOptions, ann_forward, convert
+from model.float_snn import SaturationPossible, SnnResult, from_int_network, simulate
+from model.golden import encode_noise, encode_spikes, run_network
+from model.snn_config import RESETS, SnnConfig
+
+SWEEP_T = (16, 32, 64, 128, 256)
+SWEEP_NORMS = ("max", "p99.9")
+E_AC_PJ = 0.9  # 32-bit float add, 45 nm (Horowitz, ISSCC 2014)
+E_MAC_PJ = 4.6  # 32-bit float multiply (3.7 pJ) + add (0.9 pJ), 45 nm (Horowitz, ISSCC 2014)
+GOAL_MSE = 1e-4
+GOAL_T = SnnConfig().timesteps  # the goals are stated at the default T
+
+
+def simulate_fixed(net, spike_0: torch.Tensor) -> SnnResult:
+    """The integer network on the fast matrix simulator, or on the golden model where saturation is possible."""
+    try:
+        return simulate(from_int_network(net), spike_0)
+    except SaturationPossible:
+        start, cpu = time.perf_counter(), time.process_time()
+        gold = run_network(net, np.asarray(spike_0))
+        return SnnResult(
+            counts=[torch.as_tensor(c, dtype=torch.float64) for c in gold.counts],
+            timesteps=gold.timesteps,
+            seconds=time.perf_counter() - start,
+            cpu_seconds=time.process_time() - cpu,
+            engine="golden",
+        )
+
+
+def _mse(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(((a.double() - b.double()) ** 2).mean())
+
+
+def ann_macs(sizes) -> int:
+    """Multiply-accumulates of one ANN forward pass: ``sum N_{l-1} N_l`` (2,500,800 for 100-1200-1200-784)."""
+    return int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
+
+
+def _snn_stats(result: SnnResult) -> dict:
+    ops = float(result.synaptic_ops().double().mean())
+    return {
+        "spikes_per_neuron": [round(r, 4) for r in result.mean_rates()],
+        "synaptic_ops": ops,
+        "energy_uj": ops * E_AC_PJ * 1e-6,
+        "seconds": round(result.seconds, 3),
+        "cpu_seconds": round(result.cpu_seconds, 3),
+        "engine": result.engine,
+    }
+
+
+def sweep(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts, norms, resets, fid_fn=None):
+    """One row per (T, normalisation, reset); also the images of the base configuration."""
+    from model.progress import progress_bar
+
+    ann = ann_forward(layers, u_eval)
+    rows, images = [], {"ann": ann}
+    points = [(t, n, r) for t in ts for n in norms for r in resets]
+    bar = progress_bar(points, desc="sweep T x norm x reset", unit="config")
+    spikes = {}
+    for t, norm, reset in bar:
+        config = replace(base, timesteps=t, reset=reset)
+        if t not in spikes:
+            spikes[t] = torch.as_tensor(encode_spikes(encode_noise(u_eval.numpy(), config), config))
+        s0 = spikes[t]
+        conv = convert(layers, u_calib, config, replace(options, normalisation=norm))
+        fl = simulate(conv.float_params, s0)
+        fx = simulate_fixed(conv.int_net, s0)
+        ann_rates = ann_forward(layers, s0.double().mean(dim=1))
+        row = {
+            "timesteps": t,
+            "normalisation": norm,
+            "reset": reset,
+            "activation_scales": [round(x, 5) for x in conv.lambdas],
+            "thresholds": [int(x) for x in conv.int_net.thresholds],
+            "mse_float_ann": _mse(fl.image, ann),
+            "mse_fixed_float": _mse(fx.image, fl.image),
+            "mse_fixed_ann": _mse(fx.image, ann),
+            "mse_float_ann_of_input_rates": _mse(fl.image, ann_rates),
+            "float": _snn_stats(fl),
+            "fixed": _snn_stats(fx),
+        }
+        if fid_fn is not None:
+            row["fid_float"] = fid_fn(fl.image)
+            row["fid_fixed"] = fid_fn(fx.image)
+        rows.append(row)
+        if (t, norm, reset) == (base.timesteps, options.normalisation, base.reset):
+            images.update(float=fl.image, fixed=fx.image, ann_rates=ann_rates)
+        bar.set_postfix(T=t, mse=f"{row['mse_float_ann']:.2e}")
+    return rows, images
+
+
+def peer_benchmark(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts) -> dict:
+    """Our float SNN against sinabs (its normalisation, and its simulator on our weights) at each T."""
+    if not peer.available:
+        return {"skipped": peer.SKIP_MESSAGE}
+    import sinabs
+    from model.progress import progress_bar
+
+    ann = ann_forward(layers, u_eval)
+    rows = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # timed on one thread: CPU seconds then measure work, not contention or spin-waits
+    try:
+        for t in progress_bar(ts, desc="peer benchmark (sinabs)", unit="T"):
+            rows.append(_peer_row(layers, u_calib, u_eval, ann, base, options, t))
+    finally:
+        torch.set_num_threads(threads)
+    return {
+        "sinabs_version": sinabs.__version__,
+        "normalisation": options.normalisation,
+        "rows": rows,
+        "method": PEER_METHOD,
+    }
+
+
+PEER_METHOD = (
+    "same input spike trains; sinabs.utils.normalize_weights on the hidden layers, from_model defaults "
+    "(IAFSqueeze, MultiSpike, subtract reset, min_v_mem=-1) with add_spiking_output=True; the output layer's "
+    "weights multiplied by the hidden-activity scale sinabs removed; image = clamp(count / T, 0, 1). "
+    "'sinabs_on_our_weights': the same simulator on our Eq. 6-7 normalised weights. *_analog_mse: the "
+    "normalised ANN's own error (sinabs' normalize_weights does not rescale biases by the earlier layers' factors). "
+    "Simulation times on one thread."
+)
+
+
+def _peer_row(layers, u_calib, u_eval, ann, base: SnnConfig, options: ConvertOptions, t: int) -> dict:
+    """Ours vs sinabs at one T."""
+    config = replace(base, timesteps=t, reset="subtract", leak_shift=None)
+    s0 = torch.as_tensor(encode_spikes(encode_noise(u_eval.numpy(), config), config))
+    ours = simulate(convert(layers, u_calib, config, options).float_params, s0)
+    row = {
+        "timesteps": t,
+        "ours_mse": _mse(ours.image, ann),
+        "ours_seconds": round(ours.seconds, 3),
+        "ours_cpu_seconds": round(ours.cpu_seconds, 3),
+    }
+    for mode in ("sinabs", "ours"):
+        net = peer.sinabs_network(layers, u_calib, options.normalisation, t, mode)
+        img, sec, cpu = peer.simulate_sinabs(net, s0)
+        key = "sinabs" if mode == "sinabs" else "sinabs_on_our_weights"
+        row[f"{key}_mse"] = _mse(img, ann)
+        row[f"{key}_seconds"] = round(sec, 3)
+        row[f"{key}_cpu_seconds"] = round(cpu, 3)
+        row[f"{key}_analog_mse"] = peer.analog_error(layers, net, u_eval)
+    return row
+
+
+def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True, with_peer: bool = True) -> dict:
+    """Everything the report shows, as JSON-ready data (images kept aside under ``_images``)."""
+    start = time.perf_counter()
+    fid_fn, fid_info = None, {}
+    if fid:
+        from model.metrics import evaluate_images, real_floor
+
+        def fid_fn(images):
+            return round(float(evaluate_images(images.float())["fid"]), 3)
+
+        ann = ann_forward(layers, u_eval)
+        fid_info = {"fid_ann": fid_fn(ann), "fid_real_floor": round(float(real_floor(n=len(u_eval))["fid"]), 3)}
+    rows, images = sweep(layers, u_calib, u_eval, config, options, ts, SWEEP_NORMS, RESETS, fid_fn)
+    if "float" not in images:  # the exported configuration is not among the sweep points
+        extra_rows, extra_images = sweep(
+            layers, u_calib, u_eval, config, options, (config.timesteps,), (options.normalisation,), (config.reset,), fid_fn
+        )
+        rows += extra_rows
+        images.update(extra_images)
+    macs = ann_macs(config.sizes)
+    report = {
+        "config": config.to_dict(),
+        "options": options.to_dict(),
+        "images": len(u_eval),
+        "calibration_vectors": len(u_calib),
+        "ann_macs": macs,
+        "ann_energy_uj": macs * E_MAC_PJ * 1e-6,
+        "energy_note": (
+            f"estimate: {E_AC_PJ} pJ per accumulate (SNN synaptic op) vs {E_MAC_PJ} pJ per multiply-accumulate (ANN), "
+            "45 nm, 32-bit float (Horowitz, ISSCC 2014); counts synaptic operations only (spikes x fan-out), not bias "
+            "additions, neuron updates or memory accesses"
+        ),
+        **fid_info,
+        "sweep": rows,
+        "goals": goals(rows, config, options, macs),
+        "peer": peer_benchmark(layers, u_calib, u_eval, config, options, ts) if with_peer else {"skipped": "--no-peer"},
+        "torch_threads": torch.get_num_threads(),
+    }
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    report["_images"] = images
+    return report
+
+
+def goals(rows, config: SnnConfig, options: ConvertOptions, macs: int) -> dict:
+    """The issue's goals, evaluated on the exported configuration at T = 64."""
+    row = next(
+        (
+            r
+            for r in rows
+            if (r["timesteps"], r["normalisation"], r["reset"]) == (GOAL_T, options.normalisation, config.reset)
+        ),
+        None,
+    )
+    if row is None:
+        return {"note": f"T = {GOAL_T} with the exported normalisation/reset is not in the sweep"}
+    return {
+        "at": {"timesteps": GOAL_T, "normalisation": options.normalisation, "reset": config.reset},
+        "float_vs_ann_mse": row["mse_float_ann"],
+        "float_vs_ann_met": row["mse_float_ann"] <= GOAL_MSE,
+        "fixed_vs_float_mse": row["mse_fixed_float"],
+        "fixed_vs_float_met": row["mse_fixed_float"] <= GOAL_MSE,
+        "synaptic_ops": row["fixed"]["synaptic_ops"],
+        "synaptic_ops_limit": macs * E_MAC_PJ / E_AC_PJ,
+        "energy_met": row["fixed"]["synaptic_ops"] < macs * E_MAC_PJ / E_AC_PJ,
+    }
