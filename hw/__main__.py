@@ -1,47 +1,19 @@
-"""Command line: ``python -m hw rtl`` (``make rtl``): the generator's Verilog for an exported network.
-
-Writes to ``--out``: ``spikegan_generator.v`` (from Amaranth, one flat module,
-no data inside), ``spikegan_rom.v`` (the ``$readmemh`` ROM), the ``.mem`` files
-it reads (weights and biases of each layer, the Spike ROM and the encoder ROM
-with all test vectors), ``files.f`` (the Verilog sources in compile order),
-``lint_waivers.vlt`` and ``rtl.json`` (configuration, files, lint status).
-Exit status 2 with a message on bad input or a lint warning.
-"""
+"""Command line: ``python -m hw rtl|synth ...`` (the hardware stages; ``spikegan`` has every stage)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
-from pathlib import Path
 
-from hw.build import build
-from model.errors import run_cli
-from model.export import DEFAULT_MANIFEST, load
+from model.cli import main as cli_main
+
+COMMANDS = {
+    "rtl": ("hw.rtl_cli", "write the generator's Verilog, .mem files and file list, and lint it"),
+    "synth": ("hw.synth_report", "synthesise the FPGA top for each target and compare with the paper"),
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m hw", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("rtl", help="write the generator's Verilog, .mem files and file list")
-    r.add_argument("--manifest", default=DEFAULT_MANIFEST, help=f"exported network (default {DEFAULT_MANIFEST})")
-    r.add_argument("--out", default="build/rtl", help="output folder (default build/rtl)")
-    r.add_argument("--lanes", type=int, default=None, help="lanes P (default: the export's); weights are re-packed")
-    r.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only -Wall")
-    args = p.parse_args(argv)
-    return run_cli(lambda: _rtl_command(args))
-
-
-def _rtl_command(args) -> int:
-    export = load(args.manifest).with_lanes(args.lanes)
-    rtl = build(export, args.out, run_lint=not args.no_lint)
-    c = export.config
-    size = sum(f.stat().st_size for f in rtl.mem_files)
-    print(
-        f"wrote {Path(args.out)}: {', '.join(p.name for p in rtl.sources)} + {len(rtl.mem_files)} .mem files "
-        f"({size / 1e6:.1f} MB) for {'-'.join(map(str, c.sizes))}, T={c.timesteps}, P={c.lanes}; "
-        + ("lint clean (verilator -Wall, waivers in lint_waivers.vlt)" if not args.no_lint else "lint skipped")
-    )
-    return 0
+    return cli_main("python -m hw", COMMANDS, argv)
 
 
 if __name__ == "__main__":

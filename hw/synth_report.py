@@ -1,7 +1,7 @@
-"""``make synth``: synthesise the exported generator for each target and compare with the paper.
+"""``spikegan synth`` / ``python -m hw synth`` (``make synth``): synthesise the exported generator, compare with the paper.
 
-    python -m hw.synth_report --manifest weights/gan-mnist-h64/snn/manifest.json \
-        --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-h64
+    spikegan synth --manifest weights/gan-mnist-fpga/snn/manifest.json \
+        --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-fpga
 
 Writes ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside
 ours, row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same
@@ -11,18 +11,17 @@ cycles per image, is ``python -m verify synth-sweep`` (`verify.synth_sweep`).
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from hw.build import build
-from hw.synth import PAPER, TARGETS, design_from_rtl, synthesize
-from model.errors import UserError, run_cli
+from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
+from model.errors import UserError
 from model.export import load
+from model.runinfo import machine
 
 
 def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True):
@@ -119,6 +118,7 @@ def plot_comparison(results: dict, path: Path) -> None:
         ax.bar_label(bars, labels=[f"{v:,}" for v in values], fontsize=7)
     ax.set_xticks(x, [r[0] for r in rows])
     ax.set_yscale("log")
+    ax.set_ylabel("count (LUTs, flip-flops, memory bits; log scale)")
     ax.set_title(f"{results['network']}: the paper's Table III vs ours")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -126,23 +126,19 @@ def plot_comparison(results: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m hw.synth_report", description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", required=True, type=Path)
-    parser.add_argument("--out", type=Path, default=None)
-    parser.add_argument("--targets", default="xc7,ecp5,asic,vivado",
-                        help=f"comma-separated, of {', '.join(TARGETS)}")
-    parser.add_argument("--ecp5-part", default="45k")
+def add_arguments(parser) -> None:
+    parser.add_argument("--manifest", required=True, type=Path, help="exported network (make convert-fpga)")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default build/synth/<run>)")
+    parser.add_argument("--targets", default="xc7,ecp5,asic,vivado", help=f"comma-separated, of {', '.join(TARGETS)}")
+    parser.add_argument("--ecp5-part", default="45k", choices=sorted(ECP5_PARTS), help="ECP5 part")
     parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8),
-                        help="ECP5 speed grade (default 8, the fastest; 6 is the slowest, nextpnr's default)")
+                        help="ECP5 speed grade (8 the fastest; 6 the slowest, nextpnr's default)")
     parser.add_argument("--ice40-manifest", type=Path, default=None,
-                        help="a smaller network for iCE40 (the paper's does not fit its block RAM)")
-    parser.add_argument("--ice40-part", default="hx8k")
-    args = parser.parse_args(argv)
-    return run_cli(lambda: _run(args))
+                        help="a smaller network for iCE40 (the paper's does not fit its block RAM; make convert-ice40)")
+    parser.add_argument("--ice40-part", default="hx8k", choices=sorted(ICE40_PARTS), help="iCE40 part")
 
 
-def _run(args) -> int:
+def run(args) -> int:
     if not args.manifest.exists():
         raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
@@ -156,6 +152,7 @@ def _run(args) -> int:
                           args.ice40_part)
     results["paper"] = PAPER
     results["seconds"] = round(time.perf_counter() - start, 1)
+    results["machine"] = machine()
     (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
     md = table_md(results)
     figure = out / "synth_report.png"
@@ -168,7 +165,3 @@ def _run(args) -> int:
     print(md)
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

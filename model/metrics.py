@@ -435,13 +435,14 @@ def add_arguments(parser) -> None:
         data_dir=dict(default=None, help="folder with IDX files (else DATA_DIR, else the default sources)"),
         weights_dir=dict(default=None, help="classifier cache folder (else SPIKEGAN_WEIGHTS, else weights/)"),
     )
-    c = sub.add_parser("classifier", help="train (or load) the metric classifier; print its accuracy and the real-data floor")
-    c.add_argument("--dataset", choices=DATASETS + ("all",), default="mnist")
+    fmt = dict(formatter_class=parser.formatter_class)
+    c = sub.add_parser("classifier", **fmt, help="train (or load) the metric classifier; print its accuracy and the real-data floor")
+    c.add_argument("--dataset", choices=DATASETS + ("all",), default="mnist", help="dataset(s) of the classifier")
     c.add_argument("--retrain", action="store_true", help="train again even if a cached classifier exists")
     c.add_argument("--floor-n", type=int, default=None, help="real train images for the floor (default: all)")
-    s = sub.add_parser("score", help="score generated images (.pt tensor or .npy array, (N, 784) or (N, 28, 28) in [0, 1])")
-    s.add_argument("--dataset", choices=DATASETS, default="mnist")
-    s.add_argument("--images", required=True, help="a .pt file holding a tensor (or a dict with 'images'), or a .npy file")
+    s = sub.add_parser("score", **fmt, help="score generated images (.pt tensor or .npy array, (N, 784) or (N, 28, 28) in [0, 1])")
+    s.add_argument("--dataset", choices=DATASETS, default="mnist", help="dataset the images imitate")
+    s.add_argument("--images-file", required=True, help="a .pt file holding a tensor (or a dict with 'images'), or a .npy file")
     s.add_argument("--json", default=None, help="also write the scores here as JSON, with a Markdown twin (.md)")
     s.add_argument("--figure", default=None, help="also write a PNG: the first 100 images and the class histogram")
     for p in (c, s):
@@ -538,23 +539,23 @@ def run(args) -> int:
                 f"fid {floor['fid']:.4g}, confident {floor['confident']:.4f}, entropy {floor['entropy']:.4f}  ({js})"
             )
         return 0
-    images = validate_images(load_images_file(args.images))
+    images = validate_images(load_images_file(args.images_file))
     clf = get_classifier(args.dataset, args.data_dir, args.weights_dir)
     result = score(clf, images, args.data_dir)
     n_train = len(load_dataset(clf.dataset, "train", args.data_dir))
     floor = real_floor(args.dataset, args.data_dir, min(result["n"], n_train), args.weights_dir)
     print(
-        f"[metrics] {args.images}: n {result['n']}, fid {result['fid']:.4g} (real floor {floor['fid']:.4g} at n {floor['n']}), "
+        f"[metrics] {args.images_file}: n {result['n']}, fid {result['fid']:.4g} (real floor {floor['fid']:.4g} at n {floor['n']}), "
         f"confident {result['confident']:.4f}, entropy {result['entropy']:.4f} (max {math.log(10):.4f}), "
         f"classes {result['class_histogram']}"
     )
     if args.json:
         out = Path(args.json)
         out.parent.mkdir(parents=True, exist_ok=True)
-        report = {"dataset": args.dataset, "images": str(args.images), "classifier_accuracy": clf.accuracy, **result, "real_floor": floor}
+        report = {"dataset": args.dataset, "images": str(args.images_file), "classifier_accuracy": clf.accuracy, **result, "real_floor": floor}
         _write_json(out, report)
         out.with_suffix(".md").write_text(_markdown(args.dataset, result, floor, clf))
         print(f"[metrics] wrote {out} and {out.with_suffix('.md')}")
     if args.figure:
-        print(f"[metrics] wrote {_figure(images, result, floor, args.figure, f'{args.images} vs {args.dataset}')}")
+        print(f"[metrics] wrote {_figure(images, result, floor, args.figure, f'{args.images_file} vs {args.dataset}')}")
     return 0

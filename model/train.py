@@ -43,6 +43,7 @@ from model.config import TrainConfig, parse_hidden, replace
 from model.errors import UserError
 from model.gan import build_generator, build_models, d_loss, g_loss
 from model.progress import progress_bar
+from model.runinfo import machine
 
 CHECKPOINT = "checkpoint.pt"
 FORMAT = "spikegan-ann-gan/1"
@@ -314,6 +315,7 @@ def finish(state: TrainState, data_size: int, out_dir: Path, evaluate: bool = Tr
         report["metrics_seconds"] = round(time.perf_counter() - metrics_started, 1)
     if started is not None:
         report["wall_seconds"] = round(time.perf_counter() - started, 1)
+    report["machine"] = machine()
     (out_dir / "metrics.json").write_text(json.dumps(report, indent=2, default=_jsonable) + "\n")
     (out_dir / "metrics.md").write_text(_markdown(report))
     return report
@@ -398,7 +400,7 @@ def add_arguments(parser) -> None:
                         help=f"generator loss: Eq. 3 as written or -log D(G(z)) (default {d.g_loss})")
     parser.add_argument("--seed", type=int, default=None, help=f"random seed (default {d.seed})")
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (else DATA_DIR, else the default sources)")
-    parser.add_argument("--out", default="weights/gan-mnist", help="output folder (default weights/gan-mnist)")
+    parser.add_argument("--out", default=None, help="output folder (default weights/gan-<dataset>)")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt (up to --updates/--epochs if given)")
     parser.add_argument("--no-metrics", action="store_true", help="skip the metric classifier at the end")
     parser.add_argument("--device", default="cpu", help="torch device (default cpu; results differ slightly across devices)")
@@ -426,7 +428,7 @@ def run(args) -> int:
     except (RuntimeError, AssertionError) as e:
         raise UserError(f"--device {args.device} is not usable here ({str(e).splitlines()[0]}); use --device cpu.") from e
     config, given = _config_from_args(args)
-    out_dir = Path(args.out)
+    out_dir = Path(args.out or f"weights/gan-{config.dataset}")
     if args.resume:
         saved = load_checkpoint(out_dir / CHECKPOINT)["config"]
         clash = {k: (v, getattr(saved, k)) for k, v in given.items() if k not in _OVERRIDES_ON_RESUME and getattr(saved, k) != v}

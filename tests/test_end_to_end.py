@@ -44,7 +44,7 @@ def exported(tmp_path_factory):
 def test_train_convert_rtl_verify(exported, sim, tmp_path):
     assert json.loads(exported.read_text())["config"]["sizes"] == [100, 16, 16, 784]
     out = tmp_path / "report"
-    rc = verify_main(["run", "--manifest", str(exported), "--sim", sim, "--images", "2", "--out", str(out),
+    rc = verify_main(["run", "--manifest", str(exported), "--sim", sim, "--vectors", "2", "--out", str(out),
                       "--build-root", str(tmp_path / "sim_builds"), "--no-vcd"])
     assert rc == 0
     report = json.loads((out / "report.json").read_text())

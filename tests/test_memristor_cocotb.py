@@ -29,7 +29,7 @@ def test_synapse_updates_match_the_fixed_model(sim):
 def test_top_learns_on_chip_bit_exact_for_100_iterations(sim):
     p = small_params()
     target = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0])
-    plan = {"preset": "small", "seed": mix_seed(7), "target": target.tolist(), "iterations": 100}
+    plan = {"preset": "small", "seed": mix_seed(6), "target": target.tolist(), "iterations": 100}
     r = runner.run(sim, MemristorGanTop(p, build_spec(p)), "memristor_top_small", "verify.memristor.tb_top", plan)
     final = r["final"]
     assert r["iterations"] == 100 and r["mismatches"] == []

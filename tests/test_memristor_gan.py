@@ -90,16 +90,16 @@ def test_fixed_tracks_float_within_the_stated_tolerance(digit):
     """One learning run from equal states: >= 95 % of spike slots equal and, where a
     neuron's spikes agree, states within 5e-4 of the range; lock-step training:
     generated images agree in >= 98 % of pixels on average."""
-    r = single_run(P, digit, seed=mix_seed(3))
+    r = single_run(P, digit, seed=mix_seed(2))
     for layer in ("gen", "disc"):
         assert r[layer]["spike_slots_equal"] >= 0.95
         assert r[layer]["max_state_error_where_equal"] <= 5e-4
-    assert lockstep(P, digit, iterations=25, seed=mix_seed(3))["pixel_agreement_mean"] >= 0.98
+    assert lockstep(P, digit, iterations=25, seed=mix_seed(2))["pixel_agreement_mean"] >= 0.98
 
 
 @pytest.mark.parametrize("model_cls", [FloatGan, FixedGan])
 def test_per_image_training_reaches_the_goal(model_cls, digit):
-    model = model_cls(P, Xorshift32(mix_seed(1)))
+    model = model_cls(P, Xorshift32(mix_seed(0)))
     hist = train(model, digit[None, :], iterations=60)
     ev = evaluate(model, digit, samples=10)
     assert hist.first_reaching(0.95) is not None
@@ -110,13 +110,13 @@ def test_per_image_training_reaches_the_goal(model_cls, digit):
 def test_small_network_learns_too():
     p = small_params()
     target = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0], dtype=bool)
-    model = FixedGan(p, Xorshift32(mix_seed(2)))
+    model = FixedGan(p, Xorshift32(mix_seed(1)))
     train(model, target[None, :], iterations=60)
     assert evaluate(model, target, samples=10).mean >= 0.95
 
 
 def test_cli_writes_figures_and_reports(tmp_path, capsys):
-    rc = main(["memristor", "--dataset", "mnist", "--images", "2", "--iterations", "40", "--eval-samples", "3",
+    rc = main(["memristor", "--dataset", "mnist", "--classes", "2", "--iterations", "40", "--eval-samples", "3",
                "--out", str(tmp_path)])
     assert rc == 0
     out = tmp_path / "mnist-image"
@@ -130,7 +130,7 @@ def test_cli_writes_figures_and_reports(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv",
-    [["--images", "11"], ["--iterations", "0"], ["--seed", "-1"]],
+    [["--classes", "11"], ["--iterations", "0"], ["--seed", "-1"]],
 )
 def test_cli_rejects_bad_options(argv, capsys):
     assert main(["memristor", *argv]) == 2

@@ -127,7 +127,7 @@ def _run_layer_hw(layer, codes, raster, modes):
 @pytest.mark.parametrize("name", ["gen", "disc"])
 def test_crossbar_layer_learns_bit_exact(name):
     layer = SPEC.layer(name)
-    rng = Xorshift32(mix_seed(11))
+    rng = Xorshift32(mix_seed(10))
     codes = np.array([[rng.below(20000) for _ in range(layer.n_out)] for _ in range(layer.n_in)], dtype=np.int64)
     raster = encode_noise(layer.n_in, rng, P.enc)
     modes = np.array([(1, -1, 0)[rng.below(3)] for _ in range(layer.n_out)])
@@ -142,7 +142,7 @@ def test_crossbar_layer_learns_bit_exact(name):
 
 def test_top_two_iterations_bit_exact():
     target = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0], dtype=bool)
-    seed = mix_seed(4)
+    seed = mix_seed(3)
     model = FixedGan(P, Xorshift32(seed))
     records = [model.step(target) for _ in range(2)]
     dut = MemristorGanTop(P, SPEC)

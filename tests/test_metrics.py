@@ -203,7 +203,7 @@ def test_cli_score_writes_json_markdown_and_figure(tiny_cache, mnist_test, tmp_p
     np.save(images, mnist_test[:200].numpy())
     out = tmp_path / "report" / "scores.json"
     png = tmp_path / "report" / "scores.png"
-    argv = ["metrics", "score", "--images", str(images), "--json", str(out), "--figure", str(png), "--weights-dir", str(tiny_cache)]
+    argv = ["metrics", "score", "--images-file", str(images), "--json", str(out), "--figure", str(png), "--weights-dir", str(tiny_cache)]
     assert main(argv) == 0
     report = json.loads(out.read_text())
     assert report["n"] == 200 and report["real_floor"]["n"] == 200
@@ -215,9 +215,9 @@ def test_cli_score_writes_json_markdown_and_figure(tiny_cache, mnist_test, tmp_p
 def test_cli_bad_images_file_exits_2(tiny_cache, tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     torch.save(torch.rand(5, 10), bad)
-    assert main(["metrics", "score", "--images", str(bad), "--weights-dir", str(tiny_cache)]) == 2
+    assert main(["metrics", "score", "--images-file", str(bad), "--weights-dir", str(tiny_cache)]) == 2
     assert "(N, 784)" in capsys.readouterr().err
-    assert main(["metrics", "score", "--images", str(tmp_path / "missing.npy"), "--weights-dir", str(tiny_cache)]) == 2
+    assert main(["metrics", "score", "--images-file", str(tmp_path / "missing.npy"), "--weights-dir", str(tiny_cache)]) == 2
 
 
 def test_cli_classifier_prints_accuracy_and_floor(tiny_cache, capsys):

@@ -11,10 +11,10 @@ import json
 import pytest
 
 from hw.synth import Design, run_tool, synthesize
-from hw.synth_report import build_rtl, main as synth_main
+from hw.synth_report import build_rtl
 from model.errors import UserError
 from model.snn_config import SnnConfig
-from verify.__main__ import main as verify_main
+from spikegan.__main__ import main as spikegan_main
 from verify.system import random_export
 
 TINY = SnnConfig(sizes=(32, 64, 64, 128), timesteps=8, lanes=4, weight_bits=8, membrane_bits=16, input_bits=4)
@@ -77,21 +77,21 @@ def test_vivado_script_names_sources_memories_and_clock(design, tmp_path):
 
 
 def test_report_command_writes_table(manifest, tmp_path, capsys):
-    assert synth_main(["--manifest", str(manifest), "--targets", "asic,vivado", "--out", str(tmp_path)]) == 0
+    assert spikegan_main(["synth", "--manifest", str(manifest), "--targets", "asic,vivado", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "synth_report.json").read_text())
     assert report["network"] == "32-64-64-128" and report["top"] == "spikegan_fpga"
     assert report["targets"]["asic"]["transistors"] > 0
     md = (tmp_path / "synth_report.md").read_text()
     assert "222,972" in md and "Vivado project" in md
     assert (tmp_path / "synth_report.png").stat().st_size > 0 and "synth_report.png" in md
-    assert synth_main(["--manifest", str(manifest), "--targets", "vivado", "--out", str(tmp_path)]) == 0
+    assert spikegan_main(["synth", "--manifest", str(manifest), "--targets", "vivado", "--out", str(tmp_path)]) == 0
     assert not (tmp_path / "synth_report.png").exists()  # nothing to compare: no stale figure left
-    assert synth_main(["--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
+    assert spikegan_main(["synth", "--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
     assert "--ice40-manifest" in capsys.readouterr().err
-    assert synth_main(["--manifest", str(tmp_path / "none.json"), "--targets", "xc7"]) == 2
-    assert verify_main(["synth-sweep", "--manifest", str(manifest), "--lanes", "1,x", "--out", str(tmp_path / "y")]) == 2
-    assert "--lanes must be comma-separated integers" in capsys.readouterr().err
-    assert verify_main(["synth-sweep", "--manifest", str(manifest), "--lanes", "0", "--out", str(tmp_path / "y")]) == 2
+    assert spikegan_main(["synth", "--manifest", str(tmp_path / "none.json"), "--targets", "xc7"]) == 2
+    assert spikegan_main(["sweep-synth", "--manifest", str(manifest), "--sweep-lanes", "1,x", "--out", str(tmp_path / "y")]) == 2
+    assert "--sweep-lanes must be comma-separated integers" in capsys.readouterr().err
+    assert spikegan_main(["sweep-synth", "--manifest", str(manifest), "--sweep-lanes", "0", "--out", str(tmp_path / "y")]) == 2
     assert "lane counts must be >= 1" in capsys.readouterr().err
 
 
@@ -117,8 +117,8 @@ def test_missing_tool_and_inputs(tmp_path, monkeypatch, design):
 def test_synth_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path):
     """The sweep on a small network, P = 2 and 8: more lanes, more logic and fewer cycles per image."""
     out = tmp_path / "out"
-    argv = ["synth-sweep", "--manifest", str(ice40_manifest), "--lanes", "2,8", "--sim", "icarus", "--ecp5-part", "45k"]
-    assert verify_main([*argv, "--out", str(out)]) == 0
+    argv = ["sweep-synth", "--manifest", str(ice40_manifest), "--sweep-lanes", "2,8", "--sim", "icarus", "--ecp5-part", "45k"]
+    assert spikegan_main([*argv, "--out", str(out)]) == 0
     rows = json.loads((out / "synth_sweep.json").read_text())
     assert [r["lanes"] for r in rows] == [2, 8]
     for r in rows:

@@ -54,7 +54,7 @@ def test_references_absent_for_a_random_network(tmp_path):
 @pytest.mark.sim
 def test_report_sets_rtl_beside_float_snn_and_ann(converted, tmp_path):
     out = tmp_path / "report"
-    code = verify_main(["run", "--manifest", str(converted), "--sim", "icarus", "--images", "2", "--no-vcd",
+    code = verify_main(["run", "--manifest", str(converted), "--sim", "icarus", "--vectors", "2", "--no-vcd",
                         "--out", str(out), "--build-root", str(ROOT)])
     report = json.loads((out / "report.json").read_text())
     assert code == 0 and report["ok"]

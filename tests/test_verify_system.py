@@ -99,7 +99,7 @@ def test_verify_cli_fails_on_a_mismatch(tiny_manifest, tmp_path, monkeypatch, ca
     other, j = _one_neuron_weaker(tiny_manifest, tmp_path / "other")
     build = sim_build(load(tiny_manifest), ROOT / "cli-mismatch")
     monkeypatch.setattr("verify.flow.build_step", lambda *args, **kwargs: build)
-    code = verify_main(["run", "--manifest", str(other), "--sim", "icarus", "--images", "1",
+    code = verify_main(["run", "--manifest", str(other), "--sim", "icarus", "--vectors", "1",
                         "--out", str(tmp_path / "report"), "--build-root", str(ROOT / "cli-mismatch")])
     assert code == 1
     err = capsys.readouterr().err
@@ -111,7 +111,7 @@ def test_verify_cli_fails_on_a_mismatch(tiny_manifest, tmp_path, monkeypatch, ca
 @pytest.mark.sim
 def test_verify_cli_report(tiny_manifest, tmp_path, capsys):
     out = tmp_path / "report"
-    code = verify_main(["run", "--manifest", str(tiny_manifest), "--sim", "icarus", "--images", "3",
+    code = verify_main(["run", "--manifest", str(tiny_manifest), "--sim", "icarus", "--vectors", "3",
                         "--out", str(out), "--build-root", str(ROOT / "cli")])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
@@ -146,3 +146,17 @@ def test_fpga_top_pins_give_golden_counts(tiny_manifest, sim, stored_trains):
     assert len(result["images"]) == 4 and all(im["ok"] for im in result["images"])
     gold = run_network(export.net, export.vectors[1].spikes)
     assert result["images"][2]["spikes"] == [int(gold.counts[l].sum()) for l in range(1, TINY.layers + 1)]
+
+
+@pytest.mark.sim
+def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys):
+    """``spikegan sweep-cycles``: every P bit-exact, fewer cycles with more lanes, JSON + Markdown + PNG."""
+    from spikegan.__main__ import main
+
+    out = tmp_path / "sweep"
+    assert main(["sweep-cycles", "--manifest", str(tiny_manifest), "--sim", "icarus", "--sweep-lanes", "1,4",
+                 "--vectors", "1", "--out", str(out), "--build-root", str(ROOT / "sweep")]) == 0
+    report = json.loads((out / "cycles_sweep.json").read_text())
+    assert [r["lanes"] for r in report["rows"]] == [1, 4] and report["ok"]
+    assert report["rows"][1]["cycles"] < report["rows"][0]["cycles"]
+    assert (out / "cycles_sweep.png").stat().st_size > 0 and "Cycles per image against P" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""``python -m verify synth-sweep`` (``make synth-sweep``): area, Fmax and measured cycles per image against P.
+"""``spikegan sweep-synth`` (``make sweep-synth``): area, Fmax and measured cycles per image against P.
 
 For each lane count ``P`` the FPGA top is synthesised for the xc7 (Yosys) and
 placed and routed on the ECP5 (nextpnr), and the generator is simulated on
@@ -17,7 +17,7 @@ from hw.synth import ECP5_PARTS, synthesize
 from hw.synth_report import build_rtl, options
 from model.errors import UserError
 from model.export import load
-from verify.lane_sweep import check_lanes, parse_lanes
+from verify.cycles_sweep import check_lanes, parse_lanes
 from verify.sim import SIMULATORS
 from verify.system import run_generator, sim_build
 
@@ -98,19 +98,19 @@ def markdown(rows: list[dict], title: str) -> str:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", required=True, type=Path, help="exported network (make convert-small)")
-    parser.add_argument("--lanes", default="1,4,16,64", help="comma-separated lane counts P (default 1,4,16,64)")
-    parser.add_argument("--ecp5-part", default="85k", choices=sorted(ECP5_PARTS), help="ECP5 part (default 85k)")
-    parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8), help="ECP5 speed grade (default 8)")
-    parser.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator of the cycle count (default verilator)")
+    parser.add_argument("--manifest", required=True, type=Path, help="exported network (make convert-fpga)")
+    parser.add_argument("--sweep-lanes", default="1,4,16,64", help="comma-separated lane counts P")
+    parser.add_argument("--ecp5-part", default="85k", choices=sorted(ECP5_PARTS), help="ECP5 part")
+    parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8), help="ECP5 speed grade")
+    parser.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator of the cycle count")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default build/synth/<run>)")
 
 
 def run(args) -> int:
     """The sweep, ``synth_sweep.json``, ``synth_sweep.md`` and ``synth_sweep.png`` in ``--out/``."""
-    lanes = parse_lanes(args.lanes)
+    lanes = parse_lanes(args.sweep_lanes)
     if not args.manifest.exists():
-        raise UserError(f"manifest {args.manifest} not found; run 'make train-small convert-small' first.")
+        raise UserError(f"manifest {args.manifest} not found; run 'make convert-fpga' first.")
     out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -1,7 +1,7 @@
 """``python -m model memristor``: train the memristor spiking GAN, write figures and reports.
 
 Per image (the paper's protocol, default): one fresh network per image, the first
-image of each of ``--images`` classes. Per class (``--mode class``): one network per
+image of each of ``--classes`` classes. Per class (``--mode class``): one network per
 class, cycling through ``--per-class`` images of it. Results go to
 ``<out>/<dataset>-<mode>[-fixed]/`` (grid.png, curves.png, conductance.png, report.json,
 report.md). The RTL check (the hardware top learning on chip, compared with the
@@ -30,13 +30,13 @@ GOAL = 0.95
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion", "both"))
+    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion", "all"), help="dataset(s)")
     parser.add_argument("--mode", default="image", choices=("image", "class"), help="train per image or per class")
-    parser.add_argument("--images", type=int, default=10, help="classes 0 .. N-1, one network each (default 10)")
+    parser.add_argument("--classes", type=int, default=10, help="classes 0 .. N-1, one network each")
     parser.add_argument("--per-class", type=int, default=20, help="images per class in --mode class")
     parser.add_argument("--iterations", type=int, default=300, help="training iterations per network")
     parser.add_argument("--model", default="float", choices=("float", "fixed"), help="float reference or integer model")
-    parser.add_argument("--seed", type=int, default=1, help="network k uses xorshift32 seed mix_seed(SEED, k)")
+    parser.add_argument("--seed", type=int, default=0, help="network k uses xorshift32 seed mix_seed(SEED, k)")
     parser.add_argument("--eval-samples", type=int, default=20, help="noise samples per trained network")
     parser.add_argument("--split", default="train", choices=("train", "test"))
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (else the default sources)")
@@ -44,8 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _check(args: argparse.Namespace) -> None:
-    if not 1 <= args.images <= 10:
-        raise UserError("--images must lie in 1 .. 10 (one network per class).")
+    if not 1 <= args.classes <= 10:
+        raise UserError("--classes must lie in 1 .. 10 (one network per class).")
     if args.iterations < 1 or args.eval_samples < 1 or args.per_class < 1:
         raise UserError("--iterations, --eval-samples and --per-class must be positive.")
     if not 0 <= args.seed <= MASK32:
@@ -54,7 +54,7 @@ def _check(args: argparse.Namespace) -> None:
 
 def run_dataset(name: str, args: argparse.Namespace, p: GanParams) -> dict:
     """Train every network of one dataset, write its figures and report; return the summary."""
-    classes = tuple(range(args.images))
+    classes = tuple(range(args.classes))
     per = args.per_class if args.mode == "class" else 1
     data = load_binary(name, args.split, per_class=per, classes=classes, data_dir=args.data_dir)
     out = Path(args.out) / run_name(name, args)
@@ -167,7 +167,7 @@ def _markdown(s: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     _check(args)
     p = GanParams()
-    names = ("mnist", "fashion") if args.dataset == "both" else (args.dataset,)
+    names = ("mnist", "fashion") if args.dataset == "all" else (args.dataset,)
     for name in names:
         s = run_dataset(name, args, p)
         goal = "" if s["goal"] is None else f" (goal {GOAL}: {'met' if s['goal_met_all'] else 'NOT met'})"

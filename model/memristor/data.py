@@ -27,9 +27,9 @@ SIZE = 12
 
 
 def mix_seed(seed: int, k: int = 0) -> int:
-    """A well-spread non-zero 32-bit seed for stream ``k`` of user seed ``seed``
-    (xorshift32's first draws from small seeds are small)."""
-    return ((seed + k) * 0x9E3779B1) & MASK32 or 1
+    """A well-spread non-zero 32-bit seed for stream ``k`` of user seed ``seed``: the ``(seed + k + 1)``-th
+    multiple of the golden ratio (xorshift32's first draws from small seeds are small; seed 0 is a valid choice)."""
+    return ((seed + k + 1) * 0x9E3779B1) & MASK32 or 1
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""``python -m verify memristor``: the paper-size RTL top (``hw/memristor/top.py``) learns on chip for
+"""``spikegan memristor-rtl`` / ``python -m verify memristor``: the paper-size RTL top (``hw/memristor/top.py``) learns on chip for
 K iterations under a simulator and is compared with the fixed-point model.
 
 Per dataset it trains on the first image of class 0 and writes
@@ -26,6 +26,7 @@ from model.memristor.fixed import FixedGan, build_spec  # noqa: E402
 from model.memristor.gan import GanParams  # noqa: E402
 from model.xorshift import MASK32, Xorshift32  # noqa: E402
 from verify.memristor import runner  # noqa: E402
+from verify.sim import SIMULATORS  # noqa: E402
 
 COUNTERS = ("d_real_true", "d_real_false", "d_fake_true", "d_fake_false", "fake_spikes", "learn_spikes")
 
@@ -40,15 +41,14 @@ def run_rtl(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="both", choices=("mnist", "fashion", "both"),
-                        help="dataset(s) of the target image (default both)")
+    parser.add_argument("--dataset", default="all", choices=("mnist", "fashion", "all"), help="dataset(s) of the target image")
     parser.add_argument("--iterations", type=int, default=100,
-                        help="on-chip training iterations (default 100; Icarus needs about 10 min per 100)")
-    parser.add_argument("--sim", default="verilator", choices=("verilator", "icarus"), help="simulator (default verilator)")
-    parser.add_argument("--seed", type=int, default=1, help="xorshift32 seed mix_seed(SEED) (default 1, as model memristor)")
-    parser.add_argument("--split", default="train", choices=("train", "test"), help="split of the target image (default train)")
-    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: the standard sources)")
-    parser.add_argument("--out", default="weights/memristor", help="report folder (default weights/memristor)")
+                        help="on-chip training iterations (Icarus needs about 10 min per 100)")
+    parser.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator")
+    parser.add_argument("--seed", type=int, default=0, help="xorshift32 seed mix_seed(SEED), as for spikegan memristor")
+    parser.add_argument("--split", default="train", choices=("train", "test"), help="split of the target image")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
+    parser.add_argument("--out", default="weights/memristor", help="report folder")
 
 
 def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list[dict]:
@@ -58,7 +58,7 @@ def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list
         raise UserError("--iterations must lie in 1 .. 65535.")
     if not 0 <= args.seed <= MASK32:
         raise UserError(f"--seed must lie in 0 .. {MASK32}.")
-    names = ("mnist", "fashion") if args.dataset == "both" else (args.dataset,)
+    names = ("mnist", "fashion") if args.dataset == "all" else (args.dataset,)
     reports = []
     for name in names:
         data = load_binary(name, args.split, per_class=1, classes=(0,), data_dir=args.data_dir)
@@ -148,3 +148,8 @@ def _figure(target, rtl_fake, model_fake, rtl, model, name: str, r: dict, path: 
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Exit 0 when every dataset's check is bit-exact, 1 otherwise."""
+    return 0 if all(r["ok"] for r in hardware_check(args)) else 1

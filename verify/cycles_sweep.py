@@ -1,4 +1,5 @@
-"""``python -m verify sweep``: cycles per image against the lane count ``P``, every P checked bit-exact."""
+"""``spikegan sweep-cycles`` (``make sweep-cycles``): simulated cycles per image against the lane count ``P``,
+every P checked bit-exact (the synthesis sweep, with area and Fmax, is `verify.synth_sweep`)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import UserError
-from model.export import load
+from model.export import DEFAULT_MANIFEST, load
 from verify.figures import lane_sweep_png
 from verify.flow import ImageBar, plan_images
-from verify.sim import check_simulator
+from verify.sim import SIMULATORS, check_simulator
 from verify.system import run_generator, sim_build
 
 
@@ -28,15 +29,15 @@ def parse_lanes(text: str) -> list[int]:
     try:
         return check_lanes([int(p) for p in text.split(",")])
     except ValueError:
-        raise UserError(f"--lanes must be comma-separated integers, got {text!r}") from None
+        raise UserError(f"--sweep-lanes must be comma-separated integers, got {text!r}") from None
 
 
-def lane_sweep(manifest, sim: str, lanes: list[int], images: int, out_dir, build_root="sim_builds") -> dict:
+def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, build_root="sim_builds") -> dict:
     """Cycles per image for each lane count ``P`` (the output layer monitored, counts of every layer checked)."""
     check_lanes(lanes)
     check_simulator(sim)
     export = load(manifest)
-    plan = plan_images(len(export.vectors), images, "rom")
+    plan = plan_images(len(export.vectors), vectors, "rom")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -63,12 +64,12 @@ def lane_sweep(manifest, sim: str, lanes: list[int], images: int, out_dir, build
             }
         )
         rows[-1]["cycles_over_bound"] = rows[-1]["cycles"] / rows[-1]["lower_bound"]
-    report = {"manifest": str(manifest), "simulator": sim, "images": images, "rows": rows, "ok": all(r["ok"] for r in rows)}
-    fig = lane_sweep_png(out_dir / "lane_sweep.png", rows)
+    report = {"manifest": str(manifest), "simulator": sim, "vectors": vectors, "rows": rows, "ok": all(r["ok"] for r in rows)}
+    fig = lane_sweep_png(out_dir / "cycles_sweep.png", rows)
     report["figures"] = [fig.name]
-    (out_dir / "lane_sweep.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out_dir / "cycles_sweep.json").write_text(json.dumps(report, indent=1) + "\n")
     lines = [
-        f"# Cycles per image against P ({sim}, {images} image(s) per P, `{manifest}`)",
+        f"# Cycles per image against P ({sim}, {vectors} test vector(s) per P, `{manifest}`)",
         "",
         "| P | cycles / image | lower bound | cycles / bound | busiest layer | wall s / image | match |",
         "|---|---|---|---|---|---|---|",
@@ -79,5 +80,20 @@ def lane_sweep(manifest, sim: str, lanes: list[int], images: int, out_dir, build
             f"{r['slowest_layer']:,.0f} | {r['wall_s']:.1f} | {'yes' if r['ok'] else 'NO'} |"
         )
     lines += ["", f"![lane sweep]({fig.name})", ""]
-    (out_dir / "lane_sweep.md").write_text("\n".join(lines))
+    (out_dir / "cycles_sweep.md").write_text("\n".join(lines))
     return report
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network (make convert)")
+    parser.add_argument("--sim", choices=SIMULATORS, default="verilator", help="simulator")
+    parser.add_argument("--sweep-lanes", default="1,4,16,64", help="comma-separated lane counts P")
+    parser.add_argument("--vectors", type=int, default=2, help="test vectors per P, the first N of the export")
+    parser.add_argument("--out", default="reports/sweep-cycles", help="report folder")
+    parser.add_argument("--build-root", default="sim_builds", help="where RTL and simulator builds go")
+
+
+def run(args) -> int:
+    report = cycles_sweep(args.manifest, args.sim, parse_lanes(args.sweep_lanes), args.vectors, args.out, args.build_root)
+    print((Path(args.out) / "cycles_sweep.md").read_text())
+    return 0 if report["ok"] else 1
