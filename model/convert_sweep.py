@@ -18,6 +18,7 @@ from model import peer
 from model.convert import ConvertOptions, ann_forward, convert
 from model.float_snn import SaturationPossible, SnnResult, from_int_network, simulate
 from model.golden import encode_noise, encode_spikes, run_network
+from model.runinfo import machine
 from model.snn_config import RESETS, SnnConfig
 
 SWEEP_T = (16, 32, 64, 128, 256)
@@ -201,6 +202,7 @@ def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True,
         "torch_threads": torch.get_num_threads(),
     }
     report["seconds"] = round(time.perf_counter() - start, 1)
+    report["machine"] = machine()
     report["_images"] = images
     return report
 

@@ -18,6 +18,7 @@ from hw.build import read_rtl_info
 from model.errors import UserError
 from model.export import Export, load
 from model.golden import GoldenResult, first_divergence, run_network
+from model.runinfo import machine
 from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
 from verify.run_report import write_report
@@ -183,6 +184,7 @@ def verify_run(
         **checked,
     }
     report["summary"] = _summary(checked, t_built - t_start, t_simulated - t_built, time.perf_counter() - t_start)
+    report["machine"] = machine()
     write_report(report, out_dir)
     return report
 

@@ -1,0 +1,178 @@
+"""``spikegan report`` (``make report``): the results summary of one run, generated from that run's reports.
+
+It reads what ``make all`` (and ``make synth``, when it ran) wrote: the ANN's
+``metrics.json``, the conversion's ``conversion.json``, the verification
+reports and the synthesis report, and writes ``reports/summary.json`` and
+``reports/summary.md``: one table (image quality of the ANN and the spiking
+generator with their floors, bit-exactness, area, Fmax, images per second,
+energy) and the run's machine, date and wall times with the load they were
+measured under. ``--readme README.md`` also puts the table into the README
+between its summary markers, so the README's numbers are this run's.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from model.errors import UserError
+from model.runinfo import machine
+
+BEGIN, END = "<!-- summary:begin (spikegan report) -->", "<!-- summary:end -->"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--run", default="weights/gan-mnist", help="the trained and converted network (make train convert)")
+    parser.add_argument("--fpga-run", default="weights/gan-mnist-fpga",
+                        help="the paper's FPGA network (make train-fpga convert-fpga), for area, Fmax and images/s")
+    parser.add_argument("--reports", default="reports", help="where make verify and make synth wrote their reports")
+    parser.add_argument("--out", default="reports", help="folder of summary.json and summary.md")
+    parser.add_argument("--readme", default=None, help="also write the table into this README, between its markers")
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path} is not valid JSON ({e}); re-run the command that writes it") from None
+
+
+def _exported_row(conv: dict) -> dict:
+    """The sweep row of the exported configuration (its T, normalisation and reset)."""
+    c, norm = conv["config"], conv["options"]["normalisation"]
+    for row in conv["sweep"]:
+        if (row["timesteps"], row["normalisation"], row["reset"]) == (c["timesteps"], norm, c["reset"]):
+            return row
+    raise UserError("conversion.json has no sweep row for its exported configuration; re-run make convert")
+
+
+def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
+    """Every figure of the summary, each with the file it comes from; a missing report leaves its entry out."""
+    s = {"sources": {}, "stages": []}
+    ann = _read(run / "metrics.json")
+    if ann and "metrics" in ann:
+        s["ann"] = {"fid": ann["metrics"]["fid"], "confident": ann["metrics"]["confident"], "n": ann["metrics"]["n"],
+                    "floor_fid": ann["real_floor"]["fid"], "updates": ann["updates"]}
+        s["sources"]["ann"] = str(run / "metrics.json")
+        s["stages"].append(("train " + run.name, ann.get("wall_seconds"), ann.get("machine")))
+    conv = _read(run / "snn" / "report" / "conversion.json")
+    if conv:
+        row = _exported_row(conv)
+        s["snn"] = {"timesteps": row["timesteps"], "normalisation": row["normalisation"], "reset": row["reset"],
+                    "images": conv["images"], "fid_fixed": row.get("fid_fixed"), "fid_ann": conv.get("fid_ann"),
+                    "floor_fid": conv.get("fid_real_floor"), "synaptic_ops": row["fixed"]["synaptic_ops"],
+                    "energy_uj": row["fixed"]["energy_uj"], "ann_energy_uj": conv["ann_energy_uj"]}
+        s["sources"]["snn"] = str(run / "snn" / "report" / "conversion.json")
+        s["stages"].append(("convert " + run.name, conv.get("seconds"), conv.get("machine")))
+    s["verify"] = []
+    for path in sorted(reports.glob("verify-*/report.json")):
+        v = _read(path)
+        s["verify"].append({"report": str(path), "simulator": v["simulator"], "network": "-".join(map(str, v["config"]["sizes"])),
+                            "lanes": v["config"]["lanes"], "vectors": v["summary"]["images"],
+                            "mismatching": v["summary"]["mismatching_images"], "ok": v["ok"],
+                            "mean_cycles": v["summary"]["mean_cycles"], "manifest": v["manifest"]})
+        s["stages"].append((f"verify {path.parent.name}", v["summary"]["total_s"], v.get("machine")))
+    synth = _read(reports / "synth" / "synth_report.json")
+    if synth:
+        t = synth["targets"]
+        s["synth"] = {"network": synth["network"], "lanes": synth["config"]["lanes"],
+                      "xc7": t.get("xc7", {}).get("resources"), "ecp5_fmax_mhz": t.get("ecp5", {}).get("fmax_min_mhz"),
+                      "ecp5_target": t.get("ecp5", {}).get("target")}
+        s["sources"]["synth"] = str(reports / "synth" / "synth_report.json")
+        s["stages"].append(("synth", synth.get("seconds"), synth.get("machine")))
+        fpga = next((v for v in s["verify"] if Path(v["manifest"]).resolve() == (fpga_run / "snn" / "manifest.json").resolve()
+                     and v["lanes"] == s["synth"]["lanes"]), None)
+        if fpga and s["synth"]["ecp5_fmax_mhz"]:
+            s["synth"]["images_per_s"] = s["synth"]["ecp5_fmax_mhz"] * 1e6 / fpga["mean_cycles"]
+            s["synth"]["cycles_source"] = fpga["report"]
+    recorded = [m for _, _, m in s["stages"] if m]
+    s["machine"] = recorded[0] if recorded else machine()  # the run's machine, as its first report recorded it
+    s["generated"] = machine()["date"]
+    return s
+
+
+def _fmt(x, spec: str = ",.4g") -> str:
+    return "n/a" if x is None else format(x, spec)
+
+
+def rows(s: dict) -> list[tuple[str, str, str, str]]:
+    """(measure, value, beside it, source) for the table."""
+    out = []
+    if "ann" in s:
+        a = s["ann"]
+        out.append(("image quality, ANN GAN (classifier FID, lower is better)", f"{a['fid']:.2f}",
+                    f"real data {a['floor_fid']:.2f} (n = {a['n']:,}); {a['confident']:.1%} of images classified confidently",
+                    s["sources"]["ann"]))
+    if "snn" in s:
+        n = s["snn"]
+        out.append((f"image quality, spiking generator (fixed-point SNN, T = {n['timesteps']}, {n['normalisation']})",
+                    _fmt(n["fid_fixed"], ".2f"),
+                    f"the ANN on the same {n['images']} noise vectors {_fmt(n['fid_ann'], '.2f')}; real data {_fmt(n['floor_fid'], '.2f')}",
+                    s["sources"]["snn"]))
+        out.append(("energy per image (45 nm estimate, synaptic operations)", f"{n['energy_uj']:.2f} uJ",
+                    f"{n['energy_uj'] / n['ann_energy_uj']:.2f}x the ANN's {n['ann_energy_uj']:.2f} uJ; "
+                    f"{n['synaptic_ops']:,.0f} operations", s["sources"]["snn"]))
+    for v in s["verify"]:
+        out.append((f"bit-exact RTL, {v['network']} P = {v['lanes']} ({v['simulator']})",
+                    f"{v['vectors'] - v['mismatching']} / {v['vectors']} vectors",
+                    f"every layer's spikes vs the golden model; {_fmt(v['mean_cycles'], ',.0f')} cycles per image", v["report"]))
+    if "synth" in s:
+        y = s["synth"]
+        if y["xc7"]:
+            out.append((f"area, {y['network']} P = {y['lanes']} (xc7a100t, Yosys)",
+                        f"{y['xc7']['lut']:,} LUT / {y['xc7']['ff']:,} FF", f"{y['xc7']['bram36_equiv']} RAMB36 equivalents",
+                        s["sources"]["synth"]))
+        if y["ecp5_fmax_mhz"]:
+            out.append((f"Fmax, {y['network']} ({y['ecp5_target']})", f"{y['ecp5_fmax_mhz']:.1f} MHz", "nextpnr",
+                        s["sources"]["synth"]))
+        if "images_per_s" in y:
+            out.append(("images per second at that Fmax", f"{y['images_per_s']:,.0f}", "Fmax / simulated cycles per image",
+                        y["cycles_source"]))
+    return out
+
+
+def markdown(s: dict) -> str:
+    m = s["machine"]
+    lines = [
+        "| measure | value | beside it | from |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | `{d}` |" for a, b, c, d in rows(s)],
+        "",
+        f"The run of {m['date']} on {m['cpus']} CPU(s) ({m['cpu']}), {_fmt(m['memory_gib'], '.0f')} GiB, "
+        f"Python {m['python']}; generated by `spikegan report` on {s['generated']} from the reports named above.",
+    ]
+    if s["stages"]:
+        timed = [f"{name} {_fmt(sec, ',.0f')} s (load {_fmt((mach or {}).get('load_1min'), '.1f')})" for name, sec, mach in s["stages"]]
+        lines += ["", "Wall times, with the 1-minute load average when each finished: " + "; ".join(timed) + "."]
+    if not s["verify"] or "synth" not in s:
+        missing = [what for what, ok in (("make verify", s["verify"]), ("make synth", "synth" in s)) if not ok]
+        lines += ["", f"Not in this run: {', '.join(missing)} (run them, then `make report`)."]
+    return "\n".join(lines) + "\n"
+
+
+def put_in_readme(readme: Path, table: str) -> None:
+    """Replace the text between the summary markers of ``readme`` with ``table``."""
+    text = readme.read_text()
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise UserError(f"{readme} has no summary markers ({BEGIN} ... {END}); add them where the table goes")
+    readme.write_text(pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text))
+
+
+def run(args) -> int:
+    s = collect(Path(args.run), Path(args.fpga_run), Path(args.reports))
+    if not any(k in s for k in ("ann", "snn")) and not s["verify"]:
+        raise UserError(f"no reports found under {args.run} or {args.reports}; run `make all` first")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = markdown(s)
+    (out / "summary.json").write_text(json.dumps(s, indent=2) + "\n")
+    (out / "summary.md").write_text("# Results summary\n\n" + table)
+    if args.readme:
+        put_in_readme(Path(args.readme), table)
+    print(table)
+    print(f"wrote {out / 'summary.md'}, {out / 'summary.json'}" + (f" and the table in {args.readme}" if args.readme else ""))
+    return 0

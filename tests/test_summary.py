@@ -1,0 +1,81 @@
+"""The results summary is generated from a run's reports: every number in it is one of theirs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model.errors import UserError
+from spikegan.__main__ import main
+from spikegan.summary import BEGIN, END, collect, markdown, put_in_readme
+
+MACHINE = {"cpu": "test CPU", "cpus": 2, "memory_gib": 24.0, "load_1min": 1.5, "date": "2026-12-01 10:00 UTC", "python": "3.11"}
+
+
+def _write(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture
+def run(tmp_path) -> dict:
+    """The reports of a small made-up run, in the formats make all writes."""
+    r, fpga, reports = tmp_path / "weights/gan-mnist", tmp_path / "weights/gan-mnist-fpga", tmp_path / "reports"
+    _write(r / "metrics.json", {"updates": 6000, "wall_seconds": 900.0, "machine": MACHINE,
+                                "metrics": {"fid": 19.25, "confident": 0.71, "n": 8000}, "real_floor": {"fid": 2.86}})
+    sweep = [{"timesteps": t, "normalisation": "p99.9", "reset": "subtract", "fid_fixed": 50.0 + t, "fid_float": 0.0,
+              "fixed": {"synaptic_ops": 1000.0 * t, "energy_uj": 0.05 * t}} for t in (32, 64)]
+    _write(r / "snn/report/conversion.json", {"config": {"timesteps": 64, "reset": "subtract"},
+                                              "options": {"normalisation": "p99.9"}, "images": 128, "fid_ann": 37.5,
+                                              "fid_real_floor": 22.0, "ann_energy_uj": 2.0, "sweep": sweep,
+                                              "seconds": 120.0, "machine": MACHINE})
+    for name, manifest, sizes, lanes, cycles in (("verify-verilator", r, [100, 1200, 1200, 784], 16, 300000.0),
+                                                 ("verify-icarus-fpga", fpga, [100, 64, 64, 784], 16, 50000.0)):
+        _write(reports / name / "report.json", {"simulator": name.split("-")[1], "manifest": str(manifest / "snn/manifest.json"),
+                                                "config": {"sizes": sizes, "lanes": lanes}, "ok": True,
+                                                "summary": {"images": 4, "mismatching_images": 0, "mean_cycles": cycles,
+                                                            "total_s": 60.0}})
+    _write(reports / "synth/synth_report.json", {"network": "100-64-64-784", "config": {"lanes": 16}, "seconds": 300.0,
+                                                  "targets": {"xc7": {"resources": {"lut": 10662, "ff": 3846, "bram36_equiv": 18.5}},
+                                                              "ecp5": {"fmax_min_mhz": 100.0, "target": "ECP5 LFE5U-45F-8"}}})
+    return {"run": r, "fpga": fpga, "reports": reports, "root": tmp_path}
+
+
+def test_every_figure_comes_from_its_report(run):
+    s = collect(run["run"], run["fpga"], run["reports"])
+    assert s["ann"]["fid"] == 19.25 and s["ann"]["floor_fid"] == 2.86
+    assert s["snn"]["fid_fixed"] == 114.0 and s["snn"]["timesteps"] == 64  # the exported T's row, not another
+    assert s["snn"]["energy_uj"] == pytest.approx(3.2) and s["snn"]["ann_energy_uj"] == 2.0
+    assert [v["ok"] for v in s["verify"]] == [True, True]
+    assert s["synth"]["images_per_s"] == pytest.approx(100e6 / 50000.0)  # Fmax over the FPGA network's cycles
+    md = markdown(s)
+    for text in ("19.25", "2.86", "114.00", "37.50", "3.20 uJ", "1.60x", "4 / 4 vectors", "10,662 LUT", "100.0 MHz", "2,000",
+                 "load 1.5", "test CPU"):
+        assert text in md, text
+
+
+def test_missing_reports_are_said_not_invented(run):
+    (run["reports"] / "synth/synth_report.json").unlink()
+    md = markdown(collect(run["run"], run["fpga"], run["reports"]))
+    assert "MHz" not in md and "Not in this run: make synth" in md
+
+
+def test_readme_table_between_markers(run, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n\n{BEGIN}\nold numbers\n{END}\n\nrest\n")
+    put_in_readme(readme, "| new | table |\n")
+    assert readme.read_text() == f"# title\n\n{BEGIN}\n| new | table |\n{END}\n\nrest\n"
+    readme.write_text("no markers")
+    with pytest.raises(UserError, match="no summary markers"):
+        put_in_readme(readme, "x")
+
+
+def test_report_command(run, capsys):
+    out = run["root"] / "out"
+    argv = ["report", "--run", str(run["run"]), "--fpga-run", str(run["fpga"]), "--reports", str(run["reports"]), "--out", str(out)]
+    assert main(argv) == 0
+    assert "19.25" in (out / "summary.md").read_text() and json.loads((out / "summary.json").read_text())["ann"]["fid"] == 19.25
+    assert main(["report", "--run", str(run["root"] / "none"), "--reports", str(run["root"] / "none")]) == 2
+    assert "run `make all` first" in capsys.readouterr().err
