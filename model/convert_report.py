@@ -120,7 +120,7 @@ def curves_figure(report: dict, path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5.2))
     keys = sorted({(r["normalisation"], r["reset"]) for r in report["sweep"]})
     for k, (norm, reset) in enumerate(keys):
         rs = sorted((r for r in report["sweep"] if (r["normalisation"], r["reset"]) == (norm, reset)), key=lambda r: r["timesteps"])
@@ -132,7 +132,7 @@ def curves_figure(report: dict, path: Path) -> Path:
     p = report["peer"]
     if "rows" in p:
         ax1.plot([r["timesteps"] for r in p["rows"]], [r["sinabs_mse"] for r in p["rows"]], "k^:", label="sinabs vs ANN")
-    ax1.axhline(GOAL_MSE, color="gray", lw=0.8)
+    ax1.axhline(GOAL_MSE, color="gray", lw=0.8, ls="--", label=f"goal: MSE {GOAL_MSE:g}")
     ax2.axhline(report["ann_energy_uj"], color="k", lw=1, label="ANN (estimate)")
     for ax, ylabel in ((ax1, "image MSE"), (ax2, "energy per image, uJ (45 nm estimate)")):
         ax.set_xscale("log", base=2)
@@ -140,8 +140,8 @@ def curves_figure(report: dict, path: Path) -> Path:
         ax.set_xlabel("time steps T")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
-    ax1.legend(fontsize=6)
-    ax2.legend(fontsize=6)
+    for ax in (ax1, ax2):  # below the axes, so that no point is hidden
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

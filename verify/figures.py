@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from math import isqrt
 from pathlib import Path
 
@@ -80,7 +81,8 @@ def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str
                 ax.set_ylabel(label, fontsize=7)
             if r == 0:
                 ax.set_title(captions[c], fontsize=6)
-    fig.suptitle(title, fontsize=8, x=0.01, ha="left")
+    width = fig.get_size_inches()[0]
+    fig.suptitle(textwrap.fill(title, max(30, int(width * 13))), fontsize=8, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     path = Path(path)
     fig.savefig(path, dpi=130)

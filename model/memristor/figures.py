@@ -16,19 +16,23 @@ from model.memristor.train import History  # noqa: E402
 def image_grid(rows: list[tuple[str, np.ndarray]], titles: list[str], path: Path, suptitle: str) -> None:
     """One row per ``(label, images (n, 144))``, one column per image."""
     n = len(titles)
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.2, 1.3 * len(rows) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.8, 1.3 * len(rows) + 0.6), squeeze=False,
+                             layout="constrained")
     for r, (label, images) in enumerate(rows):
         vmax = max(1.0, float(np.max(images)))
         for c in range(n):
             ax = axes[r][c]
-            ax.imshow(images[c].reshape(12, 12), cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
+            shown = ax.imshow(images[c].reshape(12, 12), cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
                 ax.set_title(titles[c], fontsize=8)
         axes[r][0].set_ylabel(label, fontsize=8)
+        if vmax > 1:  # a row of counts, not of binary pixels: its grey scale needs a key
+            bar = fig.colorbar(shown, ax=list(axes[r]), fraction=0.02, pad=0.01)
+            bar.set_label(label, fontsize=7)
+            bar.ax.tick_params(labelsize=6)
     fig.suptitle(suptitle, fontsize=10)
-    fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
