@@ -75,12 +75,17 @@ class EventSerialiser(wiring.Component):
     o : ``Out(event_signature(n))``
         The events of ``n`` neurons: neuron ``group * P + p`` for each set bit
         ``p``, lowest first, then the marker if the word had ``eos``.
+
+    ``every_word_closes``: every word is a whole time step (the Spike ROM's),
+    so ``eos`` is taken as 1 and a word ends with its marker; the serialiser
+    then needs no test for a word's last spike (a ``P``-bit decrement and
+    compare in its ready path, long for a 100-input word).
     """
 
-    def __init__(self, n: int, lanes: int):
+    def __init__(self, n: int, lanes: int, every_word_closes: bool = False):
         if n < 1 or lanes < 1:
             raise ValueError(f"the serialiser needs n >= 1 and lanes >= 1, got n={n}, lanes={lanes}")
-        self.n, self.lanes = n, lanes
+        self.n, self.lanes, self.every_word_closes = n, lanes, every_word_closes
         super().__init__({"i": In(stream.Signature(group_layout(n, lanes))), "o": Out(event_signature(n))})
 
     def elaborate(self, platform):
@@ -97,10 +102,15 @@ class EventSerialiser(wiring.Component):
             self.o.payload.index.eq(group * self.lanes + low),
             self.o.payload.eos.eq(~has_spike),
         ]
-        word_done = ~self.o.valid | (transfer & (~has_spike | ((rest == 0) & ~eos)))
+        if self.every_word_closes:
+            word_done = ~self.o.valid | (transfer & ~has_spike)
+            word_eos = 1
+        else:
+            word_done = ~self.o.valid | (transfer & (~has_spike | ((rest == 0) & ~eos)))
+            word_eos = self.i.payload.eos
         m.d.comb += self.i.ready.eq(word_done)
         with m.If(word_done & self.i.valid):
-            m.d.sync += [bits.eq(self.i.payload.bits), group.eq(self.i.payload.group), eos.eq(self.i.payload.eos)]
+            m.d.sync += [bits.eq(self.i.payload.bits), group.eq(self.i.payload.group), eos.eq(word_eos)]
         with m.Elif(word_done):
             m.d.sync += [bits.eq(0), eos.eq(0)]
         with m.Elif(transfer):

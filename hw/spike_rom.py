@@ -77,7 +77,7 @@ class SpikeRom(wiring.Component):
         p = self.params
         N, T, R = p.n_inputs, p.timesteps, p.input_bits
         m.submodules.noise_rom = nrom = Rom(R + 1, p.vectors * N, p.noise_file)
-        m.submodules.serialiser = ser = EventSerialiser(N, N)
+        m.submodules.serialiser = ser = EventSerialiser(N, N, every_word_closes=True)
         wiring.connect(m, ser.o, wiring.flipped(self.events))
 
         encode = Signal()
@@ -129,7 +129,7 @@ class SpikeRom(wiring.Component):
                 m.d.sync += producing.eq(0)
 
         # --- emitter: each finished word, its events ascending, then its marker
-        m.d.comb += [ser.i.valid.eq(full), ser.i.payload.bits.eq(word), ser.i.payload.eos.eq(1)]
+        m.d.comb += [ser.i.valid.eq(full), ser.i.payload.bits.eq(word)]
         with m.If(ser.i.valid & ser.i.ready):
             m.d.sync += full.eq(0)
         with m.If(self.events.valid & self.events.ready & self.events.payload.eos):
