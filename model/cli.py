@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import textwrap
 
 from model.errors import run_cli
 
@@ -34,7 +35,7 @@ def usage(prog: str, commands: dict[str, tuple[str, str]], about: str = "") -> s
     width = max(len(name) for name in commands) + 2
     lines = [f"usage: {prog} <command> [options]   ({prog} <command> --help for its options)", ""]
     if about:
-        lines += [about, ""]
+        lines += [textwrap.fill(about, 100), ""]
     lines += ["commands:"] + [f"  {name:{width}s}{help_text}" for name, (_, help_text) in commands.items()]
     return "\n".join(lines)
 

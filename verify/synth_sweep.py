@@ -9,6 +9,7 @@ per image; images per second follow at the ECP5 Fmax.
 from __future__ import annotations
 
 import json
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -78,7 +79,7 @@ def plot_sweep(rows: list[dict], path: Path, title: str) -> None:
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("images / s at ECP5 Fmax")
     ax.set_ylabel("LUTs (Yosys synth_xilinx)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(textwrap.fill(title, 60), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
