@@ -199,7 +199,8 @@ def _read_manifest(manifest_path) -> tuple[dict, Path]:
     if version != FORMAT_VERSION:
         raise UserError(
             f"{path} has format version {version!r}; this code reads version {FORMAT_VERSION} only. "
-            "Re-export with `make convert`."
+            f"Re-export it: spikegan convert --checkpoint {path.parent.parent / 'checkpoint.pt'} "
+            "(make convert does it when the folder is removed)."
         )
     for key, kind in (("config", dict), ("thresholds", list), ("layers", list), ("vectors", list)):
         if not isinstance(manifest.get(key), kind):
