@@ -77,20 +77,20 @@ def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int]
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rom = _update(out_dir / f"{ROM_MODULE}.v", ROM_VERILOG)
-    verilog = _update(out_dir / f"{top}.v", verilog if verilog is not None else to_verilog(component, top))
-    waivers = _update(out_dir / WAIVERS, _WAIVER_TEXT.format(verilog=verilog.name))
+    rom = update_file(out_dir / f"{ROM_MODULE}.v", ROM_VERILOG)
+    verilog = update_file(out_dir / f"{top}.v", verilog if verilog is not None else to_verilog(component, top))
+    waivers = update_file(out_dir / WAIVERS, _WAIVER_TEXT.format(verilog=verilog.name))
     mems = []
     for name, (words, width) in (mem_files or {}).items():
         tmp = out_dir / (name + ".tmp")
         write_mem(tmp, words, width)
-        mems.append(_update(out_dir / name, tmp.read_text()))
+        mems.append(update_file(out_dir / name, tmp.read_text()))
         tmp.unlink()
-    _update(out_dir / "files.f", "".join(f"{p.name}\n" for p in (rom, verilog)))
+    update_file(out_dir / "files.f", "".join(f"{p.name}\n" for p in (rom, verilog)))
     return RtlBuild(out_dir, top, [rom, verilog], component, mems, waivers)
 
 
-def _update(path: Path, text: str) -> Path:
+def update_file(path: Path, text: str) -> Path:
     """Write ``text`` unless the file already holds it (keeps mtimes, so simulators skip rebuilds).
 
     The write is atomic: parallel test workers may build the same design.
@@ -159,7 +159,7 @@ def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fp
     info = RtlInfo(top, net.config.lanes, int(len(x)), stored_trains, [p.name for p in build.sources],
                    [p.name for p in build.mem_files], lint_status,
                    None if source is None else str(source.path), None if source is None else source.sha256)
-    _update(build.out_dir / RTL_INFO, json.dumps(asdict(info), indent=2) + "\n")
+    update_file(build.out_dir / RTL_INFO, json.dumps(asdict(info), indent=2) + "\n")
     return build
 
 

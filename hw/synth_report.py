@@ -6,7 +6,7 @@
 Writes ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside
 ours, row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same
 as bars) in ``--out``. The lane sweep, which also simulates each design for its
-cycles per image, is ``python -m verify synth-sweep`` (`verify.synth_sweep`).
+cycles per image, is ``spikegan sweep-synth`` (`verify.synth_sweep`).
 """
 
 from __future__ import annotations

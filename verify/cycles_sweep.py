@@ -10,7 +10,7 @@ import numpy as np
 
 from model.errors import UserError
 from model.export import DEFAULT_MANIFEST, load
-from verify.figures import lane_sweep_png
+from verify.figures import cycles_sweep_png
 from verify.flow import ImageBar, plan_images
 from verify.sim import SIMULATORS, check_simulator
 from verify.system import run_generator, sim_build
@@ -65,7 +65,7 @@ def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, bu
         )
         rows[-1]["cycles_over_bound"] = rows[-1]["cycles"] / rows[-1]["lower_bound"]
     report = {"manifest": str(manifest), "simulator": sim, "vectors": vectors, "rows": rows, "ok": all(r["ok"] for r in rows)}
-    fig = lane_sweep_png(out_dir / "cycles_sweep.png", rows)
+    fig = cycles_sweep_png(out_dir / "cycles_sweep.png", rows)
     report["figures"] = [fig.name]
     (out_dir / "cycles_sweep.json").write_text(json.dumps(report, indent=1) + "\n")
     lines = [
@@ -79,7 +79,7 @@ def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, bu
             f"| {r['lanes']} | {r['cycles']:,.0f} | {r['lower_bound']:,.0f} | {r['cycles_over_bound']:.3f} | "
             f"{r['slowest_layer']:,.0f} | {r['wall_s']:.1f} | {'yes' if r['ok'] else 'NO'} |"
         )
-    lines += ["", f"![lane sweep]({fig.name})", ""]
+    lines += ["", f"![cycles against P]({fig.name})", ""]
     (out_dir / "cycles_sweep.md").write_text("\n".join(lines))
     return report
 

@@ -90,7 +90,7 @@ def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str
     return path
 
 
-def lane_sweep_png(path, rows: list[dict]) -> Path:
+def cycles_sweep_png(path, rows: list[dict]) -> Path:
     """Cycles per image and the lower bound against the lane count ``P`` (log-log)."""
     plt = _plt()
     lanes = [r["lanes"] for r in rows]

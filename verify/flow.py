@@ -33,7 +33,7 @@ SOURCES = ("alternate", "rom", "encoder")
 def plan_images(n_vectors: int, count: int, source: str) -> list[dict]:
     """The first ``count`` test vectors, each with its input source (``encode`` 0: stored trains, 1: encoder)."""
     if count < 1:
-        raise UserError("--images must be >= 1")
+        raise UserError("--vectors must be >= 1")
     if count > n_vectors:
         raise UserError(
             f"the export has {n_vectors} test vectors, {count} requested; "
@@ -149,7 +149,7 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
 def verify_run(
     manifest,
     sim: str,
-    images: int,
+    vectors: int,
     out_dir,
     source: str = "alternate",
     lanes: int | None = None,
@@ -157,7 +157,7 @@ def verify_run(
     vcd: bool = True,
     raster_neurons: int = 16,
 ) -> dict:
-    """Run ``images`` test vectors of an export on the RTL under ``sim`` and write the report to ``out_dir``.
+    """Run the first ``vectors`` test vectors of an export on the RTL under ``sim``; the report goes to ``out_dir``.
 
     Returns the report; ``report["ok"]`` is False on any mismatch, and
     ``report["first_divergence"]`` then names the first diverging layer,
@@ -166,7 +166,7 @@ def verify_run(
     t_start = time.perf_counter()
     check_simulator(sim)
     export = load(manifest)
-    plan = plan_images(len(export.vectors), images, source)
+    plan = plan_images(len(export.vectors), vectors, source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     build = build_step(export, build_root, lanes)

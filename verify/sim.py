@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
+from hw.build import update_file
 from hw.verilog import tool_env
 from model.errors import UserError
 from verify.wrapper import WRAPPER, SimBuild
@@ -144,8 +145,7 @@ def simulator_runner(sim: str, kwargs: dict, config: Path, config_text: str, opt
     if sim == "icarus":
         return simulator.Icarus(**kwargs)
     kwargs["extra_env"]["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
-    if not config.exists() or config.read_text() != config_text:
-        config.write_text(config_text)
+    update_file(config, config_text)
     kwargs["compile_args"] = ["--timing", "-Wno-fatal", "-Wno-lint", "-Wno-style", "-O3", "--x-assign", "fast", str(config),
                               *(["--trace"] if trace else [])]
     opt = ("OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O1") if optimize else ("OPT_FAST=-O0", "OPT_SLOW=-O0", "OPT_GLOBAL=-O0")

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from cocotb.triggers import FallingEdge
 
-from hw.build import read_rtl_info
+from hw.build import RtlInfo, read_rtl_info
 from hw.widths import abits
 from model.export import Export, load
 from model.jsonio import dumps
@@ -33,7 +33,7 @@ def report_progress(plan: dict, count: int) -> None:
     Path(plan["progress"]).write_text(str(count))
 
 
-def load_plan_export(plan: dict) -> tuple[Export, dict]:
+def load_plan_export(plan: dict) -> tuple[Export, RtlInfo]:
     """The export of ``plan["manifest"]`` (the reference) at the lane count ``plan["rtl_dir"]`` was built with,
     and that build's `RtlInfo`. The RTL may come from another export: the checker then names where they differ."""
     info = read_rtl_info(plan["rtl_dir"])

@@ -15,7 +15,7 @@ from pathlib import Path
 from amaranth import Value
 from amaranth.lib import wiring
 
-from hw.build import RtlBuild
+from hw.build import RtlBuild, update_file
 
 CLOCK_PERIOD_NS = 10
 WRAPPER = "sim_top"
@@ -92,8 +92,5 @@ def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None) -> SimBuild:
     """
     dut_text = rtl.sources[-1].read_text()
     clocked = re.search(r"^\s*input\s+clk\s*;", dut_text, re.MULTILINE) is not None
-    path = rtl.out_dir / f"{WRAPPER}.v"
-    text = wrapper_verilog(rtl.component, rtl.top, dump, clocked)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
+    path = update_file(rtl.out_dir / f"{WRAPPER}.v", wrapper_verilog(rtl.component, rtl.top, dump, clocked))
     return SimBuild(rtl, path, dump)
