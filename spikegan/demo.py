@@ -19,6 +19,7 @@ from pathlib import Path
 from model.cli import parser_for
 from model.errors import UserError
 from model.runinfo import machine
+from verify.run_report import fmt
 
 VECTORS = {"verilator": 4, "icarus": 2}  # test vectors verified per simulator
 
@@ -93,7 +94,7 @@ def markdown(result: dict) -> str:
     lines = [
         "# spikegan demo: 100-64-64-784, T = 16, P = 16",
         "",
-        f"{result['wall_s']:.0f} s in all on {m['cpus']} CPU(s) ({m['cpu']}), load average {m['load_1min']:.2f} "
+        f"{result['wall_s']:.0f} s in all on {m['cpus']} CPU(s) ({m['cpu']}), load average {fmt(m['load_1min'], '.2f')} "
         f"at the end; {m['date']}.",
         "",
         "| stage | wall s | command |",

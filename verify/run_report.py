@@ -11,7 +11,8 @@ def write_report(report: dict, out_dir: Path) -> None:
     (out_dir / "report.md").write_text(markdown(report))
 
 
-def _fmt(x, spec: str) -> str:
+def fmt(x, spec: str = ",.4g") -> str:
+    """``x`` formatted by ``spec``, or "n/a" for a figure a report does not have."""
     return "n/a" if x is None else format(x, spec)
 
 
@@ -32,8 +33,8 @@ def markdown(report: dict) -> str:
     for r in report["images"]:
         spikes = sum(r["mismatched_spikes"].values())
         lines.append(
-            f"| {r['vector']} | {r['source']} | {r['mse_vs_golden']:.3g} | {_fmt(r['mse_vs_float_snn'], '.3g')} | "
-            f"{_fmt(r['mse_vs_ann'], '.3g')} | {' / '.join(map(str, r['mismatched_neurons']))} | {spikes} | "
+            f"| {r['vector']} | {r['source']} | {r['mse_vs_golden']:.3g} | {fmt(r['mse_vs_float_snn'], '.3g')} | "
+            f"{fmt(r['mse_vs_ann'], '.3g')} | {' / '.join(map(str, r['mismatched_neurons']))} | {spikes} | "
             f"{r['cycles']:,} | {r['lower_bound']:,} | {r['cycles_over_bound']:.3f} | {r['wall_s']:.1f} |"
         )
     verdict = "all images match the golden model bit for bit" if report["ok"] else (
@@ -43,16 +44,16 @@ def markdown(report: dict) -> str:
         "",
         f"**{verdict}** ({s['images']} images; every layer's spike counts and spike trains compared).",
         "",
-        f"- cycles per image: mean {_fmt(s['mean_cycles'], ',.0f')}; cycles / event-driven lower bound: mean "
-        f"{_fmt(s['mean_cycles_over_bound'], '.3f')}, max {_fmt(s['max_cycles_over_bound'], '.3f')} (the bound "
+        f"- cycles per image: mean {fmt(s['mean_cycles'], ',.0f')}; cycles / event-driven lower bound: mean "
+        f"{fmt(s['mean_cycles_over_bound'], '.3f')}, max {fmt(s['max_cycles_over_bound'], '.3f')} (the bound "
         "sums the layers; the layers run as a pipeline, so the ratio can be below 1)",
         f"- wall time: {s['total_s']:.0f} s in all (RTL build + lint {s['build_s']:.0f} s, simulator incl. compile "
-        f"{s['simulator_s']:.0f} s, {_fmt(s['mean_image_wall_s'], '.1f')} s per image)",
+        f"{s['simulator_s']:.0f} s, {fmt(s['mean_image_wall_s'], '.1f')} s per image)",
     ]
     if "mean_mse_vs_float_snn" in s:
         lines.append(
-            f"- image MSE of the RTL vs the float SNN: {_fmt(s['mean_mse_vs_float_snn'], '.3g')}, vs the ANN: "
-            f"{_fmt(s['mean_mse_vs_ann'], '.3g')} (the paper reports 3.02e-5 .. 1.0e-4 for RTL vs software)"
+            f"- image MSE of the RTL vs the float SNN: {fmt(s['mean_mse_vs_float_snn'], '.3g')}, vs the ANN: "
+            f"{fmt(s['mean_mse_vs_ann'], '.3g')} (the paper reports 3.02e-5 .. 1.0e-4 for RTL vs software)"
         )
     else:
         lines.append(f"- {report['references']}")
