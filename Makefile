@@ -20,7 +20,7 @@ RTL_DIR := build/rtl/$(notdir $(RUN))
 TARGET  ?= xc7,ecp5,ice40,asic,vivado
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles memristor report readme test test-fast clean help
+        synth sweep-synth sweep-cycles memristor ttfs report readme test test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -41,6 +41,7 @@ help:
 	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
 	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
+	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop): report -> reports/ttfs (DATASET=mnist|fashion, default all)"
 	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also writes it into README.md"
 	@echo "  make test-fast     the tests without simulators and slow ones"
 	@echo "  make clean         remove sim_builds/, build/ and reports/ (weights/ stays)"
@@ -112,6 +113,12 @@ MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(
 memristor: | $(SETUP)
 	$(SG) memristor --dataset $(MEMRISTOR_DATASET)
 	$(SG) memristor-rtl --dataset $(MEMRISTOR_DATASET) --iterations 100
+
+# Time-to-first-spike Spiking-GAN (paper 002): classifier table on MNIST and Fashion-MNIST, GANs on MNIST.
+TTFS_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)
+
+ttfs: | $(SETUP)
+	$(SG) ttfs --dataset $(TTFS_DATASET) --out reports/ttfs
 
 # ---- the results summary of the run: from the reports above, never typed by hand
 report: | $(SETUP)

@@ -12,6 +12,7 @@ COMMANDS = {
     "metrics": ("model.metrics", "train/cache the metric classifier and score images"),
     "convert": ("model.convert_cli", "convert the generator to an SNN, quantise and export"),
     "memristor": ("model.memristor.cli", "memristor spiking GAN with on-chip R-STDP (software training)"),
+    "ttfs": ("model.ttfs.cli", "time-to-first-spike classifier and Spiking-GAN (S4NN backprop), with their report"),
 }
 
 

@@ -16,6 +16,7 @@ import torch
 
 from model import peer
 from model.convert import ConvertOptions, ann_forward, convert
+from model.energy import E_AC_PJ, E_MAC_PJ
 from model.float_snn import SaturationPossible, SnnResult, from_int_network, simulate
 from model.golden import encode_noise, encode_spikes, run_network
 from model.runinfo import machine
@@ -23,8 +24,6 @@ from model.snn_config import RESETS, SnnConfig
 
 SWEEP_T = (16, 32, 64, 128, 256)
 SWEEP_NORMS = ("max", "p99.9")
-E_AC_PJ = 0.9  # 32-bit float add, 45 nm (Horowitz, ISSCC 2014)
-E_MAC_PJ = 4.6  # 32-bit float multiply (3.7 pJ) + add (0.9 pJ), 45 nm (Horowitz, ISSCC 2014)
 GOAL_MSE = 1e-4
 GOAL_T = SnnConfig().timesteps  # the goals are stated at the default T
 

@@ -27,6 +27,7 @@ COMMANDS = {
     "sweep-synth": VERIFY["sweep-synth"],
     "memristor": MODEL["memristor"],
     "memristor-rtl": VERIFY["memristor"],
+    "ttfs": MODEL["ttfs"],
     "report": ("spikegan.summary", "the results summary of a run, from its reports (README table)"),
 }
 ABOUT = (

@@ -1,0 +1,140 @@
+"""The TTFS classifier of Spiking-GAN Sec. 3.1 (784-400-10 on MNIST), trained with either target.
+
+The class is the output neuron that fires first; the decision is taken at that step, and
+the spikes counted are those the whole network (inputs included) issued up to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from model.progress import progress_bar
+from model.ttfs.backprop import NORMS, backward
+from model.ttfs.coding import encode_images
+from model.ttfs.losses import TARGETS, targets, temporal_loss
+from model.ttfs.neuron import IfParams, forward
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """S4NN's settings (T = 256, theta = 100, U[0, 5] / U[0, 48] initial weights, lr 0.2 per
+    sample, L2 1e-6) with a batch whose gradients are summed; after each epoch a hidden
+    neuron that fired for fewer than ``dead_share`` of the samples gets fresh initial weights."""
+
+    sizes: tuple[int, ...] = (784, 400, 10)
+    target: str = "aggressive"
+    norm: str = "l2"
+    timesteps: int = 256
+    theta: float = 100.0
+    init_max: tuple[float, ...] = (5.0, 48.0)
+    lr: float = 0.2
+    l2: float = 1e-6
+    epochs: int = 10
+    batch: int = 10
+    dead_share: float = 1e-3
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {self.target!r}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {self.norm!r}")
+        if len(self.init_max) != len(self.sizes) - 1:
+            raise ValueError(f"init_max needs one bound per layer ({len(self.sizes) - 1}), not {self.init_max!r}")
+        for name in ("epochs", "batch"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)!r}")
+
+    @property
+    def params(self) -> IfParams:
+        return IfParams(self.theta, self.timesteps)
+
+
+def init_weights(sizes, init_max, seed: int) -> list[torch.Tensor]:
+    """Weights ``U[0, init_max[l]]`` per layer, ``(N_out, N_in)``."""
+    g = torch.Generator().manual_seed(seed)
+    return [torch.rand(n_out, n_in, generator=g) * hi for n_in, n_out, hi in zip(sizes[:-1], sizes[1:], init_max)]
+
+
+def sgd_step(weights: list[torch.Tensor], grads: list[torch.Tensor], lr: float, l2: float) -> None:
+    """``w <- w - lr * (dL/dw + l2 * w)`` in place (Eq. 8 with the L2 term)."""
+    for w, g in zip(weights, grads):
+        w.sub_(lr * (g + l2 * w))
+
+
+def train_step(weights, times_in: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig) -> tuple[float, list[torch.Tensor]]:
+    """One update on a batch of input times; returns the batch loss and the layers' spike counts."""
+    times = forward(times_in, weights, config.params)
+    tau = targets(config.target, times[-1], labels, config.timesteps)
+    loss, grad = temporal_loss(times[-1], tau, config.timesteps)
+    grads, _ = backward(times, weights, grad, config.params, config.norm)
+    sgd_step(weights, grads, config.lr, config.l2)
+    return float(loss), [(t < config.timesteps).sum(0) for t in times[1:]]
+
+
+def reset_dead(weights, fire_counts, samples: int, config: ClassifierConfig, g: torch.Generator) -> int:
+    """Redraw the input weights of hidden neurons that fired for fewer than ``dead_share`` of
+    ``samples`` (S4NN's dead-neuron reset); returns how many were reset."""
+    reset = 0
+    for l in range(len(weights) - 1):
+        dead = fire_counts[l] < config.dead_share * samples
+        if dead.any():
+            fresh = torch.rand(int(dead.sum()), weights[l].shape[1], generator=g) * config.init_max[l]
+            weights[l][dead] = fresh.to(weights[l].dtype)
+            reset += int(dead.sum())
+    return reset
+
+
+def decisions(times: list[torch.Tensor], timesteps: int) -> dict[str, torch.Tensor]:
+    """Per sample: predicted class, decision step (the first output spike; T if none) and the
+    spikes the network issued up to and including that step."""
+    out = times[-1]
+    t_dec, predicted = out.min(dim=1)
+    spikes = sum(((t <= t_dec.unsqueeze(1)) & (t < timesteps)).sum(1) for t in times)
+    return {"predicted": predicted, "decision_step": t_dec, "spikes": spikes, "silent": t_dec >= timesteps}
+
+
+def evaluate(weights, images: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig, batch: int = 500) -> dict:
+    """Accuracy (a silent output counts as wrong), mean decision step and mean spikes to decision."""
+    parts = [decisions(forward(encode_images(x, config.timesteps), weights, config.params), config.timesteps)
+             for x in images.split(batch)]
+    d = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+    correct = (d["predicted"] == labels) & ~d["silent"]
+    return {
+        "accuracy": float(correct.double().mean()),
+        "decision_step": float(d["decision_step"].double().mean()),
+        "spikes_to_decision": float(d["spikes"].double().mean()),
+        "silent_share": float(d["silent"].double().mean()),
+        "neurons": sum(config.sizes),
+        "n": len(labels),
+    }
+
+
+@dataclass
+class TrainedClassifier:
+    config: ClassifierConfig
+    weights: list[torch.Tensor]
+    history: dict = field(default_factory=lambda: {"loss": [], "dead_reset": []})
+
+    def to_dict(self) -> dict:
+        return {"config": asdict(self.config), "history": self.history}
+
+
+def train(images: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig, desc: str = "TTFS classifier") -> TrainedClassifier:
+    """Train on ``images`` ``(N, 784)`` in [0, 1]; one throttled bar over all updates."""
+    run = TrainedClassifier(config, init_weights(config.sizes, config.init_max, config.seed))
+    times_all = encode_images(images, config.timesteps)
+    g = torch.Generator().manual_seed(config.seed)
+    per_epoch = -(-len(labels) // config.batch)
+    with progress_bar(total=config.epochs * per_epoch, desc=desc, unit="upd") as bar:
+        for _ in range(config.epochs):
+            counts = [torch.zeros(n, dtype=torch.int64) for n in config.sizes[1:]]
+            for idx in torch.randperm(len(labels), generator=g).split(config.batch):
+                loss, fired_now = train_step(run.weights, times_all[idx], labels[idx], config)
+                counts = [c + f for c, f in zip(counts, fired_now)]
+                run.history["loss"].append(loss)
+                bar.update()
+            run.history["dead_reset"].append(reset_dead(run.weights, counts, len(labels), config, g))
+    return run

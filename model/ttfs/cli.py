@@ -1,0 +1,109 @@
+"""``spikegan ttfs``: the TTFS Spiking-GAN experiments of Sec. 3 and their report.
+
+1. The 784-400-10 classifier with Aggressive TTFS and S4NN's relative targets (and the
+   second error norm), beside an ANN of the same size, on each dataset asked for.
+2. The TTFS GAN (G 100-400-784, D 784-400-2) and the equivalent ANN GAN with the same
+   updates, on all digits at once and (``--per-digit-updates``) one GAN per digit; the
+   classifier FID of each with its real-data floor; the spike, operation and energy table;
+   the 8-bit golden model against the float generator.
+
+Writes ``ttfs.json``, ``report.md`` and PNG figures under ``--out``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+from model.errors import UserError
+from model.runinfo import machine
+from model.ttfs import experiments, report as ttfs_report
+from model.ttfs.accounting import energy_table
+
+DATASETS = ("mnist", "fashion")
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--dataset", default="all", choices=(*DATASETS, "all"),
+                        help="data of the classifier table and the GANs ('all': the classifier on both, the GANs on MNIST)")
+    parser.add_argument("--epochs", type=int, default=10, help="classifier epochs on MNIST")
+    parser.add_argument("--fashion-epochs", type=int, default=2, help="classifier epochs on Fashion-MNIST (60,000 images)")
+    parser.add_argument("--batch", type=int, default=10, help="samples per update (gradients summed, S4NN's per-sample rate)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images (tests)")
+    parser.add_argument("--gan-updates", type=int, default=1500, help="GAN updates on all digits (TTFS and ANN alike)")
+    parser.add_argument("--per-digit-updates", type=int, default=150, help="updates of each per-digit GAN (0: skip)")
+    parser.add_argument("--images", type=int, default=1000, help="generated images scored per generator")
+    parser.add_argument("--no-gan", action="store_true", help="classifier table only")
+    parser.add_argument("--rate-report", default="weights/gan-mnist/snn/report/conversion.json",
+                        help="the rate-coded generator's conversion report (make convert), for the energy comparison")
+    parser.add_argument("--data-dir", default=None, help="IDX folder (default: DATA_DIR or the built-in sources)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights, the data order and the noise")
+    parser.add_argument("--out", default="reports/ttfs", help="report folder")
+
+
+def _check(args) -> None:
+    for name in ("epochs", "fashion_epochs", "batch", "images"):
+        if getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(args, name)}")
+    for name in ("gan_updates", "per_digit_updates"):
+        if getattr(args, name) < 0:
+            raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
+    if args.images < 10:
+        raise UserError(f"--images must be >= 10 for a FID, not {args.images}")
+
+
+def rate_coded(path: str | Path) -> dict | None:
+    """Synaptic operations and energy of the rate-coded generator from its conversion report."""
+    import json
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        rep = json.loads(path.read_text())
+        ops, cfg = float(rep["goals"]["synaptic_ops"]), rep["config"]
+        return {"source": str(path), "synaptic_ops": ops, "timesteps": cfg["timesteps"], "sizes": cfg["sizes"],
+                "energy": energy_table(ops, 0, cfg["membrane_bits"], cfg["weight_bits"])}
+    except (ValueError, KeyError, TypeError) as e:
+        raise UserError(f"{path}: not a readable conversion report ({e}); re-run make convert or pass --rate-report ''") from e
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def run(args) -> int:
+    _check(args)
+    start = time.time()
+    rows = []
+    for ds in DATASETS if args.dataset == "all" else (args.dataset,):
+        epochs = args.epochs if ds == "mnist" else args.fashion_epochs
+        rows += experiments.classifier_rows(ds, epochs, args.batch, data_dir=args.data_dir, limit=args.limit, seed=args.seed)
+    report = {"command": "spikegan ttfs " + " ".join(_argv(args)), "classifier": rows}
+    samples = {}
+    if not args.no_gan:
+        gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, args.gan_updates,
+                                            args.per_digit_updates, args.batch, args.images, args.data_dir, seed=args.seed)
+        rc = rate_coded(args.rate_report) if args.rate_report else None
+        if rc:
+            gan["spikes"]["rate_coded"] = rc
+        report["gan"] = gan
+    report.update(seconds=time.time() - start, machine=machine(), commit=_commit())
+    paths = ttfs_report.write(report, samples, Path(args.out))
+    print(ttfs_report.markdown(report))
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def _argv(args) -> list[str]:
+    """The options as given, to name the command that made the report."""
+    out = []
+    for key, value in vars(args).items():
+        if key.startswith("_") or key in ("command", "func") or value in (None, False):
+            continue
+        flag = "--" + key.replace("_", "-")
+        out += [flag] if value is True else [flag, str(value)]
+    return out

@@ -1,0 +1,146 @@
+"""The experiments of Spiking-GAN Sec. 3, each returning a JSON-ready dict: the classifier
+comparison (both targets, both norms, the ANN row) and the GANs (TTFS and ANN, all digits
+at once and one per digit), with FID, spikes, operations and energy."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import torch
+
+from model import metrics
+from model.data import load_dataset
+from model.ttfs import ann
+from model.ttfs.accounting import energy_table, input_coding, macs, spikes_per_layer, synaptic_ops
+from model.ttfs.classify import ClassifierConfig, evaluate, train as train_classifier
+from model.ttfs.coding import noise_times
+from model.ttfs.gan import FAKE, REAL, GanConfig, generate, generate_times, train as train_gan
+from model.ttfs.golden import quantise, run_network
+from model.ttfs.neuron import forward
+
+
+def classifier_rows(dataset: str, epochs: int, batch: int, norms=("l2", "l1"), data_dir=None, limit: int | None = None,
+                    seed: int = 0) -> list[dict]:
+    """TTFS 784-400-10 with both targets (and the second norm for Aggressive TTFS) and the ANN."""
+    train, test = load_dataset(dataset, "train", data_dir), load_dataset(dataset, "test", data_dir)
+    x, y = train.flat()[:limit], train.labels[:limit]
+    rows = []
+    runs = [("aggressive", norms[0]), ("relative", norms[0])] + [("aggressive", n) for n in norms[1:]]
+    for target, norm in runs:
+        cfg = ClassifierConfig(target=target, norm=norm, epochs=epochs, batch=batch, seed=seed)
+        t0 = time.time()
+        run = train_classifier(x, y, cfg, desc=f"TTFS {dataset} {target} {norm}")
+        rows.append({"dataset": dataset, "model": f"TTFS, {target} targets", "norm": norm, "train_s": time.time() - t0,
+                     **evaluate(run.weights, test.flat(), test.labels, cfg),
+                     "dead_reset": run.history["dead_reset"], "train_images": len(y), "train_source": train.source,
+                     "epochs": epochs, "batch": batch})
+    t0 = time.time()
+    net = ann.train_classifier(x, y, epochs=epochs, batch=batch, seed=seed)
+    rows.append({"dataset": dataset, "model": "ANN (ReLU, Adam, cross-entropy)", "norm": "-", "train_s": time.time() - t0,
+                 "accuracy": ann.classifier_accuracy(net, test.flat(), test.labels), "n": len(test.labels),
+                 "train_images": len(y), "train_source": train.source, "epochs": epochs, "batch": batch})
+    return rows
+
+
+def _fid(images: torch.Tensor, dataset: str, data_dir) -> dict:
+    return metrics.evaluate_images(images, dataset, data_dir)
+
+
+def spike_table(gan, n: int, seed: int, rate_report: dict | None, real_images: torch.Tensor) -> dict:
+    """Spikes and operations of the TTFS generator (and of G + D on its images) per image."""
+    c = gan.config
+    z = noise_times(n, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed))
+    g_times = generate_times(gan, z)
+    d_times = forward(g_times[-1], gan.d, c.params)
+    g_spikes = spikes_per_layer(g_times, c.timesteps)
+    d_spikes = spikes_per_layer(d_times, c.timesteps)  # D's input layer replays G's output spikes
+    ops = synaptic_ops(g_times, c.timesteps)
+    fixed = quantise(gan.g, c.theta, c.timesteps)
+    ann_macs = macs(c.g_sizes)
+    table = {
+        "g_spikes_per_layer": g_spikes, "g_spikes": sum(g_spikes), "g_neurons": sum(c.g_sizes),
+        "gd_spikes": sum(g_spikes) + sum(d_spikes), "gd_neurons": c.neurons,
+        "synaptic_ops_per_layer": ops, "synaptic_ops": sum(ops), "ann_macs": ann_macs,
+        "ops_vs_macs": sum(ops) / ann_macs,
+        "weight_bits": fixed.weight_bits, "membrane_bits": fixed.membrane_bits,
+        "energy": energy_table(sum(ops), ann_macs, fixed.membrane_bits, fixed.weight_bits),
+        "input_coding": input_coding(real_images, c.timesteps, rate_timesteps=64),
+        "n": n,
+    }
+    if rate_report:
+        table["rate_coded"] = rate_report
+    return table
+
+
+def fixed_point_check(gan, n: int, seed: int) -> dict:
+    """The 8-bit golden model against the float TTFS generator: spike times and images."""
+    c = gan.config
+    z = noise_times(n, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed))
+    fl = generate_times(gan, z)
+    net = quantise(gan.g, c.theta, c.timesteps)
+    fx = run_network(net, z.numpy())
+    out_f, out_x = fl[-1].numpy(), fx[-1]
+    return {
+        "same_output_times": float((out_f == out_x).mean()),
+        "mean_abs_time_diff": float(np.abs(out_f - out_x).mean()),
+        "image_mse": float((((out_f - out_x) / c.timesteps) ** 2).mean()),
+        "thresholds": list(net.thresholds), "membrane_bits": net.membrane_bits, "n": n,
+    }
+
+
+def gan_runs(dataset: str, updates: int, per_digit_updates: int, batch: int, images: int, data_dir=None,
+             seed: int = 0) -> tuple[dict, dict]:
+    """Train the TTFS and ANN GANs on all classes (and per class when ``per_digit_updates``);
+    score ``images`` samples of each. Returns (results, sample tensors)."""
+    train = load_dataset(dataset, "train", data_dir)
+    x = train.flat()
+    config = GanConfig(seed=seed)
+    results, samples = {}, {}
+    t0 = time.time()
+    gan = train_gan(x, replace(config, updates=updates, batch=batch), desc=f"TTFS GAN {dataset}")
+    results["ttfs_all"] = {"train_s": time.time() - t0, "updates": updates, "batch": batch, "history": _tail(gan.history)}
+    samples["ttfs_all"] = generate(gan, images, seed=1)
+    t0 = time.time()
+    ann_gan = ann.train_gan(x, updates, batch, config.timesteps, seed=seed)
+    results["ann_all"] = {"train_s": time.time() - t0, "updates": updates, "batch": batch}
+    samples["ann_all"] = ann_gan.generate(images, seed=1)
+    if per_digit_updates:
+        per = -(-images // 10)
+        tt, aa, t_ttfs, t_ann = [], [], 0.0, 0.0
+        for digit in range(10):
+            xd = x[train.labels == digit]
+            t0 = time.time()
+            gd = train_gan(xd, replace(config, updates=per_digit_updates, batch=batch, seed=config.seed + digit), desc=f"TTFS GAN digit {digit}")
+            t_ttfs += time.time() - t0
+            tt.append(generate(gd, per, seed=1))
+            t0 = time.time()
+            ad = ann.train_gan(xd, per_digit_updates, batch, config.timesteps, seed=seed + digit)
+            t_ann += time.time() - t0
+            aa.append(ad.generate(per, seed=1))
+        samples["ttfs_per_digit"], samples["ann_per_digit"] = torch.cat(tt)[:images], torch.cat(aa)[:images]
+        results["ttfs_per_digit"] = {"train_s": t_ttfs, "updates": per_digit_updates, "batch": batch, "per": "digit"}
+        results["ann_per_digit"] = {"train_s": t_ann, "updates": per_digit_updates, "batch": batch, "per": "digit"}
+    for key, imgs in samples.items():
+        results[key]["score"] = _fid(imgs, dataset, data_dir)
+        results[key]["mean_pixel"] = float(imgs.mean())
+    results["real_mean_pixel"] = float(x.mean())
+    results["floor"] = metrics.real_floor(dataset, data_dir, n=images)
+    results["spikes"] = spike_table(gan, images, seed=1, rate_report=None, real_images=load_dataset(dataset, "test", data_dir).flat())
+    results["fixed_point"] = fixed_point_check(gan, min(images, 100), seed=1)
+    results["d_on_fakes"] = _d_verdict(gan, samples["ttfs_all"])
+    results["config"] = {**config.__dict__, "updates": updates, "batch": batch}
+    return results, {"gan": gan, **samples}
+
+
+def _tail(history: dict, last: int = 100) -> dict:
+    """Mean of each training statistic over the last ``last`` updates."""
+    return {k: float(np.mean(v[-last:])) for k, v in history.items() if v}
+
+
+def _d_verdict(gan, images: torch.Tensor) -> dict:
+    """Share of G's samples the final D calls real (its real neuron fires first)."""
+    from model.ttfs.coding import encode_images
+    out = forward(encode_images(images, gan.config.timesteps), gan.d, gan.config.params)[-1]
+    return {"called_real": float((out[:, REAL] < out[:, FAKE]).double().mean())}

@@ -1,0 +1,171 @@
+"""TTFS model: coding, the once-firing IF layer, temporal backprop and the targets."""
+
+import numpy as np
+import pytest
+import torch
+
+from model.ttfs.backprop import backward, normalise
+from model.ttfs.coding import decode_times, encode_images, encode_pixels, noise_times
+from model.ttfs.losses import aggressive_targets, relative_targets, temporal_loss
+from model.ttfs.neuron import IfParams, forward, if_layer
+
+
+def stepped_layer(times_in, weight, theta, T):
+    """Reference: simulate every step, a spike train per neuron (to count spikes)."""
+    B, M = len(times_in), weight.shape[0]
+    v = torch.zeros(B, M, dtype=torch.float64)
+    done = torch.zeros(B, M, dtype=torch.bool)
+    train = torch.zeros(B, M, T, dtype=torch.int64)
+    for t in range(T):
+        fire = (v >= theta) & ~done & (t >= 1)
+        train[:, :, t] = fire.long()
+        done |= fire
+        v += (times_in == t).double() @ weight.double().t()
+    return train
+
+
+def test_encode_s4nn_formula_and_bounds():
+    p = torch.arange(256)
+    t = encode_pixels(p, 256)
+    assert t[255] == 0 and t[0] == 256
+    assert torch.equal(t, (255 - p) * 256 // 255)
+    assert bool((t[1:] <= t[:-1]).all())  # brighter fires no later
+    with pytest.raises(ValueError, match="pixels must be in"):
+        encode_pixels(torch.tensor([256]), 16)
+    with pytest.raises(ValueError, match="timesteps"):
+        encode_pixels(p, 0)
+
+
+@pytest.mark.parametrize("T", [16, 64, 255, 256])
+def test_coding_round_trips(T):
+    times = torch.arange(T + 1)
+    assert (encode_images(decode_times(times, T), T) - times).abs().max() <= 1
+    pixels = torch.rand(1000)
+    assert (decode_times(encode_images(pixels, T), T) - pixels).abs().max() <= 1 / T + 0.5 / 255 + 1e-6
+    z = noise_times(500, 100, T, torch.Generator().manual_seed(0))
+    assert z.min() == 0 and z.max() == T
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_if_layer_matches_a_stepped_simulation_with_one_spike_at_most(seed):
+    g = torch.Generator().manual_seed(seed)
+    T = 12
+    x = torch.randint(0, T + 1, (7, 9), generator=g)
+    w = torch.randint(-4, 6, (5, 9), generator=g).float()
+    train = stepped_layer(x, w, 6.0, T)
+    assert int(train.sum(2).max()) <= 1
+    expected = torch.where(train.sum(2) > 0, train.argmax(2), torch.full((7, 5), T))
+    assert torch.equal(if_layer(x, w, IfParams(6.0, T)), expected)
+
+
+def test_if_layer_same_step_inputs_count_together_and_delay_one_step():
+    w = torch.tensor([[3.0, -3.0, 4.0]])
+    p = IfParams(4.0, 10)
+    # 3 - 3 at step 2 never reaches 4; +4 at step 5 makes 4: fires at 6.
+    assert if_layer(torch.tensor([[2, 2, 5]]), w, p).item() == 6
+    # 3 at step 2, 4 at step 2: 4 >= 4 (the -3 never arrives) -> 3.
+    assert if_layer(torch.tensor([[2, 10, 2]]), w, p).item() == 3
+    assert if_layer(torch.tensor([[10, 10, 10]]), w, p).item() == 10  # silent: forced to T
+
+
+def relu_equivalent(weights, base, times, passes, T, targets):
+    """Loss of the ReLU-equivalent network at weights ``weights``: the gates and causal masks
+    of the forward pass at ``base`` frozen, ``V_j = sum_i w_ji m_ji (1 + t*_i - t_i)`` and
+    ``t_j = t*_j - pass_j (V_j - V*_j)`` (Eq. 9-13)."""
+    t_prev = times[0].double()
+    for l, (w, w0) in enumerate(zip(weights, base)):
+        m = (times[l].unsqueeze(1) < times[l + 1].unsqueeze(2)).double()
+        shift = (1 + times[l].double() - t_prev).unsqueeze(1)
+        v = (w.double() * m * shift).sum(2)
+        v0 = (w0.double() * m).sum(2)
+        t_prev = times[l + 1].double() - passes[l] * (v - v0)
+    return 0.5 * (((t_prev - targets) / T) ** 2).sum()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_temporal_backprop_matches_finite_differences_of_relu_equivalent(seed):
+    g = torch.Generator().manual_seed(seed)
+    T, p = 20, IfParams(5.0, 20)
+    x = torch.randint(0, T + 1, (4, 6), generator=g)
+    weights = [torch.randint(-2, 5, (5, 6), generator=g).double(), torch.randint(-1, 4, (3, 5), generator=g).double()]
+    times = forward(x, weights, p)
+    assert (times[1] == T).any() or seed > 0  # a silent hidden neuron is part of the check
+    tau = torch.randint(0, T + 1, times[-1].shape, generator=g).double()
+    _, grad = temporal_loss(times[-1], tau, T)
+    grads, _ = backward(times, weights, grad.double(), p, norm="none")
+    passes = [(times[1] < T).double(), torch.ones_like(times[2]).double()]
+    eps = 1e-3
+    for l, w in enumerate(weights):
+        for idx in [(j, i) for j in range(w.shape[0]) for i in range(w.shape[1])]:
+            up = [v.clone() for v in weights]
+            dn = [v.clone() for v in weights]
+            up[l][idx] += eps
+            dn[l][idx] -= eps
+            fd = (relu_equivalent(up, weights, times, passes, T, tau) - relu_equivalent(dn, weights, times, passes, T, tau)) / (2 * eps)
+            assert abs(fd - grads[l][idx]) < 1e-9, (l, idx, float(fd), float(grads[l][idx]))
+
+
+def test_normalise_l1_l2_and_zero_rows():
+    d = torch.tensor([[3.0, -4.0], [0.0, 0.0]])
+    assert torch.allclose(normalise(d, "l2")[0], torch.tensor([0.6, -0.8]))
+    assert torch.allclose(normalise(d, "l1")[0], torch.tensor([3 / 7, -4 / 7]))
+    assert torch.equal(normalise(d, "l2")[1], torch.zeros(2))
+    with pytest.raises(ValueError, match="norm"):
+        normalise(d, "l3")
+
+
+def test_aggressive_targets_eq_6_7():
+    T = 100
+    t = torch.tensor([[30, 20, 50], [40, 60, 80], [100, 100, 100]])
+    tau = aggressive_targets(t, torch.tensor([0, 0, 2]), T)
+    assert tau.tolist() == [[20, 100, 100], [40, 100, 100], [100, 100, 0]]
+
+
+def test_relative_targets_s4nn():
+    T, gamma = 100, 3
+    t = torch.tensor([[30, 20, 22, 50], [100, 100, 100, 100]])
+    tau = relative_targets(t, torch.tensor([0, 1]), T, gamma)
+    assert tau.tolist() == [[20, 23, 23, 50], [100, 97, 100, 100]]
+
+
+def test_training_lowers_the_loss():
+    from model.ttfs.classify import ClassifierConfig, train
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (200,), generator=g)
+    images = torch.rand(200, 16, generator=g) * 0.3
+    images[labels == 0, :8] += 0.7
+    images[labels == 1, 8:] += 0.7
+    cfg = ClassifierConfig(sizes=(16, 12, 2), timesteps=32, theta=4.0, init_max=(1.0, 3.0), lr=0.1, epochs=8, batch=10)
+    run = train(images, labels, cfg)
+    loss = run.history["loss"]
+    assert sum(loss[-20:]) / 20 < 0.5 * sum(loss[:20]) / 20
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_golden_model_equals_float_layer_on_integer_weights(seed):
+    from model.ttfs.golden import TtfsIntNetwork, run_network
+
+    g = torch.Generator().manual_seed(seed)
+    T = 24
+    ws = (torch.randint(-20, 60, (9, 12), generator=g), torch.randint(-30, 80, (5, 9), generator=g))
+    net = TtfsIntNetwork(tuple(w.numpy() for w in ws), (90, 120), T, 8)
+    x = torch.randint(0, T + 1, (16, 12), generator=g)
+    golden = run_network(net, x.numpy())
+    assert all(int(t.min()) >= 1 for t in golden[1:])
+    # the float layer takes one threshold; run it per layer
+    t = x
+    for l, w in enumerate(ws):
+        t = if_layer(t, w.float(), IfParams(float(net.thresholds[l]), T))
+        assert np.array_equal(t.numpy(), golden[l + 1]), l
+
+
+def test_quantise_keeps_weights_in_range_and_scales_threshold():
+    from model.ttfs.golden import TtfsIntNetwork, quantise
+
+    w = [torch.tensor([[2.0, -1.0], [0.5, 0.0]])]
+    net = quantise(w, theta=4.0, timesteps=8, weight_bits=8)
+    assert net.weights[0].tolist() == [[127, -64], [32, 0]]  # 127/2 = 63.5 per unit
+    assert net.thresholds == (254,)
+    assert net.membrane_bits == 9
+    with pytest.raises(ValueError, match="8-bit signed"):
+        TtfsIntNetwork((np.full((1, 1), 128),), (1,), 8, 8)
