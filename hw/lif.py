@@ -249,6 +249,8 @@ class LifLayer(wiring.Component):
             m.d.comb += fire[lane].eq(~over[mb + 1] & lane_ok)
             if c.reset == "zero":
                 reset_value = Const(0, signed(mb))
+            elif c.reset == "floor":  # TTFS: the neuron can never reach theta again this image
+                reset_value = Const(c.membrane_range[0], signed(mb))
             else:  # v1 - theta: the exact difference, or hi - theta where V + B overflowed upwards
                 reset_value = Mux(total[mb] == total[mb - 1], over[:mb].as_signed(), Const(hi - th, signed(mb)))
             v2 = Signal(signed(mb), name=f"reset{lane}")

@@ -1,4 +1,5 @@
-"""Spike ROM: the generator's input spikes, stored or made on chip by the rate encoder (Eq. 4)."""
+"""Spike ROM: the generator's input spikes, stored or made on chip by the encoder of the coding
+(the rate encoder of Eq. 4, or one spike per input at its stored time for TTFS)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,14 @@ class SpikeRomParams:
     rng_seed: int
     vectors: int
     stored_trains: bool = True  # False: no stored-train memory; every image uses the on-chip encoder
+    coding: str = "bernoulli"
     spike_file: str = SPIKE_FILE
     noise_file: str = NOISE_FILE
 
     @classmethod
     def of(cls, config: SnnConfig, vectors: int, stored_trains: bool = True) -> "SpikeRomParams":
-        return cls(config.sizes[0], config.timesteps, config.input_bits, config.rng_seed, vectors, stored_trains)
+        return cls(config.sizes[0], config.timesteps, config.input_bits, config.rng_seed, vectors, stored_trains,
+                   config.coding)
 
 
 class SpikeRom(wiring.Component):
@@ -45,7 +48,8 @@ class SpikeRom(wiring.Component):
       word ``vector * N_0 + i`` of ``noise_file`` (the concatenated
       ``vector{n}_noise.mem``, ``R + 1`` bits), and a xorshift32 generator
       restarted from the seed at ``start`` and stepped once per input per step:
-      ``spike_0[t][i] = X_i > (s >> (32 - R))``.
+      ``spike_0[t][i] = X_i > (s >> (32 - R))``; with the ``ttfs`` coding ``X_i``
+      is a spike time and ``spike_0[t][i] = (X_i == t)``.
 
     Without ``stored_trains`` there is no ``spike_file`` memory (``V * T * N_0``
     bits saved, e.g. for small FPGAs) and ``encode`` is ignored: always 1.
@@ -61,6 +65,8 @@ class SpikeRom(wiring.Component):
             raise ValueError(f"bad Spike ROM shape {p}")
         if not 0 < p.rng_seed < 2**32:
             raise ValueError(f"xorshift32 seed must be a non-zero 32-bit value, got {p.rng_seed}")
+        if p.coding not in ("bernoulli", "ttfs"):
+            raise ValueError(f"the Spike ROM encodes 'bernoulli' or 'ttfs', not {p.coding!r}")
         self.params = p
         super().__init__(
             {
@@ -114,7 +120,10 @@ class SpikeRom(wiring.Component):
                 m.d.sync += n_input.eq(0)
         stepped = Signal(32)
         spike = Signal()
-        m.d.comb += [stepped.eq(xorshift32(rng)), spike.eq(nrom.data > stepped[32 - R :])]
+        n_step = Signal(abits(T))  # the step of the input read last cycle
+        m.d.sync += n_step.eq(issue_step)
+        fires = (nrom.data == n_step) if p.coding == "ttfs" else (nrom.data > stepped[32 - R :])
+        m.d.comb += [stepped.eq(xorshift32(rng)), spike.eq(fires)]
         shifted = Cat(acc, spike) if N > 1 else spike
         with m.If(n_wait):
             m.d.sync += [rng.eq(stepped), acc.eq(shifted[1:] if N > 1 else 0)]

@@ -42,7 +42,8 @@ def random_numbers(config: SnnConfig, timesteps: int | None = None) -> np.ndarra
 
 
 def encode_noise(u, config: SnnConfig) -> np.ndarray:
-    """Noise ``u`` in [0, 1] (shape ``(..., N_0)``) to the encoder's integers ``X = min(floor(u 2^R + 1/2), 2^R)``."""
+    """Noise ``u`` in [0, 1] (shape ``(..., N_0)``) to the encoder's integers: ``X = min(floor(u 2^R + 1/2), 2^R)``
+    (bernoulli), or the spike time ``X = floor(u T + 1/2)`` (ttfs: ``u = t / T``)."""
     u = np.asarray(u, dtype=np.float64)
     if u.shape[-1:] != (config.sizes[0],):
         raise UserError(f"noise must have {config.sizes[0]} values in its last axis, got shape {u.shape}")
@@ -51,20 +52,41 @@ def encode_noise(u, config: SnnConfig) -> np.ndarray:
             "noise for the rate encoder must lie in [0, 1] (map the generator's noise to [0, 1] first), "
             f"found {u.min():.4g} .. {u.max():.4g}"
         )
-    full = 1 << config.input_bits
+    full = config.timesteps if config.coding == "ttfs" else 1 << config.input_bits
     return np.minimum(np.floor(u * full + 0.5), full).astype(np.int64)
 
 
 def encode_spikes(x, config: SnnConfig, timesteps: int | None = None) -> np.ndarray:
-    """The on-chip encoder: ``spike_0[t][i] = X_i > r[t][i]``; ``X`` shape ``(..., N_0)`` -> ``(..., T, N_0)`` uint8."""
+    """The on-chip encoder: ``spike_0[t][i] = X_i > r[t][i]`` (bernoulli) or ``X_i == t`` (ttfs);
+    ``X`` shape ``(..., N_0)`` -> ``(..., T, N_0)`` uint8."""
     x = np.asarray(x)
     n0, full = config.sizes[0], 1 << config.input_bits
     if x.shape[-1:] != (n0,) or not np.issubdtype(x.dtype, np.integer):
         raise UserError(f"encoder input X must be integers with {n0} values in the last axis, got {x.dtype} {x.shape}")
     if x.size and (x.min() < 0 or x.max() > full):
         raise UserError(f"encoder input X must lie in 0..2^R = 0..{full}, found {x.min()} .. {x.max()}")
+    if config.coding == "ttfs":
+        steps = np.arange(config.timesteps if timesteps is None else int(timesteps))[:, None]
+        return (x.astype(np.int64)[..., None, :] == steps).astype(np.uint8)
     r = random_numbers(config, timesteps)
     return (x.astype(np.int64)[..., None, :] > r).astype(np.uint8)
+
+
+def first_spike_times(spikes) -> np.ndarray:
+    """Each neuron's first spike step of trains ``(..., T, N)``, ``T`` where it never fired."""
+    s = np.asarray(spikes)
+    t = s.shape[-2]
+    return np.where(s.any(axis=-2), s.argmax(axis=-2), t)
+
+
+def decode_image(config: SnnConfig, out_spikes) -> np.ndarray:
+    """The image of the output trains ``(..., T, N_L)``: the rate ``C_L / T``, or for a TTFS
+    network ``(T - t) / T`` of the first spike time ``t`` (``T`` if none: black)."""
+    s = np.asarray(out_spikes)
+    t = s.shape[-2]
+    if config.neuron == "ttfs":
+        return (t - first_spike_times(s)) / t
+    return s.sum(axis=-2, dtype=np.int64) / t
 
 
 @dataclass
@@ -73,7 +95,7 @@ class GoldenResult:
 
     Arrays carry a leading image axis exactly when the input did.
     ``spikes[l]``: ``(..., T, N_l)`` uint8; ``counts[l]``: ``(..., N_l)`` int64;
-    ``image``: ``C_L / T`` as float64; ``membranes[l]`` (``l >= 1``, index 0 is
+    ``image``: :func:`decode_image` of the output trains, float64; ``membranes[l]`` (``l >= 1``, index 0 is
     None), only when asked for: ``(..., T, N_l)`` int64, the membrane at the end
     of each step (after bias, fire, reset and leak).
     """
@@ -154,6 +176,8 @@ def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray,
         fired = v >= th
         if config.reset == "zero":
             v = np.where(fired, 0, v)
+        elif config.reset == "floor":
+            v = np.where(fired, lo, v)
         else:
             v = v - th * fired
         if config.leak_shift is not None:
@@ -192,7 +216,7 @@ def run_network(net: IntNetwork, spike_0, record_membranes: bool = False) -> Gol
     spikes = [np.concatenate(layer) for layer in zip(*spikes)]
     mems = [None if m[0] is None else np.concatenate(m) for m in zip(*mems)]
     counts = [x.sum(axis=1, dtype=np.int64) for x in spikes]
-    image = counts[-1] / s.shape[1]
+    image = decode_image(c, spikes[-1])
     if not batched:
         spikes = [x[0] for x in spikes]
         counts = [x[0] for x in counts]

@@ -15,11 +15,15 @@ from dataclasses import asdict, dataclass, fields, replace
 from model.errors import UserError
 from model.xorshift import ALGORITHM as RNG_ALGORITHM
 
-RESETS = ("zero", "subtract")
-# Neuron models: "rate" is the IF/LIF of the semantics doc (leak_shift None: IF).
-NEURONS = ("rate",)
-# Input codings: "bernoulli" compares X_i with a fresh xorshift32 number each step (Eq. 4).
-CODINGS = ("bernoulli",)
+# Resets after a spike: "zero", "subtract" (theta), "floor" (to -2^(m-1): the neuron never fires again).
+RESETS = ("zero", "subtract", "floor")
+# Neuron models: "rate" is the IF/LIF of the semantics doc (leak_shift None: IF); "ttfs" fires at
+# most once per image (reset "floor", no leak) and is read out by its first spike time.
+NEURONS = ("rate", "ttfs")
+# Input codings: "bernoulli" compares X_i with a fresh xorshift32 number each step (Eq. 4);
+# "ttfs" fires input i once, at step X_i (X_i = T: never).
+CODINGS = ("bernoulli", "ttfs")
+TTFS = {"neuron": "ttfs", "coding": "ttfs", "reset": "floor", "leak_shift": None}
 RNG_SEED = 0x2545F491
 
 # Memory files of the generator (``$readmemh``), named once for the exporter, the RTL and the testbenches.
@@ -85,6 +89,12 @@ class SnnConfig:
             problems.append(f"neuron {self.neuron!r} is not one this version implements ({', '.join(NEURONS)})")
         if self.coding not in CODINGS:
             problems.append(f"coding {self.coding!r} is not one this version implements ({', '.join(CODINGS)})")
+        if (self.neuron == "ttfs" or self.reset == "floor" or self.coding == "ttfs") and not problems:
+            wrong = {k: getattr(self, k) for k, v in TTFS.items() if getattr(self, k) != v}
+            if wrong:
+                problems.append(f"a TTFS network needs {TTFS}; this one has {wrong}")
+            elif self.timesteps > 1 << self.input_bits:
+                problems.append(f"ttfs coding stores spike times 0..T in R + 1 bits: needs T <= 2^R = {1 << self.input_bits}, got T = {self.timesteps}")
         if problems:
             raise UserError("invalid SNN configuration: " + "; ".join(problems))
 
@@ -211,3 +221,9 @@ class IntNetwork:
                 raise UserError(f"layer {l}: bias out of the {c.membrane_bits}-bit range (found {b.min()} .. {b.max()})")
             if not 1 <= int(th) <= mhi:
                 raise UserError(f"layer {l}: threshold {th} not in 1..{mhi}")
+            rise = int((np.maximum(w, 0).sum(1) + c.timesteps * np.maximum(b, 0)).max(initial=0))
+            if c.reset == "floor" and rise + mlo >= int(th):
+                raise UserError(
+                    f"layer {l}: a neuron reset to the floor ({mlo}) could fire again (its inputs and bias can add "
+                    f"{rise}, threshold {th}); use more membrane bits"
+                )

@@ -17,10 +17,10 @@ def stepped_layer(times_in, weight, theta, T):
     done = torch.zeros(B, M, dtype=torch.bool)
     train = torch.zeros(B, M, T, dtype=torch.int64)
     for t in range(T):
-        fire = (v >= theta) & ~done & (t >= 1)
+        v += (times_in == t).double() @ weight.double().t()
+        fire = (v >= theta) & ~done
         train[:, :, t] = fire.long()
         done |= fire
-        v += (times_in == t).double() @ weight.double().t()
     return train
 
 
@@ -58,13 +58,13 @@ def test_if_layer_matches_a_stepped_simulation_with_one_spike_at_most(seed):
     assert torch.equal(if_layer(x, w, IfParams(6.0, T)), expected)
 
 
-def test_if_layer_same_step_inputs_count_together_and_delay_one_step():
+def test_if_layer_same_step_inputs_count_together():
     w = torch.tensor([[3.0, -3.0, 4.0]])
     p = IfParams(4.0, 10)
-    # 3 - 3 at step 2 never reaches 4; +4 at step 5 makes 4: fires at 6.
-    assert if_layer(torch.tensor([[2, 2, 5]]), w, p).item() == 6
-    # 3 at step 2, 4 at step 2: 4 >= 4 (the -3 never arrives) -> 3.
-    assert if_layer(torch.tensor([[2, 10, 2]]), w, p).item() == 3
+    # 3 - 3 at step 2 never reaches 4 (the +3 alone would not either); +4 at step 5 makes 4.
+    assert if_layer(torch.tensor([[2, 2, 5]]), w, p).item() == 5
+    assert if_layer(torch.tensor([[2, 10, 2]]), w, p).item() == 2  # 3 + 4 in one step; the -3 never arrives
+    assert if_layer(torch.tensor([[0, 10, 0]]), w, p).item() == 0
     assert if_layer(torch.tensor([[10, 10, 10]]), w, p).item() == 10  # silent: forced to T
 
 
@@ -74,7 +74,7 @@ def relu_equivalent(weights, base, times, passes, T, targets):
     ``t_j = t*_j - pass_j (V_j - V*_j)`` (Eq. 9-13)."""
     t_prev = times[0].double()
     for l, (w, w0) in enumerate(zip(weights, base)):
-        m = (times[l].unsqueeze(1) < times[l + 1].unsqueeze(2)).double()
+        m = ((times[l].unsqueeze(1) <= times[l + 1].unsqueeze(2)) & (times[l] < T).unsqueeze(1)).double()
         shift = (1 + times[l].double() - t_prev).unsqueeze(1)
         v = (w.double() * m * shift).sum(2)
         v0 = (w0.double() * m).sum(2)
@@ -143,29 +143,48 @@ def test_training_lowers_the_loss():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_golden_model_equals_float_layer_on_integer_weights(seed):
-    from model.ttfs.golden import TtfsIntNetwork, run_network
+    from model.snn_config import IntNetwork
+    from model.ttfs.golden import run_times, ttfs_config
 
     g = torch.Generator().manual_seed(seed)
-    T = 24
-    ws = (torch.randint(-20, 60, (9, 12), generator=g), torch.randint(-30, 80, (5, 9), generator=g))
-    net = TtfsIntNetwork(tuple(w.numpy() for w in ws), (90, 120), T, 8)
+    T = 16
+    ws = [torch.randint(-40, 50, (9, 12), generator=g), torch.randint(-30, 80, (5, 9), generator=g)]
+    config = ttfs_config((12, 9, 5), T, weight_bits=8, membrane_bits=12, lanes=4)
+    net = IntNetwork(config, [w.numpy() for w in ws], [np.zeros(9, np.int64), np.zeros(5, np.int64)], [150, 120])
     x = torch.randint(0, T + 1, (16, 12), generator=g)
-    golden = run_network(net, x.numpy())
-    assert all(int(t.min()) >= 1 for t in golden[1:])
-    # the float layer takes one threshold; run it per layer
+    golden = run_times(net, x.numpy())
     t = x
-    for l, w in enumerate(ws):
+    for l, w in enumerate(ws):  # the float layer takes one threshold: run it per layer
         t = if_layer(t, w.float(), IfParams(float(net.thresholds[l]), T))
         assert np.array_equal(t.numpy(), golden[l + 1]), l
+    hidden = golden[1]
+    assert (hidden < T).any() and (hidden == T).any()  # not vacuous: some fire, some stay silent
 
 
 def test_quantise_keeps_weights_in_range_and_scales_threshold():
-    from model.ttfs.golden import TtfsIntNetwork, quantise
+    from model.ttfs.golden import quantise
 
-    w = [torch.tensor([[2.0, -1.0], [0.5, 0.0]])]
-    net = quantise(w, theta=4.0, timesteps=8, weight_bits=8)
-    assert net.weights[0].tolist() == [[127, -64], [32, 0]]  # 127/2 = 63.5 per unit
-    assert net.thresholds == (254,)
-    assert net.membrane_bits == 9
-    with pytest.raises(ValueError, match="8-bit signed"):
-        TtfsIntNetwork((np.full((1, 1), 128),), (1,), 8, 8)
+    net = quantise([torch.tensor([[2.0, -1.0], [0.5, 0.0]])], theta=4.0, timesteps=8, weight_bits=8)
+    assert [w.tolist() for w in net.weights] == [[[127, -64], [32, 0]]]  # 127/2 = 63.5 per unit
+    assert net.thresholds == [254]
+    assert net.config.membrane_bits == 9 and net.config.reset == "floor" and net.config.coding == "ttfs"
+
+
+def test_floor_reset_refuses_a_membrane_too_narrow_to_stay_silent():
+    from model.errors import UserError
+    from model.snn_config import IntNetwork
+    from model.ttfs.golden import ttfs_config
+
+    config = ttfs_config((4, 1), 8, weight_bits=6, membrane_bits=7, lanes=1)
+    with pytest.raises(UserError, match="could fire again"):
+        IntNetwork(config, [np.full((1, 4), 31)], [np.zeros(1, np.int64)], [10])  # 124 - 64 >= 10
+
+
+def test_ttfs_config_needs_its_reset_and_room_for_the_times():
+    from model.errors import UserError
+    from model.snn_config import SnnConfig
+
+    with pytest.raises(UserError, match="TTFS network needs"):
+        SnnConfig(neuron="ttfs")
+    with pytest.raises(UserError, match="T <= 2"):
+        SnnConfig(timesteps=64, input_bits=5, neuron="ttfs", coding="ttfs", reset="floor")

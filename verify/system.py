@@ -62,6 +62,8 @@ def run_generator(
     """
     if monitor_layers is None:
         monitor_layers = list(range(export.config.layers + 1))
+    if export.config.neuron == "ttfs" and export.config.layers not in monitor_layers:
+        monitor_layers = [*monitor_layers, export.config.layers]  # a TTFS image is read from its output spike times
     sim_dir = build.rtl.out_dir.parent / sim
     observed = sim_dir / "observed.npz"
     plan = {

@@ -1,8 +1,9 @@
 """Temporal backpropagation with one spike per neuron (S4NN; Spiking-GAN Sec. 2.5, Eq. 8-17).
 
 The IF neuron is treated as a ReLU whose output is ``-t_j`` (Eq. 10-11): only inputs
-that fired before neuron ``j`` contribute to its spike (its causal set, exactly, under the
-one-step delay of :mod:`model.ttfs.neuron`), so with ``m_ji = [t_i < t_j]``::
+that fired by neuron ``j``'s spike contribute to it, so with its causal set
+``m_ji = [t_i <= t_j] * [t_i < T]`` (S4NN writes ``t_i < t_j`` for continuous time, where
+the two agree; in steps, an input of the same step is a cause)::
 
     dt_j / dV_j    = -1                     (a larger membrane fires earlier)
     dV_j / dw_ji   = m_ji                   (Eq. 12-13)
@@ -24,7 +25,7 @@ import torch
 from model.ttfs.neuron import IfParams, fired
 
 NORMS = ("l1", "l2", "none")
-INPUT_GRADS = ("causal", "relu")
+INPUT_GRADS = ("causal", "relu", "silent")
 
 
 def normalise(delta: torch.Tensor, norm: str) -> torch.Tensor:
@@ -39,22 +40,29 @@ def normalise(delta: torch.Tensor, norm: str) -> torch.Tensor:
 
 def layer_backward(
     grad_out: torch.Tensor, times_in: torch.Tensor, times_out: torch.Tensor, weight: torch.Tensor,
-    passes: torch.Tensor, norm: str, input_grad: str = "causal",
+    passes: torch.Tensor, silent_in: torch.Tensor, norm: str, input_grad: str = "causal",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(dL/dW, dL/dt_in)`` of one layer from ``dL/dt_out``.
 
-    ``passes`` marks the neurons whose spike time depends on their membrane. ``dL/dW`` is
+    ``passes`` marks the neurons whose spike time depends on their membrane, ``silent_in``
+    the inputs that never fired (``t_i = T``). ``dL/dW`` is
     summed over the batch ``(N_out, N_in)``; ``dL/dt_in`` is per sample ``(B, N_in)``.
     ``input_grad='causal'`` is Eq. 15's ``-w_ji m_ji``; ``'relu'`` drops the mask, as the
     ReLU network's ``dy_j/dx_i = w_ji`` does, so an input that came too late (or never)
-    still learns it should fire earlier.
+    still learns it should fire earlier; ``'silent'`` drops it only for the inputs marked in
+    ``silent_in`` and keeps Eq. 15 for the rest.
     """
     if input_grad not in INPUT_GRADS:
         raise ValueError(f"input_grad must be one of {', '.join(INPUT_GRADS)}, not {input_grad!r}")
     delta = normalise(-grad_out * passes.to(grad_out.dtype), norm)
-    m = (times_in.unsqueeze(1) < times_out.unsqueeze(2)).to(weight.dtype)  # (B, N_out, N_in)
+    m = ((times_in.unsqueeze(1) <= times_out.unsqueeze(2)) & ~silent_in.unsqueeze(1)).to(weight.dtype)  # (B, N_out, N_in)
     dm = delta.unsqueeze(2) * m
-    grad_in = -(dm * weight).sum(1) if input_grad == "causal" else -(delta @ weight)
+    if input_grad == "causal":
+        grad_in = -(dm * weight).sum(1)
+    elif input_grad == "relu":
+        grad_in = -(delta @ weight)
+    else:
+        grad_in = torch.where(silent_in, -(delta @ weight), -(dm * weight).sum(1))
     return dm.sum(0), grad_in
 
 
@@ -70,5 +78,6 @@ def backward(
     for l in reversed(range(len(weights))):
         out = times[l + 1]
         passes = torch.ones_like(out, dtype=torch.bool) if (last_is_output and l == len(weights) - 1) else fired(out, params.timesteps)
-        grads[l], g = layer_backward(g, times[l], out, weights[l], passes, norm, input_grad if l == 0 else "causal")
+        mode = input_grad if l == 0 else "causal"
+        grads[l], g = layer_backward(g, times[l], out, weights[l], passes, times[l] >= params.timesteps, norm, mode)
     return grads, g

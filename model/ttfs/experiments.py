@@ -17,7 +17,7 @@ from model.ttfs.accounting import energy_table, input_coding, macs, spikes_per_l
 from model.ttfs.classify import ClassifierConfig, evaluate, train as train_classifier
 from model.ttfs.coding import noise_times
 from model.ttfs.gan import FAKE, REAL, GanConfig, generate, generate_times, train as train_gan
-from model.ttfs.golden import quantise, run_network
+from model.ttfs.golden import quantise, run_times
 from model.ttfs.neuron import forward
 
 
@@ -64,8 +64,8 @@ def spike_table(gan, n: int, seed: int, rate_report: dict | None, real_images: t
         "gd_spikes": sum(g_spikes) + sum(d_spikes), "gd_neurons": c.neurons,
         "synaptic_ops_per_layer": ops, "synaptic_ops": sum(ops), "ann_macs": ann_macs,
         "ops_vs_macs": sum(ops) / ann_macs,
-        "weight_bits": fixed.weight_bits, "membrane_bits": fixed.membrane_bits,
-        "energy": energy_table(sum(ops), ann_macs, fixed.membrane_bits, fixed.weight_bits),
+        "weight_bits": fixed.config.weight_bits, "membrane_bits": fixed.config.membrane_bits,
+        "energy": energy_table(sum(ops), ann_macs, fixed.config.membrane_bits, fixed.config.weight_bits),
         "input_coding": input_coding(real_images, c.timesteps, rate_timesteps=64),
         "n": n,
     }
@@ -80,13 +80,13 @@ def fixed_point_check(gan, n: int, seed: int) -> dict:
     z = noise_times(n, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed))
     fl = generate_times(gan, z)
     net = quantise(gan.g, c.theta, c.timesteps)
-    fx = run_network(net, z.numpy())
+    fx = run_times(net, z.numpy())
     out_f, out_x = fl[-1].numpy(), fx[-1]
     return {
         "same_output_times": float((out_f == out_x).mean()),
         "mean_abs_time_diff": float(np.abs(out_f - out_x).mean()),
         "image_mse": float((((out_f - out_x) / c.timesteps) ** 2).mean()),
-        "thresholds": list(net.thresholds), "membrane_bits": net.membrane_bits, "n": n,
+        "thresholds": [int(t) for t in net.thresholds], "membrane_bits": net.config.membrane_bits, "n": n,
     }
 
 

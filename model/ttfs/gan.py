@@ -5,10 +5,12 @@ pixel, decoded as ``p = (T - t) / T``. D (784-400-2) reads a real or generated s
 image; output neuron 0 means fake, 1 real, and the earlier spike decides. Both use the
 least-squares temporal loss with the 'Aggressive TTFS' targets (Eq. 4-7): D's desired
 neuron is the true class, G's is 'real' for its fakes (the flipped targets), and G's error
-is backpropagated through D's frozen weights into G (Sec. 2.6). At D's input, G's pixels
-take the ReLU network's unmasked gradient by default (``input_grad='relu'``): under Eq. 15's
-causal mask a pixel that stays dark (t = T) gets no gradient, and a G whose pixels all went
-dark could never recover.
+is backpropagated through D's frozen weights into G (Sec. 2.6). At D's input a pixel that
+never fired takes the ReLU network's unmasked gradient (``input_grad='silent'``; the others
+keep Eq. 15's causal mask): under the mask alone a dark pixel (t = T) gets no gradient, so a
+G whose pixels went dark could never light them again, and without the mask at all the
+gradient points the strokes the wrong way (it counts D's neurons that had fired before the
+pixel could matter).
 """
 
 from __future__ import annotations
@@ -39,8 +41,8 @@ class GanConfig:
     d_init_max: tuple[float, ...] = (5.0, 48.0)
     target: str = "aggressive"
     norm: str = "l2"
-    input_grad: str = "relu"
-    lr_g: float = 0.2
+    input_grad: str = "silent"
+    lr_g: float = 0.05
     lr_d: float = 0.2
     l2: float = 1e-6
     updates: int = 1000

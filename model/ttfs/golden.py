@@ -1,78 +1,51 @@
-"""The fixed-point TTFS network and its golden model: the integer semantics of the hardware
-TTFS mode (``docs/ttfs-semantics.md``), executed step by step.
-
-Per layer ``l``: signed ``weight_bits`` weights ``W`` and a threshold ``theta_l >= 1``. At
-each step ``t = 0 .. T-1`` a neuron that has not fired and whose membrane ``V >= theta_l``
-fires at ``t`` (never at 0, since ``V(0) = 0``); then every input that fired at ``t`` adds
-its weight column. A neuron never fired by ``T - 1`` reads out as ``T``. The membrane is
-wide enough for any sum (``membrane_bits``), so nothing saturates.
-"""
+"""The TTFS network in fixed point: quantisation to the integer network of the hardware TTFS
+mode, run by the project's one golden model (`model.golden`, reset ``floor``, coding ``ttfs``;
+``docs/ttfs-semantics.md``), and its export for the RTL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
-
-@dataclass(frozen=True)
-class TtfsIntNetwork:
-    """Integer weights ``(N_out, N_in)`` per layer, one threshold per layer, ``T``, the word widths."""
-
-    weights: tuple[np.ndarray, ...]
-    thresholds: tuple[int, ...]
-    timesteps: int
-    weight_bits: int
-
-    def __post_init__(self) -> None:
-        if len(self.weights) != len(self.thresholds):
-            raise ValueError(f"{len(self.weights)} weight matrices but {len(self.thresholds)} thresholds")
-        lim = 1 << (self.weight_bits - 1)
-        for l, (w, th) in enumerate(zip(self.weights, self.thresholds)):
-            if w.size and (w.min() < -lim or w.max() >= lim):
-                raise ValueError(f"layer {l + 1}: weights outside [{-lim}, {lim - 1}] ({self.weight_bits}-bit signed)")
-            if th < 1:
-                raise ValueError(f"layer {l + 1}: threshold must be >= 1, not {th}")
-
-    @property
-    def sizes(self) -> tuple[int, ...]:
-        return (self.weights[0].shape[1], *(w.shape[0] for w in self.weights))
-
-    @property
-    def membrane_bits(self) -> int:
-        """Signed width that holds any partial sum of any layer."""
-        worst = max(int(np.abs(w).sum(1).max()) for w in self.weights)
-        return max(2, int(worst).bit_length() + 1)
+from model.export import export_network
+from model.golden import encode_spikes, first_spike_times, run_network
+from model.snn_config import TTFS, IntNetwork, SnnConfig
 
 
-def quantise(weights: list[torch.Tensor], theta: float, timesteps: int, weight_bits: int = 8) -> TtfsIntNetwork:
-    """Scale each layer so its largest weight is the largest code, round weights and threshold alike."""
+def ttfs_config(sizes, timesteps: int, weight_bits: int, membrane_bits: int, lanes: int = 16) -> SnnConfig:
+    """The SnnConfig of a TTFS network: spike times of 0..T stored in ``R + 1`` bits, ``2^R >= T``."""
+    input_bits = max(1, (timesteps - 1).bit_length())
+    return SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=weight_bits, membrane_bits=membrane_bits,
+                     input_bits=input_bits, lanes=lanes, **TTFS)
+
+
+def quantise(weights: list[torch.Tensor], theta: float, timesteps: int, weight_bits: int = 8, lanes: int = 16) -> IntNetwork:
+    """Scale each layer so its largest weight is the largest code and round weights and threshold
+    alike. The membrane is as wide as the largest row sum needs, so nothing saturates before a
+    spike and the floor reset cannot fire again."""
     top = (1 << (weight_bits - 1)) - 1
     ws, ths = [], []
     for w in weights:
         scale = top / max(float(w.abs().max()), 1e-12)
         ws.append(np.round(w.double().numpy() * scale).astype(np.int64))
         ths.append(max(1, int(round(theta * scale))))
-    return TtfsIntNetwork(tuple(ws), tuple(ths), timesteps, weight_bits)
+    worst = max(max(int(np.abs(w).sum(1).max()), th) for w, th in zip(ws, ths))
+    membrane_bits = max(weight_bits + 1, worst.bit_length() + 1)
+    sizes = (ws[0].shape[1], *(w.shape[0] for w in ws))
+    config = ttfs_config(sizes, timesteps, weight_bits, membrane_bits, lanes)
+    return IntNetwork(config, ws, [np.zeros(len(w), dtype=np.int64) for w in ws], ths)
 
 
-def run_layer(times_in: np.ndarray, w: np.ndarray, theta: int, timesteps: int) -> np.ndarray:
-    """Fire times ``(B, N_out)`` of one layer, stepping through ``t = 0 .. T-1``."""
-    v = np.zeros((len(times_in), w.shape[0]), dtype=np.int64)
-    out = np.full(v.shape, timesteps, dtype=np.int64)
-    for t in range(timesteps):
-        fire = (out == timesteps) & (v >= theta)
-        out[fire] = t
-        arrive = (times_in == t).astype(np.int64)
-        if arrive.any():
-            v += arrive @ w.T
-    return out
+def run_times(net: IntNetwork, times_in) -> list[np.ndarray]:
+    """Every layer's spike times (input first) from the golden model, for input times ``(B, N_0)``."""
+    x = np.asarray(times_in, dtype=np.int64)
+    result = run_network(net, encode_spikes(x, net.config))
+    return [x] + [first_spike_times(s) for s in result.spikes[1:]]
 
 
-def run_network(net: TtfsIntNetwork, times_in: np.ndarray) -> list[np.ndarray]:
-    """Every layer's fire times, input first."""
-    times = [np.asarray(times_in, dtype=np.int64)]
-    for w, th in zip(net.weights, net.thresholds):
-        times.append(run_layer(times[-1], w, th, net.timesteps))
-    return times
+def export(net: IntNetwork, out_dir: str | Path, times_in, extra: dict | None = None) -> Path:
+    """Export ``net`` with test vectors at the input spike times ``(n, N_0)`` (``u = t / T``)."""
+    u = np.asarray(times_in, dtype=np.float64) / net.config.timesteps
+    return export_network(net, out_dir, u, extra={"design": "ttfs", **(extra or {})})

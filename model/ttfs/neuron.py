@@ -1,14 +1,14 @@
 """The non-leaky integrate-and-fire layer that fires at most once (S4NN; Spiking-GAN Eq. 1-2).
 
 With instantaneous synapses and no leak, neuron ``j``'s membrane at step ``t`` is the sum
-of the weights of the inputs that fired before that step (one step of synaptic delay, as
-in S4NN's code, so every cause of a spike is strictly earlier than it)::
+of the weights of the inputs that have fired by then, that step included::
 
-    V_j(t) = sum_i w_ji * [t_i < t]           t = 1 .. T-1
+    V_j(t) = sum_i w_ji * [t_i <= t]          t = 0 .. T-1
     t_j    = min { t : V_j(t) >= theta }      (T if there is none: the forced late spike)
 
 After its spike the neuron is silent for the rest of the image (a refractory period of
-``T``), so ``t_j`` is all it outputs. An input at ``t_i >= T - 1`` can reach no step.
+``T``), so ``t_j`` is all it outputs. An input at ``t_i = T`` never arrives. A spike crosses
+every layer within its step, as in the hardware (integrate a step's inputs, then fire).
 """
 
 from __future__ import annotations
@@ -40,18 +40,18 @@ def _fire_times(times_in: torch.Tensor, weight: torch.Tensor, params: IfParams) 
     end of each occupied step and find its first crossing."""
     T = params.timesteps
     ts, order = times_in.sort(dim=1)
-    arriving = int((ts < T - 1).sum(dim=1).max()) if len(ts) else 0
+    arriving = int((ts < T).sum(dim=1).max()) if len(ts) else 0
     if arriving == 0:
         return torch.full((len(ts), weight.shape[0]), T, dtype=torch.int64)
-    ts, order = ts[:, :arriving], order[:, :arriving]  # the rest reach no step
-    arrives = ts < T - 1
+    ts, order = ts[:, :arriving], order[:, :arriving]  # the rest never arrive
+    arrives = ts < T
     w = weight.t()[order] * arrives.unsqueeze(-1).to(weight.dtype)  # (B, N_in, N_out), time order
     v = w.cumsum(dim=1)
     step_end = torch.ones_like(arrives)
     step_end[:, :-1] = ts[:, 1:] != ts[:, :-1]
     crossed = (v >= params.theta) & (step_end & arrives).unsqueeze(-1)
     first = crossed.to(torch.uint8).argmax(dim=1)  # first crossing (argmax returns the first maximum)
-    t_out = ts.gather(1, first) + 1  # the membrane after the inputs of step t acts at step t + 1
+    t_out = ts.gather(1, first)
     return torch.where(crossed.any(dim=1), t_out, torch.full_like(t_out, T))
 
 
