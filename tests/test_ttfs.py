@@ -188,3 +188,38 @@ def test_ttfs_config_needs_its_reset_and_room_for_the_times():
         SnnConfig(neuron="ttfs")
     with pytest.raises(UserError, match="T <= 2"):
         SnnConfig(timesteps=64, input_bits=5, neuron="ttfs", coding="ttfs", reset="floor")
+
+
+@pytest.mark.slow
+def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
+    import json
+
+    from model.__main__ import main
+    from model.export import load
+
+    rc = main(["ttfs", "--dataset", "mnist", "--limit", "200", "--epochs", "1", "--gan-updates", "4",
+               "--per-digit-updates", "0", "--images", "20", "--vectors", "2", "--lanes", "8",
+               "--export", str(tmp_path / "snn"), "--out", str(tmp_path / "report")])
+    assert rc == 0
+    report = json.loads((tmp_path / "report" / "ttfs.json").read_text())
+    assert [r["model"].split(",")[0] for r in report["classifier"]] == ["TTFS", "TTFS", "TTFS", "ANN (ReLU"]
+    s = report["gan"]["spikes"]
+    assert s["ann_macs"] == 353_600 and s["gd_neurons"] == 2470 and 0 < s["g_spikes"] <= s["g_neurons"]
+    for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png"):
+        assert (tmp_path / "report" / f).stat().st_size > 0
+    ex = load(tmp_path / "snn" / "manifest.json")
+    assert ex.config.neuron == "ttfs" and ex.config.lanes == 8 and len(ex.vectors) == 2
+    assert "Aggressive TTFS against the S4NN targets" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--images", "5"], ["--gan-updates", "-1"], ["--vectors", "0"], ["--dataset", "cifar"]])
+def test_cli_rejects_bad_options(argv, capsys):
+    from model.__main__ import main
+
+    try:
+        rc = main(["ttfs", *argv])
+    except SystemExit as e:  # argparse's own refusal of a bad choice
+        rc = e.code
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith(("error: ", "usage: ")) and "Traceback" not in err

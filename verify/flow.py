@@ -37,7 +37,7 @@ def plan_images(n_vectors: int, count: int, source: str) -> list[dict]:
     if count > n_vectors:
         raise UserError(
             f"the export has {n_vectors} test vectors, {count} requested; "
-            "export more with `python -m model convert --vectors N` or ask for fewer"
+            "export more (spikegan convert --vectors N; a TTFS network: spikegan ttfs --vectors N) or ask for fewer"
         )
     if source not in SOURCES:
         raise UserError(f"unknown input source {source!r}; choose one of {', '.join(SOURCES)}")

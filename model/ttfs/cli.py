@@ -20,6 +20,8 @@ from model.errors import UserError
 from model.runinfo import machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
+from model.ttfs.coding import noise_times
+from model.ttfs.golden import export, quantise
 
 DATASETS = ("mnist", "fashion")
 
@@ -35,6 +37,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--per-digit-updates", type=int, default=150, help="updates of each per-digit GAN (0: skip)")
     parser.add_argument("--images", type=int, default=1000, help="generated images scored per generator")
     parser.add_argument("--no-gan", action="store_true", help="classifier table only")
+    parser.add_argument("--export", default="weights/ttfs-mnist/snn", help="where the 8-bit TTFS generator is exported for make rtl / verify")
+    parser.add_argument("--vectors", type=int, default=10, help="test vectors (noise spike times) to export")
+    parser.add_argument("--lanes", type=int, default=16, help="P of the exported generator's memory layout")
     parser.add_argument("--rate-report", default="weights/gan-mnist/snn/report/conversion.json",
                         help="the rate-coded generator's conversion report (make convert), for the energy comparison")
     parser.add_argument("--data-dir", default=None, help="IDX folder (default: DATA_DIR or the built-in sources)")
@@ -43,7 +48,7 @@ def add_arguments(parser) -> None:
 
 
 def _check(args) -> None:
-    for name in ("epochs", "fashion_epochs", "batch", "images"):
+    for name in ("epochs", "fashion_epochs", "batch", "images", "vectors", "lanes"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(args, name)}")
     for name in ("gan_updates", "per_digit_updates"):
@@ -68,6 +73,16 @@ def rate_coded(path: str | Path) -> dict | None:
         raise UserError(f"{path}: not a readable conversion report ({e}); re-run make convert or pass --rate-report ''") from e
 
 
+def export_generator(gan, out: Path, vectors: int, lanes: int, seed: int) -> Path:
+    """The trained G, quantised to 8 bits, with ``vectors`` noise vectors, as a manifest for the RTL."""
+    import torch
+
+    c = gan.config
+    net = quantise(gan.g, c.theta, c.timesteps, lanes=lanes)
+    times = noise_times(vectors, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed + 7)).numpy()
+    return export(net, out, times, extra={"theta": c.theta, "sizes": list(c.g_sizes), "seed": seed})
+
+
 def _commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
@@ -87,6 +102,8 @@ def run(args) -> int:
     if not args.no_gan:
         gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, args.gan_updates,
                                             args.per_digit_updates, args.batch, args.images, args.data_dir, seed=args.seed)
+        manifest = export_generator(samples["gan"], Path(args.export), args.vectors, args.lanes, args.seed)
+        gan["export"] = {"manifest": str(manifest), "vectors": args.vectors, "lanes": args.lanes}
         rc = rate_coded(args.rate_report) if args.rate_report else None
         if rc:
             gan["spikes"]["rate_coded"] = rc

@@ -93,11 +93,15 @@ def spike_markdown(s: dict) -> list[str]:
     return out
 
 
-def fixed_markdown(f: dict) -> list[str]:
-    return ["## 8-bit fixed point (the golden model of the hardware TTFS mode)", "",
-            f"On {f['n']} noise vectors: {_pct(f['same_output_times'])} of the output spike times equal the float "
-            f"network's (mean |difference| {f['mean_abs_time_diff']:.2f} steps, image MSE {f['image_mse']:.2e}); "
-            f"thresholds {f['thresholds']}, membrane {f['membrane_bits']} bits.", ""]
+def fixed_markdown(f: dict, export: dict | None) -> list[str]:
+    out = ["## 8-bit fixed point (the golden model of the hardware TTFS mode)", "",
+           f"On {f['n']} noise vectors: {_pct(f['same_output_times'])} of the output spike times equal the float "
+           f"network's (mean |difference| {f['mean_abs_time_diff']:.2f} steps, image MSE {f['image_mse']:.2e}); "
+           f"thresholds {f['thresholds']}, membrane {f['membrane_bits']} bits."]
+    if export:
+        out.append(f"Exported with {export['vectors']} test vectors, P = {export['lanes']}: `{export['manifest']}` "
+                   f"(`spikegan verify --manifest {export['manifest']} --sim icarus|verilator`).")
+    return out + [""]
 
 
 def markdown(report: dict) -> str:
@@ -106,7 +110,7 @@ def markdown(report: dict) -> str:
     lines += classifier_markdown(report["classifier"]) + comparison_markdown(report["classifier"])
     if "gan" in report:
         g = report["gan"]
-        lines += gan_markdown(g) + spike_markdown(g["spikes"]) + fixed_markdown(g["fixed_point"])
+        lines += gan_markdown(g) + spike_markdown(g["spikes"]) + fixed_markdown(g["fixed_point"], g.get("export"))
     return "\n".join(lines) + "\n"
 
 
