@@ -41,7 +41,8 @@ help:
 	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
 	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
-	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop): report -> reports/ttfs (DATASET=mnist|fashion, default all)"
+	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
+	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
 	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also writes it into README.md"
 	@echo "  make test-fast     the tests without simulators and slow ones"
 	@echo "  make clean         remove sim_builds/, build/ and reports/ (weights/ stays)"
@@ -114,11 +115,19 @@ memristor: | $(SETUP)
 	$(SG) memristor --dataset $(MEMRISTOR_DATASET)
 	$(SG) memristor-rtl --dataset $(MEMRISTOR_DATASET) --iterations 100
 
-# Time-to-first-spike Spiking-GAN (paper 002): classifier table on MNIST and Fashion-MNIST, GANs on MNIST.
+# Time-to-first-spike Spiking-GAN (paper 002): classifier table on MNIST and Fashion-MNIST, GANs on MNIST;
+# the exported TTFS generator on both simulators, the rate-coded FPGA network's cycles at the same P beside
+# it, and both synthesised for xc7 and ECP5.
 TTFS_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)
+TTFS := weights/ttfs-mnist
 
-ttfs: | $(SETUP)
-	$(SG) ttfs --dataset $(TTFS_DATASET) --out reports/ttfs
+ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
+	$(SG) ttfs --dataset $(TTFS_DATASET) --export $(TTFS)/snn --out reports/ttfs
+	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-verilator
+	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim icarus --vectors 10 --out reports/ttfs/verify-icarus
+	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga
+	$(SG) synth --manifest $(TTFS)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth
+	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth-rate-fpga
 
 # ---- the results summary of the run: from the reports above, never typed by hand
 report: | $(SETUP)

@@ -87,23 +87,29 @@ def reset_dead(weights, fire_counts, samples: int, config: ClassifierConfig, g: 
     return reset
 
 
-def decisions(times: list[torch.Tensor], timesteps: int) -> dict[str, torch.Tensor]:
-    """Per sample: predicted class, decision step (the first output spike; T if none) and the
-    spikes the network issued up to and including that step."""
+def decisions(times: list[torch.Tensor], weights, timesteps: int) -> dict[str, torch.Tensor]:
+    """Per sample: predicted class, decision step (the first output spike; T if none), the spikes
+    the network issued up to and including that step, and S4NN's fallback for a silent output
+    (the output neuron with the largest final membrane)."""
     out = times[-1]
     t_dec, predicted = out.min(dim=1)
     spikes = sum(((t <= t_dec.unsqueeze(1)) & (t < timesteps)).sum(1) for t in times)
-    return {"predicted": predicted, "decision_step": t_dec, "spikes": spikes, "silent": t_dec >= timesteps}
+    final_v = (times[-2] < timesteps).to(weights[-1].dtype) @ weights[-1].t()
+    silent = t_dec >= timesteps
+    return {"predicted": predicted, "decision_step": t_dec, "spikes": spikes, "silent": silent,
+            "fallback": torch.where(silent, final_v.argmax(1), predicted)}
 
 
 def evaluate(weights, images: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig, batch: int = 500) -> dict:
-    """Accuracy (a silent output counts as wrong), mean decision step and mean spikes to decision."""
-    parts = [decisions(forward(encode_images(x, config.timesteps), weights, config.params), config.timesteps)
+    """Accuracy (a silent output counts as wrong; and with S4NN's fallback), mean decision step and
+    mean spikes to decision."""
+    parts = [decisions(forward(encode_images(x, config.timesteps), weights, config.params), weights, config.timesteps)
              for x in images.split(batch)]
     d = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     correct = (d["predicted"] == labels) & ~d["silent"]
     return {
         "accuracy": float(correct.double().mean()),
+        "accuracy_fallback": float((d["fallback"] == labels).double().mean()),
         "decision_step": float(d["decision_step"].double().mean()),
         "spikes_to_decision": float(d["spikes"].double().mean()),
         "silent_share": float(d["silent"].double().mean()),
