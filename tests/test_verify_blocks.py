@@ -18,7 +18,10 @@ from verify.sim import SIMULATORS
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "blocks"
 
-SPIKE_ROM = [SpikeRomCase(n_inputs=13, timesteps=6, input_bits=5, vectors=3, seed=1)]
+SPIKE_ROM = [
+    SpikeRomCase(n_inputs=13, timesteps=6, input_bits=5, vectors=3, seed=1),
+    SpikeRomCase(n_inputs=13, timesteps=7, input_bits=3, vectors=3, seed=2, coding="ttfs"),  # one spike per input at X_i
+]
 XBAR = [
     XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2),  # P does not divide N: G = 3, 2 padding lanes
     XbarCase(n_in=4, n_out=3, lanes=8, weight_bits=4, seed=3),  # P > N: G = 1, a new event every cycle
@@ -37,6 +40,9 @@ LIF = [
     # every group pushed, so the fire FIFO must hold two steps plus the pushes still in the pipeline
     LifCase(n_in=4, n_out=12, lanes=3, weight_bits=4, membrane_bits=10, reset="subtract", leak_shift=None, timesteps=8, seed=7,
             input_rate=0.0, bias_range=0, bias_offset=40, ready_rate=0.03),
+    # TTFS: reset to the floor, so each neuron fires at most once; full-range weights, no bias
+    LifCase(n_in=12, n_out=10, lanes=4, weight_bits=6, membrane_bits=11, reset="floor", leak_shift=None, timesteps=12, seed=9,
+            bias_range=0),
     # G = 1 and no input spikes: sweeps of the same group in back-to-back cycles (counter forwarding)
     LifCase(n_in=3, n_out=3, lanes=4, weight_bits=4, membrane_bits=8, reset="subtract", leak_shift=None, timesteps=16, seed=8,
             input_rate=0.0, bias_range=6, bias_offset=4, ready_rate=1.0),
@@ -71,6 +77,14 @@ def test_lif_layer(case, sim):
     result = run_case(case, sim, ROOT)
     assert not result["error"], result["error"]
     assert len(result["images"]) == case.images and all(r["ok"] and r["spikes"] > 0 for r in result["images"])
+
+
+def test_floor_case_fires_each_neuron_at_most_once():
+    case = next(c for c in LIF if c.reset == "floor")
+    d = case.data()
+    spikes, _ = run_layer(d["weights"], d["biases"], d["threshold"], case.config(), d["spikes"])
+    per_neuron = spikes.sum(axis=1)
+    assert per_neuron.max() == 1 and (per_neuron == 0).any()
 
 
 @pytest.mark.parametrize("case", LIF[:2], ids=lambda c: c.name)

@@ -20,7 +20,7 @@ from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
 from model.golden import encode_spikes
 from model.layout import pack_biases, pack_spikes, pack_weights
-from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, SnnConfig
+from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, SnnConfig
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper
 
@@ -40,21 +40,25 @@ class SpikeRomCase:
     input_bits: int
     vectors: int
     seed: int
+    coding: str = "bernoulli"
 
     @property
     def name(self) -> str:
         return _name("spike_rom", self)
 
     def config(self) -> SnnConfig:
-        return SnnConfig(sizes=(self.n_inputs, 1), timesteps=self.timesteps, input_bits=self.input_bits, rng_seed=RNG_SEED + self.seed)
+        ttfs = TTFS if self.coding == "ttfs" else {}
+        return SnnConfig(sizes=(self.n_inputs, 1), timesteps=self.timesteps, input_bits=self.input_bits,
+                         rng_seed=RNG_SEED + self.seed, **ttfs)
 
     def build(self, root) -> tuple[SimBuild, dict]:
         c = self.config()
         rng = np.random.default_rng(self.seed)
-        full = 1 << c.input_bits
+        full = c.timesteps if self.coding == "ttfs" else 1 << c.input_bits
         x = rng.integers(0, full + 1, (self.vectors, self.n_inputs))
-        x[0, 0] = full  # fires at every step
-        x[-1, -1] = 0  # never fires
+        x[0, 0] = full  # bernoulli: fires at every step; ttfs: never
+        x[-1, -1] = 0  # bernoulli: never fires; ttfs: fires at step 0
+        x[-1, 0] = min(c.timesteps - 1, full)  # ttfs: the last step
         spikes = encode_spikes(x, c)
         files = {
             SPIKE_FILE: ([w for v in spikes for w in pack_spikes(v)], self.n_inputs),
@@ -117,14 +121,14 @@ class LifCase:
         return _name("lif", self)
 
     def config(self) -> SnnConfig:
+        ttfs = TTFS if self.reset == "floor" else {"reset": self.reset, "leak_shift": self.leak_shift}
         return SnnConfig(
             sizes=(self.n_in, self.n_out),
             timesteps=self.timesteps,
             weight_bits=self.weight_bits,
             membrane_bits=self.membrane_bits,
-            leak_shift=self.leak_shift,
-            reset=self.reset,
             lanes=self.lanes,
+            **ttfs,
         )
 
     def data(self) -> dict:

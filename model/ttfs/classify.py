@@ -37,19 +37,24 @@ class ClassifierConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {self.target!r}")
-        if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {self.norm!r}")
+        check_learning(self, ("epochs", "batch"))
         if len(self.init_max) != len(self.sizes) - 1:
             raise ValueError(f"init_max needs one bound per layer ({len(self.sizes) - 1}), not {self.init_max!r}")
-        for name in ("epochs", "batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)!r}")
 
     @property
     def params(self) -> IfParams:
         return IfParams(self.theta, self.timesteps)
+
+
+def check_learning(config, counts: tuple[str, ...]) -> None:
+    """A training configuration's ``target`` and ``norm`` are known and its ``counts`` fields >= 1."""
+    if config.target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {config.target!r}")
+    if config.norm not in NORMS:
+        raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {config.norm!r}")
+    for name in counts:
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be >= 1, not {getattr(config, name)!r}")
 
 
 def init_weights(sizes, init_max, seed: int) -> list[torch.Tensor]:

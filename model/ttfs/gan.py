@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from model.progress import progress_bar
-from model.ttfs.backprop import NORMS, backward
-from model.ttfs.classify import init_weights, sgd_step
+from model.ttfs.backprop import backward
+from model.ttfs.classify import check_learning, init_weights, sgd_step
 from model.ttfs.coding import decode_times, encode_images, noise_times
-from model.ttfs.losses import TARGETS, targets, temporal_loss
+from model.ttfs.losses import targets, temporal_loss
 from model.ttfs.neuron import IfParams, forward
 
 FAKE, REAL = 0, 1
@@ -50,15 +50,9 @@ class GanConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.target not in TARGETS:
-            raise ValueError(f"target must be one of {', '.join(TARGETS)}, not {self.target!r}")
-        if self.norm not in NORMS:
-            raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {self.norm!r}")
+        check_learning(self, ("updates", "batch"))
         if self.g_sizes[-1] != self.d_sizes[0] or self.d_sizes[-1] != 2:
             raise ValueError(f"G's output ({self.g_sizes[-1]}) must feed D's input ({self.d_sizes[0]}) and D must have 2 outputs")
-        for name in ("updates", "batch"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, not {getattr(self, name)!r}")
 
     @property
     def params(self) -> IfParams:
