@@ -20,7 +20,7 @@ from model.energy import E_AC_PJ, E_MAC_PJ
 from model.float_snn import SaturationPossible, SnnResult, from_int_network, simulate
 from model.golden import encode_noise, encode_spikes, run_network
 from model.runinfo import machine
-from model.snn_config import RESETS, SnnConfig
+from model.snn_config import RATE_RESETS, SnnConfig
 
 SWEEP_T = (16, 32, 64, 128, 256)
 SWEEP_NORMS = ("max", "p99.9")
@@ -174,7 +174,7 @@ def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True,
 
         ann = ann_forward(layers, u_eval)
         fid_info = {"fid_ann": fid_fn(ann), "fid_real_floor": round(float(real_floor(n=len(u_eval))["fid"]), 3)}
-    rows, images = sweep(layers, u_calib, u_eval, config, options, ts, SWEEP_NORMS, RESETS, fid_fn)
+    rows, images = sweep(layers, u_calib, u_eval, config, options, ts, SWEEP_NORMS, RATE_RESETS, fid_fn)
     if "float" not in images:  # the exported configuration is not among the sweep points
         extra_rows, extra_images = sweep(
             layers, u_calib, u_eval, config, options, (config.timesteps,), (options.normalisation,), (config.reset,), fid_fn

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from model.errors import UserError
-from model.snn_config import RESETS, IntNetwork
+from model.snn_config import RATE_RESETS, IntNetwork
 
 
 class SaturationPossible(UserError):
@@ -47,8 +47,8 @@ class SnnParams:
     membrane_bits: int | None = None
 
     def __post_init__(self) -> None:
-        if self.reset not in RESETS:
-            raise UserError(f"reset must be one of {RESETS}, got {self.reset!r}")
+        if self.reset not in RATE_RESETS:
+            raise UserError(f"reset must be one of {RATE_RESETS}, got {self.reset!r}")
         if not len(self.weights) == len(self.biases) == len(self.thresholds):
             raise UserError("weights, biases and thresholds must have one entry per layer")
         if self.integer and self.membrane_bits is None:

@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from model.errors import UserError
 from model.xorshift import ALGORITHM as RNG_ALGORITHM
 
-# Resets after a spike: "zero", "subtract" (theta), "floor" (to -2^(m-1): the neuron never fires again).
-RESETS = ("zero", "subtract", "floor")
+# Resets after a spike: "zero", "subtract" (theta) for the rate neuron; "floor" (to -2^(m-1): the
+# neuron never fires again) for TTFS.
+RATE_RESETS = ("zero", "subtract")
+RESETS = (*RATE_RESETS, "floor")
 # Neuron models: "rate" is the IF/LIF of the semantics doc (leak_shift None: IF); "ttfs" fires at
 # most once per image (reset "floor", no leak) and is read out by its first spike time.
 NEURONS = ("rate", "ttfs")
