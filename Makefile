@@ -19,6 +19,8 @@ ICE40   := weights/gan-$(DATASET)-ice40
 RTL_DIR := build/rtl/$(notdir $(RUN))
 TARGET  ?= xc7,ecp5,ice40,asic,vivado
 
+.DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
+
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
         synth sweep-synth sweep-cycles memristor ttfs report readme test test-fast clean help
 

@@ -88,7 +88,7 @@ def train_gan(images, updates: int, batch: int, timesteps: int = 256, seed: int 
             g_loss = bce(out, torch.ones_like(out))
             g_loss.backward()
             opt_g.step()
-            gan.history["d_loss"].append(float(d_loss))
-            gan.history["g_loss"].append(float(g_loss))
+            gan.history["d_loss"].append(float(d_loss.detach()))
+            gan.history["g_loss"].append(float(g_loss.detach()))
             bar.update()
     return gan
