@@ -96,32 +96,17 @@ def gan_runs(dataset: str, updates: int, per_digit_updates: int, batch: int, ima
     score ``images`` samples of each. Returns (results, sample tensors)."""
     train = load_dataset(dataset, "train", data_dir)
     x = train.flat()
-    config = GanConfig(seed=seed)
+    config = GanConfig(seed=seed, updates=updates, batch=batch)
     results, samples = {}, {}
     t0 = time.time()
-    gan = train_gan(x, replace(config, updates=updates, batch=batch), desc=f"TTFS GAN {dataset}")
+    gan = train_gan(x, config, desc=f"TTFS GAN {dataset}")
     results["ttfs_all"] = {"train_s": time.time() - t0, "updates": updates, "batch": batch, "history": _tail(gan.history)}
     samples["ttfs_all"] = generate(gan, images, seed=1)
     t0 = time.time()
-    ann_gan = ann.train_gan(x, updates, batch, config.timesteps, seed=seed)
+    samples["ann_all"] = ann.train_gan(x, updates, batch, config.timesteps, seed=seed).generate(images, seed=1)
     results["ann_all"] = {"train_s": time.time() - t0, "updates": updates, "batch": batch}
-    samples["ann_all"] = ann_gan.generate(images, seed=1)
     if per_digit_updates:
-        per = -(-images // 10)
-        tt, aa, t_ttfs, t_ann = [], [], 0.0, 0.0
-        for digit in range(10):
-            xd = x[train.labels == digit]
-            t0 = time.time()
-            gd = train_gan(xd, replace(config, updates=per_digit_updates, batch=batch, seed=config.seed + digit), desc=f"TTFS GAN digit {digit}")
-            t_ttfs += time.time() - t0
-            tt.append(generate(gd, per, seed=1))
-            t0 = time.time()
-            ad = ann.train_gan(xd, per_digit_updates, batch, config.timesteps, seed=seed + digit)
-            t_ann += time.time() - t0
-            aa.append(ad.generate(per, seed=1))
-        samples["ttfs_per_digit"], samples["ann_per_digit"] = torch.cat(tt)[:images], torch.cat(aa)[:images]
-        results["ttfs_per_digit"] = {"train_s": t_ttfs, "updates": per_digit_updates, "batch": batch, "per": "digit"}
-        results["ann_per_digit"] = {"train_s": t_ann, "updates": per_digit_updates, "batch": batch, "per": "digit"}
+        per_digit(train, replace(config, updates=per_digit_updates), images, results, samples)
     for key, imgs in samples.items():
         results[key]["score"] = _fid(imgs, dataset, data_dir)
         results[key]["mean_pixel"] = float(imgs.mean())
@@ -130,8 +115,28 @@ def gan_runs(dataset: str, updates: int, per_digit_updates: int, batch: int, ima
     results["spikes"] = spike_table(gan, images, seed=1, rate_report=None, real_images=load_dataset(dataset, "test", data_dir).flat())
     results["fixed_point"] = fixed_point_check(gan, min(images, 100), seed=1)
     results["d_on_fakes"] = _d_verdict(gan, samples["ttfs_all"])
-    results["config"] = {**config.__dict__, "updates": updates, "batch": batch}
+    results["config"] = dict(config.__dict__)
     return results, {"gan": gan, **samples}
+
+
+def per_digit(train, config: GanConfig, images: int, results: dict, samples: dict) -> None:
+    """One TTFS and one ANN GAN per digit (the paper's setting); ``images`` samples of each kind,
+    an equal share from every digit's GAN."""
+    x, per = train.flat(), -(-images // 10)
+    pooled, seconds = {"ttfs_per_digit": [], "ann_per_digit": []}, {"ttfs_per_digit": 0.0, "ann_per_digit": 0.0}
+    for digit in range(10):
+        xd = x[train.labels == digit]
+        t0 = time.time()
+        gd = train_gan(xd, replace(config, seed=config.seed + digit), desc=f"TTFS GAN digit {digit}")
+        pooled["ttfs_per_digit"].append(generate(gd, per, seed=1))
+        seconds["ttfs_per_digit"] += time.time() - t0
+        t0 = time.time()
+        ad = ann.train_gan(xd, config.updates, config.batch, config.timesteps, seed=config.seed + digit)
+        pooled["ann_per_digit"].append(ad.generate(per, seed=1))
+        seconds["ann_per_digit"] += time.time() - t0
+    for key, parts in pooled.items():
+        samples[key] = torch.cat(parts)[:images]
+        results[key] = {"train_s": seconds[key], "updates": config.updates, "batch": config.batch, "per": "digit"}
 
 
 def _tail(history: dict, last: int = 100) -> dict:
