@@ -89,6 +89,16 @@ def decode_image(config: SnnConfig, out_spikes) -> np.ndarray:
     return s.sum(axis=-2, dtype=np.int64) / t
 
 
+def output_image(config: SnnConfig, counts, out_spikes=None) -> np.ndarray:
+    """:func:`decode_image` of the output trains when they were recorded, else ``C_L / T`` of the
+    output counts (which a TTFS image cannot be read from)."""
+    if out_spikes is not None:
+        return decode_image(config, out_spikes)
+    if config.neuron == "ttfs":
+        raise ValueError("a TTFS image is read from its output spike times: record the output layer's trains")
+    return np.asarray(counts) / config.timesteps
+
+
 @dataclass
 class GoldenResult:
     """What one run produces, per layer ``l = 0..L`` (0 is the input).

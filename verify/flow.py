@@ -17,7 +17,7 @@ import numpy as np
 from hw.build import read_rtl_info
 from model.errors import UserError
 from model.export import Export, load
-from model.golden import GoldenResult, decode_image, first_divergence, run_network
+from model.golden import GoldenResult, first_divergence, output_image, run_network
 from model.runinfo import machine
 from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
@@ -93,8 +93,7 @@ def _mse(a, b) -> float:
 def rtl_image(export: Export, run: SimRun, k: int) -> np.ndarray:
     """The ``k``-th image the RTL made, decoded from its output trains (or counts over ``T``)."""
     c = export.config
-    trains = run.arrays.get(f"image{k}_spikes{c.layers}")
-    return run.arrays[f"image{k}_counts{c.layers}"] / c.timesteps if trains is None else decode_image(c, trains)
+    return output_image(c, run.arrays[f"image{k}_counts{c.layers}"], run.arrays.get(f"image{k}_spikes{c.layers}"))
 
 
 def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[GoldenResult], refs: dict) -> list[dict]:

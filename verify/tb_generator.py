@@ -16,7 +16,7 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, ValueChange, with_timeout
 
-from model.golden import decode_image, first_divergence, run_network
+from model.golden import first_divergence, output_image, run_network
 from model.snn_config import SnnConfig
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.tbkit import count_words_to_counts, load_plan_export, read_plan, report_progress, write_result
@@ -167,8 +167,7 @@ async def generator_matches_golden(dut):
             if mon.errors:
                 check["ok"] = False
                 check.setdefault("monitor_errors", []).extend(mon.errors[:5])
-        out = observed["trains"].get(config.layers)
-        image = observed["counts"][-1] / config.timesteps if out is None else decode_image(config, out)
+        image = output_image(config, observed["counts"][-1], observed["trains"].get(config.layers))
         images.append(
             {
                 "vector": n,

@@ -21,7 +21,7 @@ from model.runinfo import machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
 from model.ttfs.coding import noise_times
-from model.ttfs.golden import export, quantise
+from model.ttfs.golden import export
 
 DATASETS = ("mnist", "fashion")
 
@@ -73,14 +73,14 @@ def rate_coded(path: str | Path) -> dict | None:
         raise UserError(f"{path}: not a readable conversion report ({e}); re-run make convert or pass --rate-report ''") from e
 
 
-def export_generator(gan, out: Path, vectors: int, lanes: int, seed: int) -> Path:
-    """The trained G, quantised to 8 bits, with ``vectors`` noise vectors, as a manifest for the RTL."""
+def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int) -> Path:
+    """The trained G's quantised network ``fixed``, laid out in ``lanes``, with ``vectors`` noise
+    vectors, as a manifest for the RTL."""
     import torch
 
     c = gan.config
-    net = quantise(gan.g, c.theta, c.timesteps, lanes=lanes)
     times = noise_times(vectors, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed + 7)).numpy()
-    return export(net, out, times, extra={"theta": c.theta, "sizes": list(c.g_sizes), "seed": seed})
+    return export(fixed.with_lanes(lanes), out, times, extra={"theta": c.theta, "sizes": list(c.g_sizes), "seed": seed})
 
 
 def _commit() -> str:
@@ -102,7 +102,7 @@ def run(args) -> int:
     if not args.no_gan:
         gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, args.gan_updates,
                                             args.per_digit_updates, args.batch, args.images, args.data_dir, seed=args.seed)
-        manifest = export_generator(samples["gan"], Path(args.export), args.vectors, args.lanes, args.seed)
+        manifest = export_generator(samples["gan"], samples["fixed"], Path(args.export), args.vectors, args.lanes, args.seed)
         gan["export"] = {"manifest": str(manifest), "vectors": args.vectors, "lanes": args.lanes}
         rc = rate_coded(args.rate_report) if args.rate_report else None
         if rc:

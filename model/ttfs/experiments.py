@@ -48,8 +48,9 @@ def _fid(images: torch.Tensor, dataset: str, data_dir) -> dict:
     return metrics.evaluate_images(images, dataset, data_dir)
 
 
-def spike_table(gan, n: int, seed: int, rate_report: dict | None, real_images: torch.Tensor) -> dict:
-    """Spikes and operations of the TTFS generator (and of G + D on its images) per image."""
+def spike_table(gan, fixed, n: int, seed: int, real_images: torch.Tensor) -> dict:
+    """Spikes and operations of the TTFS generator (and of G + D on its images) per image; energy
+    at the widths of ``fixed``, its quantised network."""
     c = gan.config
     z = noise_times(n, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed))
     g_times = generate_times(gan, z)
@@ -57,9 +58,8 @@ def spike_table(gan, n: int, seed: int, rate_report: dict | None, real_images: t
     g_spikes = spikes_per_layer(g_times, c.timesteps)
     d_spikes = spikes_per_layer(d_times, c.timesteps)  # D's input layer replays G's output spikes
     ops = synaptic_ops(g_times, c.timesteps)
-    fixed = quantise(gan.g, c.theta, c.timesteps)
     ann_macs = macs(c.g_sizes)
-    table = {
+    return {
         "g_spikes_per_layer": g_spikes, "g_spikes": sum(g_spikes), "g_neurons": sum(c.g_sizes),
         "gd_spikes": sum(g_spikes) + sum(d_spikes), "gd_neurons": c.neurons,
         "synaptic_ops_per_layer": ops, "synaptic_ops": sum(ops), "ann_macs": ann_macs,
@@ -69,17 +69,13 @@ def spike_table(gan, n: int, seed: int, rate_report: dict | None, real_images: t
         "input_coding": input_coding(real_images, c.timesteps, rate_timesteps=64),
         "n": n,
     }
-    if rate_report:
-        table["rate_coded"] = rate_report
-    return table
 
 
-def fixed_point_check(gan, n: int, seed: int) -> dict:
-    """The 8-bit golden model against the float TTFS generator: spike times and images."""
+def fixed_point_check(gan, net, n: int, seed: int) -> dict:
+    """The golden model of the quantised ``net`` against the float TTFS generator: spike times and images."""
     c = gan.config
     z = noise_times(n, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed))
     fl = generate_times(gan, z)
-    net = quantise(gan.g, c.theta, c.timesteps)
     fx = run_times(net, z.numpy())
     out_f, out_x = fl[-1].numpy(), fx[-1]
     return {
@@ -112,11 +108,12 @@ def gan_runs(dataset: str, updates: int, per_digit_updates: int, batch: int, ima
         results[key]["mean_pixel"] = float(imgs.mean())
     results["real_mean_pixel"] = float(x.mean())
     results["floor"] = metrics.real_floor(dataset, data_dir, n=images)
-    results["spikes"] = spike_table(gan, images, seed=1, rate_report=None, real_images=load_dataset(dataset, "test", data_dir).flat())
-    results["fixed_point"] = fixed_point_check(gan, min(images, 100), seed=1)
+    fixed = quantise(gan.g, config.theta, config.timesteps)
+    results["spikes"] = spike_table(gan, fixed, images, seed=1, real_images=load_dataset(dataset, "test", data_dir).flat())
+    results["fixed_point"] = fixed_point_check(gan, fixed, min(images, 100), seed=1)
     results["d_on_fakes"] = _d_verdict(gan, samples["ttfs_all"])
     results["config"] = dict(config.__dict__)
-    return results, {"gan": gan, **samples}
+    return results, {"gan": gan, "fixed": fixed, **samples}
 
 
 def per_digit(train, config: GanConfig, images: int, results: dict, samples: dict) -> None:
