@@ -12,6 +12,9 @@ COMMANDS = {
     "metrics": ("model.metrics", "train/cache the metric classifier and score images"),
     "convert": ("model.convert_cli", "convert the generator to an SNN, quantise and export"),
     "memristor": ("model.memristor.cli", "memristor spiking GAN with on-chip R-STDP (software training)"),
+    "import": ("model.import_cli", "a NIR graph or a PyTorch MLP -> an export for rtl and verify"),
+    "export-nir": ("model.export_nir_cli", "an exported network as a NIR file (snnTorch, sinabs, ...)"),
+    "nir": ("model.nir_cli", "snnTorch classifier in and the generator out through NIR, against snnTorch and sinabs"),
     "ttfs": ("model.ttfs.cli", "time-to-first-spike classifier and Spiking-GAN (S4NN backprop), with their report"),
 }
 

@@ -40,20 +40,29 @@ from model.float_snn import SnnParams
 from model.snn_config import IntNetwork, SnnConfig
 
 Affine = tuple[torch.Tensor, torch.Tensor]  # W (out, in), b (out,)
+OUTPUTS = ("image", "scores")
 
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """How to normalise and quantise: ``normalisation`` is ``"max"`` (Eq. 6) or ``"p<percentile>"``."""
+    """How to normalise and quantise: ``normalisation`` is ``"max"`` (Eq. 6) or ``"p<percentile>"``.
+
+    ``output``: ``"image"`` (a generator: the last layer's clamp to [0, 1] is the rate range, ``lambda_L = 1``)
+    or ``"scores"`` (a classifier's logits: the last layer is normalised like a hidden one, and its rates
+    ``relu(a_L) / lambda_L`` keep the order of the positive scores).
+    """
 
     normalisation: str = "p99.9"
     round_offset: bool = True
+    output: str = "image"
 
     def __post_init__(self) -> None:
         percentile(self.normalisation)  # validates
+        if self.output not in OUTPUTS:
+            raise UserError(f"output must be one of {OUTPUTS}, got {self.output!r}")
 
     def to_dict(self) -> dict:
-        return {"normalisation": self.normalisation, "round_offset": self.round_offset}
+        return {"normalisation": self.normalisation, "round_offset": self.round_offset, "output": self.output}
 
 
 def percentile(normalisation: str) -> float:
@@ -80,13 +89,13 @@ def check_layers(layers: list[Affine]) -> list[Affine]:
     return out
 
 
-def ann_activations(layers: list[Affine], u: torch.Tensor) -> list[torch.Tensor]:
-    """Outputs of every layer: ``relu`` for the hidden ones, ``clamp(., 0, 1)`` for the last."""
+def ann_activations(layers: list[Affine], u: torch.Tensor, output: str = "image") -> list[torch.Tensor]:
+    """Outputs of every layer: ``relu`` for the hidden ones, ``clamp(., 0, 1)`` for the last (``relu`` for scores)."""
     x = torch.as_tensor(u, dtype=layers[0][0].dtype)
     acts = []
     for l, (w, b) in enumerate(layers):
         a = x @ w.T + b
-        x = a.clamp(0.0, 1.0) if l == len(layers) - 1 else torch.relu(a)
+        x = a.clamp(0.0, 1.0) if l == len(layers) - 1 and output == "image" else torch.relu(a)
         acts.append(x)
     return acts
 
@@ -96,20 +105,21 @@ def ann_forward(layers: list[Affine], u: torch.Tensor) -> torch.Tensor:
     return ann_activations(layers, u)[-1]
 
 
-def activation_scales(layers: list[Affine], u_calib: torch.Tensor, normalisation: str) -> list[float]:
-    """``lambda_0 .. lambda_L`` (Eq. 6): 1 for the input and output, a max/percentile for hidden layers."""
+def activation_scales(layers: list[Affine], u_calib: torch.Tensor, normalisation: str,
+                      output: str = "image") -> list[float]:
+    """``lambda_0 .. lambda_L`` (Eq. 6): 1 for the input and an image output, a max/percentile for hidden
+    layers (and for an output of scores)."""
     q = percentile(normalisation)
-    acts = ann_activations(layers, u_calib)
+    acts = ann_activations(layers, u_calib, output)
     lambdas = [1.0]
-    for a in acts[:-1]:
+    for a in acts if output == "scores" else acts[:-1]:
         lam = float(np.percentile(a.numpy().ravel(), q)) if q < 100 else float(a.max())
         if lam <= 0:
             lam = float(a.max())
         if lam <= 0:
-            raise UserError("a hidden layer is silent on the whole calibration set; the generator looks untrained")
+            raise UserError("a layer is silent on the whole calibration set; the network looks untrained")
         lambdas.append(lam)
-    lambdas.append(1.0)
-    return lambdas
+    return lambdas if output == "scores" else lambdas + [1.0]
 
 
 def normalise(layers: list[Affine], lambdas: list[float]) -> list[Affine]:
@@ -187,7 +197,7 @@ class Conversion:
 def convert(layers: list[Affine], u_calib: torch.Tensor, config: SnnConfig, options: ConvertOptions) -> Conversion:
     """Normalise (Eq. 6-7), build the float SNN and quantise it, for one configuration."""
     layers = check_layers(layers)
-    lambdas = activation_scales(layers, u_calib, options.normalisation)
+    lambdas = activation_scales(layers, u_calib, options.normalisation, options.output)
     norm = normalise(layers, lambdas)
     int_net = quantise(norm, config, options)
     return Conversion(options, config, lambdas, float_snn(norm, config, options), int_net)

@@ -1,6 +1,6 @@
 """Side-by-side benchmark against an existing converter: sinabs (SynSense).
 
-sinabs is an optional dev dependency (``pip install torch==2.13.0 sinabs==3.1.3``);
+sinabs is installed by ``make setup`` (``pip install --no-deps sinabs==3.1.3``, see pyproject.toml);
 without it, `available` is False and the report says the benchmark was skipped.
 
 sinabs is used the way its documentation shows: the ANN as an ``nn.Sequential``

@@ -64,6 +64,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     say "installing Python dependencies (pinned, torch==2.13.0${TORCH_INDEX:+ from $TORCH_INDEX})"
     "$VENV/bin/python" -m pip install -q --upgrade pip
     "$VENV/bin/python" -m pip install -q ${index[@]+"${index[@]}"} torch==2.13.0 -e '.[dev,peer]'
+    "$VENV/bin/python" -m pip install -q --no-deps sinabs==3.1.3  # see pyproject.toml, peer
     touch "$stamp"
 fi
 
