@@ -22,7 +22,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles memristor ttfs report readme test test-fast clean help
+        synth sweep-synth sweep-cycles memristor ttfs nir report readme test test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -45,6 +45,8 @@ help:
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
+	@echo "  make nir           an snnTorch classifier in through NIR (accuracy beside snnTorch's, RTL on both simulators) and"
+	@echo "                    the generator out to snnTorch and sinabs, every difference explained -> reports/nir"
 	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also writes it into README.md"
 	@echo "  make test-fast     the tests without simulators and slow ones"
 	@echo "  make clean         remove sim_builds/, build/ and reports/ (weights/ stays)"
@@ -130,6 +132,15 @@ ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga
 	$(SG) synth --manifest $(TTFS)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth-rate-fpga
+
+# Bring your own network: an snnTorch classifier through NIR to RTL, and the generator out to the peers.
+NIR_EXPORT := weights/nir-mnist/snn
+
+nir: $(MANIFEST) | $(SETUP)
+	$(SG) nir --manifest $(MANIFEST) --export $(NIR_EXPORT) --out reports/nir
+	$(SG) rtl --manifest $(NIR_EXPORT)/manifest.json --out build/rtl/nir-mnist
+	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim verilator --vectors 10 --out reports/nir/verify-verilator
+	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim icarus --vectors 10 --out reports/nir/verify-icarus
 
 # ---- the results summary of the run: from the reports above, never typed by hand
 report: | $(SETUP)
