@@ -136,8 +136,8 @@ ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 # Bring your own network: an snnTorch classifier through NIR to RTL, and the generator out to the peers.
 NIR_EXPORT := weights/nir-mnist/snn
 
-nir: $(MANIFEST) | $(SETUP)
-	$(SG) nir --manifest $(MANIFEST) --export $(NIR_EXPORT) --out reports/nir
+nir: $(FPGA)/snn/manifest.json | $(SETUP)
+	$(SG) nir --manifest $(FPGA)/snn/manifest.json --export $(NIR_EXPORT) --out reports/nir
 	$(SG) rtl --manifest $(NIR_EXPORT)/manifest.json --out build/rtl/nir-mnist
 	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim verilator --vectors 10 --out reports/nir/verify-verilator
 	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim icarus --vectors 10 --out reports/nir/verify-icarus

@@ -26,7 +26,7 @@ from model.golden import encode_noise, encode_spikes, run_network
 from model.jsonio import dumps
 from model.runinfo import machine
 
-DEFAULT_GENERATOR = "weights/gan-mnist/snn/manifest.json"
+DEFAULT_GENERATOR = "weights/gan-mnist-fpga/snn/manifest.json"
 
 
 def add_arguments(parser) -> None:
