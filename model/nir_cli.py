@@ -46,6 +46,14 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="training and noise seed")
 
 
+def subset(images, n: int, seed: int):
+    """``n`` digits drawn at random (a dataset may be sorted by class), as rows ``(n, 784)`` and labels."""
+    import torch
+
+    pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+    return images.flat()[pick], images.labels[pick]
+
+
 def classifier(args, out: Path) -> dict:
     """Train in snnTorch, go through NIR, and compare test accuracies on the same input spikes."""
     import nir
@@ -54,7 +62,8 @@ def classifier(args, out: Path) -> dict:
     from model.imported import from_nir
 
     train, test = load_dataset("mnist", "train", args.data_dir), load_dataset("mnist", "test", args.data_dir)
-    x, y = train.flat()[: args.train], train.labels[: args.train]
+    x, y = subset(train, args.train, args.seed)
+    xt, yt = subset(test, args.test, args.seed + 1)
     t0 = time.perf_counter()
     beta = 1.0 - 2.0 ** -args.leak_shift
     net = nir_peers.train_classifier(x, y, args.hidden, args.timesteps, beta, args.epochs, args.seed)
@@ -63,7 +72,7 @@ def classifier(args, out: Path) -> dict:
     nir.write(path, nir_peers.export_snntorch(net, x.shape[1]))
     graph = nir.read(path)
     imp = from_nir(graph, dt=nir_export.DT, reset="subtract", timesteps=args.timesteps, weight_bits=args.weight_bits)
-    xt, yt = test.flat()[: args.test].double().numpy(), test.labels[: args.test].numpy()
+    xt, yt = xt.double().numpy(), yt.numpy()
     c = imp.config
     spikes = encode_spikes(encode_noise(xt, c), c)
     golden = run_network(imp.net, spikes).counts[-1]
@@ -129,7 +138,7 @@ def peers(export, images: int, seed: int, nir_path: str) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = ["# NIR in and out", ""]
+    lines = ["# NIR in and out", "", f"`spikegan nir`, {report['total_s']:.0f} s.", ""]
     k = report["classifier"]
     a = k["accuracy"]
     lines += [
@@ -198,6 +207,7 @@ def run(args) -> int:
     for name in ("train", "test", "vectors", "images", "hidden", "timesteps", "epochs"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be >= 1")
+    t0 = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"classifier": classifier(args, out), "machine": machine()}
@@ -207,7 +217,8 @@ def run(args) -> int:
         report["generator"] = {"manifest": args.manifest, "round_trip": trip,
                                "peers": peers(export, args.images, args.seed, trip["nir_file"])}
     else:
-        report["generator_skipped"] = f"no manifest at {args.manifest} (make convert writes it)"
+        report["generator_skipped"] = f"no manifest at {args.manifest} (make convert-fpga writes it)"
+    report["total_s"] = time.perf_counter() - t0
     (out / "nir.json").write_text(dumps(report) + "\n")
     (out / "report.md").write_text(markdown(report))
     figure(report, out / "nir.png")

@@ -15,7 +15,7 @@ from verify.__main__ import COMMANDS as VERIFY_COMMANDS
 from verify.sim import SIMULATORS
 
 STAGES = ("data", "train", "convert", "rtl", "verify", "sweep-cycles", "synth", "sweep-synth", "memristor",
-          "memristor-rtl", "demo", "report")
+          "memristor-rtl", "demo", "report", "import", "export-nir", "nir")
 
 
 def parsers() -> dict[str, argparse.ArgumentParser]:
@@ -88,7 +88,7 @@ def test_one_name_per_concept():
         assert action.type is int, f"{name}: --lanes is one lane count"
     assert {name for name, _ in by_option["--sweep-lanes"]} == {"sweep-cycles", "sweep-synth"}
     assert {name for name, _ in by_option["--vectors"]} >= {"verify", "sweep-cycles", "convert"}
-    assert {name for name, _ in by_option["--images"]} == {"convert", "ttfs"}  # generated images; never vectors or files
+    assert {name for name, _ in by_option["--images"]} == {"convert", "ttfs", "nir"}  # generated images; never vectors or files
 
 
 def test_unknown_command_and_bad_option(capsys):

@@ -289,3 +289,21 @@ def test_snntorch_is_our_network_under_a_strict_threshold_and_its_reset_order(le
     counts = nir_peers.run_snntorch(nir_peers.snntorch_layers(net), spikes)
     assert np.array_equal(counts, nir_peers.emulate(net, spikes, nir_peers.SNNTORCH)[-1])
     assert counts.sum() > 0
+
+
+@pytest.mark.slow
+def test_the_nir_command_reports_both_directions(tmp_path, capsys):
+    from model.export import export_network
+
+    net = random_net(sizes=(8, 10, 6))
+    gen = export_network(net, tmp_path / "gen", np.random.default_rng(0).random((2, 8)))
+    rc = main(["nir", "--train", "600", "--test", "200", "--hidden", "16", "--epochs", "1", "--vectors", "2",
+               "--images", "4", "--manifest", str(gen), "--export", str(tmp_path / "clf"), "--out", str(tmp_path / "rep")])
+    assert rc == 0
+    report = json.loads((tmp_path / "rep" / "nir.json").read_text())
+    assert report["generator"]["round_trip"]["identical"]
+    for peer in ("sinabs", "snntorch"):
+        assert report["generator"]["peers"][peer]["output_vs_emulated"] == 1.0
+    assert set(report["classifier"]["accuracy"]) == {"golden", "snntorch", "snntorch_nir_import"}
+    assert (tmp_path / "rep" / "nir.png").is_file() and (tmp_path / "rep" / "report.md").is_file()
+    assert len(load(tmp_path / "clf").vectors) == 2 and "NIR in and out" in capsys.readouterr().out
