@@ -85,7 +85,7 @@ def classifier(args, out: Path) -> dict:
         "sizes": list(c.sizes), "timesteps": c.timesteps, "leak_shift": c.leak_shift, "weight_bits": c.weight_bits,
         "thresholds": [int(t) for t in imp.net.thresholds], "notes": list(imp.notes), "train_digits": len(x),
         "test_digits": len(xt), "epochs": args.epochs, "train_s": train_s, "accuracy": acc,
-        "gap_points": 100 * (acc["snntorch"] - acc["golden"]),
+        "golden_minus_snntorch_points": 100 * (acc["golden"] - acc["snntorch"]),
         "decisions_agree": float((golden.argmax(1) == own.argmax(1)).mean()),
         "nir_file": str(path), "manifest": str(export.path),
     }
@@ -149,7 +149,8 @@ def markdown(report: dict) -> str:
         f"| golden model (the RTL's integers) | {a['golden']:.2%} |",
         f"| snnTorch, the trained network | {a['snntorch']:.2%} |",
         f"| snnTorch, its own import of the NIR file (LIF read with reset to zero) | {a['snntorch_nir_import']:.2%} |",
-        "", f"Gap {k['gap_points']:+.2f} points (goal: within 0.5); class decisions agree on {k['decisions_agree']:.2%}.",
+        "", f"Golden model minus snnTorch: {k['golden_minus_snntorch_points']:+.2f} points (goal: within 0.5); class "
+        f"decisions agree on {k['decisions_agree']:.2%}.",
         "Import notes: " + "; ".join(k["notes"]) + ".", "",
     ]
     g = report.get("generator")

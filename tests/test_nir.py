@@ -60,7 +60,7 @@ def lif_node(n, tau, r=None, theta=1.0, v_leak=0.0):
 # ------------------------------------------------------------------ round trip
 
 
-@pytest.mark.parametrize("leak,reset", [(None, "subtract"), (3, "subtract"), (None, "zero")])
+@pytest.mark.parametrize("leak,reset", [(None, "subtract"), (3, "subtract"), (None, "zero"), (3, "zero")])
 def test_round_trip_gives_the_identical_network_and_manifest(tmp_path, leak, reset):
     net = random_net(leak=leak, reset=reset)
     path = nir_export.write(net, tmp_path / "net.nir")
