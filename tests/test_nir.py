@@ -307,3 +307,18 @@ def test_the_nir_command_reports_both_directions(tmp_path, capsys):
     assert set(report["classifier"]["accuracy"]) == {"golden", "snntorch", "snntorch_nir_import"}
     assert (tmp_path / "rep" / "nir.png").is_file() and (tmp_path / "rep" / "report.md").is_file()
     assert len(load(tmp_path / "clf").vectors) == 2 and "NIR in and out" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_snntorch_s_importer_loads_our_lif_export_and_reads_it_with_reset_to_zero(reset):
+    net, spikes = integer_case(1)
+    net = IntNetwork(replace(net.config, leak_shift=2, reset=reset), net.weights, net.biases, net.thresholds)
+    counts = nir_peers.run_snntorch(nir_peers.import_snntorch(nir_export.to_graph(net)), spikes)
+    as_read = IntNetwork(replace(net.config, reset="zero"), net.weights, net.biases, net.thresholds)
+    assert np.array_equal(counts, nir_peers.emulate(as_read, spikes, nir_peers.SNNTORCH)[-1]) and counts.sum() > 0
+
+
+def test_snntorch_s_importer_cannot_run_an_if_graph():
+    net, spikes = integer_case(0)
+    with pytest.raises(TypeError, match="must be Tensor, not tuple"):
+        nir_peers.run_snntorch(nir_peers.import_snntorch(nir_export.to_graph(net)), spikes)
