@@ -74,3 +74,22 @@ def test_the_imported_classifier_runs_bit_exact_in_rtl(manifest, sim):
         for l in (1, 2):
             assert np.array_equal(arrays[f"image{k}_spikes{l}"], gold.spikes[l])
         assert gold.counts[2].sum() > 0 and gold.counts[1].sum() > 0  # not vacuous: both layers fire
+
+
+def test_the_api_builds_rtl_simulates_and_writes_nir(manifest, tmp_path):
+    ex = api.load(manifest)
+    rtl = api.build_rtl(ex, tmp_path / "rtl", lint=False)
+    assert all(p.is_file() for p in rtl.sources + rtl.mem_files) and rtl.mem_files
+    inputs = clusters(5, 3)[0].double().numpy()
+    result = api.simulate(ex, inputs)
+    c = ex.config
+    assert np.array_equal(result.counts[-1], run_network(ex.net, encode_spikes(encode_noise(inputs, c), c)).counts[-1])
+    back = api.load_nir(api.save_nir(ex, tmp_path / "net.nir"))
+    assert back.config == c and back.net.thresholds == ex.net.thresholds
+
+
+def test_the_api_converts_a_torch_module():
+    torch.manual_seed(0)
+    mlp = torch.nn.Sequential(torch.nn.Linear(N_IN, 8), torch.nn.ReLU(), torch.nn.Linear(8, CLASSES))
+    imp = api.load_torch(mlp, clusters(200, 4)[0].double().numpy(), timesteps=32, lanes=4)
+    assert imp.config.sizes == (N_IN, 8, CLASSES) and imp.source["conversion"]["output"] == "scores"
