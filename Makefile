@@ -99,7 +99,7 @@ baseline: | $(SETUP)
 
 # ---- hardware: verification, synthesis, sweeps
 verify: rtl $(FPGA)/snn/manifest.json $(ICE40)/snn/manifest.json
-	$(SG) verify --manifest $(MANIFEST) --sim verilator --vectors 10 --out reports/verify-verilator
+	$(SG) verify --manifest $(MANIFEST) --sim verilator --vectors 10 --rtl $(RTL_DIR) --out reports/verify-verilator
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim icarus --vectors 4 --out reports/verify-icarus-fpga
 	$(SG) verify --manifest $(ICE40)/snn/manifest.json --sim icarus --vectors 2 --out reports/verify-icarus-ice40
 
@@ -139,7 +139,7 @@ NIR_EXPORT := weights/nir-mnist/snn
 nir: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) nir --manifest $(FPGA)/snn/manifest.json --export $(NIR_EXPORT) --out reports/nir
 	$(SG) rtl --manifest $(NIR_EXPORT)/manifest.json --out build/rtl/nir-mnist
-	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim verilator --vectors 10 --out reports/nir/verify-verilator
+	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim verilator --vectors 10 --rtl build/rtl/nir-mnist --out reports/nir/verify-verilator
 	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim icarus --vectors 10 --out reports/nir/verify-icarus
 
 # ---- the results summary of the run: from the reports above, never typed by hand

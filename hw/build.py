@@ -68,7 +68,8 @@ class RtlBuild:
 
 def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int], int]] | None = None,
               verilog: str | None = None) -> RtlBuild:
-    """Write ``component`` as ``{top}.v`` beside ``spikegan_rom.v``, the waivers and ``files.f``.
+    """Write ``component`` as ``{top}.v`` beside ``spikegan_rom.v``, the waivers (with the component's own
+    ``lint_waivers``, if it has any) and ``files.f``.
 
     ``mem_files`` maps file name -> (words, width) for the ``$readmemh`` files the
     component's ROMs read; they are written to ``out_dir`` too, and simulators
@@ -79,7 +80,8 @@ def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int]
     out_dir.mkdir(parents=True, exist_ok=True)
     rom = update_file(out_dir / f"{ROM_MODULE}.v", ROM_VERILOG)
     verilog = update_file(out_dir / f"{top}.v", verilog if verilog is not None else to_verilog(component, top))
-    waivers = update_file(out_dir / WAIVERS, _WAIVER_TEXT.format(verilog=verilog.name))
+    own = getattr(component, "lint_waivers", "")
+    waivers = update_file(out_dir / WAIVERS, (_WAIVER_TEXT + own).format(verilog=verilog.name))
     mems = []
     for name, (words, width) in (mem_files or {}).items():
         tmp = out_dir / (name + ".tmp")

@@ -7,7 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.widths import abits
-from hw.generator import Generator
+from hw.generator import Generator, one_choice_waivers
 from model.snn_config import IntNetwork
 
 READ_LATENCY = 4  # read_* in -> read_count out, cycles
@@ -34,6 +34,7 @@ class FpgaTop(wiring.Component):
     def __init__(self, net: IntNetwork, vectors: int, stored_trains: bool = True):
         self.generator = Generator(net, vectors, stored_trains)
         c = net.config
+        self.lint_waivers = self.generator.lint_waivers + one_choice_waivers(c, vectors, {"count_addr": "read_group"})
         self.stored_trains = stored_trains
         super().__init__(
             {

@@ -32,6 +32,19 @@ def probe_signature(n: int, timesteps: int) -> wiring.Signature:
     )
 
 
+def one_choice_waivers(c, vectors: int, names: dict | None = None) -> str:
+    """Lint waivers for the address ports that choose among one thing: ``count_addr`` when every layer
+    is one word (``P >= N_l``), ``vector`` when the Spike ROM holds one vector. Nothing reads them then;
+    they stay so that the interface is the same for every network. ``names``: the ports' names in a
+    wrapping top."""
+    ports = (["count_addr"] if c.max_groups == 1 else []) + (["vector"] if vectors == 1 else [])
+    names = names or {}
+    return "".join(
+        f"// UNUSEDSIGNAL {names.get(p, p)}: it chooses among one {'word' if p == 'count_addr' else 'vector'}.\n"
+        f'lint_off -rule UNUSEDSIGNAL -file "*{{verilog}}" -match "*not used: \'{names.get(p, p)}\'*"\n'
+        for p in ports)
+
+
 class Generator(wiring.Component):
     """The spiking generator of ``net``'s shape, ``docs/hardware-architecture.md``.
 
@@ -58,6 +71,7 @@ class Generator(wiring.Component):
         self.rom_params = SpikeRomParams.of(c, vectors, stored_trains)
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
         self.count_bits = c.count_bits
+        self.lint_waivers = one_choice_waivers(c, vectors)
         members = {
             "start": In(1),
             "encode": In(1),

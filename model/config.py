@@ -103,12 +103,21 @@ class TrainConfig:
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """``'64'`` -> (64, 64) (two hidden layers as in the paper); ``'256,128'`` -> (256, 128)."""
+    """``'64'`` -> (64, 64) (two hidden layers as in the paper); ``'40,'`` -> (40,) (one); ``'256,128'`` -> (256, 128).
+
+    An argparse type: a bad value raises ``argparse.ArgumentTypeError`` (a usage message and exit 2)."""
+    import argparse
+
+    one = text.endswith(",") and text.count(",") == 1
     try:
-        sizes = tuple(int(s) for s in text.split(","))
+        sizes = tuple(int(s) for s in (text[:-1] if one else text).split(","))
     except ValueError:
-        raise UserError(f"--hidden takes one size or a comma list of sizes (e.g. 64 or 1200,1200), not {text!r}") from None
-    return sizes * 2 if len(sizes) == 1 else sizes
+        raise argparse.ArgumentTypeError(
+            f"--hidden takes one size (64: two layers of 64), one size and a comma (40,: one layer) or a comma list "
+            f"(256,128), not {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes if one or len(sizes) > 1 else sizes * 2
 
 
 def replace(config: TrainConfig, **changes) -> TrainConfig:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -175,42 +176,69 @@ class Export:
         return self if net is self.net else replace(self, net=net)
 
 
+# The command that writes each of the project's exports, from the folder of its network (weights/<run>/snn).
+_TARGETS = (
+    (r"gan-(mnist|fashion)-fpga", "make convert-fpga"),
+    (r"gan-(mnist|fashion)-ice40", "make convert-ice40"),
+    (r"gan-(mnist|fashion)-h(\d+)", "make convert HIDDEN={1}"),
+    (r"gan-(mnist|fashion)", "make convert"),
+    (r"ttfs-mnist", "make ttfs"),
+    (r"nir-mnist", "make nir"),
+)
+
+
+def export_command(path: Path) -> str:
+    """How the export at ``path`` (its manifest) is made again: its make target, or the commands that export."""
+    run = Path(path).parent.parent.name
+    for pattern, target in _TARGETS:
+        m = re.fullmatch(pattern, run)
+        if m:
+            groups = m.groups()
+            dataset = f" DATASET={groups[0]}" if groups and groups[0] != "mnist" else ""
+            return f"`{target.format(*groups)}{dataset}`"
+    return "`spikegan convert`, `spikegan import` or `spikegan ttfs`, whichever wrote it"
+
+
 def load(manifest_path) -> Export:
-    """Load an export (its manifest file or folder), checking version, files, checksums, widths and vectors."""
-    manifest, path = _read_manifest(manifest_path)
-    net = _load_network(manifest, path.parent)
-    vectors = tuple(_load_vector(manifest, path.parent, net.config, v) for v in manifest["vectors"])
+    """Load an export (its manifest file or folder), checking version, files, checksums, widths and vectors.
+
+    Every refusal ends with how to make this export again (`export_command`)."""
+    path = Path(manifest_path)
+    path = path / MANIFEST if path.is_dir() else path
+    try:
+        manifest, path = _read_manifest(path)
+        net = _load_network(manifest, path.parent)
+        vectors = tuple(_load_vector(manifest, path.parent, net.config, k, v) for k, v in enumerate(manifest["vectors"]))
+    except UserError as e:
+        fix = "export it with" if not path.is_file() else "re-export it with"
+        raise UserError(f"{e}; {fix} {export_command(path)}") from None
     return Export(path, manifest, net, vectors)
 
 
-def _read_manifest(manifest_path) -> tuple[dict, Path]:
-    path = Path(manifest_path)
-    if path.is_dir():
-        path = path / MANIFEST
+def _read_manifest(path: Path) -> tuple[dict, Path]:
     if not path.is_file():
-        raise UserError(f"no SNN manifest at {path}; run `make convert` to export one")
+        raise UserError(f"no SNN manifest at {path}")
     try:
         manifest = json.loads(path.read_text())
     except json.JSONDecodeError as e:
-        raise UserError(f"{path} is not valid JSON ({e}); re-export it with `make convert`") from None
+        raise UserError(f"{path} is not valid JSON ({e})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise UserError(f"{path} is not a {FORMAT} manifest")
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise UserError(
-            f"{path} has format version {version!r}; this code reads version {FORMAT_VERSION} only. "
-            f"Re-export it: spikegan convert --checkpoint {path.parent.parent / 'checkpoint.pt'} "
-            "(make convert does it when the folder is removed)."
+            f"{path} has format version {version!r}; this code reads version {FORMAT_VERSION} only "
+            "(make does it again when the folder is removed)"
         )
     for key, kind in (("config", dict), ("thresholds", list), ("layers", list), ("vectors", list)):
         if not isinstance(manifest.get(key), kind):
-            raise UserError(f"{path}: the key {key!r} is missing or not a {kind.__name__}; re-export it with `make convert`")
+            raise UserError(f"{path}: the key {key!r} is missing or not a {kind.__name__}")
     return manifest, path.resolve()
 
 
 def _field(entry, key: str, what: str):
     if not isinstance(entry, dict) or key not in entry:
-        raise UserError(f"the manifest's {what} has no {key!r}; re-export with `make convert`")
+        raise UserError(f"the manifest's {what} has no {key!r}")
     return entry[key]
 
 
@@ -219,12 +247,12 @@ def _checked_file(base: Path, entry: dict, what: str) -> Path:
     path = base / str(_field(entry, "file", what))
     sha = _field(entry, "sha256", what)
     if not path.is_file():
-        raise UserError(f"missing file {path} named by the manifest; re-export with `make convert`")
+        raise UserError(f"missing file {path} named by the manifest")
     digest = _sha256(path)
     if digest != sha:
         raise UserError(
             f"checksum mismatch for {path}: manifest says {str(sha)[:16]}..., file is {digest[:16]}...; "
-            "the file was modified or truncated, re-export with `make convert`"
+            "the file was modified or truncated"
         )
     return path
 
@@ -258,9 +286,11 @@ def _load_network(manifest: dict, base: Path) -> IntNetwork:
     return IntNetwork(c, weights, biases, list(thresholds))
 
 
-def _load_vector(manifest: dict, base: Path, c: SnnConfig, v: dict) -> TestVector:
-    """One test vector, checked for files, checksums, widths and agreement between its files."""
+def _load_vector(manifest: dict, base: Path, c: SnnConfig, k: int, v: dict) -> TestVector:
+    """The ``k``-th test vector, checked for files, checksums, widths and agreement between its files."""
     n = _field(v, "index", "test vector")
+    if n != k or isinstance(n, bool):
+        raise UserError(f"test vector {k} has index {n!r}; the vectors must be numbered 0, 1, ... in order")
     what = f"vector {n}"
     try:
         x = unpack_lanes(_read_entry(base, _field(v, "noise", what), what, c.noise_bits, c.sizes[0]), 1, c.noise_bits, False)[:, 0]

@@ -119,17 +119,22 @@ def write_mem(path, words, width: int) -> None:
 
 
 def read_mem(path, width: int, depth: int | None = None) -> list[int]:
-    """Read a file written by `write_mem`; refuses bad hex, wrong depth, or words wider than ``width``."""
+    """Read a file written by `write_mem`; refuses bad hex, wrong depth, words of other than ``ceil(width / 4)``
+    digits, or words wider than ``width``."""
     path = Path(path)
     lines = path.read_text().split()
+    digits = -(-width // 4)
     if depth is not None and len(lines) != depth:
-        raise UserError(f"{path}: {len(lines)} words, the manifest declares {depth}; re-export it (make convert)")
+        raise UserError(f"{path}: {len(lines)} words, the manifest declares {depth}")
     words = []
     for k, line in enumerate(lines):
         try:
             word = int(line, 16)
         except ValueError:
             raise UserError(f"{path}: line {k + 1} ({line!r}) is not a hex word") from None
+        if len(line) != digits:
+            raise UserError(f"{path}: line {k + 1} ({line!r}) has {len(line)} hex digits, its width of {width} bits "
+                            f"needs exactly {digits}")
         if word >> width:
             raise UserError(f"{path}: word {k} ({line}) does not fit its declared width of {width} bits")
         words.append(word)

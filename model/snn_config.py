@@ -85,6 +85,7 @@ class SnnConfig:
             problems.append(f"reset must be one of {RESETS}, got {self.reset!r}")
         if self.lanes < 1:
             problems.append(f"lanes must be >= 1, got {self.lanes}")
+
         if not 0 < self.rng_seed < 2**32:
             problems.append(f"rng_seed must be a non-zero 32-bit value, got {self.rng_seed}")
         if self.neuron not in NEURONS:
@@ -173,6 +174,10 @@ class SnnConfig:
         missing = known - d.keys()
         if missing:
             raise UserError(f"SNN configuration lacks {sorted(missing)}")
+        unknown = sorted(set(d) - known - {"rng_algorithm"})
+        if unknown:
+            raise UserError(f"SNN configuration has the unknown field {unknown[0]!r} (fields: {', '.join(sorted(known))}); "
+                            "it was written by another version")
         return cls(**{k: d[k] for k in known})
 
 

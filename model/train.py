@@ -392,7 +392,8 @@ def add_arguments(parser) -> None:
                         help=f"parameter updates (default {d.updates}; Table I: 1500 of batch 600 = 15 epochs of 60,000)")
     parser.add_argument("--epochs", type=int, default=None, help="train this many full epochs instead of --updates")
     parser.add_argument("--hidden", type=parse_hidden, default=None,
-                        help="generator hidden sizes: one size for two equal layers (64 -> 100-64-64-784) or a comma list (default 1200)")
+                        help="generator hidden sizes: one size for two equal layers (64 -> 100-64-64-784), a size and a comma for one "
+                        "layer (40, -> 100-40-784) or a comma list (default 1200)")
     parser.add_argument("--lr", type=float, default=None, help="Adam learning rate of both G and D")
     parser.add_argument("--lr-g", type=float, default=None, help=f"Adam learning rate of G (default {d.lr_g})")
     parser.add_argument("--lr-d", type=float, default=None, help=f"Adam learning rate of D (default {d.lr_d})")

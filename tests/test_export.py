@@ -60,8 +60,14 @@ def test_mem_file_format(tmp_path):
     write_mem(tmp_path / "a.mem", [0x21, 0x3, 0x1EF], 9)
     assert (tmp_path / "a.mem").read_text() == "021\n003\n1ef\n"
     assert read_mem(tmp_path / "a.mem", 9, 3) == [0x21, 0x3, 0x1EF]
-    with pytest.raises(UserError, match="declared width of 8 bits"):
+    (tmp_path / "c.mem").write_text("ff\n")
+    with pytest.raises(UserError, match="does not fit its declared width of 7 bits"):
+        read_mem(tmp_path / "c.mem", 7)
+    with pytest.raises(UserError, match=r"line 1 \('021'\) has 3 hex digits, its width of 8 bits needs exactly 2"):
         read_mem(tmp_path / "a.mem", 8)
+    (tmp_path / "b.mem").write_text("21\n003\n1ef\n")
+    with pytest.raises(UserError, match="has 2 hex digits, its width of 9 bits needs exactly 3"):
+        read_mem(tmp_path / "b.mem", 9)
 
 
 def test_unpack_refuses_padding_and_wide_words():
@@ -175,7 +181,7 @@ def test_refuses_a_version_1_manifest_with_the_fix(exported):
     """Version 1 had no neuron model or input coding in its configuration: re-export, not a KeyError."""
     _, _, path = exported
     _edit_manifest(path, lambda m: (m.update(format_version=1), m["config"].pop("neuron"), m["config"].pop("coding")))
-    with pytest.raises(UserError, match="format version 1; this code reads version 2 only. Re-export"):
+    with pytest.raises(UserError, match="format version 1; this code reads version 2 only .*; re-export it with"):
         load(path)
 
 
@@ -211,7 +217,7 @@ def test_refuses_word_wider_than_declared(exported):
     width_digits = len(lines[0])  # 4 lanes x 14 bits = 56 bits = 14 digits
     lines[0] = "1" + "0" * width_digits
     _rewrite(path, "layer1_bias.mem", "\n".join(lines) + "\n")
-    with pytest.raises(UserError, match="layer 1: .*does not fit its declared width of 56 bits"):
+    with pytest.raises(UserError, match="layer 1: .*has 15 hex digits, its width of 56 bits needs exactly 14"):
         load(path)
 
 

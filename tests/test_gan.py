@@ -1,5 +1,6 @@
 """The GAN modules: shapes, ranges, the exact affine form the converter relies on, the losses."""
 
+import argparse
 import math
 
 import pytest
@@ -152,7 +153,7 @@ def test_losses_match_equations():
 def test_parse_hidden_and_config_errors():
     assert parse_hidden("64") == (64, 64)
     assert parse_hidden("256,128") == (256, 128)
-    with pytest.raises(UserError, match="--hidden"):
+    with pytest.raises(argparse.ArgumentTypeError, match="--hidden"):
         parse_hidden("big")
     with pytest.raises(UserError, match="--arch"):
         TrainConfig(arch="dcgan")

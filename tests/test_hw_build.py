@@ -162,4 +162,4 @@ def test_rtl_cli(tmp_path, capsys):
     assert info["manifest_sha256"] == load(manifest).sha256 and "config" not in info  # rtl.json adds, never repeats
     assert "lint clean" in capsys.readouterr().out
     assert main(["rtl", "--manifest", str(tmp_path / "missing.json"), "--out", str(tmp_path / "x")]) == 2
-    assert "make convert" in capsys.readouterr().err
+    assert "export it with `spikegan convert`" in capsys.readouterr().err

@@ -124,7 +124,7 @@ def test_verify_cli_report(tiny_manifest, tmp_path, capsys):
 
 def test_verify_cli_bad_input(tmp_path, capsys, monkeypatch):
     assert verify_main(["run", "--manifest", str(tmp_path / "none.json"), "--sim", "icarus"]) == 2
-    assert "make convert" in capsys.readouterr().err
+    assert "export it with `spikegan convert`" in capsys.readouterr().err
     monkeypatch.setattr("verify.sim.tool_env", lambda: {"PATH": str(tmp_path)})
     assert verify_main(["run", "--manifest", str(tmp_path / "none.json"), "--sim", "icarus"]) == 2
     assert "apt-get install iverilog" in capsys.readouterr().err

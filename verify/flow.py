@@ -8,6 +8,7 @@ golden model, the float SNN and the ANN; the waveform's spike times) and
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,39 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
     return checked
 
 
+def check_tools(sim: str) -> None:
+    """``sim`` and Verilator, whose lint every run starts with (under ``--sim icarus`` too)."""
+    check_simulator(sim)
+    try:
+        check_simulator("verilator")
+    except UserError as e:
+        raise UserError(f"spikegan verify lints the RTL with Verilator before it simulates it, also under --sim {sim}: {e}") from None
+
+
+def shipped_rtl(rtl_dir, export: Export, lanes: int | None):
+    """The RTL info of a folder ``spikegan rtl`` wrote, checked to be built from ``export``."""
+    info = read_rtl_info(rtl_dir)
+    if info.manifest_sha256 != export.sha256:
+        raise UserError(f"the RTL in {rtl_dir} was built from another export ({info.manifest}); build it from this one: "
+                        f"spikegan rtl --manifest {export.path} --out {rtl_dir}")
+    if lanes is not None and lanes != info.lanes:
+        raise UserError(f"the RTL in {rtl_dir} has P = {info.lanes}, --lanes asks for {lanes}; drop one of them")
+    return info
+
+
+def compare_shipped(rtl_dir: Path, info, build: SimBuild) -> dict:
+    """Every Verilog and ``.mem`` file of the shipped RTL against the one simulated, by sha256."""
+    differ = [name for name in info.sources + info.mem_files
+              if not (build.rtl.out_dir / name).is_file() or not (Path(rtl_dir) / name).is_file()
+              or _sha256(Path(rtl_dir) / name) != _sha256(build.rtl.out_dir / name)]
+    return {"dir": str(rtl_dir), "files": len(info.sources) + len(info.mem_files), "identical": not differ,
+            "differ": differ}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def verify_run(
     manifest,
     sim: str,
@@ -156,24 +190,32 @@ def verify_run(
     build_root="sim_builds",
     vcd: bool = True,
     raster_neurons: int = 16,
+    rtl_dir=None,
 ) -> dict:
     """Run the first ``vectors`` test vectors of an export on the RTL under ``sim``; the report goes to ``out_dir``.
 
-    Returns the report; ``report["ok"]`` is False on any mismatch, and
-    ``report["first_divergence"]`` then names the first diverging layer,
-    neuron and time step.
+    ``rtl_dir``: the RTL ``spikegan rtl`` wrote for this export (what a user synthesises): every one of its
+    files must equal the RTL simulated. Returns the report; ``report["ok"]`` is False on any mismatch,
+    and ``report["first_divergence"]`` then names the sources that disagree and where.
     """
     t_start = time.perf_counter()
-    check_simulator(sim)
+    check_tools(sim)
     export = load(manifest)
+    info = shipped_rtl(rtl_dir, export, lanes) if rtl_dir is not None else None
     plan = plan_images(len(export.vectors), vectors, source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    build = build_step(export, build_root, lanes)
+    build = build_step(export, build_root, info.lanes if info else lanes)
     t_built = time.perf_counter()
     run = run_step(export, sim, build, plan, out_dir, vcd)
     t_simulated = time.perf_counter()
     checked = compare_step(export, plan, run, out_dir, raster_neurons)
+    if info is not None:
+        checked["shipped_rtl"] = shipped = compare_shipped(rtl_dir, info, build)
+        if not shipped["identical"] and checked["ok"]:
+            checked["ok"] = False
+            checked["first_divergence"] = {"text": f"the shipped RTL in {rtl_dir} differs from the RTL verified: "
+                                                   f"{', '.join(shipped['differ'])}; run spikegan rtl (make rtl) again"}
     info = read_rtl_info(build.rtl.out_dir)
     report = {
         "manifest": str(manifest),

@@ -27,18 +27,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default=None, help="report folder (default reports/verify-<sim>)")
     parser.add_argument("--build-root", default="sim_builds", help="where RTL and simulator builds go")
     parser.add_argument("--no-vcd", action="store_true", help="skip the waveform dump, its check and the raster")
+    parser.add_argument("--rtl", default=None,
+                        help="the RTL folder spikegan rtl wrote for this export: its files must equal the RTL verified")
     parser.add_argument("--raster-neurons", type=int, default=16, help="neurons per layer in the raster figure")
+
+
+def failure(first: dict) -> str:
+    """The first failed check: what disagrees with what, and where (vector, layer, neuron, step)."""
+    where = {k: first[k] for k in ("vector", "layer", "neuron", "step") if first.get(k) is not None}
+    return f"{first.get('text', 'the check failed')}; first divergence: {where}"
 
 
 def run(args) -> int:
     out = args.out or f"reports/verify-{args.sim}"
     report = verify_run(
         args.manifest, args.sim, args.vectors, out, args.source, args.lanes, args.build_root,
-        vcd=not args.no_vcd, raster_neurons=args.raster_neurons,
+        vcd=not args.no_vcd, raster_neurons=args.raster_neurons, rtl_dir=args.rtl,
     )
     print(markdown(report))
     print(f"report: {out}/report.md, report.json, " + ", ".join(report["figures"]))
     if not report["ok"]:
-        print(f"error: RTL and golden model differ; first divergence: {report['first_divergence']}", file=sys.stderr)
+        print(f"error: {failure(report['first_divergence'])}", file=sys.stderr)
         return 1
     return 0
