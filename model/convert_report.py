@@ -25,7 +25,7 @@ def markdown(report: dict) -> str:
     has_fid = "fid_float" in report["sweep"][0]
     head = "| T | norm | reset | MSE float-ANN | MSE fixed-float | MSE fixed-ANN | MSE float-ANN(input rates) |"
     head += " FID float | FID fixed |" if has_fid else ""
-    head += " spikes/neuron L1, L2, L3 | synaptic ops/image | energy uJ (x ANN) |"
+    head += f" spikes/neuron {', '.join(f'L{l}' for l in range(1, len(c['sizes'])))} | synaptic ops/image | energy uJ (x ANN) |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for r in report["sweep"]:
         fx = r["fixed"]

@@ -8,6 +8,7 @@ energy estimate; the sinabs peer runs on the same spikes.
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 
@@ -65,6 +66,55 @@ def _snn_stats(result: SnnResult) -> dict:
     }
 
 
+def _point(layers, u_calib, ann, s0, config: SnnConfig, options: ConvertOptions, fid_fn=None):
+    """One sweep point on the input trains ``s0``: its report row, and the float, fixed and input-rate images."""
+    conv = convert(layers, u_calib, config, options)
+    fl = simulate(conv.float_params, s0)
+    fx = simulate_fixed(conv.int_net, s0)
+    ann_rates = ann_forward(layers, s0.double().mean(dim=1))
+    row = {
+        "timesteps": config.timesteps,
+        "normalisation": options.normalisation,
+        "reset": config.reset,
+        "activation_scales": [round(x, 5) for x in conv.lambdas],
+        "thresholds": [int(x) for x in conv.int_net.thresholds],
+        "mse_float_ann": _mse(fl.image, ann),
+        "mse_fixed_float": _mse(fx.image, fl.image),
+        "mse_fixed_ann": _mse(fx.image, ann),
+        "mse_float_ann_of_input_rates": _mse(fl.image, ann_rates),
+        "float": _snn_stats(fl),
+        "fixed": _snn_stats(fx),
+    }
+    if fid_fn is not None:
+        row["fid_float"] = fid_fn(fl.image)
+        row["fid_fixed"] = fid_fn(fx.image)
+    return row, fl.image, fx.image, ann_rates
+
+
+def _trains(u, config: SnnConfig) -> torch.Tensor:
+    return torch.as_tensor(encode_spikes(encode_noise(u.numpy(), config), config))
+
+
+PILOT_IMAGES = 256
+
+
+def announce(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts, points: int, fid_fn=None) -> str:
+    """How long the sweep will take, from a pilot point (the longest T) on up to 256 of its images scaled
+    by images and by T (a point's work grows with T), and the memory of its largest input trains; printed
+    before it starts, so a large ``--images`` is no surprise."""
+    config = replace(base, timesteps=max(ts))
+    pilot = u_eval[:PILOT_IMAGES]
+    start = time.perf_counter()
+    _point(layers, u_calib, ann_forward(layers, pilot), _trains(pilot, config), config, options, fid_fn)
+    per_t = (time.perf_counter() - start) / max(ts) * len(u_eval) / len(pilot)
+    seconds = per_t * sum(ts) * points / len(ts)
+    trains_mb = len(u_eval) * max(ts) * base.sizes[0] / 1e6
+    text = (f"report sweep: {points} configurations x {len(u_eval):,} images: about {seconds / 60:.1f} min "
+            f"(from a pilot of {len(pilot)} images at T = {max(ts)}), {trains_mb:,.0f} MB of spike trains at a time")
+    print(text, file=sys.stderr, flush=True)
+    return text
+
+
 def sweep(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts, norms, resets, fid_fn=None):
     """One row per (T, normalisation, reset); also the images of the base configuration."""
     from model.progress import progress_bar
@@ -73,36 +123,16 @@ def sweep(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts,
     rows, images = [], {"ann": ann}
     points = [(t, n, r) for t in ts for n in norms for r in resets]
     bar = progress_bar(points, desc="sweep T x norm x reset", unit="config")
-    spikes = {}
+    s0, s0_t = None, None
     for t, norm, reset in bar:
         config = replace(base, timesteps=t, reset=reset)
-        if t not in spikes:
-            spikes[t] = torch.as_tensor(encode_spikes(encode_noise(u_eval.numpy(), config), config))
-        s0 = spikes[t]
-        conv = convert(layers, u_calib, config, replace(options, normalisation=norm))
-        fl = simulate(conv.float_params, s0)
-        fx = simulate_fixed(conv.int_net, s0)
-        ann_rates = ann_forward(layers, s0.double().mean(dim=1))
-        row = {
-            "timesteps": t,
-            "normalisation": norm,
-            "reset": reset,
-            "activation_scales": [round(x, 5) for x in conv.lambdas],
-            "thresholds": [int(x) for x in conv.int_net.thresholds],
-            "mse_float_ann": _mse(fl.image, ann),
-            "mse_fixed_float": _mse(fx.image, fl.image),
-            "mse_fixed_ann": _mse(fx.image, ann),
-            "mse_float_ann_of_input_rates": _mse(fl.image, ann_rates),
-            "float": _snn_stats(fl),
-            "fixed": _snn_stats(fx),
-        }
-        if fid_fn is not None:
-            row["fid_float"] = fid_fn(fl.image)
-            row["fid_fixed"] = fid_fn(fx.image)
+        if t != s0_t:  # the points go T by T: one T's input trains in memory at a time
+            s0, s0_t = _trains(u_eval, config), t
+        row, fl, fx, ann_rates = _point(layers, u_calib, ann, s0, config, replace(options, normalisation=norm), fid_fn)
         rows.append(row)
         if (t, norm, reset) == (base.timesteps, options.normalisation, base.reset):
-            images.update(float=fl.image, fixed=fx.image, ann_rates=ann_rates)
-        bar.set_postfix(T=t, mse=f"{row['mse_float_ann']:.2e}")
+            images.update(float=fl, fixed=fx, ann_rates=ann_rates)
+        bar.set_postfix(T=t, mse=f"{row['mse_float_ann']:.2e}", refresh=False)
     return rows, images
 
 
@@ -174,6 +204,7 @@ def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True,
 
         ann = ann_forward(layers, u_eval)
         fid_info = {"fid_ann": fid_fn(ann), "fid_real_floor": round(float(real_floor(n=len(u_eval))["fid"]), 3)}
+    announce(layers, u_calib, u_eval, config, options, ts, len(ts) * len(SWEEP_NORMS) * len(RATE_RESETS), fid_fn)
     rows, images = sweep(layers, u_calib, u_eval, config, options, ts, SWEEP_NORMS, RATE_RESETS, fid_fn)
     if "float" not in images:  # the exported configuration is not among the sweep points
         extra_rows, extra_images = sweep(

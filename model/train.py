@@ -158,23 +158,19 @@ def run_updates(
     grid_every = cfg.grid_every or max(1, math.ceil(n_epochs / 10))
     state.generator.train()
     state.discriminator.train()
+    bar = progress_bar(total=cfg.updates, initial=state.step, desc=f"training ({n_epochs} epochs)", unit="update",
+                       disable=not progress, dynamic_ncols=True)
     while state.step < cfg.updates:
         epoch, first = divmod(state.step, upe)
         order = epoch_order(cfg, epoch, len(data))
         last = min(upe, cfg.updates - epoch * upe)
         started = time.perf_counter()
-        bar = progress_bar(
-            range(first, last),
-            desc=f"epoch {epoch + 1}/{n_epochs}",
-            disable=not progress,
-            leave=(epoch + 1) % grid_every == 0 or epoch + 1 == n_epochs,
-            dynamic_ncols=True,
-        )
-        for i in bar:
+        for i in range(first, last):
             losses = train_step(state, data[order[i * cfg.batch : (i + 1) * cfg.batch]])
-            bar.set_postfix(D=f"{losses['d_loss']:.3f}", G=f"{losses['g_loss']:.3f}",
-                            Dx=f"{losses['d_real']:.2f}", DGz=f"{losses['d_fake']:.2f}")
-        bar.close()
+            # refresh=False: the postfix shows at the bar's own (throttled) redraws, not at every update
+            bar.set_postfix(epoch=f"{epoch + 1}/{n_epochs}", D=f"{losses['d_loss']:.3f}", G=f"{losses['g_loss']:.3f}",
+                            Dx=f"{losses['d_real']:.2f}", DGz=f"{losses['d_fake']:.2f}", refresh=False)
+            bar.update()
         state.train_seconds += time.perf_counter() - started
         done = epoch + 1
         if out_dir is not None:
@@ -184,6 +180,7 @@ def run_updates(
                 plots.image_grid(grid, out_dir / f"samples_epoch{done:03d}.png")
             if done % cfg.checkpoint_every == 0 and state.step < cfg.updates:
                 save_checkpoint(state, out_dir / CHECKPOINT)
+    bar.close()
     return state
 
 

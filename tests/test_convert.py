@@ -234,3 +234,28 @@ def test_fixed_simulation_falls_back_to_golden_when_saturation_is_possible():
     gold = run_network(net, spikes)
     for a, b in zip(res.counts, gold.counts):
         np.testing.assert_array_equal(a.numpy(), b)
+
+
+@pytest.mark.parametrize("sizes", [(12, 10), (12, 8, 10), (12, 9, 8, 7, 10)])
+def test_report_names_one_spike_column_per_layer(sizes):
+    from model.convert_report import markdown
+
+    layers = check_layers(random_generator(sizes))
+    cfg = SnnConfig(sizes=sizes, timesteps=8, lanes=4)
+    report = convert_sweep.build_report(layers, noise(50, 12), noise(4, 12, seed=3), cfg, ConvertOptions(), (8,),
+                                        fid=False, with_peer=False)
+    text = markdown(report)
+    names = ", ".join(f"L{l}" for l in range(1, len(sizes)))
+    assert f"spikes/neuron {names} |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| 8 | p99.9 | subtract"))
+    assert len(row.split("|")[-4].split(",")) == len(sizes) - 1
+
+
+def test_the_sweep_estimates_its_time_and_memory_before_it_starts(capsys):
+    sizes = (12, 8, 10)
+    layers = check_layers(random_generator(sizes))
+    cfg = SnnConfig(sizes=sizes, timesteps=8, lanes=4)
+    convert_sweep.build_report(layers, noise(50, 12), noise(300, 12, seed=3), cfg, ConvertOptions(), (4, 8),
+                               fid=False, with_peer=False)
+    err = capsys.readouterr().err
+    assert "report sweep: 8 configurations x 300 images: about" in err and "MB of spike trains" in err

@@ -162,3 +162,18 @@ def test_cli_trains_and_guards_its_outputs(tiny_data_dir, tmp_path, capsys):
     (out / "checkpoint.pt").write_bytes(b"garbage")
     assert main(["train", "--out", str(out), "--resume", "--no-metrics"]) == 2
     assert "corrupt" in capsys.readouterr().err
+
+
+def test_training_into_a_log_shows_one_throttled_bar_over_all_updates(tiny_data_dir, monkeypatch):
+    import io
+
+    from model.data import load_dataset
+
+    log = io.StringIO()
+    monkeypatch.setattr("sys.stderr", log)
+    cfg = _config(tiny_data_dir, updates=40)
+    data = load_dataset("mnist", "train", tiny_data_dir).flat()
+    T.run_updates(T.init_state(cfg), data, progress=True)
+    text = log.getvalue()
+    assert text.count("/40") >= 1 and "40/40" in text  # one bar over every update, finished
+    assert text.count("\r") + text.count("\n") <= 4  # not a redraw per update or per epoch
