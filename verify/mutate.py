@@ -1,0 +1,205 @@
+"""``spikegan mutate``: mutation testing of the generated RTL.
+
+Faults are injected into the generator's Verilog as Yosys wrote it (one per
+mutant, in the right-hand side of one ``assign``): a comparison made strict or
+loose, an equality inverted, an addition turned into a subtraction, an AND into
+an OR, a constant off by one (a threshold, a bias offset, a counter limit), the
+two arms of a multiplexer swapped (a reset, a saturation, a forwarding path), a
+wire stuck at 0 (a lane, a valid bit). Each mutant runs the checks of
+``spikegan verify`` (every layer's spike trains and counts against the golden
+model, from the stored trains and from the on-chip encoder); it is killed when
+they fail, it hangs, or it no longer compiles. The report gives the mutation
+score and every surviving mutant with its line, so each can be explained.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from hw.build import RtlBuild
+from model.errors import UserError
+from model.export import DEFAULT_MANIFEST, load
+from model.jsonio import dumps
+from model.runinfo import machine
+from verify.sim import SIMULATORS, check_simulator
+from verify.system import run_generator, sim_build
+from verify.wrapper import add_wrapper
+
+# (kind, pattern in an assign's right-hand side, replacement: a string or a function of the match)
+OPERATORS = (
+    ("comparison", re.compile(r" >= "), " > "),
+    ("comparison", re.compile(r" > "), " >= "),
+    ("comparison", re.compile(r" <= "), " < "),
+    ("comparison", re.compile(r" < "), " <= "),
+    ("equality", re.compile(r" == "), " != "),
+    ("equality", re.compile(r" != "), " == "),
+    ("arithmetic", re.compile(r" \+ "), " - "),
+    ("arithmetic", re.compile(r" - "), " + "),
+    ("logic", re.compile(r" & "), " | "),
+    ("logic", re.compile(r" \| "), " & "),
+    ("constant", re.compile(r"(\d+)'h([0-9a-f]+)"),
+     lambda m: f"{m.group(1)}'h{(int(m.group(2), 16) + 1) % (1 << int(m.group(1))):x}"),
+    ("mux", re.compile(r"\? (\S+ ?(?:\[[^\]]*\])?) : (\S+ ?(?:\[[^\]]*\])?) ?;$"), lambda m: f"? {m.group(2)} : {m.group(1)};"),
+)
+ASSIGN = re.compile(r"^(\s*assign\s+.+?\s=\s)(.*)$")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One fault: ``kind``, the 1-based ``line`` of the generator's Verilog, its text before and after."""
+
+    index: int
+    kind: str
+    line: int
+    before: str
+    after: str
+
+
+def sites(verilog: str) -> list[tuple[str, int, str, str]]:
+    """Every (kind, line, before, after) one operator can make of one ``assign`` of ``verilog``."""
+    out = []
+    for n, text in enumerate(verilog.splitlines(), start=1):
+        m = ASSIGN.match(text)
+        if not m:
+            continue
+        lhs, rhs = m.groups()
+        for kind, pattern, repl in OPERATORS:
+            for hit in pattern.finditer(rhs):
+                new = repl(hit) if callable(repl) else repl
+                out.append((kind, n, text, lhs + rhs[: hit.start()] + new + rhs[hit.end():]))
+        if rhs.strip() not in ("0;", "1'h0;"):
+            out.append(("stuck-at-0", n, text, lhs + "0;"))
+    return out
+
+
+def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
+    """``count`` mutants drawn with ``seed``, spread over the kinds (round robin over a shuffle of each)."""
+    rng = random.Random(seed)
+    by_kind: dict[str, list] = {}
+    for s in sites(verilog):
+        by_kind.setdefault(s[0], []).append(s)
+    for group in by_kind.values():
+        rng.shuffle(group)
+    chosen, kinds = [], sorted(by_kind)
+    while len(chosen) < count and any(by_kind.values()):
+        for k in kinds:
+            if by_kind[k] and len(chosen) < count:
+                chosen.append(by_kind[k].pop())
+    return [Mutant(i, *s) for i, s in enumerate(chosen)]
+
+
+def mutant_build(base, mutant: Mutant, root: Path):
+    """A copy of the base RTL (``verify.wrapper.SimBuild``) with ``mutant`` applied, and its wrapper."""
+    out = root / f"m{mutant.index:03d}" / "rtl"
+    if out.exists():
+        shutil.rmtree(out)
+    shutil.copytree(base.rtl.out_dir, out)
+    dut = out / base.rtl.sources[-1].name
+    lines = dut.read_text().splitlines()
+    if lines[mutant.line - 1] != mutant.before:
+        raise RuntimeError(f"bug: mutant {mutant.index} does not match line {mutant.line}")
+    lines[mutant.line - 1] = mutant.after
+    dut.write_text("\n".join(lines) + "\n")
+    rtl = RtlBuild(out, base.rtl.top, [out / p.name for p in base.rtl.sources], base.rtl.component,
+                   [out / p.name for p in base.rtl.mem_files], out / base.rtl.waivers.name if base.rtl.waivers else None)
+    return add_wrapper(rtl, base.dump)
+
+
+def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[dict]) -> dict:
+    """Run the checks on one mutant: killed, and by what."""
+    start = time.perf_counter()
+    try:
+        result, _ = run_generator(export, sim, mutant_build(base, mutant, root), images)
+    except Exception as e:  # a mutant that no longer compiles or elaborates is killed by the tool chain
+        verdict, why = "killed", f"does not build or run: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
+    else:
+        failed = [im for im in result["images"] if not im["ok"]]
+        if result["error"] or failed or len(result["images"]) < len(images):
+            verdict = "killed"
+            why = (failed[0]["first_divergence"] or {}).get("text") if failed else result["error"][:200]
+        else:
+            verdict, why = "survived", "every image matched the golden model"
+    return {**asdict(mutant), "verdict": verdict, "why": why, "seconds": round(time.perf_counter() - start, 2)}
+
+
+def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root="sim_builds/mutants",
+                 vectors: int | None = None, progress=None) -> dict:
+    """Draw ``count`` mutants of the export's generator, run each under ``sim``; the report (also written)."""
+    check_simulator(sim)
+    export = load(manifest)
+    n = len(export.vectors) if vectors is None else min(vectors, len(export.vectors))
+    images = [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)]
+    root = Path(build_root).resolve() / f"{export.sha256[:10]}-s{seed}"
+    base = sim_build(export, root / "base", run_lint=True)
+    baseline, _ = run_generator(export, sim, base, images)
+    if baseline["error"]:
+        raise UserError(f"the unmutated RTL fails its checks ({baseline['error'][:200]}): fix that before mutating it")
+    mutants = choose(base.rtl.sources[-1].read_text(), count, seed)
+    rows = []
+    for m in mutants:
+        rows.append(run_mutant(export, sim, base, m, root, images))
+        if progress:
+            progress(len(rows))
+    killed = sum(r["verdict"] == "killed" for r in rows)
+    report = {
+        "manifest": str(manifest), "simulator": sim, "seed": seed, "images_per_mutant": len(images),
+        "sites": len(sites(base.rtl.sources[-1].read_text())), "mutants": len(rows), "killed": killed,
+        "score": killed / len(rows) if rows else None,
+        "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
+                        sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
+        "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows, "machine": machine(),
+    }
+    write_report(report, Path(out_dir))
+    return report
+
+
+def markdown(report: dict) -> str:
+    lines = [
+        "# Mutation testing of the generated RTL", "",
+        f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the generator's "
+        f"Verilog, each run on {report['images_per_mutant']} images under {report['simulator']} against the golden "
+        f"model. **Mutation score {report['score']:.1%}** ({report['killed']} killed).", "",
+        "| kind | killed / mutants |", "|---|---|",
+    ]
+    lines += [f"| {k} | {a} / {b} |" for k, (a, b) in report["by_kind"].items()]
+    lines += ["", f"Surviving mutants ({len(report['survivors'])}):", ""]
+    lines += [f"- #{r['index']} {r['kind']}, line {r['line']}: `{r['before'].strip()}` -> `{r['after'].strip()}`"
+              for r in report["survivors"]] or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "mutation.json").write_text(dumps(report) + "\n")
+    (out / "report.md").write_text(markdown(report))
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network whose RTL is mutated")
+    parser.add_argument("--sim", choices=SIMULATORS, default="icarus", help="simulator")
+    parser.add_argument("--mutants", type=int, default=40, help="mutants to draw")
+    parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
+    parser.add_argument("--out", default="reports/mutation", help="report folder")
+    parser.add_argument("--build-root", default="sim_builds/mutants", help="where the mutants are built")
+
+
+def run(args) -> int:
+    from model.progress import progress_bar
+
+    if args.mutants < 1:
+        raise UserError("--mutants must be >= 1")
+    bar = progress_bar(total=args.mutants, desc=f"mutants under {args.sim}", unit="mutant")
+    try:
+        report = mutation_run(args.manifest, args.sim, args.mutants, args.seed, args.out, args.build_root,
+                              args.vectors, progress=lambda done: bar.update(done - bar.n))
+    finally:
+        bar.close()
+    print(markdown(report))
+    print(f"report: {args.out}/report.md, mutation.json")
+    return 0
