@@ -23,11 +23,12 @@ from pathlib import Path
 
 from hw.build import RtlBuild
 from model.errors import UserError
-from model.export import DEFAULT_MANIFEST, load
+from model.export import load
 from model.jsonio import dumps
 from model.runinfo import machine
+from model.snn_config import SnnConfig
 from verify.sim import SIMULATORS, check_simulator
-from verify.system import run_generator, sim_build
+from verify.system import random_export, run_generator, sim_build
 from verify.wrapper import add_wrapper
 
 # (kind, pattern in an assign's right-hand side, replacement: a string or a function of the match)
@@ -114,7 +115,8 @@ def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[
     """Run the checks on one mutant: killed, and by what."""
     start = time.perf_counter()
     try:
-        result, _ = run_generator(export, sim, mutant_build(base, mutant, root), images)
+        build = mutant_build(base, mutant, root)
+        result, _ = run_generator(export, sim, build, images, log=build.rtl.out_dir.parent / f"{sim}.log")
     except Exception as e:  # a mutant that no longer compiles or elaborates is killed by the tool chain
         verdict, why = "killed", f"does not build or run: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
     else:
@@ -136,7 +138,7 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     images = [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)]
     root = Path(build_root).resolve() / f"{export.sha256[:10]}-s{seed}"
     base = sim_build(export, root / "base", run_lint=True)
-    baseline, _ = run_generator(export, sim, base, images)
+    baseline, _ = run_generator(export, sim, base, images, log=root / f"base-{sim}.log")
     if baseline["error"]:
         raise UserError(f"the unmutated RTL fails its checks ({baseline['error'][:200]}): fix that before mutating it")
     mutants = choose(base.rtl.sources[-1].read_text(), count, seed)
@@ -180,7 +182,9 @@ def write_report(report: dict, out: Path) -> None:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network whose RTL is mutated")
+    parser.add_argument("--manifest", default=None,
+                        help="exported network whose RTL is mutated (default: a random 16-12-10-12 network with biases and "
+                             "saturating 8-bit membranes, T = 12, P = 4, which the RTL runs in a few thousand cycles)")
     parser.add_argument("--sim", choices=SIMULATORS, default="icarus", help="simulator")
     parser.add_argument("--mutants", type=int, default=40, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
@@ -189,14 +193,25 @@ def add_arguments(parser) -> None:
     parser.add_argument("--build-root", default="sim_builds/mutants", help="where the mutants are built")
 
 
+TARGET = SnnConfig(sizes=(16, 12, 10, 12), timesteps=12, lanes=4, weight_bits=6, membrane_bits=8, input_bits=4)
+
+
+def default_target(build_root, seed: int) -> Path:
+    """The default network to mutate: random weights and biases, P = 4 dividing none of the layers, and
+    8-bit membranes that saturate at both ends."""
+    return random_export(Path(build_root) / f"target-s{seed}", TARGET, seed=seed, vectors=2, weight_scale=0.4,
+                         bias_scale=3)
+
+
 def run(args) -> int:
     from model.progress import progress_bar
 
     if args.mutants < 1:
         raise UserError("--mutants must be >= 1")
+    manifest = args.manifest or default_target(args.build_root, args.seed)
     bar = progress_bar(total=args.mutants, desc=f"mutants under {args.sim}", unit="mutant")
     try:
-        report = mutation_run(args.manifest, args.sim, args.mutants, args.seed, args.out, args.build_root,
+        report = mutation_run(manifest, args.sim, args.mutants, args.seed, args.out, args.build_root,
                               args.vectors, progress=lambda done: bar.update(done - bar.n))
     finally:
         bar.close()

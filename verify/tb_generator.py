@@ -15,6 +15,7 @@ import time
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, ValueChange, with_timeout
+from cocotb.utils import get_sim_time
 
 from model.golden import first_divergence, output_image, run_network
 from model.snn_config import SnnConfig
@@ -86,14 +87,17 @@ class GeneratorTB:
         for mon in self.monitors.values():
             mon.clear()
         await FallingEdge(d.clk)
+        launched = get_sim_time("ns") + CLOCK_PERIOD_NS / 2  # the rising edge that takes start
         d.vector.value, d.encode.value, d.start.value = vector, encode, 1
         await FallingEdge(d.clk)
         d.start.value = 0
         await with_timeout(RisingEdge(d.done), timeout_cycles * CLOCK_PERIOD_NS, "ns")
+        counted = round((get_sim_time("ns") - launched) / CLOCK_PERIOD_NS)
         await FallingEdge(d.clk)
         cycles = int(d.cycles.value)
         counts = await self.read_counts()
-        return {"cycles": cycles, "counts": counts, "trains": {l: m.trains.copy() for l, m in self.monitors.items()}}
+        return {"cycles": cycles, "counted_cycles": counted, "counts": counts,
+                "trains": {l: m.trains.copy() for l, m in self.monitors.items()}}
 
     async def read_counts(self) -> list[np.ndarray]:
         """Every layer's counters through the read-out port (latency 1, pipelined: one word per cycle)."""
@@ -185,6 +189,10 @@ async def generator_matches_golden(dut):
                 check.setdefault("monitor_errors", []).extend(mon.errors[:5])
         image = output_image(config, observed["counts"][-1], observed["trains"].get(config.layers))
         three_way(check, expected, vec, observed, image)
+        if observed["cycles"] != observed["counted_cycles"] and check["ok"]:
+            check["ok"] = False
+            check["first_divergence"] = {"text": f"the RTL's cycle counter says {observed['cycles']}, the testbench "
+                                                 f"counted {observed['counted_cycles']} clock cycles from start to done"}
         images.append(
             {
                 "vector": n,
