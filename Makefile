@@ -22,7 +22,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles memristor ttfs nir report readme test test-fast clean help
+        synth sweep-synth sweep-cycles regress mutate memristor ttfs nir report readme test test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -42,6 +42,8 @@ help:
 	@echo "  make synth         Yosys/nextpnr: FPGA network on xc7 (estimate), ECP5, ASIC, Vivado script; iCE40 network on iCE40 (TARGET=$(TARGET))"
 	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
 	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
+	@echo "  make regress       random networks through RTL on both simulators, on Dask, with coverage (CASES=$(CASES)) -> reports/regress"
+	@echo "  make mutate        mutation testing of the generated RTL: 100 mutants, the score and the survivors -> reports/mutation"
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
@@ -111,6 +113,15 @@ sweep-synth: $(FPGA)/snn/manifest.json
 
 sweep-cycles: $(MANIFEST)
 	$(SG) sweep-cycles --manifest $< --sim verilator --sweep-lanes 1,4,16,64 --vectors 2 --out reports/sweep-cycles
+
+# ---- verification at scale: the random regression (Dask) and mutation testing
+CASES ?= 40
+
+regress: | $(SETUP)
+	$(SG) regress --cases $(CASES) --out reports/regress
+
+mutate: | $(SETUP)
+	$(SG) mutate --mutants 100 --seed 0 --out reports/mutation
 
 # Memristor spiking GAN (paper 001): both datasets unless DATASET is given on the command line.
 MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)

@@ -28,6 +28,7 @@ COMMANDS = {
     "sweep-cycles": VERIFY["sweep-cycles"],
     "synth": HW["synth"],
     "sweep-synth": VERIFY["sweep-synth"],
+    "regress": VERIFY["regress"],
     "mutate": VERIFY["mutate"],
     "memristor": MODEL["memristor"],
     "memristor-rtl": VERIFY["memristor"],

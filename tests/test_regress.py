@@ -1,0 +1,40 @@
+"""The random regression: every drawn case is a network the project supports, the draw is reproducible,
+the coverage bins read what happened, and a small run on Dask passes on both simulators."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from model.golden import encode_noise, encode_spikes, random_network, run_network
+from model.snn_config import SnnConfig
+from verify.regress import BINS, bins_of, draw, regress
+
+
+def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible():
+    configs = [draw(seed) for seed in range(300)]
+    assert configs == [draw(seed) for seed in range(300)]
+    assert {c.neuron for c in configs} == {"rate", "ttfs"} and {c.reset for c in configs} == {"zero", "subtract", "floor"}
+    assert {c.layers for c in configs} == {1, 2, 3} and any(c.max_groups == 1 for c in configs)
+    assert any(c.lanes == 1 for c in configs) and any(c.leak_shift for c in configs)
+
+
+def test_the_bins_read_the_configuration_and_the_run():
+    c = SnnConfig(sizes=(6, 5), timesteps=8, weight_bits=3, membrane_bits=5, lanes=1, reset="zero")
+    net = random_network(c, seed=0, weight_scale=0.6, bias_scale=1)
+    u = np.zeros((1, 6))
+    gold = run_network(net, encode_spikes(encode_noise(u, c), c), record_membranes=True)
+    hit = bins_of(c, gold)
+    assert {"reset zero", "depth 1", "P = 1", "narrow weights (q <= 3)", "an empty time step", "leak none"} <= hit
+    assert hit <= set(BINS)
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+def test_a_small_regression_passes_on_both_simulators(tmp_path):
+    report = regress(2, 0, ("icarus", "verilator"), tmp_path / "report", root=tmp_path / "builds", workers=2)
+    assert report["cases"] == 2 and report["passed"] + report["skipped"] == 2 and not report["failed"]
+    saved = json.loads((tmp_path / "report" / "regress.json").read_text())
+    assert saved["bins"] == len(BINS) and saved["bins_hit"] >= 5

@@ -1,0 +1,198 @@
+"""``spikegan regress``: constrained-random regression of the RTL on Dask, with functional coverage.
+
+Each case draws a network from its seed (shape, ``T``, bit widths, ``P``,
+reset, leak, coding), exports it with random weights, builds its RTL and runs
+it on each simulator against the golden model (every layer's spike trains and
+counts, from the stored trains and from the on-chip encoder). The cases are
+Dask tasks: a ``LocalCluster`` over this machine's cores by default, or the
+cluster at ``--scheduler`` (its workers need this project installed at the same
+commit, e.g. ``make setup`` in a checkout on each host, and the simulators on
+their PATH). A failing case is reproduced alone by ``--cases 1 --first K``.
+The report gives each case's verdict and cost, and the coverage bins hit.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.errors import UserError
+from model.jsonio import dumps
+from model.runinfo import machine
+from model.snn_config import SnnConfig
+from verify.sim import SIMULATORS
+
+BINS = (
+    "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding ttfs",
+    "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
+    "membrane saturates low", "membrane saturates high", "an empty time step", "a silent neuron",
+    "every neuron of a layer fires", "narrow weights (q <= 3)", "wide weights (q >= 10)",
+)
+
+
+def draw(seed: int) -> SnnConfig:
+    """The network of case ``seed``: every field of the `SnnConfig` drawn within what the RTL supports."""
+    rng = random.Random(seed)
+    depth = rng.choice((1, 2, 3))
+    sizes = (rng.randint(3, 20),) + tuple(rng.randint(2, 18) for _ in range(depth))
+    q = rng.choice((2, 3, 4, 6, 8, 10, 12))
+    ttfs = rng.random() < 0.2
+    r = rng.randint(2, 8)
+    t = rng.randint(4, min(24, 1 << r) if ttfs else 24)
+    lanes = rng.choice((1, 2, 3, 4, 5, 8, 16))
+    if ttfs:
+        return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=min(48, q + 16), input_bits=r,
+                         lanes=lanes, neuron="ttfs", coding="ttfs", reset="floor", leak_shift=None)
+    m = rng.randint(q + 2, min(48, q + 12))
+    leak = rng.choice((None, None, rng.randint(1, min(6, m - 1))))
+    return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=m, input_bits=r, lanes=lanes,
+                     leak_shift=leak, reset=rng.choice(("zero", "subtract")))
+
+
+def bins_of(config: SnnConfig, gold) -> set[str]:
+    """The coverage bins one case hits: from its configuration and from the golden model's run."""
+    c = config
+    hit = {f"reset {c.reset}" if c.reset != "floor" else "reset floor (ttfs)", f"coding {c.coding}",
+           "leak none" if c.leak_shift is None else "leak on", f"depth {c.layers}"}
+    divides = [n % c.lanes == 0 for n in c.sizes[1:]]
+    hit.add("P divides a layer" if any(divides) else "P divides no layer")
+    hit |= {"P = 1"} if c.lanes == 1 else set()
+    hit |= {"one word per layer"} if c.max_groups == 1 else set()
+    hit |= {"narrow weights (q <= 3)"} if c.weight_bits <= 3 else {"wide weights (q >= 10)"} if c.weight_bits >= 10 else set()
+    lo, hi = c.membrane_range
+    for l in range(1, c.layers + 1):
+        v, counts = gold.membranes[l], gold.counts[l]
+        hit |= {"membrane saturates low"} if (v == lo).any() else set()
+        hit |= {"membrane saturates high"} if (v == hi).any() else set()
+        hit |= {"a silent neuron"} if (counts == 0).any() else set()
+        hit |= {"every neuron of a layer fires"} if (counts > 0).all(axis=-1).any() else set()
+    if (gold.spikes[0].sum(axis=-1) == 0).any():
+        hit.add("an empty time step")
+    return hit
+
+
+def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
+    """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost."""
+    from model.export import export_network, load
+    from model.golden import random_network, run_network
+    from verify.system import run_generator, sim_build
+
+    start = time.perf_counter()
+    config = draw(seed)
+    rng = np.random.default_rng(seed)
+    case_dir = Path(root) / f"case{seed}"
+    row = {"seed": seed, "config": config.to_dict()}
+    try:
+        net = random_network(config, seed=seed, weight_scale=float(rng.uniform(0.2, 0.6)), bias_scale=int(rng.integers(0, 4)))
+    except UserError as e:  # e.g. a TTFS membrane too narrow to stay floored: not a network the RTL must run
+        return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
+    u = rng.random((2, config.sizes[0]))
+    u[1] *= rng.uniform(0.0, 0.3)  # a sparse vector: empty time steps, silent neurons
+    ex = load(export_network(net, case_dir / "snn", u))
+    gold = run_network(ex.net, np.stack([v.spikes for v in ex.vectors]), record_membranes=True)
+    row["bins"] = sorted(bins_of(config, gold))
+    images = [{"vector": 0, "encode": 0}, {"vector": 1, "encode": 1}]
+    for sim in sims:
+        try:
+            build = sim_build(ex, case_dir / "build" / sim, run_lint=sim == sims[0])
+            result, _ = run_generator(ex, sim, build, images, log=case_dir / f"{sim}.log")
+        except Exception as e:  # a lint failure or a crash is this case's failure, not the regression's
+            return row | {"verdict": "fail", "sim": sim, "why": f"{type(e).__name__}: {str(e)[:300]}",
+                          "seconds": time.perf_counter() - start}
+        bad = [im for im in result["images"] if not im["ok"]]
+        if result["error"] or bad or len(result["images"]) < len(images):
+            text = (bad[0]["first_divergence"] or {}).get("text") if bad else result["error"]
+            return row | {"verdict": "fail", "sim": sim, "why": text, "seconds": time.perf_counter() - start}
+    return row | {"verdict": "pass", "seconds": time.perf_counter() - start}
+
+
+def regress(cases: int, first: int, sims: tuple[str, ...], out_dir, root="sim_builds/regress", scheduler=None,
+            workers: int | None = None, progress=None) -> dict:
+    """Run cases ``first .. first + cases - 1`` on Dask; the report (also written to ``out_dir``)."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    start = time.perf_counter()
+    root = str(Path(root).resolve())
+    cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                                 dashboard_address=None)
+    with Client(scheduler or cluster) as client:
+        futures = client.map(run_case, range(first, first + cases), sims=sims, root=root, pure=False)
+        rows = []
+        for future in as_completed(futures):
+            rows.append(future.result())
+            if progress:
+                progress(len(rows))
+        n_workers = len(client.scheduler_info()["workers"])
+    if cluster is not None:
+        cluster.close()
+    rows.sort(key=lambda r: r["seed"])
+    report = summary(rows, sims, time.perf_counter() - start, n_workers, scheduler)
+    write_report(report, Path(out_dir))
+    return report
+
+
+def summary(rows: list[dict], sims, wall: float, workers: int, scheduler) -> dict:
+    ran = [r for r in rows if r["verdict"] != "skipped"]
+    hit = set().union(*(r.get("bins", []) for r in ran)) if ran else set()
+    return {
+        "cases": len(rows), "passed": sum(r["verdict"] == "pass" for r in rows),
+        "failed": [r for r in rows if r["verdict"] == "fail"], "skipped": sum(r["verdict"] == "skipped" for r in rows),
+        "simulators": list(sims), "wall_s": wall, "workers": workers, "scheduler": scheduler or "LocalCluster",
+        "case_seconds_mean": float(np.mean([r["seconds"] for r in ran])) if ran else None,
+        "coverage": {b: sum(b in r.get("bins", []) for r in ran) for b in BINS},
+        "bins_hit": len(hit & set(BINS)), "bins": len(BINS), "rows": rows, "machine": machine(),
+    }
+
+
+def markdown(r: dict) -> str:
+    lines = [
+        "# Random regression of the RTL", "",
+        f"{r['cases']} cases on {', '.join(r['simulators'])} ({r['workers']} Dask workers, {r['scheduler']}): "
+        f"**{r['passed']} passed, {len(r['failed'])} failed**, {r['skipped']} skipped; {r['wall_s']:.0f} s in all, "
+        f"{r['case_seconds_mean'] or 0:.1f} s per case on a worker. Coverage: {r['bins_hit']} / {r['bins']} bins hit.", "",
+        "| bin | cases |", "|---|---|",
+    ]
+    lines += [f"| {b} | {n} |" for b, n in r["coverage"].items()]
+    if r["failed"]:
+        lines += ["", "Failing cases (reproduce one with `spikegan regress --cases 1 --first SEED`):", ""]
+        lines += [f"- seed {f['seed']} ({f['sim']}): {f['why']}" for f in r["failed"]]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "regress.json").write_text(dumps(report) + "\n")
+    (out / "report.md").write_text(markdown(report))
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--cases", type=int, default=8, help="random cases to run")
+    parser.add_argument("--first", type=int, default=0, help="seed of the first case (cases are seeds first, first+1, ...)")
+    parser.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
+    parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (default: a LocalCluster)")
+    parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
+    parser.add_argument("--out", default="reports/regress", help="report folder")
+    parser.add_argument("--build-root", default="sim_builds/regress", help="where the cases are built")
+
+
+def run(args) -> int:
+    from model.progress import progress_bar
+    from verify.sim import check_simulator
+
+    sims = tuple(s for s in args.sims.split(",") if s)
+    for s in sims:
+        check_simulator(s)
+    if not sims or args.cases < 1:
+        raise UserError("give at least one simulator (--sims) and one case (--cases)")
+    bar = progress_bar(total=args.cases, desc="regression", unit="case")
+    try:
+        report = regress(args.cases, args.first, sims, args.out, args.build_root, args.scheduler, args.workers,
+                         progress=lambda done: bar.update(done - bar.n))
+    finally:
+        bar.close()
+    print(markdown(report))
+    print(f"report: {args.out}/report.md, regress.json")
+    return 0 if not report["failed"] else 1
