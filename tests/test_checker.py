@@ -123,9 +123,9 @@ def test_icarus_says_that_lint_needs_verilator(small, monkeypatch, capsys, tmp_p
     assert code == 2 and "lints the RTL with Verilator" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("lanes,vectors", [(2, 1), (8, 1), (8, 2)])
-def test_one_vector_and_one_word_networks_lint_clean(tmp_path, lanes, vectors):
-    config = SnnConfig(sizes=(8, 6, 5), timesteps=8, lanes=lanes, weight_bits=6, membrane_bits=12, input_bits=4)
+@pytest.mark.parametrize("sizes,lanes,vectors", [((8, 6, 5), 2, 1), ((8, 6, 5), 8, 1), ((8, 6, 5), 8, 2), ((8, 6), 2, 2)])
+def test_one_layer_one_vector_and_one_word_networks_lint_clean(tmp_path, sizes, lanes, vectors):
+    config = SnnConfig(sizes=sizes, timesteps=8, lanes=lanes, weight_bits=6, membrane_bits=12, input_bits=4)
     ex = load(random_export(tmp_path / "snn", config, seed=6, vectors=vectors))
     for fpga in (False, True):
         build(ex, tmp_path / f"rtl-{fpga}", fpga=fpga)  # lints, and raises UserError on any warning
