@@ -18,3 +18,13 @@ def json_default(obj):
 
 def dumps(obj, **kwargs) -> str:
     return json.dumps(obj, default=json_default, **kwargs)
+
+
+def write_json_and_markdown(out_dir, stem: str, report: dict, text: str) -> None:
+    """``<stem>.json`` (the report) and ``report.md`` (``text``) in ``out_dir``, the form of every report."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{stem}.json").write_text(dumps(report) + "\n")
+    (out / "report.md").write_text(text)

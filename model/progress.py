@@ -20,3 +20,12 @@ def progress_bar(iterable=None, **kwargs) -> tqdm:
         kwargs.setdefault("mininterval", LOG_INTERVAL_S)
         kwargs.setdefault("maxinterval", LOG_INTERVAL_S)
     return tqdm(iterable, **kwargs)
+
+
+def with_progress(total: int, desc: str, unit: str, work):
+    """``work(report)``, where ``report(done)`` moves a bar of ``total`` items to ``done``; returns its result."""
+    bar = progress_bar(total=total, desc=desc, unit=unit)
+    try:
+        return work(lambda done: bar.update(done - bar.n))
+    finally:
+        bar.close()

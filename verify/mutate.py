@@ -24,7 +24,7 @@ from pathlib import Path
 from hw.build import RtlBuild
 from model.errors import UserError
 from model.export import load
-from model.jsonio import dumps
+from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
 from verify.sim import SIMULATORS, check_simulator
@@ -156,7 +156,7 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows, "machine": machine(),
     }
-    write_report(report, Path(out_dir))
+    write_json_and_markdown(out_dir, "mutation", report, markdown(report))
     return report
 
 
@@ -175,18 +175,12 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: dict, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "mutation.json").write_text(dumps(report) + "\n")
-    (out / "report.md").write_text(markdown(report))
-
-
 def add_arguments(parser) -> None:
     parser.add_argument("--manifest", default=None,
                         help="exported network whose RTL is mutated (default: a random 16-12-10-12 network with biases and "
                              "saturating 8-bit membranes, T = 12, P = 4, which the RTL runs in a few thousand cycles)")
     parser.add_argument("--sim", choices=SIMULATORS, default="icarus", help="simulator")
-    parser.add_argument("--mutants", type=int, default=40, help="mutants to draw")
+    parser.add_argument("--mutants", type=int, default=100, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
     parser.add_argument("--out", default="reports/mutation", help="report folder")
@@ -204,17 +198,13 @@ def default_target(build_root, seed: int) -> Path:
 
 
 def run(args) -> int:
-    from model.progress import progress_bar
+    from model.progress import with_progress
 
     if args.mutants < 1:
         raise UserError("--mutants must be >= 1")
     manifest = args.manifest or default_target(args.build_root, args.seed)
-    bar = progress_bar(total=args.mutants, desc=f"mutants under {args.sim}", unit="mutant")
-    try:
-        report = mutation_run(manifest, args.sim, args.mutants, args.seed, args.out, args.build_root,
-                              args.vectors, progress=lambda done: bar.update(done - bar.n))
-    finally:
-        bar.close()
+    report = with_progress(args.mutants, f"mutants under {args.sim}", "mutant", lambda progress: mutation_run(
+        manifest, args.sim, args.mutants, args.seed, args.out, args.build_root, args.vectors, progress))
     print(markdown(report))
     print(f"report: {args.out}/report.md, mutation.json")
     return 0

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import UserError
-from model.jsonio import dumps
+from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
 from verify.sim import SIMULATORS
@@ -130,7 +130,7 @@ def regress(cases: int, first: int, sims: tuple[str, ...], out_dir, root="sim_bu
         cluster.close()
     rows.sort(key=lambda r: r["seed"])
     report = summary(rows, sims, time.perf_counter() - start, n_workers, scheduler)
-    write_report(report, Path(out_dir))
+    write_json_and_markdown(out_dir, "regress", report, markdown(report))
     return report
 
 
@@ -162,12 +162,6 @@ def markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: dict, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "regress.json").write_text(dumps(report) + "\n")
-    (out / "report.md").write_text(markdown(report))
-
-
 def add_arguments(parser) -> None:
     parser.add_argument("--cases", type=int, default=8, help="random cases to run")
     parser.add_argument("--first", type=int, default=0, help="seed of the first case (cases are seeds first, first+1, ...)")
@@ -179,7 +173,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from model.progress import progress_bar
+    from model.progress import with_progress
     from verify.sim import check_simulator
 
     sims = tuple(s for s in args.sims.split(",") if s)
@@ -187,12 +181,8 @@ def run(args) -> int:
         check_simulator(s)
     if not sims or args.cases < 1:
         raise UserError("give at least one simulator (--sims) and one case (--cases)")
-    bar = progress_bar(total=args.cases, desc="regression", unit="case")
-    try:
-        report = regress(args.cases, args.first, sims, args.out, args.build_root, args.scheduler, args.workers,
-                         progress=lambda done: bar.update(done - bar.n))
-    finally:
-        bar.close()
+    report = with_progress(args.cases, "regression", "case", lambda progress: regress(
+        args.cases, args.first, sims, args.out, args.build_root, args.scheduler, args.workers, progress))
     print(markdown(report))
     print(f"report: {args.out}/report.md, regress.json")
     return 0 if not report["failed"] else 1
