@@ -92,6 +92,7 @@ def shipped(small, tmp_path) -> Path:
 def test_the_shipped_rtl_is_what_is_verified(small, shipped, tmp_path):
     report = verify_run(small, "verilator", 1, tmp_path / "ok", build_root=ROOT, vcd=False, rtl_dir=shipped)
     assert report["ok"] and report["shipped_rtl"]["identical"]
+    assert "are the RTL verified" in (tmp_path / "ok" / "report.md").read_text()
     mem = shipped / SMALL.weight_file(1)
     mem.write_text(mem.read_text().replace("0", "1", 1))
     report = verify_run(small, "verilator", 1, tmp_path / "bad", build_root=ROOT, vcd=False, rtl_dir=shipped)
@@ -129,3 +130,4 @@ def test_one_layer_one_vector_and_one_word_networks_lint_clean(tmp_path, sizes, 
     ex = load(random_export(tmp_path / "snn", config, seed=6, vectors=vectors))
     for fpga in (False, True):
         build(ex, tmp_path / f"rtl-{fpga}", fpga=fpga)  # lints, and raises UserError on any warning
+

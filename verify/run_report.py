@@ -63,6 +63,10 @@ def markdown(report: dict) -> str:
             f"- waveform `{v['file']}` (vector {v['vector']}): spike times recovered with vcdvcd "
             f"{'equal' if v['ok'] else 'DIFFER from'} the golden model's ({' / '.join(map(str, v['spikes_per_layer']))} spikes per layer)"
         )
+    if report.get("shipped_rtl"):
+        r = report["shipped_rtl"]
+        lines.append(f"- shipped RTL `{r['dir']}`: " + (f"its {r['files']} Verilog and .mem files are the RTL verified"
+                     if r["identical"] else f"DIFFERS from the RTL verified: {', '.join(r['differ'])}"))
     lines.append("")
     lines += [f"![{f}]({f})" for f in report["figures"]]
     return "\n".join(lines) + "\n"
