@@ -35,18 +35,18 @@ def probe_signature(n: int, timesteps: int) -> wiring.Signature:
 WHAT = {"count_layer": "layer", "count_addr": "word", "vector": "vector"}
 
 
-def one_choice_waivers(c, vectors: int, names: dict | None = None) -> str:
+def one_choice_waivers(c, vectors: int, aliases: dict | None = None) -> str:
     """Lint waivers for the address ports that choose among one thing: ``count_layer`` in a one-layer
     network, ``count_addr`` when every layer is one word (``P >= N_l``), ``vector`` when the Spike ROM
     holds one vector. Nothing reads them then; they stay so that the interface is the same for every
-    network. ``names``: the ports' names in a wrapping top."""
+    network. ``aliases``: the name a wrapping top gives a port, waived beside the port's own."""
     ports = ((["count_layer"] if c.layers == 1 else []) + (["count_addr"] if c.max_groups == 1 else [])
              + (["vector"] if vectors == 1 else []))
-    names = names or {}
+    aliases = aliases or {}
     return "".join(
-        f"// UNUSEDSIGNAL {names.get(p, p)}: it chooses among one {WHAT[p]}.\n"
-        f'lint_off -rule UNUSEDSIGNAL -file "*{{verilog}}" -match "*not used: \'{names.get(p, p)}\'*"\n'
-        for p in ports)
+        f"// UNUSEDSIGNAL {name}: it chooses among one {WHAT[p]}.\n"
+        f'lint_off -rule UNUSEDSIGNAL -file "*{{verilog}}" -match "*not used: \'{name}\'*"\n'
+        for p in ports for name in (p, *([aliases[p]] if p in aliases else [])))
 
 
 class Generator(wiring.Component):

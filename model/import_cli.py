@@ -64,7 +64,7 @@ def inputs(path, n0: int, count: int, seed: int) -> np.ndarray:
 
 def load_source(args):
     """The `model.imported.Imported` network of ``args.source``."""
-    from model import imported, torch_import
+    from model import imported
 
     src = Path(args.source)
     options = {"timesteps": args.timesteps, "weight_bits": args.weight_bits, "membrane_bits": args.membrane_bits,
@@ -72,8 +72,9 @@ def load_source(args):
     if src.suffix in NIR_SUFFIXES:
         return imported.from_nir(src, args.dt, args.reset, **options)
     if src.suffix in TORCH_SUFFIXES:
-        layers, _ = torch_import.load(src)
-        calib = inputs(args.inputs, layers[0][0].shape[1], args.calib, args.seed + 1)
+        def calib(n0):
+            return inputs(args.inputs, n0, args.calib, args.seed + 1)
+
         return imported.from_torch(src, calib, args.output, args.norm, reset=args.reset or "subtract", **options)
     raise UserError(f"{src}: unknown kind of file; give a NIR file ({', '.join(NIR_SUFFIXES)}) "
                     f"or a PyTorch file ({', '.join(TORCH_SUFFIXES)})")

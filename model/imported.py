@@ -67,7 +67,7 @@ def from_nir(graph, dt: float | None = None, reset: str | None = None, **options
         lanes = options.get("lanes")
         net = exact.with_lanes(lanes)
         return Imported(net, source | {"exact": True}, nn_.notes + ("the graph's integers, taken exactly",))
-    config = _config(nn_.sizes, options | {"reset": None}, reset=nn_.reset, leak_shift=nn_.leak_shift)
+    config = _config(nn_.sizes, options, reset=nn_.reset, leak_shift=nn_.leak_shift)
     layers = [(torch.as_tensor(w), torch.as_tensor(b)) for w, b in nn_.affine_layers()]
     net = quantise(layers, config, ConvertOptions(round_offset=False))
     q = f"quantised to {config.weight_bits}-bit weights, thresholds {[int(t) for t in net.thresholds]}, T = {config.timesteps}"
@@ -77,8 +77,9 @@ def from_nir(graph, dt: float | None = None, reset: str | None = None, **options
 def from_torch(module, calibration, output: str | None = None, normalisation: str = "p99.9", **options) -> Imported:
     """A PyTorch MLP (an ``nn.Sequential``, or the path of one or of its state dict) converted to rate neurons.
 
-    ``calibration``: inputs ``(n, N_0)`` in [0, 1] for the normalisation (Eq. 6); ``output``: ``"image"``
-    or ``"scores"`` (default: what the module ends in); ``options`` as for `from_nir`, plus ``reset``.
+    ``calibration``: inputs ``(n, N_0)`` in [0, 1] for the normalisation (Eq. 6), or a function of ``N_0``
+    that returns them; ``output``: ``"image"`` or ``"scores"`` (default: what the module ends in);
+    ``options`` as for `from_nir`, plus ``reset``.
     """
     path = None
     if isinstance(module, (str, Path)):
@@ -89,6 +90,8 @@ def from_torch(module, calibration, output: str | None = None, normalisation: st
     layers = check_layers(layers)
     conv_options = ConvertOptions(normalisation, round_offset=True, output=output or found)
     config = _config((layers[0][0].shape[1],) + tuple(w.shape[0] for w, _ in layers), options)
+    if callable(calibration):
+        calibration = calibration(config.sizes[0])
     u = torch.as_tensor(np.asarray(calibration), dtype=torch.float64)
     if u.ndim != 2 or u.shape[1] != config.sizes[0]:
         raise UserError(f"calibration inputs must have shape (n, {config.sizes[0]}), got {tuple(u.shape)}")

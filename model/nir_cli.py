@@ -95,29 +95,27 @@ def _agreement(counts, golden) -> list[float]:
     return [float((a == b).mean()) for a, b in zip(counts, golden)]
 
 
-def round_trip(export, out: Path) -> dict:
-    """Ours -> NIR -> ours: the same configuration, weights, biases and thresholds."""
+def round_trip(export, out: Path):
+    """Ours -> NIR -> ours: the same configuration, weights, biases and thresholds; and the graph read back."""
     import nir
 
     from model.imported import from_nir
 
     path = nir_export.write(export.net, out / "generator.nir", extra={"manifest_sha256": export.sha256})
-    back = from_nir(nir.read(path)).net
+    graph = nir.read(path)
+    back = from_nir(graph).net
     same = back.config == export.config and back.thresholds == export.net.thresholds and all(
         np.array_equal(a, b) for a, b in zip(back.weights + back.biases, export.net.weights + export.net.biases))
-    return {"nir_file": str(path), "identical": bool(same)}
+    return {"nir_file": str(path), "identical": bool(same)}, graph
 
 
-def peers(export, images: int, seed: int, nir_path: str) -> dict:
+def peers(export, images: int, seed: int, graph) -> dict:
     """Each layer's count agreement of sinabs and snnTorch with the golden model, and with their emulated rules."""
-    import nir
-
     net, c = export.net, export.config
     u = np.random.default_rng(seed).random((images, c.sizes[0]))
     spikes = encode_spikes(encode_noise(u, c), c)
     golden = run_network(net, spikes).counts[1:]
     rows = {}
-    graph = nir.read(nir_path)
     sinabs_out = nir_peers.run_sinabs(graph, spikes)
     snn_out = nir_peers.run_snntorch(nir_peers.snntorch_layers(net), spikes)
     for name, rules, measured in (("sinabs", nir_peers.SINABS, sinabs_out), ("snntorch", nir_peers.SNNTORCH, snn_out)):
@@ -214,9 +212,9 @@ def run(args) -> int:
     report = {"classifier": classifier(args, out), "machine": machine()}
     if Path(args.manifest).exists():
         export = load(args.manifest)
-        trip = round_trip(export, out)
+        trip, graph = round_trip(export, out)
         report["generator"] = {"manifest": args.manifest, "round_trip": trip,
-                               "peers": peers(export, args.images, args.seed, trip["nir_file"])}
+                               "peers": peers(export, args.images, args.seed, graph)}
     else:
         report["generator_skipped"] = f"no manifest at {args.manifest} (make convert-fpga writes it)"
     report["total_s"] = time.perf_counter() - t0

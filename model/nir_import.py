@@ -23,13 +23,17 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.errors import UserError
 from model.snn_config import RATE_RESETS, IntNetwork, SnnConfig
+
+if TYPE_CHECKING:
+    import nir
 
 PROJECT_KEY = "spikegan"  # the graph metadata this project writes (`model.nir_export`)
 SYNAPSES = ("Affine", "Linear")
@@ -75,7 +79,6 @@ class NirNetwork:
     dt: float | None
     notes: tuple[str, ...]  # what was chosen and why, for the user
     config: dict | None = None  # the SnnConfig this project exported it with
-    metadata: dict = field(default_factory=dict)
 
     @property
     def sizes(self) -> tuple[int, ...]:
@@ -97,7 +100,7 @@ class NirNetwork:
                           [l.integers[2] for l in self.layers])
 
 
-def read(path) -> "object":
+def read(path) -> "nir.NIRGraph":
     """The NIR graph in an HDF5 file, with a clear message when it is missing or not NIR."""
     import nir
 
@@ -291,4 +294,4 @@ def from_graph(graph, dt: float | None = None, reset: str | None = None) -> NirN
     notes = [reset_note, dt_note]
     if layers[0].leak_error is not None:
         notes.append(f"leak V -= V >> {layers[0].leak_shift}: dt/tau within {max(l.leak_error for l in layers):.2%} of 2^-k")
-    return NirNetwork(layers, reset, dt, tuple(notes), config, meta)
+    return NirNetwork(layers, reset, dt, tuple(notes), config)

@@ -28,7 +28,7 @@ from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
 from verify.sim import SIMULATORS, check_simulator
-from verify.system import random_export, run_generator, sim_build
+from verify.system import first_failure, random_export, run_generator, sim_build
 from verify.wrapper import add_wrapper
 
 # (kind, pattern in an assign's right-hand side, replacement: a string or a function of the match)
@@ -120,12 +120,9 @@ def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[
     except Exception as e:  # a mutant that no longer compiles or elaborates is killed by the tool chain
         verdict, why = "killed", f"does not build or run: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
     else:
-        failed = [im for im in result["images"] if not im["ok"]]
-        if result["error"] or failed or len(result["images"]) < len(images):
-            verdict = "killed"
-            why = (failed[0]["first_divergence"] or {}).get("text") if failed else result["error"][:200]
-        else:
-            verdict, why = "survived", "every image matched the golden model"
+        failure = first_failure(result, images)
+        verdict = "killed" if failure else "survived"
+        why = failure[:200] if failure else "every image matched the golden model"
     return {**asdict(mutant), "verdict": verdict, "why": why, "seconds": round(time.perf_counter() - start, 2)}
 
 
@@ -141,7 +138,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     baseline, _ = run_generator(export, sim, base, images, log=root / f"base-{sim}.log")
     if baseline["error"]:
         raise UserError(f"the unmutated RTL fails its checks ({baseline['error'][:200]}): fix that before mutating it")
-    mutants = choose(base.rtl.sources[-1].read_text(), count, seed)
+    verilog = base.rtl.sources[-1].read_text()
+    mutants = choose(verilog, count, seed)
     rows = []
     for m in mutants:
         rows.append(run_mutant(export, sim, base, m, root, images))
@@ -150,7 +148,7 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     killed = sum(r["verdict"] == "killed" for r in rows)
     report = {
         "manifest": str(manifest), "simulator": sim, "seed": seed, "images_per_mutant": len(images),
-        "sites": len(sites(base.rtl.sources[-1].read_text())), "mutants": len(rows), "killed": killed,
+        "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed,
         "score": killed / len(rows) if rows else None,
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},

@@ -78,7 +78,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
     """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost."""
     from model.export import export_network, load
     from model.golden import random_network, run_network
-    from verify.system import run_generator, sim_build
+    from verify.system import first_failure, run_generator, sim_build
 
     start = time.perf_counter()
     config = draw(seed)
@@ -102,10 +102,9 @@ def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
         except Exception as e:  # a lint failure or a crash is this case's failure, not the regression's
             return row | {"verdict": "fail", "sim": sim, "why": f"{type(e).__name__}: {str(e)[:300]}",
                           "seconds": time.perf_counter() - start}
-        bad = [im for im in result["images"] if not im["ok"]]
-        if result["error"] or bad or len(result["images"]) < len(images):
-            text = (bad[0]["first_divergence"] or {}).get("text") if bad else result["error"]
-            return row | {"verdict": "fail", "sim": sim, "why": text, "seconds": time.perf_counter() - start}
+        failure = first_failure(result, images)
+        if failure:
+            return row | {"verdict": "fail", "sim": sim, "why": failure, "seconds": time.perf_counter() - start}
     return row | {"verdict": "pass", "seconds": time.perf_counter() - start}
 
 

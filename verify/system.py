@@ -79,6 +79,17 @@ def run_generator(
     return result, arrays
 
 
+def first_failure(result: dict, images: list[dict]) -> str | None:
+    """What failed in a `run_generator` result for ``images``: the first mismatching image's divergence, or
+    the testbench's error (a hang, a check), or None when every image ran and matched."""
+    failed = [im for im in result["images"] if not im["ok"]]
+    if failed:
+        return (failed[0]["first_divergence"] or {}).get("text") or "an image did not match"
+    if result["error"] or len(result["images"]) < len(images):
+        return result["error"] or f"the testbench stopped after {len(result['images'])} of {len(images)} images"
+    return None
+
+
 def run_fpga_top(export: Export, sim: str, root, images: list[dict], lanes: int | None = None,
                  stored_trains: bool = True) -> dict:
     """Run ``images`` on the FPGA top under ``sim`` and read every count through its pins (``verify.tb_fpga_top``)."""
