@@ -98,7 +98,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
     for sim in sims:
         try:
             build = sim_build(ex, case_dir / "build" / sim, run_lint=sim == sims[0])
-            result, _ = run_generator(ex, sim, build, images, log=case_dir / f"{sim}.log")
+            result, _ = run_generator(ex, sim, build, images, log=case_dir / f"{sim}.log", optimize=False)
         except Exception as e:  # a lint failure or a crash is this case's failure, not the regression's
             return row | {"verdict": "fail", "sim": sim, "why": f"{type(e).__name__}: {str(e)[:300]}",
                           "seconds": time.perf_counter() - start}

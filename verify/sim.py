@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -76,8 +77,9 @@ def run_testbench(
     ``plan`` is written to ``build_dir/plan.json`` and handed to the testbench
     (env ``PLAN_ENV``); the testbench writes ``build_dir/result.json``,
     which is returned; a failed check leaves its message in ``result["error"]``.
-    ``vcd``: dump the wrapper's ``dump`` ports there. ``optimize=False``
-    compiles Verilator's C++ at -O0 (quicker builds for short block tests).
+    ``vcd``: dump the wrapper's ``dump`` ports there (Verilator builds with
+    tracing only then). ``optimize=False`` compiles Verilator's C++ at -O0
+    (quicker builds for short runs).
     ``log``: send the simulator's output there instead of the console.
     ``progress``: called with the testbench's progress count (see
     `verify.tbkit.report_progress`) while the simulator runs. Raises `UserError` if the
@@ -116,7 +118,7 @@ def run_testbench(
         plus_args=plus_args,
     )
     config_text = _VERILATOR_CONFIG.format(wrapper=WRAPPER, dut=build.rtl.top)
-    runner = simulator_runner(sim, kwargs, build_dir / "sim.vlt", config_text, optimize, trace=bool(build.dump))
+    runner = simulator_runner(sim, kwargs, build_dir / "sim.vlt", config_text, optimize, trace=vcd is not None)
     with cocotb_log_to(log):
         if progress is None:
             failure = run_simulator(runner)
@@ -153,6 +155,9 @@ def simulator_runner(sim: str, kwargs: dict, config: Path, config_text: str, opt
     return wrapper_only_verilator(simulator.Verilator)(**kwargs)
 
 
+RUNTIME_CACHE = REPO / "sim_builds" / "verilator-runtime"
+
+
 @contextmanager
 def cocotb_log_to(log: Path | None):
     """Send cocotb's log to the file ``log`` instead of the console while the block runs (None: leave it)."""
@@ -181,17 +186,20 @@ def run_simulator(runner) -> str | None:
 
 
 def wrapper_only_verilator(base):
-    """cocotb-test's Verilator flow without ``--public-flat-rw``.
+    """cocotb-test's Verilator flow without ``--public-flat-rw``, with the runtime objects from a shared cache.
 
     That flag exposes every signal of the design to VPI and makes the model
     about 9x slower; the testbenches only touch the ports of ``sim_top``,
-    which ``sim.vlt`` exposes instead.
+    which ``sim.vlt`` exposes instead. The runtime library is compiled once
+    per set of flags (`verify.verilator_runtime`), not once per design.
     """
 
     class WrapperOnlyVerilator(base):
         def build_command(self):
-            cmds = super().build_command()
-            cmds[0] = [arg for arg in cmds[0] if arg != "--public-flat-rw"]
-            return cmds
+            verilate, make, *run = super().build_command()
+            verilate = [arg for arg in verilate if arg != "--public-flat-rw"]
+            cache = [sys.executable, str(REPO / "verify" / "verilator_runtime.py")]
+            where = [self.sim_dir, str(RUNTIME_CACHE), *self.make_args]
+            return [verilate, cache + ["seed", *where], make, cache + ["store", *where], *run]
 
     return WrapperOnlyVerilator

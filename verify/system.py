@@ -50,6 +50,7 @@ def run_generator(
     vcd: Path | None = None,
     log: Path | None = None,
     progress=None,
+    optimize: bool = True,
 ) -> tuple[dict, dict]:
     """Run ``images`` (``{"vector": n, "encode": 0|1}``) of ``export`` on the generator ``build`` under ``sim``.
 
@@ -57,8 +58,8 @@ def run_generator(
     mismatches, first divergence; ``error`` is non-empty on any mismatch) and
     the recorded arrays (``image{k}_counts{l}``, ``image{k}_spikes{l}``).
     ``monitor_layers``: the layers whose spike trains are recorded (default:
-    all). ``vcd``: dump the first image's spike-event ports there; ``log`` and
-    ``progress`` (called with the images done) as in `run_testbench`.
+    all). ``vcd``: dump the first image's spike-event ports there; ``log``,
+    ``progress`` (called with the images done) and ``optimize`` as in `run_testbench`.
     """
     if monitor_layers is None:
         monitor_layers = list(range(export.config.layers + 1))
@@ -73,7 +74,7 @@ def run_generator(
         "monitor_layers": list(monitor_layers),
         "observed": str(observed.resolve()),
     }
-    result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress)
+    result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress, optimize=optimize)
     with np.load(observed) as z:
         arrays = {k: z[k] for k in z.files}
     return result, arrays
