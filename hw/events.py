@@ -95,7 +95,8 @@ class EventSerialiser(wiring.Component):
         eos = Signal()
         low = lowest_set_bit(m, bits, "lowest")
         has_spike = bits.any()
-        rest = bits & (bits - 1)
+        rest = Signal(self.lanes)  # the word's spikes after the one being emitted
+        m.d.comb += rest.eq(bits & (bits - 1))
         transfer = self.o.valid & self.o.ready
         m.d.comb += [
             self.o.valid.eq(has_spike | eos),

@@ -168,7 +168,7 @@ class LifLayer(wiring.Component):
         m.d.comb += [c_out.addr.eq(self.count_addr), self.count_data.eq(c_out.data)]
         # Writes come in whole passes over the groups in ascending order (an event's G groups, a
         # sweep's G groups), so the groups written so far are always 0 .. frontier - 1.
-        v_front, c_front = Signal(range(G + 1)), Signal(range(G + 1))
+        v_front, c_front = Signal(range(G + 1), name="v_front"), Signal(range(G + 1), name="c_front")
         return SimpleNamespace(v_wr=v_wr, v_rd=v_rd, c_wr=c_wr, c_rd=c_rd, v_front=v_front, c_front=c_front)
 
     def _issue(self, m: Module, xbar, bias, mem, fifo) -> SimpleNamespace:
@@ -176,11 +176,17 @@ class LifLayer(wiring.Component):
         G = self.groups
         sweeping = Signal()
         sw_g = Signal(abits(G))
-        can_sweep = fifo.level <= G  # room for one step's groups plus the pushes in flight
-        m.d.comb += xbar.enable.eq(~sweeping & (~xbar.issue_eos | can_sweep))
-        ev_issue = xbar.issue_valid & xbar.enable & ~xbar.issue_eos
-        sw_start = xbar.issue_valid & xbar.enable & xbar.issue_eos
-        sw_issue = sw_start | sweeping
+        # named, as are the forwarding conditions below, for the coverage monitor (`verify.coverage`)
+        can_sweep, marker = Signal(name="can_sweep"), Signal(name="marker")
+        ev_issue, sw_start, sw_issue = Signal(name="ev_issue"), Signal(name="sw_start"), Signal(name="sw_issue")
+        m.d.comb += [
+            can_sweep.eq(fifo.level <= G),  # room for one step's groups plus the pushes in flight
+            marker.eq(xbar.issue_valid & xbar.issue_eos),
+            xbar.enable.eq(~sweeping & (~xbar.issue_eos | can_sweep)),
+            ev_issue.eq(xbar.issue_valid & xbar.enable & ~xbar.issue_eos),
+            sw_start.eq(marker & xbar.enable),
+            sw_issue.eq(sw_start | sweeping),
+        ]
         sw_group = Mux(sweeping, sw_g, 0)
         with m.If(sw_start):
             m.d.sync += [sweeping.eq(G > 1), sw_g.eq(1)]
@@ -214,8 +220,8 @@ class LifLayer(wiring.Component):
         m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g),
                      s2.w.eq(xbar.weights), s2.b.eq(bias.data)]
         # a group being written back right now was read too early: take the value being written
-        v_fwd = mem.v_wr.en & (mem.v_wr.addr == s1.g)
-        c_fwd = mem.c_wr.en & (mem.c_wr.addr == s1.g)
+        v_fwd, c_fwd = Signal(name="v_fwd"), Signal(name="c_fwd")
+        m.d.comb += [v_fwd.eq(mem.v_wr.en & (mem.v_wr.addr == s1.g)), c_fwd.eq(mem.c_wr.en & (mem.c_wr.addr == s1.g))]
         m.d.sync += [
             s2.v.eq(Mux(v_fwd, mem.v_wr.data, Mux(s1.g < mem.v_front, mem.v_rd.data, 0))),
             s2.c.eq(Mux(c_fwd, mem.c_wr.data, Mux(s1.g < mem.c_front, mem.c_rd.data, 0))),
@@ -267,12 +273,14 @@ class LifLayer(wiring.Component):
         f_bits, f_sw, f_last = Signal(P), Signal(), Signal()
         f_g = Signal(abits(G))
         f_c = Signal(self.counter_layout)
+        f_fwd = Signal(name="f_fwd")
+        m.d.comb += f_fwd.eq(mem.c_wr.en & (mem.c_wr.addr == s2.g))
         m.d.sync += [
             f_bits.eq(fire),
             f_sw.eq(s2.sw),
             f_last.eq(s2.last),
             f_g.eq(s2.g),
-            f_c.eq(Mux(mem.c_wr.en & (mem.c_wr.addr == s2.g), mem.c_wr.data, s2.c)),  # forwarding, as above
+            f_c.eq(Mux(f_fwd, mem.c_wr.data, s2.c)),  # forwarding, as above
         ]
         with m.If(s2.ev):
             m.d.comb += [mem.v_wr.addr.eq(s2.g), mem.v_wr.en.eq(1)]

@@ -18,7 +18,7 @@ model is vectorised over images and neurons and stays exact:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -107,13 +107,15 @@ class GoldenResult:
     ``spikes[l]``: ``(..., T, N_l)`` uint8; ``counts[l]``: ``(..., N_l)`` int64;
     ``image``: :func:`decode_image` of the output trains, float64; ``membranes[l]`` (``l >= 1``, index 0 is
     None), only when asked for: ``(..., T, N_l)`` int64, the membrane at the end
-    of each step (after bias, fire, reset and leak).
+    of each step (after bias, fire, reset and leak); ``traces[l]`` then holds
+    each layer's whole `LayerTrace` (the same arrays).
     """
 
     spikes: list
     counts: list
     image: np.ndarray
     membranes: list | None = None
+    traces: list | None = None
 
     @property
     def timesteps(self) -> int:
@@ -129,7 +131,7 @@ def _matmul_dtype(w_abs_rowsum_max: int):
     raise UserError("layer too wide for the golden model: a neuron's summed |weights| reach 2^53")
 
 
-def _integrate_exact(v, w_t, s, total, unsafe, lo, hi) -> np.ndarray:
+def _integrate_exact(v, w_t, s, total, unsafe, lo, hi, rails=None) -> np.ndarray:
     """Phase 1 of one step: the membranes after every incoming spike, saturating after each addition.
 
     ``v`` ``(B, N)`` membranes, ``w_t`` ``(N_in, N)`` transposed weights, ``s``
@@ -137,7 +139,8 @@ def _integrate_exact(v, w_t, s, total, unsafe, lo, hi) -> np.ndarray:
     pairs whose partial sums may leave the ``m``-bit range. The block (images
     with an unsafe pair) x (neurons with an unsafe pair) is replayed event by
     event in ascending input order; the safe pairs inside it come out equal to
-    ``v + total``, since none of their partial sums can saturate.
+    ``v + total``, since none of their partial sums can saturate. ``rails``:
+    two ``(B, N)`` bool arrays, set where an addition saturated high / low.
     """
     out = v + total
     if not unsafe.any():
@@ -145,17 +148,57 @@ def _integrate_exact(v, w_t, s, total, unsafe, lo, hi) -> np.ndarray:
     images, neurons = np.flatnonzero(unsafe.any(axis=1)), np.flatnonzero(unsafe.any(axis=0))
     block = np.ix_(images, neurons)
     x = v[block]
+    high, low = np.zeros(x.shape, dtype=bool), np.zeros(x.shape, dtype=bool)
     fired = np.ascontiguousarray(s[images].T.astype(bool))[:, :, None]  # (N_in, images, 1)
     w_sub = w_t[:, neurons]
     for i in np.flatnonzero(fired.any(axis=(1, 2))):
         np.add(x, w_sub[i], out=x, where=fired[i])
+        high |= x > hi
+        low |= x < lo
         np.clip(x, lo, hi, out=x)
     out[block] = x
+    if rails is not None:
+        rails[0][block] |= high
+        rails[1][block] |= low
     return out
 
 
+@dataclass
+class LayerTrace:
+    """What one layer's run passed through, per ``(image, step, neuron)``, for coverage of the semantics.
+
+    ``membranes``: at the end of the step (after bias, fire, reset, leak);
+    ``biased``: ``sat(V + B)``, the value compared with the threshold;
+    ``integrated_high`` / ``integrated_low``: an addition of a weight saturated
+    at the top / bottom of the range; ``biased_high`` / ``biased_low``: adding
+    the bias did.
+    """
+
+    membranes: np.ndarray
+    biased: np.ndarray
+    integrated_high: np.ndarray
+    integrated_low: np.ndarray
+    biased_high: np.ndarray
+    biased_low: np.ndarray
+
+    @classmethod
+    def empty(cls, shape) -> "LayerTrace":
+        return cls(np.zeros(shape, dtype=np.int64), np.zeros(shape, dtype=np.int64),
+                   *(np.zeros(shape, dtype=bool) for _ in range(4)))
+
+    def map(self, fn, *others: "LayerTrace") -> "LayerTrace":
+        """The trace made of ``fn`` of each array (and of the same array of each of ``others``)."""
+        return LayerTrace(*(fn(getattr(self, f.name), *(getattr(o, f.name) for o in others)) for f in fields(self)))
+
+    def record(self, t: int, membranes, biased, rails, bias_sum, lo, hi) -> None:
+        self.membranes[:, t], self.biased[:, t] = membranes, biased
+        self.integrated_high[:, t], self.integrated_low[:, t] = rails
+        self.biased_high[:, t], self.biased_low[:, t] = bias_sum > hi, bias_sum < lo
+
+
 def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray, record: bool = False):
-    """One layer over all steps: ``spikes_in`` ``(B, T, N_in)`` -> spikes ``(B, T, N)`` (and membranes).
+    """One layer over all steps: ``spikes_in`` ``(B, T, N_in)`` -> spikes ``(B, T, N)`` and, with ``record``,
+    its `LayerTrace` (else None).
 
     Pure function of its arguments; membranes start at zero (a new image).
     """
@@ -176,13 +219,15 @@ def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray,
 
     v = np.zeros((nb, n), dtype=np.int64)
     out = np.zeros((nb, nt, n), dtype=np.uint8)
-    mem = np.zeros((nb, nt, n), dtype=np.int64) if record else None
+    trace = LayerTrace.empty((nb, nt, n)) if record else None
     for t in range(nt):
         # 1. integrate, exact: bound-safe pairs by the matmul, the others event by event
         unsafe = (v + pos[:, t] > hi) | (v + neg[:, t] < lo)
-        v = _integrate_exact(v, w_t, spikes_in[:, t], total[:, t], unsafe, lo, hi)
+        rails = (np.zeros((nb, n), dtype=bool), np.zeros((nb, n), dtype=bool)) if record else None
+        v = _integrate_exact(v, w_t, spikes_in[:, t], total[:, t], unsafe, lo, hi, rails)
         # 2. sweep: bias (saturating), fire, reset, leak
-        v = np.clip(v + bias, lo, hi)
+        bias_sum = v + bias
+        v = biased = np.clip(bias_sum, lo, hi)
         fired = v >= th
         if config.reset == "zero":
             v = np.where(fired, 0, v)
@@ -194,8 +239,8 @@ def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray,
             v = v - (v >> config.leak_shift)
         out[:, t] = fired
         if record:
-            mem[:, t] = v
-    return out, mem
+            trace.record(t, v, biased, rails, bias_sum, lo, hi)
+    return out, trace
 
 
 def run_network(net: IntNetwork, spike_0, record_membranes: bool = False) -> GoldenResult:
@@ -224,15 +269,17 @@ def run_network(net: IntNetwork, spike_0, record_membranes: bool = False) -> Gol
             part_mems.append(m)
         mems.append(part_mems)
     spikes = [np.concatenate(layer) for layer in zip(*spikes)]
-    mems = [None if m[0] is None else np.concatenate(m) for m in zip(*mems)]
+    traces = [None if m[0] is None else m[0].map(lambda *xs: np.concatenate(xs), *m[1:]) for m in zip(*mems)]
     counts = [x.sum(axis=1, dtype=np.int64) for x in spikes]
     image = decode_image(c, spikes[-1])
     if not batched:
         spikes = [x[0] for x in spikes]
         counts = [x[0] for x in counts]
         image = image[0]
-        mems = [None if m is None else m[0] for m in mems]
-    return GoldenResult(spikes, counts, image, mems if record_membranes else None)
+        traces = [None if m is None else m.map(lambda x: x[0]) for m in traces]
+    if not record_membranes:
+        return GoldenResult(spikes, counts, image)
+    return GoldenResult(spikes, counts, image, [None if m is None else m.membranes for m in traces], traces)
 
 
 def run_noise(net: IntNetwork, x, record_membranes: bool = False) -> GoldenResult:

@@ -21,6 +21,7 @@ from hw.xbar import Xbar
 from model.golden import encode_spikes
 from model.layout import pack_biases, pack_spikes, pack_weights
 from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, SnnConfig
+from verify.coverage import counter_name, rtl_points
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper
 
@@ -153,6 +154,7 @@ class LifCase:
         }
         params = LayerParams(c, 1, d["threshold"])
         rtl = write_rtl(LifLayer(params), "lif_layer", Path(root) / self.name / "rtl", files)
+        cover = rtl_points(c, standalone=True)
         plan = {
             "config": c.to_dict(),
             "weights": d["weights"].tolist(),
@@ -161,8 +163,9 @@ class LifCase:
             "spikes": d["spikes"].tolist(),
             "seed": self.seed,
             "ready_rate": self.ready_rate,
+            "cover": {counter_name(p): p.name for p in cover},
         }
-        return add_wrapper(rtl), plan
+        return add_wrapper(rtl, cover=cover), plan
 
 
 @dataclass(frozen=True)

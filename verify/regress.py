@@ -23,14 +23,20 @@ from model.errors import UserError
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
+from verify.coverage import RTL_POINTS, applicable, directed_noise, rtl_bins, semantic_bins
 from verify.sim import SIMULATORS
 
-BINS = (
+CONFIG_BINS = (
     "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding ttfs",
     "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
-    "membrane saturates low", "membrane saturates high", "an empty time step", "a silent neuron",
-    "every neuron of a layer fires", "narrow weights (q <= 3)", "wide weights (q >= 10)",
+    "an empty time step", "a silent neuron", "every neuron of a layer fires", "narrow weights (q <= 3)",
+    "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)",
 )
+# the per-layer bins of `verify.coverage`, hit when any layer of a case hits them
+LAYER_BINS = ("at threshold", "one below threshold", "weight saturates high", "weight saturates low",
+              "bias saturates high", "bias saturates low", *RTL_POINTS)
+BINS = CONFIG_BINS + LAYER_BINS
+VECTORS = 4  # directed noise vectors per case, each run from its stored trains and through the encoder
 
 
 def draw(seed: int) -> SnnConfig:
@@ -53,7 +59,7 @@ def draw(seed: int) -> SnnConfig:
 
 
 def bins_of(config: SnnConfig, gold) -> set[str]:
-    """The coverage bins one case hits: from its configuration and from the golden model's run."""
+    """The configuration bins one case hits: from its configuration and from the golden model's run."""
     c = config
     hit = {f"reset {c.reset}" if c.reset != "floor" else "reset floor (ttfs)", f"coding {c.coding}",
            "leak none" if c.leak_shift is None else "leak on", f"depth {c.layers}"}
@@ -61,17 +67,20 @@ def bins_of(config: SnnConfig, gold) -> set[str]:
     hit.add("P divides a layer" if any(divides) else "P divides no layer")
     hit |= {"P = 1"} if c.lanes == 1 else set()
     hit |= {"one word per layer"} if c.max_groups == 1 else set()
+    hit |= {"a layer of 8+ words (largest fan-out)"} if c.max_groups >= 8 else set()
     hit |= {"narrow weights (q <= 3)"} if c.weight_bits <= 3 else {"wide weights (q >= 10)"} if c.weight_bits >= 10 else set()
-    lo, hi = c.membrane_range
     for l in range(1, c.layers + 1):
-        v, counts = gold.membranes[l], gold.counts[l]
-        hit |= {"membrane saturates low"} if (v == lo).any() else set()
-        hit |= {"membrane saturates high"} if (v == hi).any() else set()
+        counts = gold.counts[l]
         hit |= {"a silent neuron"} if (counts == 0).any() else set()
         hit |= {"every neuron of a layer fires"} if (counts > 0).all(axis=-1).any() else set()
     if (gold.spikes[0].sum(axis=-1) == 0).any():
         hit.add("an empty time step")
     return hit
+
+
+def layer_bins(design_bins: set[str]) -> set[str]:
+    """The regression's per-layer bins hit, from a design's bins (``"L2 lane 3 at threshold"`` hits "at threshold")."""
+    return {b for b in LAYER_BINS for d in design_bins if d.endswith(" " + b)}
 
 
 def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
@@ -89,12 +98,12 @@ def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
         net = random_network(config, seed=seed, weight_scale=float(rng.uniform(0.2, 0.6)), bias_scale=int(rng.integers(0, 4)))
     except UserError as e:  # e.g. a TTFS membrane too narrow to stay floored: not a network the RTL must run
         return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
-    u = rng.random((2, config.sizes[0]))
-    u[1] *= rng.uniform(0.0, 0.3)  # a sparse vector: empty time steps, silent neurons
+    u = directed_noise(net, VECTORS, seed)
     ex = load(export_network(net, case_dir / "snn", u))
     gold = run_network(ex.net, np.stack([v.spikes for v in ex.vectors]), record_membranes=True)
-    row["bins"] = sorted(bins_of(config, gold))
-    images = [{"vector": 0, "encode": 0}, {"vector": 1, "encode": 1}]
+    design = semantic_bins(ex.net, gold.traces)
+    images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
+    counters = {}
     for sim in sims:
         try:
             build = sim_build(ex, case_dir / "build" / sim, run_lint=sim == sims[0])
@@ -103,8 +112,15 @@ def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
             return row | {"verdict": "fail", "sim": sim, "why": f"{type(e).__name__}: {str(e)[:300]}",
                           "seconds": time.perf_counter() - start}
         failure = first_failure(result, images)
+        if not failure and counters and result["coverage"] != counters:
+            failure = "the coverage counters differ between the simulators"
         if failure:
             return row | {"verdict": "fail", "sim": sim, "why": failure, "seconds": time.perf_counter() - start}
+        counters = result["coverage"]
+    design |= rtl_bins(counters)
+    wanted = applicable(ex.net)
+    row |= {"bins": sorted(bins_of(config, gold) | layer_bins(design)), "design_bins": [len(design & set(wanted)), len(wanted)],
+            "missed": sorted(set(wanted) - design)}
     return row | {"verdict": "pass", "seconds": time.perf_counter() - start}
 
 
@@ -142,7 +158,9 @@ def summary(rows: list[dict], sims, wall: float, workers: int, scheduler) -> dic
         "simulators": list(sims), "wall_s": wall, "workers": workers, "scheduler": scheduler or "LocalCluster",
         "case_seconds_mean": float(np.mean([r["seconds"] for r in ran])) if ran else None,
         "coverage": {b: sum(b in r.get("bins", []) for r in ran) for b in BINS},
-        "bins_hit": len(hit & set(BINS)), "bins": len(BINS), "rows": rows, "machine": machine(),
+        "bins_hit": len(hit & set(BINS)), "bins": len(BINS),
+        "design_bins": [sum(r["design_bins"][k] for r in ran if "design_bins" in r) for k in (0, 1)],
+        "designs_closed": sum(r.get("missed") == [] for r in ran), "rows": rows, "machine": machine(),
     }
 
 
@@ -155,6 +173,9 @@ def markdown(r: dict) -> str:
         "| bin | cases |", "|---|---|",
     ]
     lines += [f"| {b} | {n} |" for b, n in r["coverage"].items()]
+    hit, wanted = r["design_bins"]
+    lines += ["", f"Each design's own bins (per layer and lane, `verify.coverage`): {hit} of {wanted} hit over all cases "
+                  f"({hit / max(wanted, 1):.1%}); {r['designs_closed']} of {r['cases'] - r['skipped']} designs had every bin hit."]
     if r["failed"]:
         lines += ["", "Failing cases (reproduce one with `spikegan regress --cases 1 --first SEED`):", ""]
         lines += [f"- seed {f['seed']} ({f['sim']}): {f['why']}" for f in r["failed"]]

@@ -10,6 +10,7 @@ from hw.build import build
 from model.export import Export, export_network
 from model.golden import random_network
 from model.snn_config import SnnConfig
+from verify.coverage import counter_name, rtl_points
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper
 
@@ -38,7 +39,8 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
     rtl = build(export, Path(root).resolve() / tag / "rtl", run_lint=run_lint, fpga=fpga, stored_trains=stored_trains)
     if fpga:
         return add_wrapper(rtl)
-    return add_wrapper(rtl, [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")])
+    dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
+    return add_wrapper(rtl, dump, rtl_points(c))
 
 
 def run_generator(
@@ -73,6 +75,7 @@ def run_generator(
         "images": images,
         "monitor_layers": list(monitor_layers),
         "observed": str(observed.resolve()),
+        "cover": {counter_name(p): p.name for p in build.cover},
     }
     result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress, optimize=optimize)
     with np.load(observed) as z:

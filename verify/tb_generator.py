@@ -216,5 +216,6 @@ async def generator_matches_golden(dut):
             n, encode, observed["cycles"], bound["bound"], wall, "match" if check["ok"] else "MISMATCH",
         )
     np.savez_compressed(plan["observed"], **arrays)
-    write_result(plan, {"images": images, "error": "; ".join(failures)})
+    coverage = {name: int(getattr(dut, counter).value) for counter, name in plan.get("cover", {}).items()}
+    write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": coverage})
     assert not failures, "; ".join(failures)

@@ -101,5 +101,6 @@ async def lif_matches_golden(dut):
         if not ok:
             where = f"first differing (step, neuron): {diff[0].tolist()}" if len(diff) else "trains equal"
             failures.append(f"image {n}: {where}; counters equal: {np.array_equal(expected[0].sum(axis=0), got['counts'])}; {got['errors'][:3]}")
-    write_result(plan, {"images": images, "error": "; ".join(failures)})
+    coverage = {name: int(getattr(dut, counter).value) for counter, name in plan["cover"].items()}
+    write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": coverage})
     assert not failures, "; ".join(failures)

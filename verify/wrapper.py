@@ -16,6 +16,7 @@ from amaranth import Value
 from amaranth.lib import wiring
 
 from hw.build import RtlBuild, update_file
+from verify.coverage import counter_name
 
 CLOCK_PERIOD_NS = 10
 WRAPPER = "sim_top"
@@ -34,7 +35,7 @@ def _range(width: int) -> str:
     return "" if width == 1 else f"[{width - 1}:0] "
 
 
-def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True) -> str:
+def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=()) -> str:
     """``sim_top``: the DUT with a free-running clock (if ``clocked``), all other ports passed through.
 
     ``dump``: output ports to write to a VCD when the simulator gets
@@ -42,6 +43,8 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     first rises and are 0 after it (so the VCD holds the first image only;
     Verilator ignores ``$dumpoff``). The probes are the only signals Verilator
     traces (the comments below and ``sim.vlt``); Icarus dumps the same wires.
+    ``cover``: `verify.coverage.CoverPoint` s, each counted (cycles out of reset
+    where its expression holds) in a 32-bit register of the wrapper.
     """
     ps = ports(component)
     decl = (["    input wire rst"] if clocked else []) + [f"    {d} wire {_range(w)}{n}" for n, d, w in ps]
@@ -56,6 +59,10 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     if clocked:
         lines += ["    reg clk = 1'b0;", f"    always #{CLOCK_PERIOD_NS // 2} clk = ~clk;"]
     lines += [f"    {dut} dut (", ",\n".join(conns), "    );"]
+    for point in cover:
+        name = counter_name(point)
+        lines += [f"    reg [31:0] {name} = 32'd0;  // {point.name}",
+                  f"    always @(posedge clk) if (!rst && ({point.expression})) {name} <= {name} + 32'd1;"]
     if dump:
         widths = {n: w for n, _, w in ps}
         lines += ["    reg first_image = 1'b1;", "    always @(posedge done) first_image <= 1'b0;"]
@@ -82,15 +89,20 @@ class SimBuild:
     rtl: RtlBuild
     wrapper: Path
     dump: list[str] | None = None
+    cover: tuple = ()
 
 
-def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None) -> SimBuild:
+def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=()) -> SimBuild:
     """Write ``sim_top.v`` for ``rtl`` (rewritten only when it changes, so simulators rebuild only then).
 
     The wrapper makes a clock when the DUT has a ``clk`` input (a design with
-    no synchronous logic has neither clock nor reset).
+    no synchronous logic has neither clock nor reset). ``cover``: the coverage
+    points to count; each signal they name must be in the DUT's Verilog.
     """
     dut_text = rtl.sources[-1].read_text()
     clocked = re.search(r"^\s*input\s+clk\s*;", dut_text, re.MULTILINE) is not None
-    path = update_file(rtl.out_dir / f"{WRAPPER}.v", wrapper_verilog(rtl.component, rtl.top, dump, clocked))
-    return SimBuild(rtl, path, dump)
+    missing = sorted({s for p in cover for s in p.signals if s.removeprefix("dut.").removeprefix("\\") not in dut_text})
+    if missing:
+        raise RuntimeError(f"bug: the coverage monitor names signals the design does not have: {', '.join(missing)}")
+    path = update_file(rtl.out_dir / f"{WRAPPER}.v", wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover))
+    return SimBuild(rtl, path, dump, tuple(cover))

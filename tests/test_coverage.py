@@ -1,0 +1,91 @@
+"""Functional coverage: the golden model's trace of what it passed through, the bins read from it, which bins a
+design has, the directed vectors, and the RTL's coverage counters on both simulators."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.golden import encode_noise, encode_spikes, random_network, run_network
+from model.snn_config import IntNetwork, SnnConfig
+from verify.coverage import applicable, candidate_noise, directed_noise, per_image, rtl_points, semantic_bins
+
+
+def one_neuron(weights, bias=0, threshold=6, reset="zero", membrane_bits=5):
+    c = SnnConfig(sizes=(len(weights), 1), timesteps=1, weight_bits=4, membrane_bits=membrane_bits, lanes=1, reset=reset)
+    return IntNetwork(c, [np.array([weights])], [np.array([bias])], [threshold])
+
+
+def test_the_trace_flags_a_saturated_addition_even_when_the_step_ends_inside_the_range():
+    net = one_neuron([7, 7, 7, -8], threshold=9)  # 7, 14, 15 (the top of 5 bits), 7
+    trace = run_network(net, np.ones((1, 4), dtype=np.uint8), record_membranes=True).traces[1]
+    assert trace.integrated_high.tolist() == [[True]] and not trace.integrated_low.any()
+    assert trace.biased.tolist() == [[7]]
+
+
+def test_the_trace_flags_the_bias_saturating_and_records_the_value_compared_with_the_threshold():
+    net = one_neuron([-8, -8, -2], bias=-4)  # -8, -16, -16 (saturated); -16 - 4 -> -16
+    trace = run_network(net, np.ones((1, 3), dtype=np.uint8), record_membranes=True).traces[1]
+    assert trace.integrated_low.all() and trace.biased_low.all() and trace.biased.tolist() == [[-16]]
+    assert {"L1 weight saturates low", "L1 lane 0 bias saturates low"} <= semantic_bins(net, [None, trace])
+
+
+def test_the_threshold_bins_are_per_lane():
+    c = SnnConfig(sizes=(1, 3), timesteps=1, weight_bits=5, membrane_bits=6, lanes=2)
+    net = IntNetwork(c, [np.array([[6], [5], [6]])], [np.zeros(3, dtype=int)], [6])
+    gold = run_network(net, np.ones((1, 1), dtype=np.uint8), record_membranes=True)
+    hit = semantic_bins(net, gold.traces)
+    # neurons 0 and 2 (lane 0) reach theta = 6, neuron 1 (lane 1) stops one below
+    assert {"L1 lane 0 at threshold", "L1 lane 1 one below threshold"} <= hit
+    assert "L1 lane 1 at threshold" not in hit and "L1 lane 0 one below threshold" not in hit
+
+
+def test_a_design_has_the_forwarding_bins_only_where_a_group_can_follow_itself():
+    c = SnnConfig(sizes=(4, 3, 12), timesteps=4, lanes=4, reset="subtract")
+    net = random_network(c, seed=0, bias_scale=2)
+    bins = applicable(net)
+    assert "L1 forward membrane" in bins and "L1 forward counter" in bins
+    assert "L2 forward membrane" not in bins and "L2 forward counter" not in bins  # three words
+    assert "L1 lane 3 at threshold" not in bins  # a layer of three neurons has lanes 0..2
+    assert {p.name for p in rtl_points(c)} >= {"L1 fire FIFO full", "L2 sweep held by the FIFO"}
+
+
+def test_bias_saturation_is_a_bin_only_for_a_bias_of_that_sign_and_upwards_only_for_subtraction():
+    zero = one_neuron([1], bias=3, reset="zero")
+    subtract = one_neuron([1], bias=3, reset="subtract")
+    assert "L1 lane 0 bias saturates high" not in applicable(zero)
+    assert "L1 lane 0 bias saturates high" in applicable(subtract)
+    assert "L1 lane 0 bias saturates low" not in applicable(subtract)
+
+
+def test_directed_vectors_hit_more_bins_than_the_same_number_of_random_ones():
+    c = SnnConfig(sizes=(16, 4, 12, 3, 10), timesteps=12, lanes=4, weight_bits=6, membrane_bits=8, reset="subtract")
+    net = random_network(c, seed=23, weight_scale=0.4, bias_scale=6)
+
+    def bins(u):
+        return semantic_bins(net, run_network(net, encode_spikes(encode_noise(u, c), c), record_membranes=True).traces)
+
+    directed = bins(directed_noise(net, 4, seed=1))
+    random = bins(np.random.default_rng(1).random((4, 16)))
+    assert len(directed) > len(random)
+    pool = candidate_noise(16, 8, np.random.default_rng(0))
+    assert pool[0].max() == 0 and pool[1].min() == 1  # a silent and a saturated input are always candidates
+    assert per_image(run_network(net, encode_spikes(encode_noise(pool, c), c), record_membranes=True).traces, 1)[1].biased.ndim == 2
+
+
+@pytest.mark.sim
+def test_the_rtl_counters_agree_between_the_simulators_and_see_a_one_word_layer_forward(tmp_path):
+    from model.export import load
+    from verify.system import random_export, run_generator, sim_build
+
+    c = SnnConfig(sizes=(8, 3, 6), timesteps=6, lanes=4, weight_bits=6, membrane_bits=10, input_bits=4)
+    ex = load(random_export(tmp_path / "snn", c, seed=1, vectors=1, weight_scale=0.5))
+    images = [{"vector": 0, "encode": 0}]
+    counts = {}
+    for sim in ("icarus", "verilator"):
+        result, _ = run_generator(ex, sim, sim_build(ex, tmp_path / sim, run_lint=True), images, optimize=False)
+        assert not result["error"]
+        counts[sim] = result["coverage"]
+    assert counts["icarus"] == counts["verilator"]
+    assert counts["icarus"]["L1 read of a cleared group"] > 0 and counts["icarus"]["L1 forward membrane"] > 0
+    assert counts["icarus"]["L2 forward membrane"] == 0  # two words: a group never follows itself

@@ -1,0 +1,173 @@
+"""Functional coverage of the generator: named bins of the semantics (from the golden model) and of the RTL.
+
+Two kinds of bins, both per layer:
+
+* semantic bins, read from the golden model's `model.golden.LayerTrace` of the
+  vectors that were run (it is bit-exact with the RTL, so what it passed
+  through the RTL passed through): per lane ``p`` (neuron ``j`` with
+  ``j mod P = p``) a biased membrane exactly at the threshold (it fires), one
+  below it (it does not), and the bias saturating at either end (each lane has
+  its own saturation logic); per layer, an addition of a weight saturating at
+  either end of the range;
+* RTL bins, counted in the simulation wrapper from the design's own named
+  signals (`rtl_points`): each forwarding path of the LIF pipeline, a read in
+  its group's write-back cycle, a read of a group cleared by ``start``, a sweep
+  held back by the fire FIFO, the FIFO full, a word of two or more spikes in
+  the serialiser, the event buffer's skid register in use.
+
+Not every bin can be hit by every design: the register stage forwards the
+membrane only when a layer is one word (``G = 1``: the same group issued in
+two consecutive cycles), the counters only when ``G <= 2``; a lane of one
+neuron's layer has no word of two spikes. `applicable` says which bins a
+design has, so coverage is reported as hit / applicable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.snn_config import SnnConfig
+
+
+@dataclass(frozen=True)
+class CoverPoint:
+    """An RTL bin: counted in cycles where the Verilog ``expression`` (over the DUT's signals) is true."""
+
+    name: str
+    layer: int
+    expression: str
+    signals: tuple[str, ...]
+
+
+# name: (expression over placeholders for the layer's signals, '.' written '_'; the signals)
+RTL_POINTS = {
+    "forward membrane": ("{v_fwd} & ({s1_ev} | {s1_sw})", ("v_fwd", "s1_ev", "s1_sw")),
+    "forward counter": ("{c_fwd} & {s1_sw}", ("c_fwd", "s1_sw")),
+    "forward counter at push": ("{f_fwd} & {s2_sw}", ("f_fwd", "s2_sw")),
+    "read in its write-back cycle": ("{v_wr__en} & ({ev_issue} | {sw_start} | {sweeping}) & ({v_wr__addr} == {v_rd__addr})",
+                                     ("v_wr__en", "ev_issue", "sw_start", "sweeping", "v_wr__addr", "v_rd__addr")),
+    "read of a cleared group": ("({s1_ev} | {s1_sw}) & ({s1_g} >= {v_front})", ("s1_ev", "s1_sw", "s1_g", "v_front")),
+    "sweep held by the FIFO": ("{marker} & ~{sweeping} & ~{can_sweep}", ("marker", "sweeping", "can_sweep")),
+    "fire FIFO full": ("{fifo_level} == {depth}", ("fifo.level",)),
+    "word of 2+ spikes": ("{serialiser_rest} != 0", ("serialiser.rest",)),
+    "input skid register in use": ("{skid_valid}", ()),
+}
+
+
+def signal(layer: int | None, name: str) -> str:
+    """The Verilog reference from the wrapper to signal ``name`` of LIF layer ``layer`` of a generator (an
+    escaped identifier), or of a LIF layer that is the design itself (``layer`` None)."""
+    if layer is None:
+        return f"dut.\\{name} " if "." in name else f"dut.{name}"
+    return f"dut.\\layer{layer}.{name} "
+
+
+def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
+    """Every RTL bin of ``config``'s generator, layer by layer (``skid_valid``: the buffer feeding the layer);
+    ``standalone``: of a one-layer ``config`` whose LIF layer is the design (no buffer, no skid bin)."""
+    from hw.lif import IN_FLIGHT
+
+    points = []
+    for l in range(1, config.layers + 1):
+        where = None if standalone else l
+        names = {s.replace(".", "_"): signal(where, s) for _, sigs in RTL_POINTS.values() for s in sigs}
+        names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "
+        names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
+        for key, (expr, sigs) in RTL_POINTS.items():
+            if standalone and key.startswith("input skid"):
+                continue
+            if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
+                expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
+            used = tuple(names[s.replace(".", "_")] for s in sigs) + ((names["skid_valid"],) if key.startswith("input skid") else ())
+            points.append(CoverPoint(f"L{l} {key}", l, expr.format(**names), used))
+    return points
+
+
+def counter_name(point: CoverPoint) -> str:
+    """The wrapper's counter of ``point``: a Verilog identifier."""
+    return "cover_" + "".join(ch if ch.isalnum() else "_" for ch in point.name)
+
+
+def applicable(net) -> list[str]:
+    """The bins the design of ``net`` (an `IntNetwork`) has (see the module docstring): the bias saturates
+    only in a layer with a bias of that sign, and upwards only with reset by subtraction (elsewhere the neuron
+    fires and the saturated value is never used)."""
+    config, out = net.config, []
+    for l in range(1, config.layers + 1):
+        g, n, b = config.groups(l), config.sizes[l], np.asarray(net.biases[l - 1])
+        lanes = np.arange(n) % config.lanes
+        for p in range(min(config.lanes, n)):
+            out += [f"L{l} lane {p} at threshold", f"L{l} lane {p} one below threshold"]
+            out += [f"L{l} lane {p} bias saturates low"] if (b[lanes == p] < 0).any() else []
+            if (b[lanes == p] > 0).any() and config.reset == "subtract":
+                out.append(f"L{l} lane {p} bias saturates high")
+        out += [f"L{l} weight saturates high", f"L{l} weight saturates low"]
+        for key in RTL_POINTS:
+            if key == "forward membrane" and g > 1 or key == "forward counter at push" and g > 1:
+                continue
+            if key in ("forward counter", "read in its write-back cycle") and g > 2:
+                continue
+            if key == "word of 2+ spikes" and min(config.lanes, n) < 2:
+                continue
+            out.append(f"L{l} {key}")
+    return out
+
+
+def semantic_bins(net, traces) -> set[str]:
+    """The semantic bins hit by the golden run of ``net`` (an `IntNetwork`) whose ``GoldenResult.traces`` are
+    ``traces`` (one image or a batch)."""
+    config, hit = net.config, set()
+    for l in range(1, config.layers + 1):
+        tr, th = traces[l], int(net.thresholds[l - 1])
+        lanes = np.arange(config.sizes[l]) % config.lanes
+        for what, value in (("at threshold", th), ("one below threshold", th - 1)):
+            at = (tr.biased == value).any(axis=tuple(range(tr.biased.ndim - 1)))
+            hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at])}
+        for what, flags in (("weight saturates high", tr.integrated_high), ("weight saturates low", tr.integrated_low)):
+            if flags.any():
+                hit.add(f"L{l} {what}")
+        for what, flags in (("bias saturates high", tr.biased_high), ("bias saturates low", tr.biased_low)):
+            at = flags.any(axis=tuple(range(flags.ndim - 1)))
+            hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at])}
+    return hit
+
+
+def rtl_bins(counts: dict[str, int]) -> set[str]:
+    """The RTL bins hit, from the wrapper's counters (``{point name: cycles}``)."""
+    return {name for name, n in counts.items() if n > 0}
+
+
+def per_image(traces, i: int) -> list:
+    """Image ``i``'s traces of a batched golden run."""
+    return [None if tr is None else tr.map(lambda x: x[i]) for tr in traces]
+
+
+def candidate_noise(n_inputs: int, count: int, rng: np.random.Generator) -> np.ndarray:
+    """``count`` noise vectors of many densities: silent, saturated, sparse, dense and uniform inputs."""
+    u = rng.random((count, n_inputs))
+    scale = rng.uniform(0.0, 1.0, (count, 1))
+    kind = np.arange(count) % 4
+    out = np.where(kind[:, None] == 1, u * scale, np.where(kind[:, None] == 2, 1 - u * scale, u))
+    out[0], out[1 % count] = 0.0, 1.0
+    return out
+
+
+def directed_noise(net, count: int, seed: int, candidates: int = 256) -> np.ndarray:
+    """``count`` noise vectors chosen greedily among ``candidates`` for the most semantic bins of ``net``:
+    each adds the most bins not yet hit (the golden model runs all candidates at once)."""
+    from model.golden import encode_noise, encode_spikes, run_network
+
+    c = net.config
+    rng = np.random.default_rng(seed)
+    pool = candidate_noise(c.sizes[0], max(candidates, count), rng)
+    gold = run_network(net, encode_spikes(encode_noise(pool, c), c), record_membranes=True)
+    bins = [semantic_bins(net, per_image(gold.traces, i)) for i in range(len(pool))]
+    chosen, hit = [], set()
+    for _ in range(count):
+        gains = [len(b - hit) if i not in chosen else -1 for i, b in enumerate(bins)]
+        best = int(np.argmax(gains))
+        chosen.append(best)
+        hit |= bins[best]
+    return pool[chosen]
