@@ -38,3 +38,12 @@ def test_a_small_regression_passes_on_both_simulators(tmp_path):
     assert report["cases"] == 2 and report["passed"] + report["skipped"] == 2 and not report["failed"]
     saved = json.loads((tmp_path / "report" / "regress.json").read_text())
     assert saved["bins"] == len(BINS) and saved["bins_hit"] >= 5
+
+
+@pytest.mark.sim
+def test_a_passing_case_leaves_no_build_folder_unless_asked(tmp_path):
+    from verify.regress import run_case
+
+    row = run_case(3, ("icarus",), str(tmp_path))
+    assert row["verdict"] == "pass" and not (tmp_path / "case3").exists()
+    assert run_case(3, ("icarus",), str(tmp_path), keep=True)["verdict"] == "pass" and (tmp_path / "case3").exists()

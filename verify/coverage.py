@@ -6,9 +6,10 @@ Two kinds of bins, both per layer:
   vectors that were run (it is bit-exact with the RTL, so what it passed
   through the RTL passed through): per lane ``p`` (neuron ``j`` with
   ``j mod P = p``) a biased membrane exactly at the threshold (it fires), one
-  below it (it does not), and the bias saturating at either end (each lane has
-  its own saturation logic); per layer, an addition of a weight saturating at
-  either end of the range;
+  below it (it does not), and the bias saturating at either end before the
+  last step (each lane has its own saturation logic, and the saturated
+  membrane shows only in a later step); per layer, an addition of a weight
+  saturating at either end of the range;
 * RTL bins, counted in the simulation wrapper from the design's own named
   signals (`rtl_points`): each forwarding path of the LIF pipeline, a read in
   its group's write-back cycle, a read of a group cleared by ``start``, a sweep
@@ -129,6 +130,7 @@ def semantic_bins(net, traces) -> set[str]:
             if flags.any():
                 hit.add(f"L{l} {what}")
         for what, flags in (("bias saturates high", tr.biased_high), ("bias saturates low", tr.biased_low)):
+            flags = flags[..., :-1, :]  # the saturated membrane shows only in a later step
             at = flags.any(axis=tuple(range(flags.ndim - 1)))
             hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at])}
     return hit

@@ -14,6 +14,7 @@ The report gives each case's verdict and cost, and the coverage bins hit.
 from __future__ import annotations
 
 import random
+import shutil
 import time
 from pathlib import Path
 
@@ -83,8 +84,9 @@ def layer_bins(design_bins: set[str]) -> set[str]:
     return {b for b in LAYER_BINS for d in design_bins if d.endswith(" " + b)}
 
 
-def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
-    """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost."""
+def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) -> dict:
+    """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost.
+    A passing case's folder is removed unless ``keep``; a failing one stays for inspection."""
     from model.export import export_network, load
     from model.golden import random_network, run_network
     from verify.system import first_failure, run_generator, sim_build
@@ -121,11 +123,13 @@ def run_case(seed: int, sims: tuple[str, ...], root: str) -> dict:
     wanted = applicable(ex.net)
     row |= {"bins": sorted(bins_of(config, gold) | layer_bins(design)), "design_bins": [len(design & set(wanted)), len(wanted)],
             "missed": sorted(set(wanted) - design)}
+    if not keep:
+        shutil.rmtree(case_dir, ignore_errors=True)
     return row | {"verdict": "pass", "seconds": time.perf_counter() - start}
 
 
 def regress(cases: int, first: int, sims: tuple[str, ...], out_dir, root="sim_builds/regress", scheduler=None,
-            workers: int | None = None, progress=None) -> dict:
+            workers: int | None = None, progress=None, keep: bool = False) -> dict:
     """Run cases ``first .. first + cases - 1`` on Dask; the report (also written to ``out_dir``)."""
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -134,7 +138,7 @@ def regress(cases: int, first: int, sims: tuple[str, ...], out_dir, root="sim_bu
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                                  dashboard_address=None)
     with Client(scheduler or cluster) as client:
-        futures = client.map(run_case, range(first, first + cases), sims=sims, root=root, pure=False)
+        futures = client.map(run_case, range(first, first + cases), sims=sims, root=root, keep=keep, pure=False)
         rows = []
         for future in as_completed(futures):
             rows.append(future.result())
@@ -190,6 +194,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
     parser.add_argument("--out", default="reports/regress", help="report folder")
     parser.add_argument("--build-root", default="sim_builds/regress", help="where the cases are built")
+    parser.add_argument("--keep-builds", action="store_true", help="keep passing cases' folders (failing ones are always kept)")
 
 
 def run(args) -> int:
@@ -202,7 +207,7 @@ def run(args) -> int:
     if not sims or args.cases < 1:
         raise UserError("give at least one simulator (--sims) and one case (--cases)")
     report = with_progress(args.cases, "regression", "case", lambda progress: regress(
-        args.cases, args.first, sims, args.out, args.build_root, args.scheduler, args.workers, progress))
+        args.cases, args.first, sims, args.out, args.build_root, args.scheduler, args.workers, progress, args.keep_builds))
     print(markdown(report))
     print(f"report: {args.out}/report.md, regress.json")
     return 0 if not report["failed"] else 1
