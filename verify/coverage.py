@@ -91,20 +91,66 @@ def counter_name(point: CoverPoint) -> str:
     return "cover_" + "".join(ch if ch.isalnum() else "_" for ch in point.name)
 
 
+@dataclass(frozen=True)
+class Reach:
+    """Per neuron of one layer, whether saturation can happen at all (`reach`): a sound bound, so a bin it
+    rules out is logic this network never uses, not a gap in the vectors."""
+
+    weight_high: np.ndarray
+    weight_low: np.ndarray
+    bias_high: np.ndarray
+    bias_low: np.ndarray
+
+
+def reach(net, layer: int) -> Reach:
+    """Bounds on the membranes of ``layer`` over the ``T`` steps, every input spiking whenever it helps.
+
+    With ``S+`` / ``S-`` a neuron's summed positive / negative weights, ``B``
+    its bias and ``theta`` its threshold, the membrane before a step lies in
+    ``[L, U]`` with ``U' = max(theta - 1, U + S+ + B - theta)`` (it stays
+    below ``theta`` or fired and was reduced by it; reset to zero keeps
+    ``theta - 1``) and ``L' = min(0, L + S- + B)`` (reset to the floor:
+    ``L = lo`` once it may fire); a leak only shrinks the magnitude. An
+    addition can saturate high only where ``U + S+ > hi``, and so on; the
+    bias bins look at the steps before the last, as `semantic_bins` does.
+    """
+    c = net.config
+    w, b, th = np.asarray(net.weights[layer - 1]), np.asarray(net.biases[layer - 1]), int(net.thresholds[layer - 1])
+    lo, hi = c.membrane_range
+    s_pos, s_neg = np.maximum(w, 0).sum(axis=1), np.minimum(w, 0).sum(axis=1)
+    upper, lower = np.zeros(len(b), dtype=object), np.zeros(len(b), dtype=object)
+    out = [np.zeros(len(b), dtype=bool) for _ in range(4)]
+    for t in range(c.timesteps):
+        top, bottom = upper + s_pos, lower + s_neg
+        out[0] |= top > hi
+        out[1] |= bottom < lo
+        if t < c.timesteps - 1:
+            out[2] |= (top + b > hi) & (b > 0)
+            out[3] |= (bottom + b < lo) & (b < 0)
+        top, bottom = np.minimum(top, hi) + b, np.maximum(bottom, lo) + b
+        fires = top >= th
+        upper = np.maximum(th - 1, np.where(fires & (c.reset == "subtract"), np.minimum(top, hi) - th, th - 1))
+        lower = np.minimum(0, np.maximum(bottom, lo))
+        if c.reset == "floor":
+            lower = np.where(fires, lo, lower)
+    return Reach(*out)
+
+
 def applicable(net) -> list[str]:
-    """The bins the design of ``net`` (an `IntNetwork`) has (see the module docstring): the bias saturates
-    only in a layer with a bias of that sign, and upwards only with reset by subtraction (elsewhere the neuron
-    fires and the saturated value is never used)."""
+    """The bins the design of ``net`` (an `IntNetwork`) has and can reach (see the module docstring and
+    `reach`): the bias saturates upwards only with reset by subtraction (elsewhere the neuron fires and the
+    saturated value is never used)."""
     config, out = net.config, []
     for l in range(1, config.layers + 1):
-        g, n, b = config.groups(l), config.sizes[l], np.asarray(net.biases[l - 1])
+        g, n, r = config.groups(l), config.sizes[l], reach(net, l)
         lanes = np.arange(n) % config.lanes
         for p in range(min(config.lanes, n)):
             out += [f"L{l} lane {p} at threshold", f"L{l} lane {p} one below threshold"]
-            out += [f"L{l} lane {p} bias saturates low"] if (b[lanes == p] < 0).any() else []
-            if (b[lanes == p] > 0).any() and config.reset == "subtract":
+            out += [f"L{l} lane {p} bias saturates low"] if r.bias_low[lanes == p].any() else []
+            if r.bias_high[lanes == p].any() and config.reset == "subtract":
                 out.append(f"L{l} lane {p} bias saturates high")
-        out += [f"L{l} weight saturates high", f"L{l} weight saturates low"]
+        out += [f"L{l} weight saturates high"] if r.weight_high.any() else []
+        out += [f"L{l} weight saturates low"] if r.weight_low.any() else []
         for key in RTL_POINTS:
             if key == "forward membrane" and g > 1 or key == "forward counter at push" and g > 1:
                 continue
