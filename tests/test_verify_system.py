@@ -119,6 +119,9 @@ def test_verify_cli_report(tiny_manifest, tmp_path, capsys):
     assert [r["source"] for r in report["images"]] == ["rom", "encoder", "rom"]
     for name in ("report.md", "raster.png", "image_pairs.png", "spikes_image0.vcd"):
         assert (out / name).stat().st_size > 0
+    cov = report["coverage"]  # the bins the two vectors run reach, of those this design can reach
+    assert 0 < cov["hit"] <= cov["applicable"] and cov["by_kind"]["rtl"][0] > 0
+    assert "coverage (`verify.coverage`)" in (out / "report.md").read_text()
     assert "all images match" in capsys.readouterr().out
 
 

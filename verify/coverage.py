@@ -219,3 +219,27 @@ def directed_noise(net, count: int, seed: int, candidates: int = 256) -> np.ndar
         chosen.append(best)
         hit |= bins[best]
     return pool[chosen]
+
+
+def design_coverage(net, spikes, counters: dict) -> dict:
+    """The bins of ``net``'s design hit by the input trains ``spikes`` ``(B, T, N_0)`` (semantic, from the golden
+    model) and by the RTL run that counted ``counters``: hit / applicable, split by kind, and the bins missed."""
+    from model.golden import run_network
+
+    wanted = applicable(net)
+    semantic = semantic_bins(net, run_network(net, spikes, record_membranes=True).traces)
+    rtl = rtl_bins(counters)
+    kinds = {"semantic": [b for b in wanted if " lane " in b or "saturates" in b]}
+    kinds["rtl"] = [b for b in wanted if b not in kinds["semantic"]]
+    hit = (semantic | rtl) & set(wanted)
+    return {"hit": len(hit), "applicable": len(wanted), "missed": sorted(set(wanted) - hit),
+            "by_kind": {k: [len(hit & set(v)), len(v)] for k, v in kinds.items()}}
+
+
+def coverage_line(cov: dict) -> str:
+    """One Markdown sentence of a `design_coverage` result."""
+    s, r = cov["by_kind"]["semantic"], cov["by_kind"]["rtl"]
+    missed = cov["missed"]
+    tail = f"; missed: {', '.join(missed[:12])}{' ...' if len(missed) > 12 else ''}" if missed else ""
+    return (f"coverage (`verify.coverage`): {cov['hit']} of the {cov['applicable']} bins this design can reach "
+            f"({s[0]}/{s[1]} of the semantics, {r[0]}/{r[1]} of the RTL){tail}")

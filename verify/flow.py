@@ -24,6 +24,7 @@ from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
 from verify.run_report import write_report
 from verify.sim import check_simulator
+from verify.coverage import design_coverage
 from verify.system import run_generator, sim_build
 from verify.vcd import spike_trains
 from verify.wrapper import SimBuild
@@ -217,6 +218,9 @@ def verify_run(
             checked["first_divergence"] = {"text": f"the shipped RTL in {rtl_dir} differs from the RTL verified: "
                                                    f"{', '.join(shipped['differ'])}; run spikegan rtl (make rtl) again"}
     info = read_rtl_info(build.rtl.out_dir)
+    ran = sorted({p["vector"] for p in plan})
+    checked["coverage"] = design_coverage(export.net, np.stack([export.vectors[v].spikes for v in ran]),
+                                          run.result.get("coverage", {}))
     report = {
         "manifest": str(manifest),
         "simulator": sim,

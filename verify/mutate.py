@@ -35,7 +35,7 @@ from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
 from verify.sim import SIMULATORS, check_simulator
-from verify.coverage import applicable, directed_noise, rtl_bins, semantic_bins
+from verify.coverage import applicable, coverage_line, design_coverage, directed_noise, semantic_bins
 from verify.system import first_failure, run_generator, sim_build
 from verify.wrapper import add_wrapper
 
@@ -168,21 +168,13 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
         "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed,
         "score": killed / len(rows) if rows else None, "score_without_cycle_count": by_checks / len(rows) if rows else None,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "cycle count")},
-        "coverage": target_coverage(export, baseline["coverage"]),
+        "coverage": design_coverage(export.net, np.stack([v.spikes for v in export.vectors]), baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows, "machine": machine(),
     }
     write_json_and_markdown(out_dir, "mutation", report, markdown(report))
     return report
-
-
-def target_coverage(export, counters: dict) -> dict:
-    """The bins of `verify.coverage` the unmutated run hit: hit / applicable, and the ones missed."""
-    gold = run_network(export.net, np.stack([v.spikes for v in export.vectors]), record_membranes=True)
-    hit = semantic_bins(export.net, gold.traces) | rtl_bins(counters)
-    wanted = applicable(export.net)
-    return {"hit": len(hit & set(wanted)), "applicable": len(wanted), "missed": sorted(set(wanted) - hit)}
 
 
 def markdown(report: dict) -> str:
@@ -195,8 +187,7 @@ def markdown(report: dict) -> str:
         f"({report['killed']} killed: {k['tool chain']} by the tool chain, {k['checks']} by the checks of "
         f"`spikegan verify`, {k['cycle count']} only by the cycle count); "
         f"{report['score_without_cycle_count']:.1%} without the cycle count.", "",
-        f"Coverage of the vectors on the unmutated design: {cov['hit']} of {cov['applicable']} bins"
-        + (f"; missed: {', '.join(cov['missed'])}." if cov["missed"] else "."), "",
+        f"The vectors on the unmutated design: {coverage_line(cov)}.", "",
         "| kind | killed / mutants |", "|---|---|",
     ]
     lines += [f"| {k} | {a} / {b} |" for k, (a, b) in report["by_kind"].items()]

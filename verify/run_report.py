@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from verify.coverage import coverage_line
+
 
 def write_report(report: dict, out_dir: Path) -> None:
     (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
@@ -63,6 +65,8 @@ def markdown(report: dict) -> str:
             f"- waveform `{v['file']}` (vector {v['vector']}): spike times recovered with vcdvcd "
             f"{'equal' if v['ok'] else 'DIFFER from'} the golden model's ({' / '.join(map(str, v['spikes_per_layer']))} spikes per layer)"
         )
+    if report.get("coverage"):
+        lines.append(f"- {coverage_line(report['coverage'])}")
     if report.get("shipped_rtl"):
         r = report["shipped_rtl"]
         lines.append(f"- shipped RTL `{r['dir']}`: " + (f"its {r['files']} Verilog and .mem files are the RTL verified"
