@@ -37,7 +37,6 @@ class CoverPoint:
     """An RTL bin: counted in cycles where the Verilog ``expression`` (over the DUT's signals) is true."""
 
     name: str
-    layer: int
     expression: str
     signals: tuple[str, ...]
 
@@ -82,7 +81,7 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
                 expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
             used = tuple(names[s.replace(".", "_")] for s in sigs) + ((names["skid_valid"],) if key.startswith("input skid") else ())
-            points.append(CoverPoint(f"L{l} {key}", l, expr.format(**names), used))
+            points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
 
 
