@@ -21,7 +21,7 @@ from hw.xbar import Xbar
 from model.golden import encode_spikes
 from model.layout import pack_biases, pack_spikes, pack_weights
 from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, SnnConfig
-from verify.coverage import counter_name, rtl_points
+from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper
 
@@ -163,7 +163,7 @@ class LifCase:
             "spikes": d["spikes"].tolist(),
             "seed": self.seed,
             "ready_rate": self.ready_rate,
-            "cover": {counter_name(p): p.name for p in cover},
+            "cover": counter_names(cover),
         }
         return add_wrapper(rtl, cover=cover), plan
 

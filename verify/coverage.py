@@ -52,7 +52,7 @@ RTL_POINTS = {
     "sweep held by the FIFO": ("{marker} & ~{sweeping} & ~{can_sweep}", ("marker", "sweeping", "can_sweep")),
     "fire FIFO full": ("{fifo_level} == {depth}", ("fifo.level",)),
     "word of 2+ spikes": ("{serialiser_rest} != 0", ("serialiser.rest",)),
-    "input skid register in use": ("{skid_valid}", ()),
+    "input skid register in use": ("{skid_valid}", ("skid_valid",)),
 }
 
 
@@ -73,14 +73,14 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
     for l in range(1, config.layers + 1):
         where = None if standalone else l
         names = {s.replace(".", "_"): signal(where, s) for _, sigs in RTL_POINTS.values() for s in sigs}
-        names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "
+        names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "  # the event buffer feeding the layer
         names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
         for key, (expr, sigs) in RTL_POINTS.items():
             if standalone and key.startswith("input skid"):
                 continue
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
                 expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
-            used = tuple(names[s.replace(".", "_")] for s in sigs) + ((names["skid_valid"],) if key.startswith("input skid") else ())
+            used = tuple(names[s.replace(".", "_")] for s in sigs)
             points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
 
@@ -135,13 +135,16 @@ def reach(net, layer: int) -> Reach:
     return Reach(*out)
 
 
-def applicable(net) -> list[str]:
-    """The bins the design of ``net`` (an `IntNetwork`) has and can reach (see the module docstring and
-    `reach`): the bias saturates upwards only with reset by subtraction (elsewhere the neuron fires and the
-    saturated value is never used)."""
+# the RTL bins that exist only in layers of at most this many words (a group must follow itself closely)
+MAX_GROUPS = {"forward membrane": 1, "forward counter at push": 1, "forward counter": 2, "read in its write-back cycle": 2}
+
+
+def semantic_applicable(net) -> list[str]:
+    """The semantic bins ``net`` (an `IntNetwork`) can reach (`reach`): the bias saturates upwards only with
+    reset by subtraction (elsewhere the neuron fires and the saturated value is never used)."""
     config, out = net.config, []
     for l in range(1, config.layers + 1):
-        g, n, r = config.groups(l), config.sizes[l], reach(net, l)
+        n, r = config.sizes[l], reach(net, l)
         lanes = np.arange(n) % config.lanes
         for p in range(min(config.lanes, n)):
             out += [f"L{l} lane {p} at threshold", f"L{l} lane {p} one below threshold"]
@@ -150,15 +153,22 @@ def applicable(net) -> list[str]:
                 out.append(f"L{l} lane {p} bias saturates high")
         out += [f"L{l} weight saturates high"] if r.weight_high.any() else []
         out += [f"L{l} weight saturates low"] if r.weight_low.any() else []
-        for key in RTL_POINTS:
-            if key == "forward membrane" and g > 1 or key == "forward counter at push" and g > 1:
-                continue
-            if key in ("forward counter", "read in its write-back cycle") and g > 2:
-                continue
-            if key == "word of 2+ spikes" and min(config.lanes, n) < 2:
-                continue
-            out.append(f"L{l} {key}")
     return out
+
+
+def rtl_applicable(config: SnnConfig) -> list[str]:
+    """The RTL bins ``config``'s generator has (`MAX_GROUPS`; a layer of one neuron per word has no 2-spike word)."""
+    out = []
+    for l in range(1, config.layers + 1):
+        g, n = config.groups(l), config.sizes[l]
+        out += [f"L{l} {key}" for key in RTL_POINTS if g <= MAX_GROUPS.get(key, g)
+                and not (key == "word of 2+ spikes" and min(config.lanes, n) < 2)]
+    return out
+
+
+def applicable(net) -> list[str]:
+    """Every bin the design of ``net`` has and can reach: `semantic_applicable`, then `rtl_applicable`."""
+    return semantic_applicable(net) + rtl_applicable(net.config)
 
 
 def semantic_bins(net, traces) -> set[str]:
@@ -220,19 +230,21 @@ def directed_noise(net, count: int, seed: int, candidates: int = 256) -> np.ndar
     return pool[chosen]
 
 
-def design_coverage(net, spikes, counters: dict) -> dict:
-    """The bins of ``net``'s design hit by the input trains ``spikes`` ``(B, T, N_0)`` (semantic, from the golden
-    model) and by the RTL run that counted ``counters``: hit / applicable, split by kind, and the bins missed."""
-    from model.golden import run_network
-
-    wanted = applicable(net)
-    semantic = semantic_bins(net, run_network(net, spikes, record_membranes=True).traces)
-    rtl = rtl_bins(counters)
-    kinds = {"semantic": [b for b in wanted if " lane " in b or "saturates" in b]}
-    kinds["rtl"] = [b for b in wanted if b not in kinds["semantic"]]
-    hit = (semantic | rtl) & set(wanted)
-    return {"hit": len(hit), "applicable": len(wanted), "missed": sorted(set(wanted) - hit),
+def design_coverage(net, traces, counters: dict) -> dict:
+    """The bins of ``net``'s design hit by a golden run (its ``GoldenResult.traces``) and by the RTL run of the
+    same vectors that counted ``counters``: hit / applicable, split by kind, the bins missed, and every bin hit
+    (``bins``, applicable or not)."""
+    kinds = {"semantic": semantic_applicable(net), "rtl": rtl_applicable(net.config)}
+    wanted = set(kinds["semantic"] + kinds["rtl"])
+    bins = semantic_bins(net, traces) | rtl_bins(counters)
+    hit = bins & wanted
+    return {"hit": len(hit), "applicable": len(wanted), "missed": sorted(wanted - hit), "bins": sorted(bins),
             "by_kind": {k: [len(hit & set(v)), len(v)] for k, v in kinds.items()}}
+
+
+def counter_names(points) -> dict[str, str]:
+    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tbkit.read_coverage`)."""
+    return {counter_name(p): p.name for p in points}
 
 
 def coverage_line(cov: dict) -> str:

@@ -23,8 +23,8 @@ from model.runinfo import machine
 from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
 from verify.run_report import write_report
-from verify.sim import check_simulator
 from verify.coverage import design_coverage
+from verify.sim import check_simulator
 from verify.system import run_generator, sim_build
 from verify.vcd import spike_trains
 from verify.wrapper import SimBuild
@@ -219,8 +219,8 @@ def verify_run(
                                                    f"{', '.join(shipped['differ'])}; run spikegan rtl (make rtl) again"}
     info = read_rtl_info(build.rtl.out_dir)
     ran = sorted({p["vector"] for p in plan})
-    checked["coverage"] = design_coverage(export.net, np.stack([export.vectors[v].spikes for v in ran]),
-                                          run.result.get("coverage", {}))
+    gold = run_network(export.net, np.stack([export.vectors[v].spikes for v in ran]), record_membranes=True)
+    checked["coverage"] = design_coverage(export.net, gold.traces, run.result.get("coverage", {}))
     report = {
         "manifest": str(manifest),
         "simulator": sim,

@@ -35,7 +35,7 @@ from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
 from verify.sim import SIMULATORS, check_simulator
-from verify.coverage import applicable, coverage_line, design_coverage, directed_noise, semantic_bins
+from verify.coverage import coverage_line, design_coverage, directed_noise, semantic_applicable, semantic_bins
 from verify.system import first_failure, run_generator, sim_build
 from verify.wrapper import add_wrapper
 
@@ -168,7 +168,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
         "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed,
         "score": killed / len(rows) if rows else None, "score_without_cycle_count": by_checks / len(rows) if rows else None,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "cycle count")},
-        "coverage": design_coverage(export.net, np.stack([v.spikes for v in export.vectors]), baseline["coverage"]),
+        "coverage": design_coverage(export.net, run_network(export.net, np.stack([v.spikes for v in export.vectors]),
+                                                            record_membranes=True).traces, baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows, "machine": machine(),
@@ -225,7 +226,7 @@ def default_target(build_root, seed: int, tries: int = 30) -> Path:
         net = random_network(TARGET, seed=s, weight_scale=0.6, bias_scale=16)
         u = directed_noise(net, TARGET_VECTORS, s, candidates=1024)
         gold = run_network(net, encode_spikes(encode_noise(u, TARGET), TARGET), record_membranes=True)
-        missed = {b for b in applicable(net) if " lane " in b or "saturates" in b} - semantic_bins(net, gold.traces)
+        missed = set(semantic_applicable(net)) - semantic_bins(net, gold.traces)
         if best is None or len(missed) < best[0]:
             best = (len(missed), s, net, u)
     _, s, net, u = best

@@ -24,7 +24,7 @@ from model.errors import UserError
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
-from verify.coverage import RTL_POINTS, applicable, directed_noise, rtl_bins, semantic_bins
+from verify.coverage import RTL_POINTS, design_coverage, directed_noise
 from verify.sim import SIMULATORS
 
 CONFIG_BINS = (
@@ -103,7 +103,6 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     u = directed_noise(net, VECTORS, seed)
     ex = load(export_network(net, case_dir / "snn", u))
     gold = run_network(ex.net, np.stack([v.spikes for v in ex.vectors]), record_membranes=True)
-    design = semantic_bins(ex.net, gold.traces)
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
     counters = {}
     for sim in sims:
@@ -119,10 +118,9 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
         if failure:
             return row | {"verdict": "fail", "sim": sim, "why": failure, "seconds": time.perf_counter() - start}
         counters = result["coverage"]
-    design |= rtl_bins(counters)
-    wanted = applicable(ex.net)
-    row |= {"bins": sorted(bins_of(config, gold) | layer_bins(design)), "design_bins": [len(design & set(wanted)), len(wanted)],
-            "missed": sorted(set(wanted) - design)}
+    cov = design_coverage(ex.net, gold.traces, counters)
+    row |= {"bins": sorted(bins_of(config, gold) | layer_bins(set(cov["bins"]))),
+            "design_bins": [cov["hit"], cov["applicable"]], "missed": cov["missed"]}
     if not keep:
         shutil.rmtree(case_dir, ignore_errors=True)
     return row | {"verdict": "pass", "seconds": time.perf_counter() - start}

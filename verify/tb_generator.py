@@ -21,7 +21,7 @@ from model.golden import first_divergence, output_image, run_network
 from model.snn_config import SnnConfig
 from verify.checker import artefacts, disagreement
 from verify.perf import lower_bound_cycles, timeout_cycles
-from verify.tbkit import count_words_to_counts, load_plan_export, read_plan, report_progress, write_result
+from verify.tbkit import count_words_to_counts, load_plan_export, read_coverage, read_plan, report_progress, write_result
 from verify.wrapper import CLOCK_PERIOD_NS
 
 
@@ -216,6 +216,5 @@ async def generator_matches_golden(dut):
             n, encode, observed["cycles"], bound["bound"], wall, "match" if check["ok"] else "MISMATCH",
         )
     np.savez_compressed(plan["observed"], **arrays)
-    coverage = {name: int(getattr(dut, counter).value) for counter, name in plan.get("cover", {}).items()}
-    write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": coverage})
+    write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": read_coverage(dut, plan)})
     assert not failures, "; ".join(failures)

@@ -18,7 +18,7 @@ from cocotb.triggers import FallingEdge, ReadOnly
 from model.golden import run_layer
 from model.snn_config import SnnConfig
 from verify.perf import lower_bound_cycles, timeout_cycles
-from verify.tbkit import EventCodec, count_words_to_counts, read_plan, reset, write_result
+from verify.tbkit import EventCodec, count_words_to_counts, read_coverage, read_plan, reset, write_result
 
 
 class LifTB:
@@ -101,6 +101,5 @@ async def lif_matches_golden(dut):
         if not ok:
             where = f"first differing (step, neuron): {diff[0].tolist()}" if len(diff) else "trains equal"
             failures.append(f"image {n}: {where}; counters equal: {np.array_equal(expected[0].sum(axis=0), got['counts'])}; {got['errors'][:3]}")
-    coverage = {name: int(getattr(dut, counter).value) for counter, name in plan["cover"].items()}
-    write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": coverage})
+    write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": read_coverage(dut, plan)})
     assert not failures, "; ".join(failures)

@@ -28,6 +28,11 @@ def write_result(plan: dict, result: dict) -> None:
     Path(plan["result"]).write_text(dumps(result))
 
 
+def read_coverage(dut, plan: dict) -> dict[str, int]:
+    """The wrapper's coverage counters named in ``plan["cover"]`` (`verify.coverage.counter_names`), by bin name."""
+    return {name: int(getattr(dut, counter).value) for counter, name in plan.get("cover", {}).items()}
+
+
 def report_progress(plan: dict, count: int) -> None:
     """Tell the runner how far it is (e.g. images done)."""
     Path(plan["progress"]).write_text(str(count))
