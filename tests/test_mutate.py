@@ -47,3 +47,15 @@ def test_a_mutation_run_kills_mutants_and_lists_the_survivors(tmp_path):
     assert len(report["survivors"]) == 6 - report["killed"]
     saved = json.loads(Path(tmp_path / "report" / "mutation.json").read_text())
     assert saved["score"] == report["score"] and "Mutation score" in (tmp_path / "report" / "report.md").read_text()
+
+
+def test_timing_kills_name_the_first_image_layer_and_step_that_moved():
+    from verify.mutate import timing_difference
+
+    ref = [{"cycles": 90, "sweep_ends": {"1": [10, 20], "2": [15, 30]}}] * 2
+    same = {"images": [dict(r) for r in ref]}
+    assert timing_difference(same, ref) is None
+    slower = {"images": [ref[0], {"cycles": 91, "sweep_ends": ref[1]["sweep_ends"]}]}
+    assert timing_difference(slower, ref) == "image 1 took 91 cycles, the unmutated design 90"
+    held = {"images": [ref[0], {"cycles": 90, "sweep_ends": {"1": [10, 20], "2": [16, 30]}}]}
+    assert timing_difference(held, ref) == "image 1: layer 2 ended step 0's sweep in cycle 16, the unmutated design in cycle 15"

@@ -6,14 +6,16 @@ loose, an equality inverted, an addition turned into a subtraction, an AND into
 an OR, a constant off by one (a threshold, a bias offset, a counter limit), the
 two arms of a multiplexer swapped (a reset, a saturation, a forwarding path), a
 wire stuck at 0 (a lane, a valid bit). Each mutant runs the checks of
-``spikegan verify`` (every layer's spike trains and counts against the golden
-model, from the stored trains and from the on-chip encoder); it is killed when
-they fail, it hangs, or it no longer compiles, and also when it takes another
-number of cycles than the unmutated design for an image (a fault of the
-pipeline's timing that the outputs do not show, such as a sweep held back one
-word early). The report gives the mutation score with and without that
-cycle-count kill, the coverage the vectors reach on the unmutated design, and
-every surviving mutant with its line, so each can be explained.
+``spikegan verify`` (every layer's spike trains, counts and, through the sweep
+monitor, membranes after every step against the golden model, from the stored
+trains and from the on-chip encoder); it is killed when they fail, it hangs,
+or it no longer compiles, and also when its timing differs from the unmutated
+design's: another number of cycles for an image, or a layer that ends a step's
+sweep in another cycle (a fault of the pipeline's timing that the outputs do
+not show, such as a sweep held back one word early). The report gives the
+mutation score with and without the timing kills, the coverage the vectors
+reach on the unmutated design, and every surviving mutant with its line, so
+each can be explained.
 """
 
 from __future__ import annotations
@@ -116,12 +118,28 @@ def mutant_build(base, mutant: Mutant, root: Path):
     dut.write_text("\n".join(lines) + "\n")
     rtl = RtlBuild(out, base.rtl.top, [out / p.name for p in base.rtl.sources], base.rtl.component,
                    [out / p.name for p in base.rtl.mem_files], out / base.rtl.waivers.name if base.rtl.waivers else None)
-    return add_wrapper(rtl, base.dump, base.cover)
+    return add_wrapper(rtl, base.dump, base.cover, base.sweeps)
 
 
-def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[dict], cycles: list[int]) -> dict:
+def timing_difference(result: dict, reference: list[dict]) -> str | None:
+    """Where the images of ``result`` first differ in timing from the unmutated design's ``reference`` images:
+    the cycles from start to done, then the cycle each layer ended each step's sweep in; None if nowhere."""
+    for k, (im, ref) in enumerate(zip(result["images"], reference)):
+        if im["cycles"] != ref["cycles"]:
+            return f"image {k} took {im['cycles']} cycles, the unmutated design {ref['cycles']}"
+    for k, (im, ref) in enumerate(zip(result["images"], reference)):
+        for layer, ends in ref["sweep_ends"].items():
+            got = im["sweep_ends"].get(layer, [])
+            t = next((t for t, (a, b) in enumerate(zip(got, ends)) if a != b), None)
+            if t is not None:
+                return (f"image {k}: layer {layer} ended step {t}'s sweep in cycle {got[t]}, "
+                        f"the unmutated design in cycle {ends[t]}")
+    return None
+
+
+def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[dict], reference: list[dict]) -> dict:
     """Run the checks on one mutant: killed, and by what (``by``: the tool chain, the checks of ``spikegan
-    verify``, or only the cycle count, compared with the unmutated design's ``cycles`` per image)."""
+    verify``, or only its timing, compared with the unmutated design's ``reference`` images)."""
     start = time.perf_counter()
     try:
         build = mutant_build(base, mutant, root)
@@ -130,14 +148,13 @@ def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[
         verdict, by, why = "killed", "tool chain", f"does not build or run: {type(e).__name__}: {str(e).splitlines()[0][:160]}"
     else:
         failure = first_failure(result, images)
-        changed = [(k, im["cycles"], c) for k, (im, c) in enumerate(zip(result["images"], cycles)) if im["cycles"] != c]
+        timing = None if failure else timing_difference(result, reference)
         if failure:
             verdict, by, why = "killed", "checks", failure[:200]
-        elif changed:
-            k, got, want = changed[0]
-            verdict, by, why = "killed", "cycle count", f"image {k} took {got} cycles, the unmutated design {want}"
+        elif timing:
+            verdict, by, why = "killed", "timing", timing
         else:
-            verdict, by, why = "survived", None, "every image matched the golden model in the same cycles"
+            verdict, by, why = "survived", None, "every image and membrane matched the golden model, in the same cycles"
     return {**asdict(mutant), "verdict": verdict, "by": by, "why": why, "seconds": round(time.perf_counter() - start, 2)}
 
 
@@ -155,10 +172,9 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
         raise UserError(f"the unmutated RTL fails its checks ({baseline['error'][:200]}): fix that before mutating it")
     verilog = base.rtl.sources[-1].read_text()
     mutants = choose(verilog, count, seed)
-    cycles = [im["cycles"] for im in baseline["images"]]
     rows = []
     for m in mutants:
-        rows.append(run_mutant(export, sim, base, m, root, images, cycles))
+        rows.append(run_mutant(export, sim, base, m, root, images, baseline["images"]))
         if progress:
             progress(len(rows))
     killed = sum(r["verdict"] == "killed" for r in rows)
@@ -166,8 +182,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     report = {
         "manifest": str(manifest), "simulator": sim, "seed": seed, "images_per_mutant": len(images),
         "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed,
-        "score": killed / len(rows) if rows else None, "score_without_cycle_count": by_checks / len(rows) if rows else None,
-        "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "cycle count")},
+        "score": killed / len(rows) if rows else None, "score_without_timing": by_checks / len(rows) if rows else None,
+        "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "timing")},
         "coverage": design_coverage(export.net, run_network(export.net, np.stack([v.spikes for v in export.vectors]),
                                                             record_membranes=True).traces, baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
@@ -184,10 +200,10 @@ def markdown(report: dict) -> str:
         "# Mutation testing of the generated RTL", "",
         f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the generator's "
         f"Verilog, each run on {report['images_per_mutant']} images under {report['simulator']} against the golden "
-        f"model and for the unmutated design's cycle count. **Mutation score {report['score']:.1%}** "
+        f"model and for the unmutated design's timing. **Mutation score {report['score']:.1%}** "
         f"({report['killed']} killed: {k['tool chain']} by the tool chain, {k['checks']} by the checks of "
-        f"`spikegan verify`, {k['cycle count']} only by the cycle count); "
-        f"{report['score_without_cycle_count']:.1%} without the cycle count.", "",
+        f"`spikegan verify`, {k['timing']} only by their timing: cycles per image or per layer's sweep); "
+        f"{report['score_without_timing']:.1%} without the timing.", "",
         f"The vectors on the unmutated design: {coverage_line(cov)}.", "",
         "| kind | killed / mutants |", "|---|---|",
     ]

@@ -2,8 +2,10 @@
 
 Each case draws a network from its seed (shape, ``T``, bit widths, ``P``,
 reset, leak, coding), exports it with random weights, builds its RTL and runs
-it on each simulator against the golden model (every layer's spike trains and
-counts, from the stored trains and from the on-chip encoder). The cases are
+it on each simulator against the golden model (every layer's spike trains,
+counts and membranes, from the stored trains and from the on-chip encoder);
+the simulators must also agree on the coverage counters and on the cycle
+each layer ends each step's sweep in. The cases are
 Dask tasks: a ``LocalCluster`` over this machine's cores by default, or the
 cluster at ``--scheduler`` (its workers need this project installed at the same
 commit, e.g. ``make setup`` in a checkout on each host, and the simulators on
@@ -104,7 +106,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     ex = load(export_network(net, case_dir / "snn", u))
     gold = run_network(ex.net, np.stack([v.spikes for v in ex.vectors]), record_membranes=True)
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
-    counters = {}
+    counters, sweep_ends = {}, []
     for sim in sims:
         try:
             build = sim_build(ex, case_dir / "build" / sim, run_lint=sim == sims[0])
@@ -113,11 +115,14 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
             return row | {"verdict": "fail", "sim": sim, "why": f"{type(e).__name__}: {str(e)[:300]}",
                           "seconds": time.perf_counter() - start}
         failure = first_failure(result, images)
+        timing = [im["sweep_ends"] for im in result["images"]]
         if not failure and counters and result["coverage"] != counters:
             failure = "the coverage counters differ between the simulators"
+        if not failure and sweep_ends and timing != sweep_ends:
+            failure = "the cycles the layers end their sweeps in differ between the simulators"
         if failure:
             return row | {"verdict": "fail", "sim": sim, "why": failure, "seconds": time.perf_counter() - start}
-        counters = result["coverage"]
+        counters, sweep_ends = result["coverage"], timing
     cov = design_coverage(ex.net, gold.traces, counters)
     row |= {"bins": sorted(bins_of(config, gold) | layer_bins(set(cov["bins"]))),
             "design_bins": [cov["hit"], cov["applicable"]], "missed": cov["missed"]}

@@ -72,6 +72,7 @@ def run_testbench(
     optimize: bool = True,
     log: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    plus_args: list[str] = (),
 ) -> dict:
     """Compile (if needed) and run cocotb test ``module`` (e.g. ``verify.tb_lif``) on ``build``.
 
@@ -83,7 +84,8 @@ def run_testbench(
     (quicker builds for short runs).
     ``log``: send the simulator's output there instead of the console.
     ``progress``: called with the testbench's progress count (see
-    `verify.tbkit.report_progress`) while the simulator runs. Raises `UserError` if the
+    `verify.tbkit.report_progress`) while the simulator runs. ``plus_args``: more
+    ``+name=value`` arguments for the simulator. Raises `UserError` if the
     simulator is missing, ``AssertionError`` if the testbench crashed.
     """
     check_simulator(sim)
@@ -101,7 +103,7 @@ def run_testbench(
     env = tool_env()
     os.environ["PATH"] = env["PATH"]  # cocotb-test looks tools up in this process's PATH
     extra_env = {PLAN_ENV: str(plan_path)}
-    plus_args = []
+    plus_args = list(plus_args)
     if vcd is not None:
         if not build.dump:
             raise ValueError("this build has no ports to dump")

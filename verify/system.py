@@ -12,6 +12,7 @@ from model.golden import random_network
 from model.snn_config import SnnConfig
 from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
+from verify.sweep_monitor import PLUSARG, sweep_probes
 from verify.wrapper import SimBuild, add_wrapper
 
 TB_MODULE = "verify.tb_generator"
@@ -40,7 +41,7 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
     if fpga:
         return add_wrapper(rtl)
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
-    return add_wrapper(rtl, dump, rtl_points(c))
+    return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c))
 
 
 def run_generator(
@@ -57,7 +58,8 @@ def run_generator(
     """Run ``images`` (``{"vector": n, "encode": 0|1}``) of ``export`` on the generator ``build`` under ``sim``.
 
     Returns the testbench's result (per image: cycles, lower bound, wall time,
-    mismatches, first divergence; ``error`` is non-empty on any mismatch) and
+    mismatches, first divergence, the cycle each layer ended each step's sweep
+    in; ``error`` is non-empty on any mismatch) and
     the recorded arrays (``image{k}_counts{l}``, ``image{k}_spikes{l}``).
     ``monitor_layers``: the layers whose spike trains are recorded (default:
     all). ``vcd``: dump the first image's spike-event ports there; ``log``,
@@ -69,6 +71,7 @@ def run_generator(
         monitor_layers = [*monitor_layers, export.config.layers]  # a TTFS image is read from its output spike times
     sim_dir = build.rtl.out_dir.parent / sim
     observed = sim_dir / "observed.npz"
+    sweeps = sim_dir / "sweeps.txt"
     plan = {
         "manifest": str(export.path),
         "rtl_dir": str(Path(build.rtl.out_dir).resolve()),
@@ -76,8 +79,11 @@ def run_generator(
         "monitor_layers": list(monitor_layers),
         "observed": str(observed.resolve()),
         "cover": counter_names(build.cover),
+        "sweeps": str(sweeps.resolve()) if build.sweeps else None,
     }
-    result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress, optimize=optimize)
+    plus_args = [f"+{PLUSARG}={sweeps.resolve()}"] if build.sweeps else []
+    result = run_testbench(sim, build, TB_MODULE, plan, sim_dir, vcd=vcd, log=log, progress=progress, optimize=optimize,
+                           plus_args=plus_args)
     with np.load(observed) as z:
         arrays = {k: z[k] for k in z.files}
     return result, arrays

@@ -4,8 +4,9 @@ Runs inside the simulator; `verify.sim.run_testbench` starts it with a plan:
 ``manifest`` (the exported network and test vectors: the reference model's
 input), ``rtl_dir`` (its ``rtl.json`` says what the RTL adds, e.g. another
 lane count), ``images`` (``{"vector": n, "encode": 0|1}``, run in order),
-``monitor_layers`` (layers whose spike-event port is recorded) and
-``observed`` (an ``.npz`` for the recorded trains and counts).
+``monitor_layers`` (layers whose spike-event port is recorded),
+``observed`` (an ``.npz`` for the recorded trains and counts) and ``sweeps``
+(the sweep monitor's file, `verify.sweep_monitor`, or None).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from model.golden import first_divergence, output_image, run_network
 from model.snn_config import SnnConfig
 from verify.checker import artefacts, disagreement
 from verify.perf import lower_bound_cycles, timeout_cycles
+from verify.sweep_monitor import SweepLog, check_sweeps
 from verify.tbkit import count_words_to_counts, load_plan_export, read_coverage, read_plan, report_progress, write_result
 from verify.wrapper import CLOCK_PERIOD_NS
 
@@ -160,19 +162,21 @@ def three_way(check: dict, expected, vec, observed: dict, image) -> None:
 
 @cocotb.test()
 async def generator_matches_golden(dut):
-    """Every requested image: spike counts of every layer and the monitored spike trains equal the golden model's."""
+    """Every requested image: spike counts of every layer, the monitored spike trains and (with the sweep
+    monitor) every membrane after every step equal the golden model's."""
     plan = read_plan()
     export, _ = load_plan_export(plan)
     net, vectors, config = export.net, export.vectors, export.config
     monitor_layers = [int(l) for l in plan["monitor_layers"]]
     tb = GeneratorTB(dut, config, monitor_layers)
+    sweep_log = SweepLog(plan["sweeps"]) if plan.get("sweeps") else None
     await tb.reset()
 
     images, arrays, failures = [], {}, []
     for k, item in enumerate(plan["images"]):
         n, encode = int(item["vector"]), int(item["encode"])
         vec = vectors[n]
-        expected = run_network(net, vec.spikes)  # the reference model
+        expected = run_network(net, vec.spikes, record_membranes=sweep_log is not None)  # the reference model
         bound = lower_bound_cycles(config, expected.counts)
         start = time.perf_counter()
         limit = timeout_cycles(config, bound["bound"])
@@ -189,6 +193,12 @@ async def generator_matches_golden(dut):
                 check.setdefault("monitor_errors", []).extend(mon.errors[:5])
         image = output_image(config, observed["counts"][-1], observed["trains"].get(config.layers))
         three_way(check, expected, vec, observed, image)
+        sweep_ends = {}
+        if sweep_log is not None:
+            problem, sweep_ends = check_sweeps(config, expected.membranes, sweep_log.read_image(config.layers))
+            if problem and check["ok"]:
+                check["ok"] = False
+                check["first_divergence"] = {"text": problem}
         if observed["cycles"] != observed["counted_cycles"] and check["ok"]:
             check["ok"] = False
             check["first_divergence"] = {"text": f"the RTL's cycle counter says {observed['cycles']}, the testbench "
@@ -201,6 +211,7 @@ async def generator_matches_golden(dut):
                 "lower_bound": bound,
                 "wall_s": wall,
                 "mse_vs_golden": float(np.mean((image - expected.image) ** 2)),
+                "sweep_ends": {str(l): ends for l, ends in sweep_ends.items()},
                 **check,
             }
         )

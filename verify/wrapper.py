@@ -17,6 +17,7 @@ from amaranth.lib import wiring
 
 from hw.build import RtlBuild, update_file
 from verify.coverage import counter_name
+from verify.sweep_monitor import wrapper_lines
 
 CLOCK_PERIOD_NS = 10
 WRAPPER = "sim_top"
@@ -35,7 +36,8 @@ def _range(width: int) -> str:
     return "" if width == 1 else f"[{width - 1}:0] "
 
 
-def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=()) -> str:
+def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=(),
+                    sweeps=()) -> str:
     """``sim_top``: the DUT with a free-running clock (if ``clocked``), all other ports passed through.
 
     ``dump``: output ports to write to a VCD when the simulator gets
@@ -45,6 +47,7 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     traces (the comments below and ``sim.vlt``); Icarus dumps the same wires.
     ``cover``: `verify.coverage.CoverPoint` s, each counted (cycles out of reset
     where its expression holds) in a 32-bit register of the wrapper.
+    ``sweeps``: `verify.sweep_monitor.SweepProbe` s, written to the ``+sweeps=`` file.
     """
     ps = ports(component)
     decl = (["    input wire rst"] if clocked else []) + [f"    {d} wire {_range(w)}{n}" for n, d, w in ps]
@@ -63,6 +66,7 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
         name = counter_name(point)
         lines += [f"    reg [31:0] {name} = 32'd0;  // {point.name}",
                   f"    always @(posedge clk) if (!rst && ({point.expression})) {name} <= {name} + 32'd1;"]
+    lines += wrapper_lines(sweeps)
     if dump:
         widths = {n: w for n, _, w in ps}
         lines += ["    reg first_image = 1'b1;", "    always @(posedge done) first_image <= 1'b0;"]
@@ -90,19 +94,21 @@ class SimBuild:
     wrapper: Path
     dump: list[str] | None = None
     cover: tuple = ()
+    sweeps: tuple = ()
 
 
-def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=()) -> SimBuild:
+def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=(), sweeps=()) -> SimBuild:
     """Write ``sim_top.v`` for ``rtl`` (rewritten only when it changes, so simulators rebuild only then).
 
     The wrapper makes a clock when the DUT has a ``clk`` input (a design with
     no synchronous logic has neither clock nor reset). ``cover``: the coverage
-    points to count; each signal they name must be in the DUT's Verilog.
+    points to count, ``sweeps`` the sweep probes; each signal they name must be in the DUT's Verilog.
     """
     dut_text = rtl.sources[-1].read_text()
     clocked = re.search(r"^\s*input\s+clk\s*;", dut_text, re.MULTILINE) is not None
-    missing = sorted({s for p in cover for s in p.signals if s.removeprefix("dut.").removeprefix("\\") not in dut_text})
+    named = {s for p in (*cover, *sweeps) for s in p.signals}
+    missing = sorted(s for s in named if s.removeprefix("dut.").removeprefix("\\") not in dut_text)
     if missing:
-        raise RuntimeError(f"bug: the coverage monitor names signals the design does not have: {', '.join(missing)}")
-    path = update_file(rtl.out_dir / f"{WRAPPER}.v", wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover))
-    return SimBuild(rtl, path, dump, tuple(cover))
+        raise RuntimeError(f"bug: the wrapper's monitors name signals the design does not have: {', '.join(missing)}")
+    path = update_file(rtl.out_dir / f"{WRAPPER}.v", wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover, sweeps))
+    return SimBuild(rtl, path, dump, tuple(cover), tuple(sweeps))

@@ -1,0 +1,103 @@
+"""The sweep monitor (`verify.sweep_monitor`): every membrane after every step, checked against the golden model."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.export import export_network, load
+from model.golden import random_network, run_network
+from model.layout import pack_lanes
+from model.snn_config import SnnConfig
+from verify.mutate import Mutant, mutant_build
+from verify.sim import SIMULATORS
+from verify.sweep_monitor import check_sweeps
+from verify.system import run_generator, sim_build
+
+CONFIG = SnnConfig(sizes=(6, 5, 3), timesteps=6, lanes=2, weight_bits=6, membrane_bits=10, input_bits=4)
+
+
+def _rows(config, membranes, start=10):
+    """The lines the monitor would write for ``membranes`` (per layer ``(T, N)``), one cycle per group."""
+    rows = {}
+    for l in range(1, config.layers + 1):
+        G, P = config.groups(l), config.lanes
+        padded = np.zeros((config.timesteps, G * P), dtype=np.int64)
+        padded[:, : config.sizes[l]] = membranes[l]
+        words = pack_lanes(padded.reshape(-1, P), config.membrane_bits)
+        rows[l] = [(start + k, k % G, w) for k, w in enumerate(words)]
+    return rows
+
+
+def _golden(config=CONFIG, seed=0):
+    net = random_network(config, seed=seed, weight_scale=0.5, bias_scale=3)
+    spikes = (np.random.default_rng(seed).random((config.timesteps, config.sizes[0])) < 0.5).astype(np.uint8)
+    return run_network(net, spikes, record_membranes=True)
+
+
+def test_the_golden_membranes_pass_and_each_step_end_is_the_cycle_of_its_last_group():
+    gold = _golden()
+    problem, ends = check_sweeps(CONFIG, gold.membranes, _rows(CONFIG, gold.membranes))
+    assert problem is None
+    G1 = CONFIG.groups(1)
+    assert ends[1] == [10 + t * G1 + G1 - 1 for t in range(CONFIG.timesteps)]
+
+
+def test_one_membrane_off_by_one_is_named_by_layer_neuron_and_step():
+    gold = _golden()
+    bad = [m if m is None else m.copy() for m in gold.membranes]
+    bad[2][4, 1] += 1
+    problem, _ = check_sweeps(CONFIG, gold.membranes, _rows(CONFIG, bad))
+    assert problem.startswith("layer 2's membrane of neuron 1 after step 4 is")
+    assert f"{gold.membranes[2][4, 1]} in the golden model" in problem
+
+
+def test_a_missing_a_misordered_and_an_unknown_group_are_named():
+    gold = _golden()
+    rows = _rows(CONFIG, gold.membranes)
+    short = {**rows, 1: rows[1][:-1]}
+    assert "layer 1 swept 17 groups in the image, not T x G = 6 x 3 = 18" in check_sweeps(CONFIG, gold.membranes, short)[0]
+    swapped = {**rows, 1: [rows[1][1], rows[1][0], *rows[1][2:]]}
+    assert "layer 1's sweep of step 0 wrote group 1 where group 0 was due" in check_sweeps(CONFIG, gold.membranes, swapped)[0]
+    unknown = {**rows, 2: [*rows[2][:3], (0, 1, None), *rows[2][4:]]}
+    assert "layer 2's sweep of step 1 wrote unknown (x/z) bits in group 1" in check_sweeps(CONFIG, gold.membranes, unknown)[0]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_a_fault_that_changes_membranes_and_no_spike_is_caught(sim, tmp_path):
+    """The output layer's threshold is out of the membranes' reach, so it never fires; a fault in its
+    integration (lane 0 subtracts its weights) changes its membranes and no spike or count."""
+    net = random_network(CONFIG, seed=1, weight_scale=0.4)
+    net = dataclasses.replace(net, thresholds=[net.thresholds[0], CONFIG.membrane_range[1]])
+    manifest = export_network(net, tmp_path / "snn", np.random.default_rng(0).random((1, 6)))
+    export = load(manifest)
+    images = [{"vector": 0, "encode": 0}]
+    base = sim_build(export, tmp_path / "base")
+    result, _ = run_generator(export, sim, base, images, optimize=False)
+    assert not result["error"] and result["images"][0]["sweep_ends"]["2"]
+    gold = run_network(net, export.vectors[0].spikes)
+    assert gold.counts[2].sum() == 0 and gold.counts[1].sum() > 0
+
+    verilog = base.rtl.sources[-1].read_text().splitlines()
+    add = "$signed(\\layer2.r_v [9:0]) + $signed(\\layer2.r_w [5:0])"
+    line = next(n for n, t in enumerate(verilog, start=1) if t.lstrip().startswith("assign") and add in t)
+    before = verilog[line - 1]
+    mutant = Mutant(0, "arithmetic", line, before, before.replace(" + ", " - "))
+    bad, _ = run_generator(export, sim, mutant_build(base, mutant, tmp_path / "mutant"), images, optimize=False)
+    image = bad["images"][0]
+    assert image["mismatched_neurons"] == [0, 0] and set(image["mismatched_spikes"].values()) == {0}
+    assert not image["ok"] and "layer 2's membrane of neuron" in image["first_divergence"]["text"]
+    assert bad["error"]
+
+
+def test_every_generator_build_carries_the_probes(tmp_path):
+    from verify.system import random_export
+
+    export = load(random_export(tmp_path / "snn", dataclasses.replace(CONFIG, lanes=1), seed=1, vectors=1))
+    build = sim_build(export, tmp_path / "b")
+    assert [p.layer for p in build.sweeps] == [1, 2]
+    assert "$fwrite(sweep_fd" in Path(build.wrapper).read_text()
