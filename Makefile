@@ -43,7 +43,8 @@ help:
 	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
 	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
 	@echo "  make regress       random networks through RTL on both simulators, on Dask, with coverage (CASES=$(CASES)) -> reports/regress"
-	@echo "  make mutate        mutation testing of the generated RTL: 100 mutants, the score and the survivors -> reports/mutation"
+	@echo "  make mutate        mutation testing: 100 Verilog mutants against the checks -> reports/mutation, and"
+	@echo "                     100 mutants of the Amaranth source against 6 regression cases each -> reports/mutation-regress"
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
@@ -122,6 +123,7 @@ regress: | $(SETUP)
 
 mutate: | $(SETUP)
 	$(SG) mutate --mutants 100 --seed 0 --out reports/mutation
+	$(SG) mutate --against regress --mutants 100 --cases 6 --seed 0 --out reports/mutation-regress
 
 # Memristor spiking GAN (paper 001): both datasets unless DATASET is given on the command line.
 MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)

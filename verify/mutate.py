@@ -215,12 +215,18 @@ def markdown(report: dict) -> str:
 
 
 def add_arguments(parser) -> None:
+    parser.add_argument("--against", choices=("verify", "regress"), default="verify",
+                        help="verify: faults in one generated design's Verilog, against the checks of spikegan verify; "
+                             "regress: faults in the generator's Amaranth source, each against --cases regression cases")
     parser.add_argument("--manifest", default=None,
                         help="exported network whose RTL is mutated (default: a random 16-2-5-9-16 network with biases, "
                              "saturating 8-bit membranes, T = 12, P = 2 and 8 directed vectors)")
     parser.add_argument("--sim", choices=SIMULATORS, default="icarus", help="simulator")
     parser.add_argument("--mutants", type=int, default=100, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
+    parser.add_argument("--cases", type=int, default=6, help="with --against regress: regression cases per mutant")
+    parser.add_argument("--first", type=int, default=0, help="with --against regress: seed of the first case")
+    parser.add_argument("--workers", type=int, default=None, help="with --against regress: Dask workers (default: one per core)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
     parser.add_argument("--out", default="reports/mutation", help="report folder")
     parser.add_argument("--build-root", default="sim_builds/mutants", help="where the mutants are built")
@@ -252,11 +258,21 @@ def default_target(build_root, seed: int, tries: int = 30) -> Path:
 def run(args) -> int:
     from model.progress import with_progress
 
-    if args.mutants < 1:
-        raise UserError("--mutants must be >= 1")
-    manifest = args.manifest or default_target(args.build_root, args.seed)
-    report = with_progress(args.mutants, f"mutants under {args.sim}", "mutant", lambda progress: mutation_run(
-        manifest, args.sim, args.mutants, args.seed, args.out, args.build_root, args.vectors, progress))
-    print(markdown(report))
+    if args.mutants < 1 or args.cases < 1:
+        raise UserError("--mutants and --cases must be >= 1")
+    if args.against == "regress":
+        from verify import mutate_source
+
+        check_simulator(args.sim)
+        seeds = list(range(args.first, args.first + args.cases))
+        report = with_progress(args.mutants, f"source mutants x {args.cases} cases", "mutant", lambda progress:
+                               mutate_source.mutation_run(args.mutants, args.seed, seeds, (args.sim,), args.out,
+                                                          args.build_root, args.workers, progress))
+        print(mutate_source.markdown(report))
+    else:
+        manifest = args.manifest or default_target(args.build_root, args.seed)
+        report = with_progress(args.mutants, f"mutants under {args.sim}", "mutant", lambda progress: mutation_run(
+            manifest, args.sim, args.mutants, args.seed, args.out, args.build_root, args.vectors, progress))
+        print(markdown(report))
     print(f"report: {args.out}/report.md, mutation.json")
     return 0

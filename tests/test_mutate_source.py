@@ -1,0 +1,62 @@
+"""Mutation testing of the generator's Amaranth source against the regression (`verify.mutate_source`)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from verify.mutate_source import REPO, SOURCES, SourceMutant, choose, mutation_run, run_mutant, sites
+
+SNIPPET = '''\
+class Block:
+    def __init__(self, n):
+        if n >= 2:
+            raise ValueError(n)
+
+    def elaborate(self, platform):
+        m.d.comb += x.eq(Mux(a, b, c))
+        m.d.comb += y.eq(~p | (q & r))
+        m.d.sync += z.eq(z + 1)
+        with m.If(k >= G - 1):
+            pass
+'''
+
+
+def test_each_operator_makes_the_fault_it_names_inside_hardware_functions_only():
+    made = {(kind, after.strip()) for kind, _, _, _, after in sites("block.py", SNIPPET)}
+    assert ("mux", "m.d.comb += x.eq(Mux(a, c, b))") in made
+    assert ("negation", "m.d.comb += y.eq(p | (q & r))") in made
+    assert ("logic", "m.d.comb += y.eq(~p & (q & r))") in made  # the operator, not the parenthesis after it
+    assert ("logic", "m.d.comb += y.eq(~p | (q | r))") in made
+    assert ("arithmetic", "m.d.sync += z.eq(z - 1)") in made
+    assert ("comparison", "with m.If(k > G - 1):") in made and ("arithmetic", "with m.If(k >= G + 1):") in made
+    assert all(line != 3 for _, _, line, _, _ in sites("block.py", SNIPPET))  # not the constructor's argument check
+
+
+def test_the_draw_is_reproducible_and_every_site_is_a_line_of_the_sources():
+    a, b = choose(20, 3), choose(20, 3)
+    assert a == b and len({m.kind for m in a}) == 6
+    for m in a:
+        assert m.file in SOURCES and (REPO / m.file).read_text().splitlines()[m.line - 1] == m.before != m.after
+
+
+@pytest.mark.sim
+def test_a_mutant_runs_on_its_own_copy_of_hw_and_is_killed_by_a_failing_case(tmp_path):
+    lif = (REPO / "hw/lif.py").read_text().splitlines()
+    line = next(n for n, t in enumerate(lif, start=1) if "with m.If(sw_g == G - 1):" in t)
+    fault = SourceMutant(0, "equality", "hw/lif.py", line, lif[line - 1], lif[line - 1].replace("==", "!="))
+    killed = run_mutant(fault, [0], ("icarus",), str(tmp_path))
+    assert killed["verdict"] == "killed" and killed["by"] == "regression" and killed["seed"] == 0
+    same = SourceMutant(1, "none", "hw/lif.py", line, lif[line - 1], lif[line - 1] + "  # unchanged")
+    survived = run_mutant(same, [0], ("icarus",), str(tmp_path))
+    assert survived["verdict"] == "survived", survived["why"]
+
+
+@pytest.mark.sim
+def test_a_mutation_run_against_the_regression_reports_its_score(tmp_path):
+    report = mutation_run(2, 0, [1], ("icarus",), tmp_path / "report", build_root=tmp_path / "b", workers=2)
+    assert report["mutants"] == 2 and report["score"] == report["killed"] / 2
+    assert report["killed"] == sum(report["killed_by"].values())
+    saved = json.loads((tmp_path / "report" / "mutation.json").read_text())
+    assert saved["case_seeds"] == [1] and "against the regression" in (tmp_path / "report" / "report.md").read_text()

@@ -1,0 +1,220 @@
+"""``spikegan mutate --against regress``: faults in the generator's Amaranth source, run against the regression.
+
+A Verilog mutant (`verify.mutate`) is a fault of one generated design, while
+the regression draws a new design per case; so the faults the regression is
+scored on are made in the Amaranth source every design is generated from:
+one operator per mutant, inside the functions that describe hardware (each
+component's ``elaborate`` and the methods and helpers it calls): a comparison
+made strict or loose, an equality inverted, ``+`` for ``-``, AND for OR, a
+``~`` dropped, the arms of a ``Mux`` swapped. A mutant is a copy of the
+``hw`` package with that one change; its regression cases (the same seeds for
+every mutant, each run as `verify.regress.run_case` runs it) run in a
+subprocess that imports the copy. It is killed when a case fails: by a
+mismatch with the golden model, a hang, or a design that no longer builds
+(counted apart). The mutants are Dask tasks, as the regression's cases are.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from model.jsonio import write_json_and_markdown
+from model.runinfo import machine
+
+REPO = Path(__file__).resolve().parent.parent
+# the generator's hardware: what `verify.regress` cases are built from
+SOURCES = ("hw/lif.py", "hw/events.py", "hw/xbar.py", "hw/saturate.py", "hw/generator.py", "hw/spike_rom.py",
+           "hw/priority.py")
+SYMBOLS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
+           ast.Add: "+", ast.Sub: "-", ast.BitAnd: "&", ast.BitOr: "|"}
+SWAPS = {ast.GtE: ">", ast.Gt: ">=", ast.LtE: "<", ast.Lt: "<=", ast.Eq: "!=", ast.NotEq: "==",
+         ast.Add: "-", ast.Sub: "+", ast.BitAnd: "|", ast.BitOr: "&"}
+KINDS = {ast.GtE: "comparison", ast.Gt: "comparison", ast.LtE: "comparison", ast.Lt: "comparison",
+         ast.Eq: "equality", ast.NotEq: "equality", ast.Add: "arithmetic", ast.Sub: "arithmetic",
+         ast.BitAnd: "logic", ast.BitOr: "logic"}
+BUILD_ERROR = re.compile(r"^\w+(Error|Exception): ")  # how `verify.regress.run_case` reports a crash
+
+
+@dataclass(frozen=True)
+class SourceMutant:
+    """One fault: in ``file`` at 1-based ``line``, the source text ``before`` made ``after``."""
+
+    index: int
+    kind: str
+    file: str
+    line: int
+    before: str
+    after: str
+
+
+def _hardware_functions(tree: ast.Module):
+    """The functions that describe hardware: ``elaborate``, the underscore methods of classes, module helpers."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and not node.name.startswith("test"):
+            yield node
+        if isinstance(node, ast.ClassDef):
+            yield from (f for f in node.body if isinstance(f, ast.FunctionDef)
+                        and (f.name == "elaborate" or (f.name.startswith("_") and not f.name.startswith("__"))))
+
+
+def _edits(node, lines: list[str]):
+    """(kind, line, start column, end column, end line, replacement) of the faults one AST node can take; an
+    operator's replacement is (its symbol, the symbol it becomes) in the text between its operands."""
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and type(node.ops[0]) in SWAPS:
+        a, b, op = node.left, node.comparators[0], type(node.ops[0])
+        yield KINDS[op], a.end_lineno, a.end_col_offset, b.col_offset, b.lineno, (SYMBOLS[op], SWAPS[op])
+    elif isinstance(node, ast.BinOp) and type(node.op) in SWAPS:
+        a, b, op = node.left, node.right, type(node.op)
+        yield KINDS[op], a.end_lineno, a.end_col_offset, b.col_offset, b.lineno, (SYMBOLS[op], SWAPS[op])
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Invert):
+        yield "negation", node.lineno, node.col_offset, node.operand.col_offset, node.operand.lineno, ""
+    elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "Mux" and len(node.args) == 3:
+        x, y = node.args[1], node.args[2]
+        if x.lineno == x.end_lineno == y.lineno == y.end_lineno:
+            text = lines[x.lineno - 1]
+            first, second = text[x.col_offset : x.end_col_offset], text[y.col_offset : y.end_col_offset]
+            yield "mux", x.lineno, x.col_offset, y.end_col_offset, y.lineno, \
+                second + text[x.end_col_offset : y.col_offset] + first
+
+
+def sites(path: str, text: str) -> list[tuple[str, str, int, str, str]]:
+    """Every (kind, file, line, before, after) one fault makes of one line of hardware source ``text``."""
+    lines, out = text.splitlines(), []
+    for fn in _hardware_functions(ast.parse(text)):
+        for node in ast.walk(fn):
+            for kind, line, start, end, end_line, new in _edits(node, lines):
+                if line != end_line or "raise" in lines[line - 1]:
+                    continue
+                before = lines[line - 1]
+                if isinstance(new, tuple):  # an operator: its symbol in the text between the operands (and parentheses)
+                    gap, (old, swap) = before[start:end], new
+                    if gap.count(old) != 1:
+                        continue
+                    new = gap.replace(old, swap)
+                out.append((kind, path, line, before, before[:start] + new + before[end:]))
+    return out
+
+
+def choose(count: int, seed: int) -> list[SourceMutant]:
+    """``count`` mutants of `SOURCES` drawn with ``seed``, round robin over the kinds."""
+    rng = random.Random(seed)
+    by_kind: dict[str, list] = {}
+    for path in SOURCES:
+        for s in sites(path, (REPO / path).read_text()):
+            by_kind.setdefault(s[0], []).append(s)
+    for group in by_kind.values():
+        rng.shuffle(group)
+    chosen, kinds = [], sorted(by_kind)
+    while len(chosen) < count and any(by_kind.values()):
+        for k in kinds:
+            if by_kind[k] and len(chosen) < count:
+                chosen.append(by_kind[k].pop())
+    return [SourceMutant(i, *s) for i, s in enumerate(chosen)]
+
+
+def mutant_tree(mutant: SourceMutant, root: Path) -> Path:
+    """A folder holding a copy of ``hw`` with ``mutant`` applied (first on the path of a process started there)."""
+    where = root / f"m{mutant.index:03d}"
+    if where.exists():
+        shutil.rmtree(where)
+    shutil.copytree(REPO / "hw", where / "hw", ignore=shutil.ignore_patterns("__pycache__"))
+    path = where / mutant.file
+    lines = path.read_text().splitlines()
+    if lines[mutant.line - 1] != mutant.before:
+        raise RuntimeError(f"bug: mutant {mutant.index} does not match {mutant.file} line {mutant.line}")
+    lines[mutant.line - 1] = mutant.after
+    path.write_text("\n".join(lines) + "\n")
+    return where
+
+
+def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], root: str) -> dict:
+    """Run the regression cases ``seeds`` on one mutant (in a subprocess that imports its ``hw``); the verdict."""
+    start = time.perf_counter()
+    where = mutant_tree(mutant, Path(root))
+    code = ("import json, sys; from verify.mutate_source import cases_until_failure; "
+            "print(json.dumps(cases_until_failure(json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2])), sys.argv[3])))")
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(where / "cases")],
+                          cwd=where, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        row = {"verdict": "fail", "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
+    else:
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+    by = None if row["verdict"] == "pass" else "build" if BUILD_ERROR.match(row["why"]) else "regression"
+    if by is None:
+        shutil.rmtree(where, ignore_errors=True)
+    return {**asdict(mutant), "verdict": "survived" if by is None else "killed", "by": by,
+            "seed": row.get("seed"), "why": row.get("why", "every case passed"), "seconds": round(time.perf_counter() - start, 1)}
+
+
+def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str) -> dict:
+    """Run regression cases ``seeds`` in order (in the mutant's process); the first failing one, or a pass."""
+    import hw
+    from verify.regress import run_case
+
+    if not str(Path(hw.__file__).resolve()).startswith(str(Path.cwd().resolve())):
+        raise RuntimeError(f"bug: the mutant's process imported the unmutated hw from {hw.__file__}")
+    for seed in seeds:
+        row = run_case(seed, sims, root)
+        if row["verdict"] == "fail":
+            return {"verdict": "fail", "seed": seed, "why": row["why"]}
+    return {"verdict": "pass"}
+
+
+def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...], out_dir,
+                 build_root="sim_builds/mutants-source", workers: int | None = None, progress=None) -> dict:
+    """Draw ``count`` source mutants, run each against the regression cases ``seeds`` on Dask; the report."""
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    start = time.perf_counter()
+    mutants = choose(count, seed)
+    root = Path(build_root).resolve() / f"s{seed}"
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        futures = client.map(run_mutant, mutants, seeds=seeds, sims=sims, root=str(root), pure=False)
+        rows = []
+        for future in as_completed(futures):
+            rows.append(future.result())
+            if progress:
+                progress(len(rows))
+    rows.sort(key=lambda r: r["index"])
+    killed = sum(r["verdict"] == "killed" for r in rows)
+    report = {
+        "against": "regression", "seed": seed, "case_seeds": seeds, "simulators": list(sims),
+        "sites": sum(len(sites(p, (REPO / p).read_text())) for p in SOURCES), "mutants": len(rows), "killed": killed,
+        "score": killed / len(rows), "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("build", "regression")},
+        "score_without_build": sum(r["by"] == "regression" for r in rows) / len(rows),
+        "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k), sum(r["kind"] == k for r in rows)]
+                    for k in sorted({r["kind"] for r in rows})},
+        "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows,
+        "wall_s": time.perf_counter() - start, "machine": machine(),
+    }
+    write_json_and_markdown(out_dir, "mutation", report, markdown(report))
+    return report
+
+
+def markdown(report: dict) -> str:
+    k = report["killed_by"]
+    lines = [
+        "# Mutation testing of the generator's source against the regression", "",
+        f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the Amaranth source "
+        f"({', '.join(SOURCES)}), each run against regression cases {report['case_seeds']} on "
+        f"{', '.join(report['simulators'])}: **mutation score {report['score']:.1%}** ({report['killed']} killed: "
+        f"{k['build']} because no design builds, {k['regression']} by a failing case); "
+        f"{report['score_without_build']:.1%} by failing cases alone. {report['wall_s']:.0f} s in all.", "",
+        "| kind | killed / mutants |", "|---|---|",
+    ]
+    lines += [f"| {kind} | {a} / {b} |" for kind, (a, b) in report["by_kind"].items()]
+    lines += ["", f"Surviving mutants ({len(report['survivors'])}):", ""]
+    lines += [f"- #{r['index']} {r['kind']}, {r['file']} line {r['line']}: `{r['before'].strip()}` -> "
+              f"`{r['after'].strip()}`" for r in report["survivors"]] or ["- none"]
+    return "\n".join(lines) + "\n"
