@@ -8,7 +8,8 @@ import pytest
 
 from model.golden import encode_noise, encode_spikes, random_network, run_network
 from model.snn_config import IntNetwork, SnnConfig
-from verify.coverage import applicable, candidate_noise, directed_noise, per_image, rtl_points, semantic_bins
+from verify.coverage import (applicable, candidate_noise, directed_noise, per_image, rtl_points, semantic_applicable,
+                             semantic_bins)
 
 
 def one_neuron(weights, bias=0, threshold=6, reset="zero", membrane_bits=5):
@@ -28,9 +29,20 @@ def test_the_trace_flags_the_bias_saturating_and_records_the_value_compared_with
     trace = run_network(net, np.ones((1, 3), dtype=np.uint8), record_membranes=True).traces[1]
     assert trace.integrated_low.all() and trace.biased_low.all() and trace.biased.tolist() == [[-16]]
     # in the last step the saturated membrane is never seen: not a bin
-    assert semantic_bins(net, [None, trace]) == {"L1 weight saturates low"}
+    assert semantic_bins(net, [None, trace]) == {"L1 lane 0 weight saturates low"}
     two_steps = run_network(net, np.ones((2, 3), dtype=np.uint8), record_membranes=True).traces
     assert "L1 lane 0 bias saturates low" in semantic_bins(net, two_steps)
+
+
+def test_the_weight_saturation_bins_are_per_lane_and_so_is_their_reach():
+    """Each lane has its own saturating adder: a vector that saturates lane 0 says nothing of lane 1's."""
+    c = SnnConfig(sizes=(3, 2), timesteps=1, weight_bits=4, membrane_bits=5, lanes=2)
+    net = IntNetwork(c, [np.array([[7, 7, 7], [1, 1, 1]])], [np.zeros(2, dtype=int)], [15])
+    gold = run_network(net, np.ones((1, 3), dtype=np.uint8), record_membranes=True)
+    hit = semantic_bins(net, gold.traces)
+    assert "L1 lane 0 weight saturates high" in hit and "L1 lane 1 weight saturates high" not in hit
+    wanted = semantic_applicable(net)
+    assert "L1 lane 0 weight saturates high" in wanted and "L1 lane 1 weight saturates high" not in wanted
 
 
 def test_the_threshold_bins_are_per_lane():

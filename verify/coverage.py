@@ -6,10 +6,10 @@ Two kinds of bins, both per layer:
   vectors that were run (it is bit-exact with the RTL, so what it passed
   through the RTL passed through): per lane ``p`` (neuron ``j`` with
   ``j mod P = p``) a biased membrane exactly at the threshold (it fires), one
-  below it (it does not), and the bias saturating at either end before the
-  last step (each lane has its own saturation logic, and the saturated
-  membrane shows only in a later step); per layer, an addition of a weight
-  saturating at either end of the range;
+  below it (it does not), an addition of a weight saturating at either end of
+  the range, and the bias saturating at either end before the last step (each
+  lane has its own saturation logic, and the saturated membrane shows only in
+  a later step);
 * RTL bins, counted in the simulation wrapper from the design's own named
   signals (`rtl_points`): each forwarding path of the LIF pipeline, a read in
   its group's write-back cycle, a read of a group cleared by ``start``, a sweep
@@ -151,8 +151,8 @@ def semantic_applicable(net) -> list[str]:
             out += [f"L{l} lane {p} bias saturates low"] if r.bias_low[lanes == p].any() else []
             if r.bias_high[lanes == p].any() and config.reset == "subtract":
                 out.append(f"L{l} lane {p} bias saturates high")
-        out += [f"L{l} weight saturates high"] if r.weight_high.any() else []
-        out += [f"L{l} weight saturates low"] if r.weight_low.any() else []
+            out += [f"L{l} lane {p} weight saturates high"] if r.weight_high[lanes == p].any() else []
+            out += [f"L{l} lane {p} weight saturates low"] if r.weight_low[lanes == p].any() else []
     return out
 
 
@@ -181,11 +181,10 @@ def semantic_bins(net, traces) -> set[str]:
         for what, value in (("at threshold", th), ("one below threshold", th - 1)):
             at = (tr.biased == value).any(axis=tuple(range(tr.biased.ndim - 1)))
             hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at])}
-        for what, flags in (("weight saturates high", tr.integrated_high), ("weight saturates low", tr.integrated_low)):
-            if flags.any():
-                hit.add(f"L{l} {what}")
-        for what, flags in (("bias saturates high", tr.biased_high), ("bias saturates low", tr.biased_low)):
-            flags = flags[..., :-1, :]  # the saturated membrane shows only in a later step
+        for what, flags in (("weight saturates high", tr.integrated_high), ("weight saturates low", tr.integrated_low),
+                            # the bias: the saturated membrane shows only in a later step
+                            ("bias saturates high", tr.biased_high[..., :-1, :]),
+                            ("bias saturates low", tr.biased_low[..., :-1, :])):
             at = flags.any(axis=tuple(range(flags.ndim - 1)))
             hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at])}
     return hit
