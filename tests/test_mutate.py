@@ -59,3 +59,22 @@ def test_timing_kills_name_the_first_image_layer_and_step_that_moved():
     assert timing_difference(slower, ref) == "image 1 took 91 cycles, the unmutated design 90"
     held = {"images": [ref[0], {"cycles": 90, "sweep_ends": {"1": [10, 20], "2": [16, 30]}}]}
     assert timing_difference(held, ref) == "image 1: layer 2 ended step 0's sweep in cycle 16, the unmutated design in cycle 15"
+
+
+def test_a_mutant_of_a_wire_nothing_reads_is_equivalent():
+    text = """\
+module m;
+  output out;
+  wire [3:0] \\u.$1 ;
+  wire [3:0] \\u.$2 ;
+  assign \\u.$1 [1:0] = a;
+  assign { \\u.$1 [3:2], x } = b;
+  assign \\u.$2  = c + d;
+  assign out = \\u.$2 [1];
+endmodule
+"""
+    from verify.mutate import drives_nothing
+
+    assert drives_nothing(text, 5) and drives_nothing(text, 6)
+    assert not drives_nothing(text, 7)  # read by out
+    assert not drives_nothing(text, 8)  # out is a port, read outside

@@ -12,8 +12,10 @@ trains and from the on-chip encoder); it is killed when they fail, it hangs,
 or it no longer compiles, and also when its timing differs from the unmutated
 design's: another number of cycles for an image, or a layer that ends a step's
 sweep in another cycle (a fault of the pipeline's timing that the outputs do
-not show, such as a sweep held back one word early). The report gives the
-mutation score with and without the timing kills, the coverage the vectors
+not show, such as a sweep held back one word early). A mutant of a wire
+nothing reads is equivalent (no output can change) and is not run; the score
+is of the others. The report gives the mutation score with and without the
+timing kills, the coverage the vectors
 reach on the unmutated design, and every surviving mutant with its line, so
 each can be explained.
 """
@@ -104,6 +106,23 @@ def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
     return [Mutant(i, *s) for i, s in enumerate(chosen)]
 
 
+def drives_nothing(verilog: str, line: int) -> bool:
+    """Whether the wire assigned on ``line`` is read nowhere in ``verilog`` (only declared and assigned): a
+    fault there cannot change any output, so the mutant is equivalent."""
+    lines = verilog.splitlines()
+    m = ASSIGN.match(lines[line - 1])
+    target = m.group(1).split()[1] if m else None
+    if target is None:
+        return False
+    token = re.compile(re.escape(target) + r"(?=[\s\[;,)}])")
+    for text in lines:
+        assign = ASSIGN.match(text)
+        read = assign.group(2) if assign else text  # an assign's left side (bits of the wire, a concatenation) writes
+        if token.search(read) and not text.strip().startswith(("wire ", "reg ")):
+            return False
+    return True
+
+
 def mutant_build(base, mutant: Mutant, root: Path):
     """A copy of the base RTL (``verify.wrapper.SimBuild``) with ``mutant`` applied, and its wrapper."""
     out = root / f"m{mutant.index:03d}" / "rtl"
@@ -174,15 +193,21 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     mutants = choose(verilog, count, seed)
     rows = []
     for m in mutants:
-        rows.append(run_mutant(export, sim, base, m, root, images, baseline["images"]))
+        if drives_nothing(verilog, m.line):
+            rows.append({**asdict(m), "verdict": "equivalent", "by": None, "seconds": 0.0,
+                         "why": "the wire it assigns is read nowhere in the design"})
+        else:
+            rows.append(run_mutant(export, sim, base, m, root, images, baseline["images"]))
         if progress:
             progress(len(rows))
     killed = sum(r["verdict"] == "killed" for r in rows)
     by_checks = sum(r["by"] in ("tool chain", "checks") for r in rows)
+    equivalent = sum(r["verdict"] == "equivalent" for r in rows)
+    scored = max(len(rows) - equivalent, 1)
     report = {
         "manifest": str(manifest), "simulator": sim, "seed": seed, "images_per_mutant": len(images),
-        "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed,
-        "score": killed / len(rows) if rows else None, "score_without_timing": by_checks / len(rows) if rows else None,
+        "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed, "equivalent": equivalent,
+        "score": killed / scored, "score_of_all": killed / len(rows), "score_without_timing": by_checks / scored,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "timing")},
         "coverage": design_coverage(export.net, run_network(export.net, np.stack([v.spikes for v in export.vectors]),
                                                             record_membranes=True).traces, baseline["coverage"]),
@@ -200,10 +225,12 @@ def markdown(report: dict) -> str:
         "# Mutation testing of the generated RTL", "",
         f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the generator's "
         f"Verilog, each run on {report['images_per_mutant']} images under {report['simulator']} against the golden "
-        f"model and for the unmutated design's timing. **Mutation score {report['score']:.1%}** "
-        f"({report['killed']} killed: {k['tool chain']} by the tool chain, {k['checks']} by the checks of "
-        f"`spikegan verify`, {k['timing']} only by their timing: cycles per image or per layer's sweep); "
-        f"{report['score_without_timing']:.1%} without the timing.", "",
+        f"model and for the unmutated design's timing; {report['equivalent']} are equivalent (they assign a wire "
+        f"nothing reads) and not run. **Mutation score {report['score']:.1%}** of the other "
+        f"{report['mutants'] - report['equivalent']} ({report['killed']} killed: {k['tool chain']} by the tool "
+        f"chain, {k['checks']} by the checks of `spikegan verify`, {k['timing']} only by their timing: cycles per "
+        f"image or per layer's sweep); {report['score_without_timing']:.1%} without the timing, "
+        f"{report['score_of_all']:.1%} of all {report['mutants']}.", "",
         f"The vectors on the unmutated design: {coverage_line(cov)}.", "",
         "| kind | killed / mutants |", "|---|---|",
     ]
