@@ -121,6 +121,14 @@ class GoldenResult:
     def timesteps(self) -> int:
         return self.spikes[0].shape[-2]
 
+    def image_result(self, i: int) -> "GoldenResult":
+        """Image ``i`` of a batched run, as a run of that image alone would give it."""
+        def take(xs):
+            return None if xs is None else [None if x is None else x[i] for x in xs]
+
+        traces = None if self.traces is None else [None if t is None else t.map(lambda x: x[i]) for t in self.traces]
+        return GoldenResult(take(self.spikes), take(self.counts), self.image[i], take(self.membranes), traces)
+
 
 def _matmul_dtype(w_abs_rowsum_max: int):
     """A float type in which every partial sum of spike x weight products is exact."""

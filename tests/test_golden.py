@@ -324,3 +324,20 @@ def test_chunked_batches_equal_one_batch(monkeypatch):
         assert np.array_equal(whole.spikes[l], parts.spikes[l])
     assert np.array_equal(whole.membranes[2], parts.membranes[2])
     assert np.array_equal(whole.image, parts.image)
+
+
+def test_an_image_of_a_batched_run_equals_its_run_alone():
+    from model.golden import random_network, run_network
+    from model.snn_config import SnnConfig
+
+    c = SnnConfig(sizes=(5, 4, 3), timesteps=6, lanes=2, weight_bits=5, membrane_bits=9, input_bits=4)
+    net = random_network(c, seed=2, weight_scale=0.5, bias_scale=3)
+    spikes = (np.random.default_rng(2).random((3, 6, 5)) < 0.5).astype(np.uint8)
+    batch = run_network(net, spikes, record_membranes=True)
+    alone = run_network(net, spikes[1], record_membranes=True)
+    one = batch.image_result(1)
+    for l in range(c.layers + 1):
+        assert np.array_equal(one.spikes[l], alone.spikes[l]) and np.array_equal(one.counts[l], alone.counts[l])
+    assert np.array_equal(one.image, alone.image)
+    assert all(np.array_equal(a.membranes, b.membranes) and np.array_equal(a.biased_low, b.biased_low)
+               for a, b in zip(one.traces[1:], alone.traces[1:]))

@@ -128,9 +128,12 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
     """The checked part of the report: per-image rows, the waveform check, the verdict and the figures."""
     vectors = [export.vectors[p["vector"]] for p in plan]
     refs, ref_note = float_references(export.manifest, vectors, export.config)
-    expected = [run_network(export.net, v.spikes) for v in vectors]
+    ran = sorted({p["vector"] for p in plan})
+    gold = run_network(export.net, np.stack([export.vectors[v].spikes for v in ran]), record_membranes=True)
+    expected = [gold.image_result(ran.index(p["vector"])) for p in plan]
     rows = image_rows(export, plan, run, expected, refs)
-    checked = {"references": ref_note, "images": rows, "figures": []}
+    checked = {"references": ref_note, "images": rows, "figures": [],
+               "coverage": design_coverage(export.net, gold.traces, run.result.get("coverage", {}))}
     if rows:
         checked["figures"].append(_image_pairs(out_dir, export, plan[: len(rows)], run, expected, refs))
         if run.vcd is not None:
@@ -218,9 +221,6 @@ def verify_run(
             checked["first_divergence"] = {"text": f"the shipped RTL in {rtl_dir} differs from the RTL verified: "
                                                    f"{', '.join(shipped['differ'])}; run spikegan rtl (make rtl) again"}
     info = read_rtl_info(build.rtl.out_dir)
-    ran = sorted({p["vector"] for p in plan})
-    gold = run_network(export.net, np.stack([export.vectors[v].spikes for v in ran]), record_membranes=True)
-    checked["coverage"] = design_coverage(export.net, gold.traces, run.result.get("coverage", {}))
     report = {
         "manifest": str(manifest),
         "simulator": sim,
