@@ -120,3 +120,32 @@ def test_the_rtl_counters_agree_between_the_simulators_and_see_a_one_word_layer_
     assert counts["icarus"] == counts["verilator"]
     assert counts["icarus"]["L1 read of a cleared group"] > 0 and counts["icarus"]["L1 forward membrane"] > 0
     assert counts["icarus"]["L2 forward membrane"] == 0  # two words: a group never follows itself
+
+
+def test_the_output_fifo_is_full_only_where_its_always_ready_consumer_cannot_keep_up():
+    from verify.coverage import output_fifo_can_fill
+
+    slow = SnnConfig(sizes=(4, 3, 16), timesteps=4, lanes=2)  # 8 words, a word out every 3 cycles at worst
+    assert not output_fifo_can_fill(slow) and "L2 fire FIFO full" not in applicable(random_network(slow, seed=0))
+    assert "L1 fire FIFO full" in applicable(random_network(slow, seed=0))  # its consumer is the slow layer 2
+    wide = SnnConfig(sizes=(4, 2, 16), timesteps=8, lanes=16)  # one word of 16 spikes: 16 cycles to empty
+    assert output_fifo_can_fill(wide)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("lanes", [16, 2])
+def test_an_output_layer_that_fires_every_step_fills_its_fifo_only_if_one_word_outlasts_a_sweep(tmp_path, lanes):
+    """Both sides of `output_fifo_can_fill` on the RTL: 16 output neurons, each biased to fire at every step,
+    after a silent input, so its steps come back to back: one word of 16 spikes fills the FIFO; eight words
+    of 2 never do."""
+    from model.export import export_network, load
+    from verify.coverage import output_fifo_can_fill
+    from verify.system import run_generator, sim_build
+
+    c = SnnConfig(sizes=(4, 2, 16), timesteps=8, lanes=lanes, weight_bits=4, membrane_bits=8)
+    net = IntNetwork(c, [np.zeros((2, 4), dtype=int), np.zeros((16, 2), dtype=int)],
+                     [np.zeros(2, dtype=int), np.full(16, 5)], [5, 5])
+    ex = load(export_network(net, tmp_path / "snn", np.zeros((1, 4))))
+    result, _ = run_generator(ex, "icarus", sim_build(ex, tmp_path / "b"), [{"vector": 0, "encode": 0}], optimize=False)
+    assert not result["error"] and result["coverage"]["L2 sweep held by the FIFO"] > 0
+    assert (result["coverage"]["L2 fire FIFO full"] > 0) == output_fifo_can_fill(c) == (lanes == 16)

@@ -156,13 +156,25 @@ def semantic_applicable(net) -> list[str]:
     return out
 
 
+def output_fifo_can_fill(config: SnnConfig) -> bool:
+    """Whether the output layer's fire FIFO can ever be full. Its consumer is always ready, so its serialiser
+    takes a word at least every ``P + 1`` cycles; a sweep starts with at most ``G`` words in the FIFO and
+    pushes at most ``G + IN_FLIGHT`` more, one per cycle, into a FIFO of ``2 G + IN_FLIGHT``: it fills only
+    if not one word leaves meanwhile, which needs ``G + IN_FLIGHT < P + 1``."""
+    from hw.lif import IN_FLIGHT
+
+    return config.groups(config.layers) + IN_FLIGHT < config.lanes + 1
+
+
 def rtl_applicable(config: SnnConfig) -> list[str]:
-    """The RTL bins ``config``'s generator has (`MAX_GROUPS`; a layer of one neuron per word has no 2-spike word)."""
+    """The RTL bins ``config``'s generator has (`MAX_GROUPS`; a layer of one neuron per word has no 2-spike word;
+    `output_fifo_can_fill`)."""
     out = []
     for l in range(1, config.layers + 1):
         g, n = config.groups(l), config.sizes[l]
         out += [f"L{l} {key}" for key in RTL_POINTS if g <= MAX_GROUPS.get(key, g)
-                and not (key == "word of 2+ spikes" and min(config.lanes, n) < 2)]
+                and not (key == "word of 2+ spikes" and min(config.lanes, n) < 2)
+                and not (key == "fire FIFO full" and l == config.layers and not output_fifo_can_fill(config))]
     return out
 
 
