@@ -17,7 +17,8 @@ def markdown(report: dict) -> str:
         f"Generator {'-'.join(map(str, c['sizes']))}, {c['weight_bits']}-bit weights, {c['membrane_bits']}-bit "
         f"membrane, leak {'none (IF)' if c['leak_shift'] is None else 'V >> ' + str(c['leak_shift'])}, "
         f"{report['images']} noise vectors, calibration on {report['calibration_vectors']}. "
-        f"ANN: {report['ann_macs']:,} MACs = {report['ann_energy_uj']:.2f} uJ per image ({report['energy_note']}).",
+        f"ANN: {report['ann_macs']:,} MACs = {report['ann_energy_uj']:.2f} uJ per image (literature), "
+        f"{report['ann_energy_uj_integer_memory']:.2f} uJ (integer + memory) ({report['energy_note']}).",
         "",
     ]
     if "fid_ann" in report:
@@ -25,7 +26,8 @@ def markdown(report: dict) -> str:
     has_fid = "fid_float" in report["sweep"][0]
     head = "| T | norm | reset | MSE float-ANN | MSE fixed-float | MSE fixed-ANN | MSE float-ANN(input rates) |"
     head += " FID float | FID fixed |" if has_fid else ""
-    head += f" spikes/neuron {', '.join(f'L{l}' for l in range(1, len(c['sizes'])))} | synaptic ops/image | energy uJ (x ANN) |"
+    head += (f" spikes/neuron {', '.join(f'L{l}' for l in range(1, len(c['sizes'])))} | synaptic ops/image |"
+             " energy uJ (x ANN), literature | integer + memory |")
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for r in report["sweep"]:
         fx = r["fixed"]
@@ -36,7 +38,8 @@ def markdown(report: dict) -> str:
         line += f" {r['fid_float']} | {r['fid_fixed']} |" if has_fid else ""
         line += (
             f" {', '.join(f'{x:.2f}' for x in fx['spikes_per_neuron'][1:])} | {fx['synaptic_ops']:,.0f} | "
-            f"{fx['energy_uj']:.2f} ({fx['energy_uj'] / report['ann_energy_uj']:.2f}) |"
+            f"{fx['energy_uj']:.2f} ({fx['energy_uj'] / report['ann_energy_uj']:.2f}) | "
+            f"{fx['energy_uj_integer_memory']:.2f} ({fx['energy_uj_integer_memory'] / report['ann_energy_uj_integer_memory']:.2f}) |"
         )
         lines.append(line)
     g = report["goals"]

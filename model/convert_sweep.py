@@ -17,7 +17,7 @@ import torch
 
 from model import peer
 from model.convert import ConvertOptions, ann_forward, convert
-from model.energy import E_AC_PJ, E_MAC_PJ
+from model.energy import E_AC_PJ, E_MAC_PJ, energy_table
 from model.float_snn import SaturationPossible, SnnResult, from_int_network, simulate
 from model.golden import encode_noise, encode_spikes, run_network
 from model.runinfo import machine
@@ -54,12 +54,18 @@ def ann_macs(sizes) -> int:
     return int(sum(a * b for a, b in zip(sizes[:-1], sizes[1:])))
 
 
-def _snn_stats(result: SnnResult) -> dict:
+def _widths(config: SnnConfig) -> dict:
+    """The widths the integer energy model prices: the ANN accumulates at the SNN's membrane width."""
+    return dict(membrane_bits=config.membrane_bits, weight_bits=config.weight_bits, accumulator_bits=config.membrane_bits)
+
+
+def _snn_stats(result: SnnResult, config: SnnConfig) -> dict:
     ops = float(result.synaptic_ops().double().mean())
     return {
         "spikes_per_neuron": [round(r, 4) for r in result.mean_rates()],
         "synaptic_ops": ops,
         "energy_uj": ops * E_AC_PJ * 1e-6,
+        "energy_uj_integer_memory": energy_table(ops, 0, **_widths(config))["integer_memory"]["snn_uj"],
         "seconds": round(result.seconds, 3),
         "cpu_seconds": round(result.cpu_seconds, 3),
         "engine": result.engine,
@@ -82,8 +88,8 @@ def _point(layers, u_calib, ann, s0, config: SnnConfig, options: ConvertOptions,
         "mse_fixed_float": _mse(fx.image, fl.image),
         "mse_fixed_ann": _mse(fx.image, ann),
         "mse_float_ann_of_input_rates": _mse(fl.image, ann_rates),
-        "float": _snn_stats(fl),
-        "fixed": _snn_stats(fx),
+        "float": _snn_stats(fl, config),
+        "fixed": _snn_stats(fx, config),
     }
     if fid_fn is not None:
         row["fid_float"] = fid_fn(fl.image)
@@ -220,10 +226,13 @@ def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True,
         "calibration_vectors": len(u_calib),
         "ann_macs": macs,
         "ann_energy_uj": macs * E_MAC_PJ * 1e-6,
+        "ann_energy_uj_integer_memory": energy_table(0, macs, **_widths(config))["integer_memory"]["ann_uj"],
         "energy_note": (
-            f"estimate: {E_AC_PJ} pJ per accumulate (SNN synaptic op) vs {E_MAC_PJ} pJ per multiply-accumulate (ANN), "
-            "45 nm, 32-bit float (Horowitz, ISSCC 2014); counts synaptic operations only (spikes x fan-out), not bias "
-            "additions, neuron updates or memory accesses"
+            f"estimate at 45 nm (Horowitz, ISSCC 2014), two models (`model.energy`): literature, {E_AC_PJ} pJ per "
+            f"accumulate (SNN synaptic op) vs {E_MAC_PJ} pJ per multiply-accumulate (ANN), 32-bit float; integer + "
+            f"memory, an add at the {config.membrane_bits}-bit membrane width vs a {config.weight_bits}-bit multiply and "
+            f"an add at that width, each with one {config.weight_bits}-bit weight read from SRAM; counts synaptic "
+            "operations only (spikes x fan-out), not bias additions or neuron updates"
         ),
         **fid_info,
         "sweep": rows,

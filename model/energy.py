@@ -43,3 +43,14 @@ def energy_uj(synaptic_ops: float, macs: float, model: str, *, membrane_bits: in
     """Energy per image (uJ) of ``synaptic_ops`` SNN operations plus ``macs`` MACs."""
     return (synaptic_ops * snn_op_pj(model, membrane_bits, weight_bits)
             + macs * ann_mac_pj(model, weight_bits, accumulator_bits)) * 1e-6
+
+
+def energy_table(ops: float, macs: float, *, membrane_bits: int, weight_bits: int, accumulator_bits: int) -> dict:
+    """Energy per image (uJ) of ``ops`` synaptic operations and, beside it, of ``macs`` ANN multiply-accumulates,
+    under every model: ``{model: {"snn_uj", "ann_uj", "ratio"}}`` (``ratio`` None without MACs)."""
+    out = {}
+    for model in MODELS:
+        widths = dict(membrane_bits=membrane_bits, weight_bits=weight_bits, accumulator_bits=accumulator_bits)
+        snn, ann = energy_uj(ops, 0, model, **widths), energy_uj(0, macs, model, **widths)
+        out[model] = {"snn_uj": snn, "ann_uj": ann, "ratio": snn / ann if ann else None}
+    return out

@@ -65,7 +65,9 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
         s["snn"] = {"timesteps": row["timesteps"], "normalisation": row["normalisation"], "reset": row["reset"],
                     "images": conv["images"], "fid_fixed": row.get("fid_fixed"), "fid_ann": conv.get("fid_ann"),
                     "floor_fid": conv.get("fid_real_floor"), "synaptic_ops": row["fixed"]["synaptic_ops"],
-                    "energy_uj": row["fixed"]["energy_uj"], "ann_energy_uj": conv["ann_energy_uj"]}
+                    "energy_uj": row["fixed"]["energy_uj"], "ann_energy_uj": conv["ann_energy_uj"],
+                    "energy_uj_integer_memory": row["fixed"].get("energy_uj_integer_memory"),
+                    "ann_energy_uj_integer_memory": conv.get("ann_energy_uj_integer_memory")}
         s["sources"]["snn"] = str(run / "snn" / "report" / "conversion.json")
         s["stages"].append(("convert " + run.name, conv.get("seconds"), conv.get("machine")))
     s["verify"] = []
@@ -112,6 +114,10 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
         out.append(("energy per image (45 nm estimate, synaptic operations)", f"{n['energy_uj']:.2f} uJ",
                     f"{n['energy_uj'] / n['ann_energy_uj']:.2f}x the ANN's {n['ann_energy_uj']:.2f} uJ; "
                     f"{n['synaptic_ops']:,.0f} operations", s["sources"]["snn"]))
+        if n.get("energy_uj_integer_memory") is not None:
+            snn, ann = n["energy_uj_integer_memory"], n["ann_energy_uj_integer_memory"]
+            out.append(("energy per image (integer datapath + weight reads)", f"{snn:.2f} uJ",
+                        f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.energy`, integer_memory)", s["sources"]["snn"]))
     for v in s["verify"]:
         out.append((f"bit-exact RTL, {v['network']} P = {v['lanes']} ({v['simulator']})",
                     f"{v['vectors'] - v['mismatching']} / {v['vectors']} vectors",

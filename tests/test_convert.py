@@ -183,6 +183,10 @@ def test_cli_convert_report(tmp_path, monkeypatch):
     for name in ("report.md", "samples.png", "mse_energy_vs_t.png"):
         assert (out / "report" / name).stat().st_size > 0
     assert "| 64 | p99.9 | subtract |" in (out / "report" / "report.md").read_text()
+    # energy under both models (`model.energy`), the SNN's and the ANN's
+    row = report["sweep"][0]["fixed"]
+    assert row["energy_uj_integer_memory"] > 0 and report["ann_energy_uj_integer_memory"] > 0
+    assert "integer + memory" in (out / "report" / "report.md").read_text()
 
 
 def test_cli_missing_checkpoint(tmp_path):
@@ -248,7 +252,7 @@ def test_report_names_one_spike_column_per_layer(sizes):
     names = ", ".join(f"L{l}" for l in range(1, len(sizes)))
     assert f"spikes/neuron {names} |" in text
     row = next(line for line in text.splitlines() if line.startswith("| 8 | p99.9 | subtract"))
-    assert len(row.split("|")[-4].split(",")) == len(sizes) - 1
+    assert len(row.split("|")[-5].split(",")) == len(sizes) - 1
 
 
 def test_the_sweep_estimates_its_time_and_memory_before_it_starts(capsys):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from model.energy import MODELS, energy_uj
+from model import energy
 from model.snn_config import SnnConfig
 
 
@@ -27,18 +27,11 @@ def macs(sizes) -> int:
 
 
 def energy_table(ops: float, ann_macs: int, membrane_bits: int, weight_bits: int) -> dict:
-    """Energy per image (uJ) of ``ops`` synaptic operations and of the ANN's MACs, per model.
-
-    The ANN's MACs multiply ``weight_bits`` words and accumulate at the rate-coded design's
-    membrane width (``SnnConfig().membrane_bits``).
-    """
-    acc = SnnConfig().membrane_bits
-    out = {}
-    for model in MODELS:
-        snn = energy_uj(ops, 0, model, membrane_bits=membrane_bits, weight_bits=weight_bits, accumulator_bits=acc)
-        ann = energy_uj(0, ann_macs, model, membrane_bits=membrane_bits, weight_bits=weight_bits, accumulator_bits=acc)
-        out[model] = {"snn_uj": snn, "ann_uj": ann, "ratio": snn / ann}
-    return out
+    """Energy per image (uJ) of ``ops`` synaptic operations and of the ANN's MACs, per model
+    (`model.energy.energy_table`). The ANN's MACs multiply ``weight_bits`` words and accumulate at
+    the rate-coded design's membrane width (``SnnConfig().membrane_bits``)."""
+    return energy.energy_table(ops, ann_macs, membrane_bits=membrane_bits, weight_bits=weight_bits,
+                               accumulator_bits=SnnConfig().membrane_bits)
 
 
 def input_coding(images: torch.Tensor, timesteps: int, rate_timesteps: int) -> dict:
