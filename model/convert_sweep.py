@@ -198,15 +198,19 @@ def _peer_row(layers, u_calib, u_eval, ann, base: SnnConfig, options: ConvertOpt
     return row
 
 
+def _classifier_fid(images) -> float:
+    """The project's classifier FID of generated images (`model.metrics`)."""
+    from model.metrics import evaluate_images
+
+    return round(float(evaluate_images(images.float())["fid"]), 3)
+
+
 def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True, with_peer: bool = True) -> dict:
     """Everything the report shows, as JSON-ready data (images kept aside under ``_images``)."""
     start = time.perf_counter()
-    fid_fn, fid_info = None, {}
+    fid_fn, fid_info = (_classifier_fid if fid else None), {}
     if fid:
-        from model.metrics import evaluate_images, real_floor
-
-        def fid_fn(images):
-            return round(float(evaluate_images(images.float())["fid"]), 3)
+        from model.metrics import real_floor
 
         ann = ann_forward(layers, u_eval)
         fid_info = {"fid_ann": fid_fn(ann), "fid_real_floor": round(float(real_floor(n=len(u_eval))["fid"]), 3)}
