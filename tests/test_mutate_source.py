@@ -60,3 +60,14 @@ def test_a_mutation_run_against_the_regression_reports_its_score(tmp_path):
     assert report["killed"] == sum(report["killed_by"].values())
     saved = json.loads((tmp_path / "report" / "mutation.json").read_text())
     assert saved["case_seeds"] == [1] and "against the regression" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.mark.sim
+def test_a_spike_event_port_whose_valid_stays_high_is_caught(tmp_path):
+    """A valid that is high beyond the spikes (the probe's ``xfer & ~eos`` made ``xfer | ~eos``): the trains and
+    counts still match, the wrapper's count of valid cycles does not."""
+    gen = (REPO / "hw/generator.py").read_text().splitlines()
+    line = next(n for n, t in enumerate(gen, start=1) if "probe.valid.eq(xfer & ~s.payload.eos)" in t)
+    fault = SourceMutant(0, "logic", "hw/generator.py", line, gen[line - 1], gen[line - 1].replace("xfer &", "xfer |"))
+    row = run_mutant(fault, [2], ("icarus",), str(tmp_path))
+    assert row["verdict"] == "killed" and "valid was high in" in row["why"], row["why"]

@@ -10,7 +10,7 @@ import pytest
 
 from model.golden import encode_noise, encode_spikes, random_network, run_network
 from model.snn_config import SnnConfig
-from verify.regress import BINS, bins_of, draw, regress
+from verify.regress import BINS, CONFIG_BINS, bins_of, config_bins, covering_cases, draw, regress
 
 
 def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible():
@@ -19,6 +19,15 @@ def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible(
     assert {c.neuron for c in configs} == {"rate", "ttfs"} and {c.reset for c in configs} == {"zero", "subtract", "floor"}
     assert {c.layers for c in configs} == {1, 2, 3} and any(c.max_groups == 1 for c in configs)
     assert any(c.lanes == 1 for c in configs) and any(c.leak_shift for c in configs)
+    assert any(c.sizes[0] == 1 for c in configs)  # a single input: the encoder's one-bit words
+
+
+def test_a_few_covering_cases_hit_every_bin_a_configuration_can_hit():
+    seeds = covering_cases(6, 0)
+    assert len(seeds) == 6 and seeds == covering_cases(6, 0)
+    by_config = set().union(*(config_bins(draw(s)) for s in range(200)))
+    assert set().union(*(config_bins(draw(s)) for s in seeds)) == by_config
+    assert "one input (N_0 = 1)" in by_config and by_config <= set(CONFIG_BINS)
 
 
 def test_the_bins_read_the_configuration_and_the_run():

@@ -137,7 +137,7 @@ def mutant_build(base, mutant: Mutant, root: Path):
     dut.write_text("\n".join(lines) + "\n")
     rtl = RtlBuild(out, base.rtl.top, [out / p.name for p in base.rtl.sources], base.rtl.component,
                    [out / p.name for p in base.rtl.mem_files], out / base.rtl.waivers.name if base.rtl.waivers else None)
-    return add_wrapper(rtl, base.dump, base.cover, base.sweeps)
+    return add_wrapper(rtl, base.dump, base.cover, base.sweeps, base.pulses)
 
 
 def timing_difference(result: dict, reference: list[dict]) -> str | None:
@@ -251,8 +251,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sim", choices=SIMULATORS, default="icarus", help="simulator")
     parser.add_argument("--mutants", type=int, default=100, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
-    parser.add_argument("--cases", type=int, default=6, help="with --against regress: regression cases per mutant")
-    parser.add_argument("--first", type=int, default=0, help="with --against regress: seed of the first case")
+    parser.add_argument("--cases", type=int, default=6,
+                        help="with --against regress: regression cases per mutant, the seeds from --first on that "
+                             "together cover the most configuration bins (every reset, coding, depth, lane split)")
+    parser.add_argument("--first", type=int, default=0, help="with --against regress: the first seed considered")
     parser.add_argument("--workers", type=int, default=None, help="with --against regress: Dask workers (default: one per core)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
     parser.add_argument("--out", default="reports/mutation", help="report folder")
@@ -291,7 +293,9 @@ def run(args) -> int:
         from verify import mutate_source
 
         check_simulator(args.sim)
-        seeds = list(range(args.first, args.first + args.cases))
+        from verify.regress import covering_cases
+
+        seeds = covering_cases(args.cases, args.first)
         report = with_progress(args.mutants, f"source mutants x {args.cases} cases", "mutant", lambda progress:
                                mutate_source.mutation_run(args.mutants, args.seed, seeds, (args.sim,), args.out,
                                                           args.build_root, args.workers, progress))

@@ -20,7 +20,6 @@ import ast
 import json
 import os
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -42,7 +41,6 @@ SWAPS = {ast.GtE: ">", ast.Gt: ">=", ast.LtE: "<", ast.Lt: "<=", ast.Eq: "!=", a
 KINDS = {ast.GtE: "comparison", ast.Gt: "comparison", ast.LtE: "comparison", ast.Lt: "comparison",
          ast.Eq: "equality", ast.NotEq: "equality", ast.Add: "arithmetic", ast.Sub: "arithmetic",
          ast.BitAnd: "logic", ast.BitOr: "logic"}
-BUILD_ERROR = re.compile(r"^\w+(Error|Exception): ")  # how `verify.regress.run_case` reports a crash
 
 
 @dataclass(frozen=True)
@@ -146,10 +144,11 @@ def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], ro
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(where / "cases")],
                           cwd=where, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
     if proc.returncode != 0:
-        row = {"verdict": "fail", "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
+        row = {"verdict": "fail", "stage": "simulate",
+               "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
     else:
         row = json.loads(proc.stdout.strip().splitlines()[-1])
-    by = None if row["verdict"] == "pass" else "build" if BUILD_ERROR.match(row["why"]) else "regression"
+    by = None if row["verdict"] == "pass" else "build" if row["stage"] == "build" else "regression"
     if by is None:
         shutil.rmtree(where, ignore_errors=True)
     return {**asdict(mutant), "verdict": "survived" if by is None else "killed", "by": by,
@@ -166,7 +165,7 @@ def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str) -> d
     for seed in seeds:
         row = run_case(seed, sims, root)
         if row["verdict"] == "fail":
-            return {"verdict": "fail", "seed": seed, "why": row["why"]}
+            return {"verdict": "fail", "seed": seed, "stage": row["stage"], "why": row["why"]}
     return {"verdict": "pass"}
 
 

@@ -33,7 +33,7 @@ CONFIG_BINS = (
     "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding ttfs",
     "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
     "an empty time step", "a silent neuron", "every neuron of a layer fires", "narrow weights (q <= 3)",
-    "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)",
+    "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)", "one input (N_0 = 1)",
 )
 # the per-layer bins of `verify.coverage`, hit when any layer of a case hits them
 LAYER_BINS = ("at threshold", "one below threshold", "weight saturates high", "weight saturates low",
@@ -46,7 +46,7 @@ def draw(seed: int) -> SnnConfig:
     """The network of case ``seed``: every field of the `SnnConfig` drawn within what the RTL supports."""
     rng = random.Random(seed)
     depth = rng.choice((1, 2, 3))
-    sizes = (rng.randint(3, 20),) + tuple(rng.randint(2, 18) for _ in range(depth))
+    sizes = (rng.randint(1, 20),) + tuple(rng.randint(2, 18) for _ in range(depth))
     q = rng.choice((2, 3, 4, 6, 8, 10, 12))
     ttfs = rng.random() < 0.2
     r = rng.randint(2, 8)
@@ -61,8 +61,8 @@ def draw(seed: int) -> SnnConfig:
                      leak_shift=leak, reset=rng.choice(("zero", "subtract")))
 
 
-def bins_of(config: SnnConfig, gold) -> set[str]:
-    """The configuration bins one case hits: from its configuration and from the golden model's run."""
+def config_bins(config: SnnConfig) -> set[str]:
+    """The configuration bins a case hits by its configuration alone."""
     c = config
     hit = {f"reset {c.reset}" if c.reset != "floor" else "reset floor (ttfs)", f"coding {c.coding}",
            "leak none" if c.leak_shift is None else "leak on", f"depth {c.layers}"}
@@ -71,7 +71,14 @@ def bins_of(config: SnnConfig, gold) -> set[str]:
     hit |= {"P = 1"} if c.lanes == 1 else set()
     hit |= {"one word per layer"} if c.max_groups == 1 else set()
     hit |= {"a layer of 8+ words (largest fan-out)"} if c.max_groups >= 8 else set()
+    hit |= {"one input (N_0 = 1)"} if c.sizes[0] == 1 else set()
     hit |= {"narrow weights (q <= 3)"} if c.weight_bits <= 3 else {"wide weights (q >= 10)"} if c.weight_bits >= 10 else set()
+    return hit
+
+
+def bins_of(config: SnnConfig, gold) -> set[str]:
+    """The configuration bins one case hits: from its configuration and from the golden model's run."""
+    c, hit = config, config_bins(config)
     for l in range(1, c.layers + 1):
         counts = gold.counts[l]
         hit |= {"a silent neuron"} if (counts == 0).any() else set()
@@ -81,14 +88,27 @@ def bins_of(config: SnnConfig, gold) -> set[str]:
     return hit
 
 
+def covering_cases(count: int, first: int, pool: int = 200) -> list[int]:
+    """``count`` case seeds among ``first .. first + pool - 1`` that together hit the most configuration bins
+    (`config_bins`), chosen greedily: a few cases that still exercise every reset, coding, depth and lane split."""
+    bins = {s: config_bins(draw(s)) for s in range(first, first + pool)}
+    chosen, hit = [], set()
+    for _ in range(min(count, pool)):
+        best = max((s for s in bins if s not in chosen), key=lambda s: (len(bins[s] - hit), -s))
+        chosen.append(best)
+        hit |= bins[best]
+    return sorted(chosen)
+
+
 def layer_bins(design_bins: set[str]) -> set[str]:
     """The regression's per-layer bins hit, from a design's bins (``"L2 lane 3 at threshold"`` hits "at threshold")."""
     return {b for b in LAYER_BINS for d in design_bins if d.endswith(" " + b)}
 
 
 def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) -> dict:
-    """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost.
-    A passing case's folder is removed unless ``keep``; a failing one stays for inspection."""
+    """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost (a failing
+    case's ``stage``: build, simulate or check). A passing case's folder is removed unless ``keep``; a failing one
+    stays for inspection."""
     from model.export import export_network, load
     from model.golden import random_network, run_network
     from verify.system import first_failure, run_generator, sim_build
@@ -108,11 +128,13 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
     counters, sweep_ends = {}, []
     for sim in sims:
+        stage = "build"
         try:
             build = sim_build(ex, case_dir / "build" / sim, run_lint=sim == sims[0])
+            stage = "simulate"
             result, _ = run_generator(ex, sim, build, images, log=case_dir / f"{sim}.log", optimize=False)
         except Exception as e:  # a lint failure or a crash is this case's failure, not the regression's
-            return row | {"verdict": "fail", "sim": sim, "why": f"{type(e).__name__}: {str(e)[:300]}",
+            return row | {"verdict": "fail", "sim": sim, "stage": stage, "why": f"{type(e).__name__}: {str(e)[:300]}",
                           "seconds": time.perf_counter() - start}
         failure = first_failure(result, images)
         timing = [im["sweep_ends"] for im in result["images"]]
@@ -121,7 +143,8 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
         if not failure and sweep_ends and timing != sweep_ends:
             failure = "the cycles the layers end their sweeps in differ between the simulators"
         if failure:
-            return row | {"verdict": "fail", "sim": sim, "why": failure, "seconds": time.perf_counter() - start}
+            return row | {"verdict": "fail", "sim": sim, "stage": "check", "why": failure,
+                          "seconds": time.perf_counter() - start}
         counters, sweep_ends = result["coverage"], timing
     cov = design_coverage(ex.net, gold.traces, counters)
     row |= {"bins": sorted(bins_of(config, gold) | layer_bins(set(cov["bins"]))),

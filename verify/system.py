@@ -41,7 +41,8 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
     if fpga:
         return add_wrapper(rtl)
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
-    return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c))
+    valid = [f"spikes{l}__valid" for l in range(c.layers + 1)]
+    return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c), valid)
 
 
 def run_generator(

@@ -24,19 +24,23 @@ from verify.checker import artefacts, disagreement
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.sweep_monitor import SweepLog, check_sweeps
 from verify.tbkit import count_words_to_counts, load_plan_export, read_coverage, read_plan, report_progress, write_result
-from verify.wrapper import CLOCK_PERIOD_NS
+from verify.wrapper import CLOCK_PERIOD_NS, pulse_counter
 
 
 class SpikeMonitor:
     """Records one layer's spikes from its spike-event port.
 
     It wakes once per spike (``total`` changes exactly then), not once per
-    clock, and reads ``index``/``step`` after the edge has settled.
+    clock, and reads ``index``/``step`` after the edge has settled. The
+    wrapper counts the cycles ``valid`` is high (`verify.wrapper.pulse_counter`):
+    one per spike, which `pulses_match` checks after each image.
     """
 
     def __init__(self, dut, layer: int, n: int, timesteps: int):
         self.layer = layer
         self.valid = getattr(dut, f"spikes{layer}__valid")
+        self.pulses = getattr(dut, pulse_counter(f"spikes{layer}__valid"), None)
+        self.pulses_before = 0
         self.index = getattr(dut, f"spikes{layer}__index")
         self.step = getattr(dut, f"spikes{layer}__step")
         self.total = getattr(dut, f"spikes{layer}__total")
@@ -47,6 +51,16 @@ class SpikeMonitor:
     def clear(self) -> None:
         self.trains[:] = 0
         self.seen = 0
+        self.pulses_before = int(self.pulses.value) if self.pulses is not None else 0
+
+    def pulses_match(self) -> None:
+        """After an image: ``valid`` was high in exactly as many cycles as there were spikes."""
+        if self.pulses is None:
+            return
+        pulses, spikes = int(self.pulses.value) - self.pulses_before, int(self.trains.sum())
+        if pulses != spikes:
+            self.errors.append(f"layer {self.layer}: the spike-event port's valid was high in {pulses} cycles "
+                               f"for {spikes} spikes")
 
     async def run(self) -> None:
         while True:
@@ -188,9 +202,11 @@ async def generator_matches_golden(dut):
         wall = time.perf_counter() - start
         check = compare(config, expected, observed, monitor_layers)
         for mon in tb.monitors.values():
+            mon.pulses_match()
             if mon.errors:
                 check["ok"] = False
                 check.setdefault("monitor_errors", []).extend(mon.errors[:5])
+                check["first_divergence"] = check["first_divergence"] or {"text": mon.errors[0]}
         image = output_image(config, observed["counts"][-1], observed["trains"].get(config.layers))
         three_way(check, expected, vec, observed, image)
         sweep_ends = {}

@@ -36,8 +36,13 @@ def _range(width: int) -> str:
     return "" if width == 1 else f"[{width - 1}:0] "
 
 
+def pulse_counter(port: str) -> str:
+    """The wrapper's counter of the cycles in which 1-bit output ``port`` is high (read by testbenches)."""
+    return f"pulses_{port}"
+
+
 def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=(),
-                    sweeps=()) -> str:
+                    sweeps=(), pulses=()) -> str:
     """``sim_top``: the DUT with a free-running clock (if ``clocked``), all other ports passed through.
 
     ``dump``: output ports to write to a VCD when the simulator gets
@@ -48,6 +53,7 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     ``cover``: `verify.coverage.CoverPoint` s, each counted (cycles out of reset
     where its expression holds) in a 32-bit register of the wrapper.
     ``sweeps``: `verify.sweep_monitor.SweepProbe` s, written to the ``+sweeps=`` file.
+    ``pulses``: 1-bit output ports whose high cycles are counted (`pulse_counter`).
     """
     ps = ports(component)
     decl = (["    input wire rst"] if clocked else []) + [f"    {d} wire {_range(w)}{n}" for n, d, w in ps]
@@ -67,6 +73,10 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
         lines += [f"    reg [31:0] {name} = 32'd0;  // {point.name}",
                   f"    always @(posedge clk) if (!rst && ({point.expression})) {name} <= {name} + 32'd1;"]
     lines += wrapper_lines(sweeps)
+    for port in pulses:
+        name = pulse_counter(port)
+        lines += [f"    reg [31:0] {name} = 32'd0;",
+                  f"    always @(posedge clk) if (!rst && {port}) {name} <= {name} + 32'd1;"]
     if dump:
         widths = {n: w for n, _, w in ps}
         lines += ["    reg first_image = 1'b1;", "    always @(posedge done) first_image <= 1'b0;"]
@@ -95,14 +105,16 @@ class SimBuild:
     dump: list[str] | None = None
     cover: tuple = ()
     sweeps: tuple = ()
+    pulses: tuple = ()
 
 
-def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=(), sweeps=()) -> SimBuild:
+def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=(), sweeps=(), pulses=()) -> SimBuild:
     """Write ``sim_top.v`` for ``rtl`` (rewritten only when it changes, so simulators rebuild only then).
 
     The wrapper makes a clock when the DUT has a ``clk`` input (a design with
     no synchronous logic has neither clock nor reset). ``cover``: the coverage
-    points to count, ``sweeps`` the sweep probes; each signal they name must be in the DUT's Verilog.
+    points to count, ``sweeps`` the sweep probes; each signal they name must be in the DUT's Verilog;
+    ``pulses`` the 1-bit ports whose high cycles are counted.
     """
     dut_text = rtl.sources[-1].read_text()
     clocked = re.search(r"^\s*input\s+clk\s*;", dut_text, re.MULTILINE) is not None
@@ -110,5 +122,6 @@ def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=(), sweeps=(
     missing = sorted(s for s in named if s.removeprefix("dut.").removeprefix("\\") not in dut_text)
     if missing:
         raise RuntimeError(f"bug: the wrapper's monitors name signals the design does not have: {', '.join(missing)}")
-    path = update_file(rtl.out_dir / f"{WRAPPER}.v", wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover, sweeps))
-    return SimBuild(rtl, path, dump, tuple(cover), tuple(sweeps))
+    text = wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover, sweeps, pulses)
+    path = update_file(rtl.out_dir / f"{WRAPPER}.v", text)
+    return SimBuild(rtl, path, dump, tuple(cover), tuple(sweeps), tuple(pulses))
