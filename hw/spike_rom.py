@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth import Cat, Module, Signal
+from amaranth import Cat, Const, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -65,8 +65,8 @@ class SpikeRom(wiring.Component):
             raise ValueError(f"bad Spike ROM shape {p}")
         if not 0 < p.rng_seed < 2**32:
             raise ValueError(f"xorshift32 seed must be a non-zero 32-bit value, got {p.rng_seed}")
-        if p.coding not in ("bernoulli", "ttfs"):
-            raise ValueError(f"the Spike ROM encodes 'bernoulli' or 'ttfs', not {p.coding!r}")
+        if p.coding not in ("bernoulli", "stratified", "ttfs"):
+            raise ValueError(f"the Spike ROM encodes 'bernoulli', 'stratified' or 'ttfs', not {p.coding!r}")
         self.params = p
         super().__init__(
             {
@@ -108,8 +108,10 @@ class SpikeRom(wiring.Component):
         # --- on-chip encoder: read X_i (cycle c), compare with the next random number (c + 1)
         n_base = Signal(abits(p.vectors * N))  # X_0 of the chosen vector
         n_input = Signal(abits(N))
-        n_issue = producing & encode & ~full
         n_wait, n_last = Signal(), Signal()
+        # The next step's first input may be read while this step's last arrives: it lands in ``acc``. With
+        # one input it would land in ``word`` itself, still full, so a one-input encoder waits for its read.
+        n_issue = producing & encode & ~full & (~n_wait if N == 1 else 1)
         rng = Signal(32)
         acc = Signal(max(1, N - 1))  # the inputs so far, shifting down, so input i ends at bit i
         m.d.comb += [nrom.addr.eq(n_base + n_input), nrom.en.eq(n_issue)]
@@ -122,7 +124,13 @@ class SpikeRom(wiring.Component):
         spike = Signal()
         n_step = Signal(abits(T))  # the step of the input read last cycle
         m.d.sync += n_step.eq(issue_step)
-        fires = (nrom.data == n_step) if p.coding == "ttfs" else (nrom.data > stepped[32 - R :])
+        if p.coding == "ttfs":
+            fires = nrom.data == n_step
+        elif p.coding == "stratified":  # the step's R low bits reversed (`model.golden.stratified_thresholds`)
+            low = n_step.as_unsigned()[:R] if len(n_step) >= R else Cat(n_step, Const(0, R - len(n_step)))
+            fires = nrom.data > Cat(*(low[k] for k in reversed(range(R))))
+        else:
+            fires = nrom.data > stepped[32 - R :]
         m.d.comb += [stepped.eq(xorshift32(rng)), spike.eq(fires)]
         shifted = Cat(acc, spike) if N > 1 else spike
         with m.If(n_wait):

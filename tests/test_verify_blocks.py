@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "blocks
 SPIKE_ROM = [
     SpikeRomCase(n_inputs=13, timesteps=6, input_bits=5, vectors=3, seed=1),
     SpikeRomCase(n_inputs=13, timesteps=7, input_bits=3, vectors=3, seed=2, coding="ttfs"),  # one spike per input at X_i
+    # the bit-reversed step as threshold: T > 2^R wraps around, T < 2^R uses part of the sequence
+    SpikeRomCase(n_inputs=5, timesteps=11, input_bits=3, vectors=3, seed=3, coding="stratified"),
+    SpikeRomCase(n_inputs=1, timesteps=6, input_bits=5, vectors=2, seed=4, coding="stratified"),
+    SpikeRomCase(n_inputs=1, timesteps=9, input_bits=4, vectors=2, seed=5),  # one input: one read per word
 ]
 XBAR = [
     XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2),  # P does not divide N: G = 3, 2 padding lanes
