@@ -48,9 +48,9 @@ class SpikeRomCase:
         return _name("spike_rom", self)
 
     def config(self) -> SnnConfig:
-        ttfs = TTFS if self.coding == "ttfs" else {}
+        coding = TTFS if self.coding == "ttfs" else {"coding": self.coding}
         return SnnConfig(sizes=(self.n_inputs, 1), timesteps=self.timesteps, input_bits=self.input_bits,
-                         rng_seed=RNG_SEED + self.seed, **ttfs)
+                         rng_seed=RNG_SEED + self.seed, **coding)
 
     def build(self, root) -> tuple[SimBuild, dict]:
         c = self.config()

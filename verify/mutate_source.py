@@ -103,12 +103,12 @@ def sites(path: str, text: str) -> list[tuple[str, str, int, str, str]]:
     return out
 
 
-def choose(count: int, seed: int) -> list[SourceMutant]:
-    """``count`` mutants of `SOURCES` drawn with ``seed``, round robin over the kinds."""
+def choose(count: int, seed: int, tree: Path = REPO) -> list[SourceMutant]:
+    """``count`` mutants of `SOURCES` (in ``tree``) drawn with ``seed``, round robin over the kinds."""
     rng = random.Random(seed)
     by_kind: dict[str, list] = {}
     for path in SOURCES:
-        for s in sites(path, (REPO / path).read_text()):
+        for s in sites(path, (tree / path).read_text()):
             by_kind.setdefault(s[0], []).append(s)
     for group in by_kind.values():
         rng.shuffle(group)
@@ -120,12 +120,23 @@ def choose(count: int, seed: int) -> list[SourceMutant]:
     return [SourceMutant(i, *s) for i, s in enumerate(chosen)]
 
 
-def mutant_tree(mutant: SourceMutant, root: Path) -> Path:
-    """A folder holding a copy of ``hw`` with ``mutant`` applied (first on the path of a process started there)."""
+def snapshot(root: Path) -> Path:
+    """A copy of the checkout's ``hw`` under ``root`` that the run's mutants are drawn from and made of, so that
+    editing the checkout while they run changes nothing."""
+    base = root / "base"
+    if base.exists():
+        shutil.rmtree(base)
+    shutil.copytree(REPO / "hw", base / "hw", ignore=shutil.ignore_patterns("__pycache__"))
+    return base
+
+
+def mutant_tree(mutant: SourceMutant, root: Path, base: Path = REPO) -> Path:
+    """A folder holding a copy of ``base``'s ``hw`` with ``mutant`` applied (first on the path of a process
+    started there)."""
     where = root / f"m{mutant.index:03d}"
     if where.exists():
         shutil.rmtree(where)
-    shutil.copytree(REPO / "hw", where / "hw", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(base / "hw", where / "hw", ignore=shutil.ignore_patterns("__pycache__"))
     path = where / mutant.file
     lines = path.read_text().splitlines()
     if lines[mutant.line - 1] != mutant.before:
@@ -135,10 +146,11 @@ def mutant_tree(mutant: SourceMutant, root: Path) -> Path:
     return where
 
 
-def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], root: str) -> dict:
-    """Run the regression cases ``seeds`` on one mutant (in a subprocess that imports its ``hw``); the verdict."""
+def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], root: str, base: str = str(REPO)) -> dict:
+    """Run the regression cases ``seeds`` on one mutant of ``base``'s ``hw`` (in a subprocess that imports the
+    mutated copy); the verdict."""
     start = time.perf_counter()
-    where = mutant_tree(mutant, Path(root))
+    where = mutant_tree(mutant, Path(root), Path(base))
     code = ("import json, sys; from verify.mutate_source import cases_until_failure; "
             "print(json.dumps(cases_until_failure(json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2])), sys.argv[3])))")
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(where / "cases")],
@@ -175,11 +187,12 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
     from dask.distributed import Client, LocalCluster, as_completed
 
     start = time.perf_counter()
-    mutants = choose(count, seed)
     root = Path(build_root).resolve() / f"s{seed}"
+    base = snapshot(root)
+    mutants = choose(count, seed, base)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        futures = client.map(run_mutant, mutants, seeds=seeds, sims=sims, root=str(root), pure=False)
+        futures = client.map(run_mutant, mutants, seeds=seeds, sims=sims, root=str(root), base=str(base), pure=False)
         rows = []
         for future in as_completed(futures):
             rows.append(future.result())
@@ -189,7 +202,7 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
     killed = sum(r["verdict"] == "killed" for r in rows)
     report = {
         "against": "regression", "seed": seed, "case_seeds": seeds, "simulators": list(sims),
-        "sites": sum(len(sites(p, (REPO / p).read_text())) for p in SOURCES), "mutants": len(rows), "killed": killed,
+        "sites": sum(len(sites(p, (base / p).read_text())) for p in SOURCES), "mutants": len(rows), "killed": killed,
         "score": killed / len(rows), "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("build", "regression")},
         "score_without_build": sum(r["by"] == "regression" for r in rows) / len(rows),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k), sum(r["kind"] == k for r in rows)]
