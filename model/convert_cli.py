@@ -30,7 +30,7 @@ from model.convert_sweep import SWEEP_T, build_report
 from model.errors import UserError
 from model.float_snn import SaturationPossible, from_int_network, simulate
 from model.golden import encode_noise, encode_spikes, run_network
-from model.snn_config import RATE_RESETS, SnnConfig
+from model.snn_config import RATE_CODINGS, RATE_RESETS, SnnConfig
 
 
 def add_arguments(parser) -> None:
@@ -39,6 +39,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", default=None, help="export folder (default: <checkpoint folder>/snn)")
     parser.add_argument("--timesteps", type=int, default=d.timesteps, help="T of the exported network")
     parser.add_argument("--reset", choices=RATE_RESETS, default=d.reset, help="reset after a spike: to zero or by subtraction")
+    parser.add_argument("--coding", choices=RATE_CODINGS, default=d.coding,
+                        help="input coding: bernoulli (a random number per input and step, Eq. 4) or stratified (the "
+                             "bit-reversed step as every input's threshold: exact rates, docs/hardware-semantics.md)")
     parser.add_argument("--leak-shift", type=int, default=d.leak_shift, help="LIF leak V -= V >> k (default: IF, no leak)")
     parser.add_argument("--weight-bits", type=int, default=d.weight_bits, help="q: bits per weight")
     parser.add_argument("--membrane-bits", type=int, default=d.membrane_bits, help="m: bits per membrane")
@@ -82,6 +85,7 @@ def run(args) -> int:
         leak_shift=args.leak_shift,
         reset=args.reset,
         lanes=args.lanes,
+        coding=args.coding,
     )
     u_calib, u_eval, u_vec = noise_sets(sizes[0], args.calib, args.images, args.vectors, args.seed)
 

@@ -56,9 +56,18 @@ def encode_noise(u, config: SnnConfig) -> np.ndarray:
     return np.minimum(np.floor(u * full + 0.5), full).astype(np.int64)
 
 
+def stratified_thresholds(config: SnnConfig, timesteps: int | None = None) -> np.ndarray:
+    """The stratified coding's threshold of each step, ``(T, 1)``: ``r_t = bitrev_R(t mod 2^R)``, the van der
+    Corput sequence in ``0 .. 2^R - 1``; its first ``2^k`` values are the multiples of ``2^(R-k)``."""
+    r = config.input_bits
+    steps = np.arange(config.timesteps if timesteps is None else int(timesteps)) % (1 << r)
+    bits = (steps[:, None] >> np.arange(r)) & 1
+    return (bits * (1 << np.arange(r)[::-1])).sum(axis=1, dtype=np.int64)[:, None]
+
+
 def encode_spikes(x, config: SnnConfig, timesteps: int | None = None) -> np.ndarray:
-    """The on-chip encoder: ``spike_0[t][i] = X_i > r[t][i]`` (bernoulli) or ``X_i == t`` (ttfs);
-    ``X`` shape ``(..., N_0)`` -> ``(..., T, N_0)`` uint8."""
+    """The on-chip encoder: ``spike_0[t][i] = X_i > r[t][i]`` (bernoulli), ``X_i > r_t`` (stratified,
+    `stratified_thresholds`) or ``X_i == t`` (ttfs); ``X`` shape ``(..., N_0)`` -> ``(..., T, N_0)`` uint8."""
     x = np.asarray(x)
     n0, full = config.sizes[0], 1 << config.input_bits
     if x.shape[-1:] != (n0,) or not np.issubdtype(x.dtype, np.integer):
@@ -68,7 +77,7 @@ def encode_spikes(x, config: SnnConfig, timesteps: int | None = None) -> np.ndar
     if config.coding == "ttfs":
         steps = np.arange(config.timesteps if timesteps is None else int(timesteps))[:, None]
         return (x.astype(np.int64)[..., None, :] == steps).astype(np.uint8)
-    r = random_numbers(config, timesteps)
+    r = stratified_thresholds(config, timesteps) if config.coding == "stratified" else random_numbers(config, timesteps)
     return (x.astype(np.int64)[..., None, :] > r).astype(np.uint8)
 
 

@@ -23,8 +23,11 @@ RESETS = (*RATE_RESETS, "floor")
 # most once per image (reset "floor", no leak) and is read out by its first spike time.
 NEURONS = ("rate", "ttfs")
 # Input codings: "bernoulli" compares X_i with a fresh xorshift32 number each step (Eq. 4);
-# "ttfs" fires input i once, at step X_i (X_i = T: never).
-CODINGS = ("bernoulli", "ttfs")
+# "stratified" compares it with a low-discrepancy threshold of the step, the same for every input
+# (the bit-reversed step), so the rate has no coding noise; "ttfs" fires input i once, at step X_i
+# (X_i = T: never).
+CODINGS = ("bernoulli", "stratified", "ttfs")
+RATE_CODINGS = ("bernoulli", "stratified")  # the codings of a rate-coded ("rate") network
 TTFS = {"neuron": "ttfs", "coding": "ttfs", "reset": "floor", "leak_shift": None}
 RNG_SEED = 0x2545F491
 

@@ -341,3 +341,17 @@ def test_an_image_of_a_batched_run_equals_its_run_alone():
     assert np.array_equal(one.image, alone.image)
     assert all(np.array_equal(a.membranes, b.membranes) and np.array_equal(a.biased_low, b.biased_low)
                for a, b in zip(one.traces[1:], alone.traces[1:]))
+
+
+def test_the_stratified_code_has_exact_rates_at_powers_of_two_and_wraps_after_two_to_the_r():
+    from model.golden import encode_spikes, stratified_thresholds
+    from model.snn_config import SnnConfig
+
+    c = SnnConfig(sizes=(17, 2), timesteps=32, input_bits=5, coding="stratified")
+    assert stratified_thresholds(c)[:8, 0].tolist() == [0, 16, 8, 24, 4, 20, 12, 28]
+    x = np.arange(33)[None, :17] * 2  # 0 .. 32 = 2^R
+    for t in (1, 2, 4, 8, 16, 32):
+        counts = encode_spikes(x, c, timesteps=t).sum(axis=-2)
+        assert np.array_equal(counts, -(-x * t // 32))  # ceil(X T / 2^R): the rate, no coding noise
+    long = encode_spikes(x, c, timesteps=64)
+    assert np.array_equal(long[..., 32:, :], long[..., :32, :])  # the thresholds repeat every 2^R steps

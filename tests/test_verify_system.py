@@ -61,6 +61,20 @@ def test_tiny_generator_equals_golden_model(tiny_manifest, sim, tmp_path):
 
 
 @pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_a_stratified_generator_equals_the_golden_model_from_both_sources(sim, tmp_path):
+    """The deterministic input coding: the on-chip encoder's bit-reversed step thresholds give the stored trains."""
+    config = dataclasses.replace(TINY, coding="stratified", timesteps=8)
+    export = load(random_export(tmp_path / "snn", config, seed=13, vectors=2, weight_scale=0.35))
+    result, arrays = run_generator(export, sim, sim_build(export, tmp_path / "b"), _every_image(2), optimize=False)
+    assert not result["error"], result["error"]
+    for k, im in enumerate(result["images"]):
+        assert im["ok"] and np.array_equal(arrays[f"image{k}_spikes0"], export.vectors[im["vector"]].spikes)
+    x = np.array(export.vectors[0].noise_x)
+    assert np.array_equal(export.vectors[0].spikes.sum(axis=0), -(-x // 2))  # exact rates: ceil(X T / 2^R), T = 8, R = 4
+
+
+@pytest.mark.sim
 def test_leaky_zero_reset_generator_with_other_lanes(tmp_path):
     """Leak, reset to zero and P = 3 through the whole chain (Icarus)."""
     config = dataclasses.replace(TINY, leak_shift=2, reset="zero", lanes=5)

@@ -25,12 +25,13 @@ import numpy as np
 from model.errors import UserError
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
-from model.snn_config import SnnConfig
+from model.snn_config import RATE_CODINGS, SnnConfig
 from verify.coverage import RTL_POINTS, design_coverage, directed_noise
 from verify.sim import SIMULATORS
 
 CONFIG_BINS = (
-    "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding ttfs",
+    "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding stratified",
+    "coding ttfs",
     "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
     "an empty time step", "a silent neuron", "every neuron of a layer fires", "narrow weights (q <= 3)",
     "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)", "one input (N_0 = 1)",
@@ -58,7 +59,7 @@ def draw(seed: int) -> SnnConfig:
     m = rng.randint(q + 2, min(48, q + 12))
     leak = rng.choice((None, None, rng.randint(1, min(6, m - 1))))
     return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=m, input_bits=r, lanes=lanes,
-                     leak_shift=leak, reset=rng.choice(("zero", "subtract")))
+                     leak_shift=leak, reset=rng.choice(("zero", "subtract")), coding=rng.choice(RATE_CODINGS))
 
 
 def config_bins(config: SnnConfig) -> set[str]:
