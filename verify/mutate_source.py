@@ -120,13 +120,17 @@ def choose(count: int, seed: int, tree: Path = REPO) -> list[SourceMutant]:
     return [SourceMutant(i, *s) for i, s in enumerate(chosen)]
 
 
+PACKAGES = ("hw", "model", "verify")  # what a mutant's process imports
+
+
 def snapshot(root: Path) -> Path:
-    """A copy of the checkout's ``hw`` under ``root`` that the run's mutants are drawn from and made of, so that
-    editing the checkout while they run changes nothing."""
+    """A copy of the checkout's packages under ``root``: the mutants are drawn from and made of its ``hw``, and
+    their processes import the rest from it, so editing the checkout while they run changes nothing."""
     base = root / "base"
     if base.exists():
         shutil.rmtree(base)
-    shutil.copytree(REPO / "hw", base / "hw", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in PACKAGES:
+        shutil.copytree(REPO / package, base / package, ignore=shutil.ignore_patterns("__pycache__"))
     return base
 
 
@@ -154,7 +158,7 @@ def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], ro
     code = ("import json, sys; from verify.mutate_source import cases_until_failure; "
             "print(json.dumps(cases_until_failure(json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2])), sys.argv[3])))")
     proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(where / "cases")],
-                          cwd=where, env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True)
+                          cwd=where, env={**os.environ, "PYTHONPATH": base}, capture_output=True, text=True)
     if proc.returncode != 0:
         row = {"verdict": "fail", "stage": "simulate",
                "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
@@ -170,10 +174,13 @@ def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], ro
 def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str) -> dict:
     """Run regression cases ``seeds`` in order (in the mutant's process); the first failing one, or a pass."""
     import hw
+    import verify
     from verify.regress import run_case
 
     if not str(Path(hw.__file__).resolve()).startswith(str(Path.cwd().resolve())):
         raise RuntimeError(f"bug: the mutant's process imported the unmutated hw from {hw.__file__}")
+    if Path(verify.__file__).resolve().parent.parent != Path(os.environ["PYTHONPATH"]).resolve():
+        raise RuntimeError(f"bug: the mutant's process imported verify from {verify.__file__}, not the run's snapshot")
     for seed in seeds:
         row = run_case(seed, sims, root)
         if row["verdict"] == "fail":
