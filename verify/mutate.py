@@ -181,6 +181,7 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
                  vectors: int | None = None, progress=None) -> dict:
     """Draw ``count`` mutants of the export's generator, run each under ``sim``; the report (also written)."""
     check_simulator(sim)
+    start = time.perf_counter()
     export = load(manifest)
     n = len(export.vectors) if vectors is None else min(vectors, len(export.vectors))
     images = [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)]
@@ -213,7 +214,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
                                                             record_membranes=True).traces, baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
-        "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows, "machine": machine(),
+        "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows,
+        "wall_s": time.perf_counter() - start, "machine": machine(),
     }
     write_json_and_markdown(out_dir, "mutation", report, markdown(report))
     return report
@@ -230,7 +232,7 @@ def markdown(report: dict) -> str:
         f"{report['mutants'] - report['equivalent']} ({report['killed']} killed: {k['tool chain']} by the tool "
         f"chain, {k['checks']} by the checks of `spikegan verify`, {k['timing']} only by their timing: cycles per "
         f"image or per layer's sweep); {report['score_without_timing']:.1%} without the timing, "
-        f"{report['score_of_all']:.1%} of all {report['mutants']}.", "",
+        f"{report['score_of_all']:.1%} of all {report['mutants']}. {report['wall_s']:.0f} s in all.", "",
         f"The vectors on the unmutated design: {coverage_line(cov)}.", "",
         "| kind | killed / mutants |", "|---|---|",
     ]
