@@ -90,12 +90,13 @@ def sites(verilog: str) -> list[tuple[str, int, str, str]]:
     return out
 
 
-def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
-    """``count`` mutants drawn with ``seed``, spread over the kinds (round robin over a shuffle of each)."""
+def spread(candidates: list[tuple], count: int, seed: int) -> list[tuple]:
+    """``count`` of the ``candidates`` (tuples whose first field is their kind) drawn with ``seed``, spread over
+    the kinds: round robin over a shuffle of each kind."""
     rng = random.Random(seed)
     by_kind: dict[str, list] = {}
-    for s in sites(verilog):
-        by_kind.setdefault(s[0], []).append(s)
+    for c in candidates:
+        by_kind.setdefault(c[0], []).append(c)
     for group in by_kind.values():
         rng.shuffle(group)
     chosen, kinds = [], sorted(by_kind)
@@ -103,7 +104,12 @@ def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
         for k in kinds:
             if by_kind[k] and len(chosen) < count:
                 chosen.append(by_kind[k].pop())
-    return [Mutant(i, *s) for i, s in enumerate(chosen)]
+    return chosen
+
+
+def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
+    """``count`` mutants of ``verilog`` drawn with ``seed`` (`spread` over the kinds)."""
+    return [Mutant(i, *s) for i, s in enumerate(spread(sites(verilog), count, seed))]
 
 
 def drives_nothing(verilog: str, line: int) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -104,20 +103,11 @@ def sites(path: str, text: str) -> list[tuple[str, str, int, str, str]]:
 
 
 def choose(count: int, seed: int, tree: Path = REPO) -> list[SourceMutant]:
-    """``count`` mutants of `SOURCES` (in ``tree``) drawn with ``seed``, round robin over the kinds."""
-    rng = random.Random(seed)
-    by_kind: dict[str, list] = {}
-    for path in SOURCES:
-        for s in sites(path, (tree / path).read_text()):
-            by_kind.setdefault(s[0], []).append(s)
-    for group in by_kind.values():
-        rng.shuffle(group)
-    chosen, kinds = [], sorted(by_kind)
-    while len(chosen) < count and any(by_kind.values()):
-        for k in kinds:
-            if by_kind[k] and len(chosen) < count:
-                chosen.append(by_kind[k].pop())
-    return [SourceMutant(i, *s) for i, s in enumerate(chosen)]
+    """``count`` mutants of `SOURCES` (in ``tree``) drawn with ``seed`` (`verify.mutate.spread` over the kinds)."""
+    from verify.mutate import spread
+
+    candidates = [site for path in SOURCES for site in sites(path, (tree / path).read_text())]
+    return [SourceMutant(i, *s) for i, s in enumerate(spread(candidates, count, seed))]
 
 
 PACKAGES = ("hw", "model", "verify")  # what a mutant's process imports
