@@ -7,9 +7,10 @@ one operator per mutant, inside the functions that describe hardware (each
 component's ``elaborate`` and the methods and helpers it calls): a comparison
 made strict or loose, an equality inverted, ``+`` for ``-``, AND for OR, a
 ``~`` dropped, the arms of a ``Mux`` swapped. A mutant is a copy of the
-``hw`` package with that one change; its regression cases (the same seeds for
-every mutant, each run as `verify.regress.run_case` runs it) run in a
-subprocess that imports the copy. It is killed when a case fails: by a
+``hw`` package (of the run's snapshot of the checkout) with that one change;
+its regression cases (the same seeds for every mutant, in practice
+`verify.regress.covering_cases`, each run as `verify.regress.run_case` runs
+it) run in a subprocess that imports the copy. It is killed when a case fails: by a
 mismatch with the golden model, a hang, or a design that no longer builds
 (counted apart). The mutants are Dask tasks, as the regression's cases are.
 """
