@@ -111,7 +111,9 @@ class SpikeRom(wiring.Component):
         n_wait, n_last = Signal(), Signal()
         # The next step's first input may be read while this step's last arrives: it lands in ``acc``. With
         # one input it would land in ``word`` itself, still full, so a one-input encoder waits for its read.
-        n_issue = producing & encode & ~full & (~n_wait if N == 1 else 1)
+        n_issue = producing & encode & ~full
+        if N == 1:
+            n_issue = n_issue & ~n_wait
         rng = Signal(32)
         acc = Signal(max(1, N - 1))  # the inputs so far, shifting down, so input i ends at bit i
         m.d.comb += [nrom.addr.eq(n_base + n_input), nrom.en.eq(n_issue)]

@@ -129,18 +129,22 @@ def drives_nothing(verilog: str, line: int) -> bool:
     return True
 
 
+def replace_line(path: Path, line: int, before: str, after: str) -> None:
+    """Make line ``line`` (1-based) of the file ``path``, which must read ``before``, read ``after``."""
+    lines = path.read_text().splitlines()
+    if lines[line - 1] != before:
+        raise RuntimeError(f"bug: a mutant does not match line {line} of {path}")
+    lines[line - 1] = after
+    path.write_text("\n".join(lines) + "\n")
+
+
 def mutant_build(base, mutant: Mutant, root: Path):
     """A copy of the base RTL (``verify.wrapper.SimBuild``) with ``mutant`` applied, and its wrapper."""
     out = root / f"m{mutant.index:03d}" / "rtl"
     if out.exists():
         shutil.rmtree(out)
     shutil.copytree(base.rtl.out_dir, out)
-    dut = out / base.rtl.sources[-1].name
-    lines = dut.read_text().splitlines()
-    if lines[mutant.line - 1] != mutant.before:
-        raise RuntimeError(f"bug: mutant {mutant.index} does not match line {mutant.line}")
-    lines[mutant.line - 1] = mutant.after
-    dut.write_text("\n".join(lines) + "\n")
+    replace_line(out / base.rtl.sources[-1].name, mutant.line, mutant.before, mutant.after)
     rtl = RtlBuild(out, base.rtl.top, [out / p.name for p in base.rtl.sources], base.rtl.component,
                    [out / p.name for p in base.rtl.mem_files], out / base.rtl.waivers.name if base.rtl.waivers else None)
     return add_wrapper(rtl, base.dump, base.cover, base.sweeps, base.pulses)
@@ -299,10 +303,9 @@ def run(args) -> int:
         raise UserError("--mutants and --cases must be >= 1")
     if args.against == "regress":
         from verify import mutate_source
-
-        check_simulator(args.sim)
         from verify.regress import covering_cases
 
+        check_simulator(args.sim)
         seeds = covering_cases(args.cases, args.first)
         report = with_progress(args.mutants, f"source mutants x {args.cases} cases", "mutant", lambda progress:
                                mutate_source.mutation_run(args.mutants, args.seed, seeds, (args.sim,), args.out,

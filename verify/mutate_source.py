@@ -29,6 +29,7 @@ from pathlib import Path
 
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
+from verify.mutate import replace_line, spread
 
 REPO = Path(__file__).resolve().parent.parent
 # the generator's hardware: what `verify.regress` cases are built from
@@ -105,8 +106,6 @@ def sites(path: str, text: str) -> list[tuple[str, str, int, str, str]]:
 
 def choose(count: int, seed: int, tree: Path = REPO) -> list[SourceMutant]:
     """``count`` mutants of `SOURCES` (in ``tree``) drawn with ``seed`` (`verify.mutate.spread` over the kinds)."""
-    from verify.mutate import spread
-
     candidates = [site for path in SOURCES for site in sites(path, (tree / path).read_text())]
     return [SourceMutant(i, *s) for i, s in enumerate(spread(candidates, count, seed))]
 
@@ -132,12 +131,7 @@ def mutant_tree(mutant: SourceMutant, root: Path, base: Path = REPO) -> Path:
     if where.exists():
         shutil.rmtree(where)
     shutil.copytree(base / "hw", where / "hw", ignore=shutil.ignore_patterns("__pycache__"))
-    path = where / mutant.file
-    lines = path.read_text().splitlines()
-    if lines[mutant.line - 1] != mutant.before:
-        raise RuntimeError(f"bug: mutant {mutant.index} does not match {mutant.file} line {mutant.line}")
-    lines[mutant.line - 1] = mutant.after
-    path.write_text("\n".join(lines) + "\n")
+    replace_line(where / mutant.file, mutant.line, mutant.before, mutant.after)
     return where
 
 

@@ -41,6 +41,12 @@ def pulse_counter(port: str) -> str:
     return f"pulses_{port}"
 
 
+def _counter(name: str, expression: str, comment: str) -> list[str]:
+    """A 32-bit register ``name`` of the wrapper counting the cycles out of reset where ``expression`` holds."""
+    return [f"    reg [31:0] {name} = 32'd0;  // {comment}",
+            f"    always @(posedge clk) if (!rst && ({expression})) {name} <= {name} + 32'd1;"]
+
+
 def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=(),
                     sweeps=(), pulses=()) -> str:
     """``sim_top``: the DUT with a free-running clock (if ``clocked``), all other ports passed through.
@@ -69,14 +75,10 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
         lines += ["    reg clk = 1'b0;", f"    always #{CLOCK_PERIOD_NS // 2} clk = ~clk;"]
     lines += [f"    {dut} dut (", ",\n".join(conns), "    );"]
     for point in cover:
-        name = counter_name(point)
-        lines += [f"    reg [31:0] {name} = 32'd0;  // {point.name}",
-                  f"    always @(posedge clk) if (!rst && ({point.expression})) {name} <= {name} + 32'd1;"]
+        lines += _counter(counter_name(point), point.expression, point.name)
     lines += wrapper_lines(sweeps)
     for port in pulses:
-        name = pulse_counter(port)
-        lines += [f"    reg [31:0] {name} = 32'd0;",
-                  f"    always @(posedge clk) if (!rst && {port}) {name} <= {name} + 32'd1;"]
+        lines += _counter(pulse_counter(port), port, f"cycles with {port} high")
     if dump:
         widths = {n: w for n, _, w in ps}
         lines += ["    reg first_image = 1'b1;", "    always @(posedge done) first_image <= 1'b0;"]
