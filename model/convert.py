@@ -41,11 +41,14 @@ from model.snn_config import IntNetwork, SnnConfig
 
 Affine = tuple[torch.Tensor, torch.Tensor]  # W (out, in), b (out,)
 OUTPUTS = ("image", "scores")
+UNIT = "unit"  # the normalisation of layers that come normalised
 
 
 @dataclass(frozen=True)
 class ConvertOptions:
-    """How to normalise and quantise: ``normalisation`` is ``"max"`` (Eq. 6) or ``"p<percentile>"``.
+    """How to normalise and quantise: ``normalisation`` is ``"max"`` (Eq. 6), ``"p<percentile>"``, or
+    ``"unit"`` (every ``lambda_l = 1``: the layers come normalised, as a generator trained with QCFS
+    activations does, `model.gan.qcfs`).
 
     ``output``: ``"image"`` (a generator: the last layer's clamp to [0, 1] is the rate range, ``lambda_L = 1``)
     or ``"scores"`` (a classifier's logits: the last layer is normalised like a hidden one, and its rates
@@ -57,7 +60,8 @@ class ConvertOptions:
     output: str = "image"
 
     def __post_init__(self) -> None:
-        percentile(self.normalisation)  # validates
+        if self.normalisation != UNIT:
+            percentile(self.normalisation)  # validates
         if self.output not in OUTPUTS:
             raise UserError(f"output must be one of {OUTPUTS}, got {self.output!r}")
 
@@ -71,7 +75,8 @@ def percentile(normalisation: str) -> float:
         return 100.0
     m = re.fullmatch(r"p(\d+(?:\.\d+)?)", normalisation)
     if not m or not 0 < float(m.group(1)) <= 100:
-        raise UserError(f"normalisation must be 'max' or 'p<percentile in (0, 100]>' like 'p99.9', got {normalisation!r}")
+        raise UserError(f"normalisation must be 'max', 'p<percentile in (0, 100]>' like 'p99.9' or '{UNIT}' (layers "
+                        f"already normalised), got {normalisation!r}")
     return float(m.group(1))
 
 
@@ -108,7 +113,9 @@ def ann_forward(layers: list[Affine], u: torch.Tensor) -> torch.Tensor:
 def activation_scales(layers: list[Affine], u_calib: torch.Tensor, normalisation: str,
                       output: str = "image") -> list[float]:
     """``lambda_0 .. lambda_L`` (Eq. 6): 1 for the input and an image output, a max/percentile for hidden
-    layers (and for an output of scores)."""
+    layers (and for an output of scores); all 1 for ``"unit"``."""
+    if normalisation == UNIT:
+        return [1.0] * (len(layers) + 1)
     q = percentile(normalisation)
     acts = ann_activations(layers, u_calib, output)
     lambdas = [1.0]

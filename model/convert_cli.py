@@ -46,7 +46,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--weight-bits", type=int, default=d.weight_bits, help="q: bits per weight")
     parser.add_argument("--membrane-bits", type=int, default=d.membrane_bits, help="m: bits per membrane")
     parser.add_argument("--lanes", type=int, default=d.lanes, help="P: neurons per memory word (layout only)")
-    parser.add_argument("--norm", default=ConvertOptions().normalisation, help="'max' (Eq. 6) or a percentile like 'p99.9'")
+    parser.add_argument("--norm", default=ConvertOptions().normalisation, help="'max' (Eq. 6), a percentile like 'p99.9', or 'unit' for a generator trained with --qcfs-levels")
     parser.add_argument(
         "--no-round-offset", action="store_true", help="do not add theta/(2T) to the biases (floor instead of round)"
     )

@@ -214,8 +214,9 @@ def build_report(layers, u_calib, u_eval, config, options, ts, fid: bool = True,
 
         ann = ann_forward(layers, u_eval)
         fid_info = {"fid_ann": fid_fn(ann), "fid_real_floor": round(float(real_floor(n=len(u_eval))["fid"]), 3)}
-    announce(layers, u_calib, u_eval, config, options, ts, len(ts) * len(SWEEP_NORMS) * len(RATE_RESETS), fid_fn)
-    rows, images = sweep(layers, u_calib, u_eval, config, options, ts, SWEEP_NORMS, RATE_RESETS, fid_fn)
+    norms = SWEEP_NORMS + (() if options.normalisation in SWEEP_NORMS else (options.normalisation,))
+    announce(layers, u_calib, u_eval, config, options, ts, len(ts) * len(norms) * len(RATE_RESETS), fid_fn)
+    rows, images = sweep(layers, u_calib, u_eval, config, options, ts, norms, RATE_RESETS, fid_fn)
     if "float" not in images:  # the exported configuration is not among the sweep points
         extra_rows, extra_images = sweep(
             layers, u_calib, u_eval, config, options, (config.timesteps,), (options.normalisation,), (config.reset,), fid_fn

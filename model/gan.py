@@ -41,6 +41,8 @@ from model.config import TrainConfig
 from model.errors import UserError
 
 IMAGE_DIM = 784
+QCFS_CLIP_INIT = 3.0  # about the 99.9th percentile of a ReLU of BatchNorm's unit-variance output
+QCFS_CLIP_MIN = 1e-3  # a learnt clip never reaches zero
 
 
 class _ClampStraightThrough(torch.autograd.Function):
@@ -77,8 +79,24 @@ class _ClampInward(torch.autograd.Function):
         return grad * keep, None
 
 
+def qcfs(h: torch.Tensor, clip: torch.Tensor, levels: int) -> torch.Tensor:
+    """Quantisation-clip-floor-shift activation, ``clip / L * clamp(floor(h L / clip + 1/2), 0, L)``.
+
+    What a rate-coded IF layer computes with ``L`` steps, its threshold at ``clip`` and the
+    conversion's half-threshold bias offset: a count rounded to ``L`` levels. The floor passes the
+    gradient straight through, so ``h`` gets the gradient of ``clamp(h, 0, clip)`` and ``clip``
+    learns the scale (QCFS, Bu et al. 2022)."""
+    clip = clip.clamp(min=QCFS_CLIP_MIN)
+    x = h * (levels / clip) + 0.5
+    x = x + (torch.floor(x) - x).detach()
+    return x.clamp(0.0, float(levels)) * (clip / levels)
+
+
 class Generator(nn.Module):
-    """Conversion-friendly generator: ``u`` (B, noise_dim) in [0, 1] -> images (B, 784) in [0, 1]."""
+    """Conversion-friendly generator: ``u`` (B, noise_dim) in [0, 1] -> images (B, 784) in [0, 1].
+
+    ``levels`` > 0 trains with :func:`qcfs` hidden activations (one learnt clip per layer) in place
+    of ReLU: conversion-aware training for a rate code of ``levels`` steps."""
 
     def __init__(
         self,
@@ -87,12 +105,20 @@ class Generator(nn.Module):
         batchnorm: bool = True,
         out_grad: str = "straight",
         out_margin: float = 0.0,
+        levels: int = 0,
     ):
         super().__init__()
         sizes = (noise_dim, *hidden, IMAGE_DIM)
         self.noise_dim, self.hidden, self.out_grad, self.out_margin = noise_dim, tuple(hidden), out_grad, out_margin
+        self.levels = levels
         self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         self.norms = nn.ModuleList(nn.BatchNorm1d(h) if batchnorm else nn.Identity() for h in hidden)
+        if levels:
+            self.clips = nn.Parameter(torch.full((len(hidden),), QCFS_CLIP_INIT))
+
+    def activation(self, h: torch.Tensor, layer: int) -> torch.Tensor:
+        """The hidden activation of ``layer``: ReLU, or :func:`qcfs` when trained for ``levels`` steps."""
+        return qcfs(h, self.clips[layer], self.levels) if self.levels else F.relu(h)
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``u ~ U(0, 1)^noise_dim``: what the SNN rate-encodes."""
@@ -100,8 +126,8 @@ class Generator(nn.Module):
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
         h = 2.0 * u - 1.0
-        for linear, norm in zip(self.linears[:-1], self.norms):
-            h = F.relu(norm(linear(h)))
+        for layer, (linear, norm) in enumerate(zip(self.linears[:-1], self.norms)):
+            h = self.activation(norm(linear(h)), layer)
         y = self.linears[-1](h)
         y = output_clamp(y, self.out_grad, self.out_margin)
         return (y + 1.0) / 2.0
@@ -112,7 +138,11 @@ class Generator(nn.Module):
         ``G(u) == clamp(L_n(relu(...relu(L_1(u)))), 0, 1)``.
 
         Folded in: ``z = 2u - 1`` into L1, each eval-mode BatchNorm into its
-        Linear, and the output map ``(y + 1) / 2`` into the last layer.
+        Linear, and the output map ``(y + 1) / 2`` into the last layer. A generator
+        trained with ``levels`` has each hidden layer divided by its clip (and the next
+        layer's weights multiplied by it), so its activations are clipped at 1 and
+        quantised to ``levels`` steps: the layers are normalised for a rate code already
+        (convert with ``--norm unit``), and ``relu`` above is that activation's limit.
         """
         layers = []
         for i, linear in enumerate(self.linears):
@@ -127,6 +157,10 @@ class Generator(nn.Module):
                 b = scale * (b - bn.running_mean.double()) + bn.bias.double()
             if i == len(self.linears) - 1:  # (y + 1) / 2
                 w, b = w / 2.0, (b + 1.0) / 2.0
+            if self.levels and i > 0:  # the input is h / clip: clip * W (h / clip)
+                w = w * self.clips[i - 1].double()
+            if self.levels and i < len(self.norms):  # h / clip
+                w, b = w / self.clips[i].double(), b / self.clips[i].double()
             layers.append((w, b))
         return layers
 
@@ -192,7 +226,8 @@ class Discriminator(nn.Module):
 
 def build_generator(config: TrainConfig) -> nn.Module:
     if config.arch == "spikegan":
-        return Generator(config.noise_dim, config.hidden, config.g_batchnorm, config.out_grad, config.out_margin)
+        return Generator(config.noise_dim, config.hidden, config.g_batchnorm, config.out_grad, config.out_margin,
+                         config.qcfs_levels)
     return TextbookGenerator(config.noise_dim, config.hidden)
 
 

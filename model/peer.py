@@ -45,7 +45,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.convert import Affine, activation_scales, ann_forward, check_layers, normalise, percentile
+from model.convert import UNIT, Affine, activation_scales, ann_forward, check_layers, normalise, percentile
 from model.errors import UserError
 
 available = importlib.util.find_spec("sinabs") is not None
@@ -79,13 +79,12 @@ def sinabs_network(layers: list[Affine], u_calib: torch.Tensor, normalisation: s
         ann = sequential(layers).eval()
         norm = copy.deepcopy(ann)
         names = [str(i) for i in range(len(norm))]
-        sinabs.utils.normalize_weights(
-            norm, calib, output_layers=names[1:-1:2], param_layers=names[0:-1:2], percentile=percentile(normalisation)
-        )
-        q = percentile(normalisation)
-        with torch.no_grad():
-            k = np.percentile(ann[:-1](calib).numpy(), q) / np.percentile(norm[:-1](calib).numpy(), q)
-            norm[-1].weight.mul_(float(k))
+        if normalisation != UNIT:
+            q = percentile(normalisation)
+            sinabs.utils.normalize_weights(norm, calib, output_layers=names[1:-1:2], param_layers=names[0:-1:2], percentile=q)
+            with torch.no_grad():
+                k = np.percentile(ann[:-1](calib).numpy(), q) / np.percentile(norm[:-1](calib).numpy(), q)
+                norm[-1].weight.mul_(float(k))
     else:
         raise UserError(f"peer mode must be 'sinabs' or 'ours', got {mode!r}")
     return sinabs.from_model(norm, add_spiking_output=True, num_timesteps=timesteps)

@@ -396,6 +396,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--lr-d", type=float, default=None, help=f"Adam learning rate of D (default {d.lr_d})")
     parser.add_argument("--g-loss", choices=("minimax", "nonsaturating"), default=None,
                         help=f"generator loss: Eq. 3 as written or -log D(G(z)) (default {d.g_loss})")
+    parser.add_argument("--qcfs-levels", type=int, default=None,
+                        help="conversion-aware training: G's hidden activations quantised to this many rate-code levels and "
+                        "clipped at a learnt scale (QCFS; convert with --norm unit); default 0: ReLU")
     parser.add_argument("--seed", type=int, default=None, help=f"random seed (default {d.seed})")
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (else DATA_DIR, else the default sources)")
     parser.add_argument("--out", default=None, help="output folder (default weights/gan-<dataset>)")
@@ -408,6 +411,7 @@ def _config_from_args(args) -> tuple[TrainConfig, dict]:
     given = {
         "dataset": args.dataset, "arch": args.arch, "batch": args.batch, "updates": args.updates,
         "hidden": args.hidden, "g_loss": args.g_loss, "seed": args.seed, "data_dir": args.data_dir,
+        "qcfs_levels": args.qcfs_levels,
     }
     if args.lr is not None:
         given.update(lr_g=args.lr, lr_d=args.lr)

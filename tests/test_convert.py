@@ -49,6 +49,14 @@ def test_percentile_names():
             percentile(bad)
 
 
+def test_unit_normalisation_keeps_layers_that_come_normalised():
+    layers = check_layers(random_generator())
+    assert activation_scales(layers, noise(50, 12), "unit") == [1.0] * (len(layers) + 1)
+    assert ConvertOptions("unit").normalisation == "unit"
+    with pytest.raises(UserError, match="'unit'"):
+        ConvertOptions("units")
+
+
 def test_scales_and_normalisation_keep_the_function():
     layers = check_layers(random_generator())
     u = noise(500, 12)

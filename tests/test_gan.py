@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from model.config import OUT_GRADS, TrainConfig, parse_hidden
 from model.errors import UserError
-from model.gan import Discriminator, Generator, TextbookGenerator, build_models, d_loss, g_loss, output_clamp
+from model.gan import Discriminator, Generator, TextbookGenerator, build_models, d_loss, g_loss, output_clamp, qcfs
 
 
 @pytest.fixture(autouse=True)
@@ -21,12 +21,13 @@ def one_thread():
     torch.set_num_threads(before)
 
 
-def _affine_forward(layers, u):
+def _affine_forward(layers, u, levels=0):
+    """``clamp(L_n(a(...a(L_1(u)))), 0, 1)``, ``a`` ReLU or, with ``levels``, ``clamp(floor(h L + 1/2), 0, L) / L``."""
     h = u.double()
     for i, (w, b) in enumerate(layers):
         h = h @ w.T + b
         if i < len(layers) - 1:
-            h = torch.relu(h)
+            h = (torch.floor(h * levels + 0.5).clamp(0, levels) / levels) if levels else torch.relu(h)
     return h.clamp(0.0, 1.0)
 
 
@@ -89,6 +90,35 @@ def test_affine_layers_with_trained_batchnorm_statistics():
     gen.eval()
     u = torch.rand(100, 100)
     torch.testing.assert_close(_affine_forward(gen.affine_layers(), u), gen(u).double(), atol=2e-5, rtol=0)
+
+
+def test_qcfs_rounds_to_levels_clips_and_passes_gradients_straight_through():
+    h = torch.tensor([-1.0, 0.1, 0.3, 0.76, 1.9, 5.0], requires_grad=True)
+    clip = torch.tensor(2.0, requires_grad=True)
+    y = qcfs(h, clip, 4)  # steps of clip / L = 0.5, rounded
+    assert y.tolist() == [0.0, 0.0, 0.5, 1.0, 2.0, 2.0]
+    y.sum().backward()
+    assert h.grad.tolist() == [0.0, 1.0, 1.0, 1.0, 1.0, 0.0]  # the gradient of clamp(h, 0, clip)
+    # d/dclip: (floor(x) - x + 1/2) / L inside the range, 1 where clipped at the top, 0 below it
+    x = h.detach()[1:5] * 2 + 0.5
+    assert clip.grad.item() == pytest.approx(float(((torch.floor(x) - x + 0.5) / 4).sum()) + 1.0)
+
+
+@pytest.mark.parametrize("levels", [4, 16])
+def test_affine_layers_of_a_qcfs_generator_are_normalised_and_quantised(levels):
+    """Folding each learnt clip leaves hidden activations clamp(floor(h L + 1/2), 0, L) / L of the layers."""
+    torch.manual_seed(0)
+    gen = Generator(100, (48, 32), levels=levels)
+    with torch.no_grad():
+        gen.linears[-1].weight.mul_(20.0)
+        gen.clips.copy_(torch.tensor([1.7, 0.6]))
+    _randomise_batchnorm(gen)
+    gen.eval()
+    u = torch.rand(256, 100, generator=torch.Generator().manual_seed(2))
+    expected = gen(u).double()
+    torch.testing.assert_close(_affine_forward(gen.affine_layers(), u, levels), expected, atol=2e-5, rtol=0)
+    with pytest.raises(AssertionError):  # not the ReLU network
+        torch.testing.assert_close(_affine_forward(gen.affine_layers(), u), expected, atol=2e-5, rtol=0)
 
 
 def test_output_gradients_only_change_the_backward_pass():
@@ -159,6 +189,10 @@ def test_parse_hidden_and_config_errors():
         TrainConfig(arch="dcgan")
     with pytest.raises(UserError, match="--batch"):
         TrainConfig(batch=1)
+    with pytest.raises(UserError, match="--qcfs-levels must be >= 0"):
+        TrainConfig(qcfs_levels=-1)
+    with pytest.raises(UserError, match="--qcfs-levels needs the convertible generator"):
+        TrainConfig(arch="textbook", qcfs_levels=8)
 
 
 def test_inward_gradient_only_pulls_saturated_outputs_back():
