@@ -11,6 +11,7 @@ COMMANDS = {
     "train": ("model.train", "train the ANN GAN (SpikeGAN generator 100-1200-1200-784)"),
     "metrics": ("model.metrics", "train/cache the metric classifier and score images"),
     "convert": ("model.convert_cli", "convert the generator to an SNN, quantise and export"),
+    "pareto": ("model.pareto", "the fidelity/energy Pareto front of conversion reports (codings x trainings x T)"),
     "memristor": ("model.memristor.cli", "memristor spiking GAN with on-chip R-STDP (software training)"),
     "import": ("model.import_cli", "a NIR graph or a PyTorch MLP -> an export for rtl and verify"),
     "export-nir": ("model.export_nir_cli", "an exported network as a NIR file (snnTorch, sinabs, ...)"),

@@ -64,6 +64,7 @@ def _snn_stats(result: SnnResult, config: SnnConfig) -> dict:
     return {
         "spikes_per_neuron": [round(r, 4) for r in result.mean_rates()],
         "synaptic_ops": ops,
+        "synaptic_ops_by_layer": [float(o.double().mean()) for o in result.synaptic_ops_into()],
         "energy_uj": ops * E_AC_PJ * 1e-6,
         "energy_uj_integer_memory": energy_table(ops, 0, **_widths(config))["integer_memory"]["snn_uj"],
         "seconds": round(result.seconds, 3),

@@ -81,8 +81,11 @@ class SnnResult:
 
     def synaptic_ops(self) -> torch.Tensor:
         """Accumulates per image: every spike of layer l-1 reaches all N_l neurons of layer l."""
-        fan_out = [c.shape[1] for c in self.counts[1:]]
-        return sum(c.sum(dim=1) * n for c, n in zip(self.counts[:-1], fan_out))
+        return sum(self.synaptic_ops_into())
+
+    def synaptic_ops_into(self) -> list[torch.Tensor]:
+        """Accumulates per image into each layer 1..L (the spikes of the layer before it times its size)."""
+        return [c.sum(dim=1) * n.shape[1] for c, n in zip(self.counts[:-1], self.counts[1:])]
 
 
 def from_int_network(net: IntNetwork, dtype: torch.dtype | None = None) -> SnnParams:

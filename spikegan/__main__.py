@@ -20,6 +20,7 @@ COMMANDS = {
     "train": MODEL["train"],
     "metrics": MODEL["metrics"],
     "convert": MODEL["convert"],
+    "pareto": MODEL["pareto"],
     "import": MODEL["import"],
     "export-nir": MODEL["export-nir"],
     "nir": MODEL["nir"],

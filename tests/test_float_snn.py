@@ -82,6 +82,7 @@ def test_synaptic_ops_and_rates():
     assert [c.tolist() for c in r.counts[:2]] == [[[5.0, 0.0]], [[5.0, 5.0, 5.0]]]
     assert r.counts[2].tolist() == [[1.0] * 4]  # 15 over 5 steps, threshold 10, subtract: one spike
     assert r.synaptic_ops().tolist() == [5 * 3 + 15 * 4]
+    assert [o.tolist() for o in r.synaptic_ops_into()] == [[5 * 3], [15 * 4]]  # into layer 1, into layer 2
     assert r.mean_rates() == [2.5, 5.0, 1.0]
 
 
