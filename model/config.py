@@ -46,6 +46,7 @@ class TrainConfig:
     out_grad: str = "hard"  # gradient of the output clamp: 'hard' (hardtanh'), 'straight' (identity), 'inward' (see gan.py)
     out_margin: float = 0.0  # 'inward': outward gradients still pass while |y| <= 1 + out_margin
     qcfs_levels: int = 0  # > 0: G's hidden activations are QCFS for a rate code of this many steps (gan.qcfs)
+    rate_penalty: float = 0.0  # G's loss + this x its hidden neurons' mean spike rate (needs qcfs_levels)
     d_hidden: tuple[int, ...] = (512, 256)
     d_dropout: float = 0.3
     d_minibatch_std: bool = False  # feed D's last layer the batch's feature spread (against mode collapse)
@@ -71,6 +72,9 @@ class TrainConfig:
             (self.out_margin >= 0, "out_margin must be >= 0"),
             (self.qcfs_levels >= 0, f"--qcfs-levels must be >= 0 (0: ReLU), not {self.qcfs_levels}"),
             (self.qcfs_levels == 0 or self.arch == "spikegan", "--qcfs-levels needs the convertible generator (--arch spikegan)"),
+            (self.rate_penalty >= 0, f"--rate-penalty must be >= 0, not {self.rate_penalty}"),
+            (self.rate_penalty == 0 or self.qcfs_levels > 0,
+             "--rate-penalty needs --qcfs-levels: a spike rate is an activation over its learnt clip"),
             (0.5 < self.real_label <= 1, "real_label must lie in (0.5, 1]"),
             (self.grid_every >= 0 and self.checkpoint_every >= 1, "grid_every >= 0 and checkpoint_every >= 1"),
             (self.n_eval >= 10, "n_eval must be >= 10"),

@@ -85,13 +85,15 @@ def train_step(state: TrainState, real: torch.Tensor) -> dict[str, float]:
     """One D step and one G step on the batch ``real`` (B, 784); returns the losses."""
     cfg, gen, disc = state.config, state.generator, state.discriminator
     u = gen.sample_noise(len(real), state.noise_rng).to(real.device)
-    fake = gen(u)
+    fake, rate = gen.forward_with_rate(u) if cfg.rate_penalty else (gen(u), None)
     real_logits, fake_logits = disc(real), disc(fake.detach())
     loss_d = d_loss(real_logits, fake_logits, cfg.real_label)
     state.opt_d.zero_grad(set_to_none=True)
     loss_d.backward()
     state.opt_d.step()
     loss_g = g_loss(disc(fake), cfg.g_loss)
+    if rate is not None:
+        loss_g = loss_g + cfg.rate_penalty * rate
     state.opt_g.zero_grad(set_to_none=True)
     loss_g.backward()
     state.opt_g.step()
@@ -399,6 +401,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--qcfs-levels", type=int, default=None,
                         help="conversion-aware training: G's hidden activations quantised to this many rate-code levels and "
                         "clipped at a learnt scale (QCFS; convert with --norm unit); default 0: ReLU")
+    parser.add_argument("--rate-penalty", type=float, default=None,
+                        help="with --qcfs-levels: add this x G's mean hidden spike rate to its loss, for fewer spikes (default 0)")
     parser.add_argument("--seed", type=int, default=None, help=f"random seed (default {d.seed})")
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (else DATA_DIR, else the default sources)")
     parser.add_argument("--out", default=None, help="output folder (default weights/gan-<dataset>)")
@@ -411,7 +415,7 @@ def _config_from_args(args) -> tuple[TrainConfig, dict]:
     given = {
         "dataset": args.dataset, "arch": args.arch, "batch": args.batch, "updates": args.updates,
         "hidden": args.hidden, "g_loss": args.g_loss, "seed": args.seed, "data_dir": args.data_dir,
-        "qcfs_levels": args.qcfs_levels,
+        "qcfs_levels": args.qcfs_levels, "rate_penalty": args.rate_penalty,
     }
     if args.lr is not None:
         given.update(lr_g=args.lr, lr_d=args.lr)

@@ -121,6 +121,22 @@ def test_affine_layers_of_a_qcfs_generator_are_normalised_and_quantised(levels):
         torch.testing.assert_close(_affine_forward(gen.affine_layers(), u), expected, atol=2e-5, rtol=0)
 
 
+def test_rate_is_the_mean_hidden_spike_rate_and_descends():
+    torch.manual_seed(0)
+    gen = Generator(100, (48, 32), levels=8)
+    u = torch.rand(64, 100)
+    image, rate = gen.forward_with_rate(u)
+    torch.testing.assert_close(image, gen(u))
+    assert Generator(100, (48, 32)).forward_with_rate(u)[1] is None  # ReLU: no clip, no rate
+    opt = torch.optim.Adam(gen.parameters(), lr=0.02)
+    before = float(rate)
+    for _ in range(20):
+        opt.zero_grad()
+        gen.forward_with_rate(u)[1].backward()
+        opt.step()
+    assert 0 < before and float(gen.forward_with_rate(u)[1]) < before / 2
+
+
 def test_output_gradients_only_change_the_backward_pass():
     torch.manual_seed(0)
     gens = {g: Generator(10, (6, 6), batchnorm=False, out_grad=g) for g in OUT_GRADS}
@@ -193,6 +209,8 @@ def test_parse_hidden_and_config_errors():
         TrainConfig(qcfs_levels=-1)
     with pytest.raises(UserError, match="--qcfs-levels needs the convertible generator"):
         TrainConfig(arch="textbook", qcfs_levels=8)
+    with pytest.raises(UserError, match="--rate-penalty needs --qcfs-levels"):
+        TrainConfig(rate_penalty=0.1)
 
 
 def test_inward_gradient_only_pulls_saturated_outputs_back():
