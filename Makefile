@@ -22,7 +22,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate memristor ttfs nir report readme test test-fast clean help
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs nir report readme test test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -45,6 +45,8 @@ help:
 	@echo "  make regress       random networks through RTL on both simulators, on Dask, with coverage (CASES=$(CASES)) -> reports/regress"
 	@echo "  make mutate        mutation testing: 100 Verilog mutants against the checks -> reports/mutation, and"
 	@echo "                     100 mutants of the Amaranth source against 6 regression cases each -> reports/mutation-regress"
+	@echo "  make pareto        fidelity/energy Pareto front: the FPGA-size network trained with ReLU, QCFS and QCFS + rate penalty,"
+	@echo "                     each converted with both rate codings at T = $(PARETO_T) on 1,000 images -> reports/pareto"
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
@@ -124,6 +126,31 @@ regress: | $(SETUP)
 mutate: | $(SETUP)
 	$(SG) mutate --mutants 100 --seed 0 --out reports/mutation
 	$(SG) mutate --against regress --mutants 100 --cases 6 --seed 0 --out reports/mutation-regress
+
+# ---- the fidelity/energy Pareto front: training x input coding x T on the FPGA-size network (100-64-64-784)
+PARETO_T ?= 4,8,16,32,64
+RATE_PENALTY ?= 1.0
+PARETO_RUNS := $(FPGA) $(FPGA)-qcfs16 $(FPGA)-qcfs16-rate
+PARETO_REPORTS := $(foreach r,$(PARETO_RUNS),$(r)/pareto-bernoulli/report/conversion.json $(r)/pareto-stratified/report/conversion.json)
+
+$(FPGA)-qcfs16/checkpoint.pt: | $(SETUP)
+	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(@D) --hidden 64 --updates 1500 --qcfs-levels 16
+
+$(FPGA)-qcfs16-rate/checkpoint.pt: | $(SETUP)
+	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(@D) --hidden 64 --updates 1500 --qcfs-levels 16 --rate-penalty $(RATE_PENALTY)
+
+# A QCFS-trained generator comes normalised (--norm unit); a ReLU one takes the 99.9th percentile.
+PARETO_CONVERT = $(SG) convert --checkpoint $< --norm $(if $(findstring qcfs,$*),unit,p99.9) --images 1000 \
+	--sweep-t $(PARETO_T) --no-peer
+
+%/pareto-bernoulli/report/conversion.json: %/checkpoint.pt
+	$(PARETO_CONVERT) --coding bernoulli --out $*/pareto-bernoulli
+
+%/pareto-stratified/report/conversion.json: %/checkpoint.pt
+	$(PARETO_CONVERT) --coding stratified --out $*/pareto-stratified
+
+pareto: $(PARETO_REPORTS)
+	$(SG) pareto $^ --out reports/pareto
 
 # Memristor spiking GAN (paper 001): both datasets unless DATASET is given on the command line.
 MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)
