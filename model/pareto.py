@@ -21,12 +21,15 @@ ENERGY_MODELS = {"literature": "energy_uj", "integer_memory": "energy_uj_integer
 
 
 def training_name(checkpoint: str) -> str:
-    """``"ReLU"`` or ``"QCFS L=<levels>"``, from the ``config.json`` beside a checkpoint."""
+    """``"ReLU"``, ``"QCFS L=<levels>"`` or ``"QCFS L=<levels> + rate <penalty>"``, from the
+    ``config.json`` beside a checkpoint."""
     path = Path(checkpoint).parent / "config.json"
     if not path.exists():
         return "unknown"
-    levels = TrainConfig.from_dict(json.loads(path.read_text())).qcfs_levels
-    return f"QCFS L={levels}" if levels else "ReLU"
+    config = TrainConfig.from_dict(json.loads(path.read_text()))
+    if not config.qcfs_levels:
+        return "ReLU"
+    return f"QCFS L={config.qcfs_levels}" + (f" + rate {config.rate_penalty:g}" if config.rate_penalty else "")
 
 
 def read_report(path: str | Path) -> dict:

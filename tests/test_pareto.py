@@ -16,10 +16,10 @@ def _row(t, fid, ops):
             "fixed": fixed}
 
 
-def _report(tmp_path, name, rows, levels=0, fid=True):
+def _report(tmp_path, name, rows, levels=0, fid=True, rate=0.0):
     run = tmp_path / name
     run.mkdir()
-    TrainConfig(hidden=(8, 8), qcfs_levels=levels).save(run / "config.json")
+    TrainConfig(hidden=(8, 8), qcfs_levels=levels, rate_penalty=rate).save(run / "config.json")
     if not fid:
         rows = [{k: v for k, v in r.items() if k != "fid_fixed"} for r in rows]
     report = {"checkpoint": str(run / "checkpoint.pt"), "config": {"coding": "stratified"}, "images": 1000,
@@ -41,6 +41,8 @@ def test_front_keeps_the_points_nothing_beats_on_energy_and_fid(tmp_path):
     text = markdown(report)
     assert "| QCFS L=8 | stratified | 16 |" in text and "(250k, 750k)" in text
     assert figure(report, tmp_path / "p.png").stat().st_size > 0
+    rate = _report(tmp_path, "rate", [_row(8, 50.0, 1e6)], levels=16, rate=0.5)
+    assert build([str(rate)])["points"][0]["training"] == "QCFS L=16 + rate 0.5"
 
 
 def test_reports_that_cannot_give_a_front_are_refused(tmp_path):
