@@ -120,6 +120,11 @@ class Generator(nn.Module):
         """The hidden activation of ``layer``: ReLU, or :func:`qcfs` when trained for ``levels`` steps."""
         return qcfs(h, self.clips[layer], self.levels) if self.levels else F.relu(h)
 
+    @property
+    def clip_values(self) -> torch.Tensor:
+        """The learnt clips as :func:`qcfs` uses them (never below ``QCFS_CLIP_MIN``)."""
+        return self.clips.clamp(min=QCFS_CLIP_MIN)
+
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``u ~ U(0, 1)^noise_dim``: what the SNN rate-encodes."""
         return torch.rand(n, self.noise_dim, generator=generator)
@@ -134,7 +139,7 @@ class Generator(nn.Module):
         for layer, (linear, norm) in enumerate(zip(self.linears[:-1], self.norms)):
             h = self.activation(norm(linear(h)), layer)
             if self.levels:
-                rates.append(h / self.clips[layer].clamp(min=QCFS_CLIP_MIN))
+                rates.append(h / self.clip_values[layer])
         y = self.linears[-1](h)
         y = output_clamp(y, self.out_grad, self.out_margin)
         return (y + 1.0) / 2.0, (torch.cat(rates, dim=1).mean() if rates else None)
@@ -165,9 +170,9 @@ class Generator(nn.Module):
             if i == len(self.linears) - 1:  # (y + 1) / 2
                 w, b = w / 2.0, (b + 1.0) / 2.0
             if self.levels and i > 0:  # the input is h / clip: clip * W (h / clip)
-                w = w * self.clips[i - 1].double()
+                w = w * self.clip_values[i - 1].double()
             if self.levels and i < len(self.norms):  # h / clip
-                w, b = w / self.clips[i].double(), b / self.clips[i].double()
+                w, b = w / self.clip_values[i].double(), b / self.clip_values[i].double()
             layers.append((w, b))
         return layers
 
