@@ -190,7 +190,7 @@ readme: | $(SETUP)
 	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports --readme README.md
 
 test: $(SETUP)
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=20
 
 test-fast: $(SETUP)
 	$(PY) -m pytest -n 2 -m "not slow and not sim"
