@@ -130,19 +130,25 @@ class Generator(nn.Module):
         return torch.rand(n, self.noise_dim, generator=generator)
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        return self.forward_with_rate(u)[0]
+        return self._images_and_hidden(u)[0]
 
     def forward_with_rate(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """The images and, trained with ``levels``, the hidden neurons' mean activation over their clip:
         the converted network's spikes per neuron and step (what the firing-rate penalty lowers)."""
-        h, rates = 2.0 * u - 1.0, []
+        images, hidden = self._images_and_hidden(u)
+        if not self.levels:
+            return images, None
+        return images, torch.cat([h / clip for h, clip in zip(hidden, self.clip_values)], dim=1).mean()
+
+    def _images_and_hidden(self, u: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """The images and every hidden layer's activations."""
+        h, hidden = 2.0 * u - 1.0, []
         for layer, (linear, norm) in enumerate(zip(self.linears[:-1], self.norms)):
             h = self.activation(norm(linear(h)), layer)
-            if self.levels:
-                rates.append(h / self.clip_values[layer])
+            hidden.append(h)
         y = self.linears[-1](h)
         y = output_clamp(y, self.out_grad, self.out_margin)
-        return (y + 1.0) / 2.0, (torch.cat(rates, dim=1).mean() if rates else None)
+        return (y + 1.0) / 2.0, hidden
 
     @torch.no_grad()
     def affine_layers(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
