@@ -31,6 +31,33 @@ class SaturationPossible(UserError):
 
 
 @dataclass(frozen=True)
+class NeuronRule:
+    """How a layer's neurons reset and leak: ``reset`` ('zero' or 'subtract'), ``leak_shift`` ``k``
+    (``V -= V * 2^-k`` after the reset; None: no leak) and ``integer`` (floor in the leak)."""
+
+    reset: str = "subtract"
+    leak_shift: int | None = None
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        if self.reset not in RATE_RESETS:
+            raise UserError(f"reset must be one of {RATE_RESETS}, got {self.reset!r}")
+        if self.leak_shift is not None and (isinstance(self.leak_shift, bool) or not isinstance(self.leak_shift, int)
+                                            or self.leak_shift < 0):
+            raise UserError(f"leak_shift must be an integer >= 0 or None, got {self.leak_shift!r}")
+
+    @property
+    def beta(self) -> float:
+        """The membrane's decay per step, ``1 - 2^-k`` (1 without a leak)."""
+        return 1.0 if self.leak_shift is None else 1.0 - 2.0 ** -self.leak_shift
+
+
+def heaviside(x: torch.Tensor) -> torch.Tensor:
+    """``[x >= 0]`` as the membrane's dtype: a spike when the membrane reaches the threshold."""
+    return (x >= 0).to(x.dtype)
+
+
+@dataclass(frozen=True)
 class SnnParams:
     """Weights ``(N_l, N_{l-1})``, biases ``(N_l,)`` and one threshold per layer.
 
@@ -47,8 +74,7 @@ class SnnParams:
     membrane_bits: int | None = None
 
     def __post_init__(self) -> None:
-        if self.reset not in RATE_RESETS:
-            raise UserError(f"reset must be one of {RATE_RESETS}, got {self.reset!r}")
+        self.rule  # checks reset and leak_shift
         if not len(self.weights) == len(self.biases) == len(self.thresholds):
             raise UserError("weights, biases and thresholds must have one entry per layer")
         if self.integer and self.membrane_bits is None:
@@ -57,6 +83,10 @@ class SnnParams:
     @property
     def sizes(self) -> tuple[int, ...]:
         return (self.weights[0].shape[1],) + tuple(w.shape[0] for w in self.weights)
+
+    @property
+    def rule(self) -> NeuronRule:
+        return NeuronRule(self.reset, self.leak_shift, self.integer)
 
 
 @dataclass
@@ -104,23 +134,26 @@ def from_int_network(net: IntNetwork, dtype: torch.dtype | None = None) -> SnnPa
     )
 
 
-def neuron_step(current: torch.Tensor, v: torch.Tensor, bias: torch.Tensor, theta: float, params: SnnParams):
+def neuron_step(current: torch.Tensor, v: torch.Tensor, bias, theta: float, rule: NeuronRule, spike=heaviside):
     """One step of a layer's neurons, given this step's integrated input: ``-> (spikes, membrane)``.
 
     Integrate (``current`` = the sum of the weights of this step's input
-    spikes), add the bias, fire, reset, leak: the order of the semantics doc.
+    spikes), add the bias, fire (``spike(V - theta)``), reset, leak: the order
+    of the semantics doc. ``spike`` may be a surrogate-gradient function whose
+    forward pass is :func:`heaviside` (``model.hybrid.spiking``); the reset then
+    uses the spikes without their gradient.
     """
-    v = v + current
-    v = v + bias
-    fired = v >= theta
-    if params.reset == "zero":
-        v = torch.where(fired, torch.zeros_like(v), v)
+    v = v + current + bias
+    fired = spike(v - theta)
+    hard = fired.detach()
+    if rule.reset == "zero":
+        v = v * (1 - hard)
     else:
-        v = v - fired.to(v.dtype) * theta
-    if params.leak_shift is not None:
-        decay = v * 2.0 ** -params.leak_shift
-        v = v - (torch.floor(decay) if params.integer else decay)
-    return fired.to(v.dtype), v
+        v = v - hard * theta
+    if rule.leak_shift is not None:
+        decay = v * 2.0 ** -rule.leak_shift
+        v = v - (torch.floor(decay) if rule.integer else decay)
+    return fired, v
 
 
 def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, theta: float, params: SnnParams, headroom=None):
@@ -140,7 +173,7 @@ def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, thet
                 f"step {t}: the {params.membrane_bits}-bit membrane may saturate and the matrix simulator is "
                 "only exact without saturation: use model.golden.run_network for this network"
             )
-        out[:, t], v = neuron_step(current[:, t], v, bias, theta, params)
+        out[:, t], v = neuron_step(current[:, t], v, bias, theta, params.rule)
     return out
 
 

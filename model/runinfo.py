@@ -1,9 +1,10 @@
-"""What a report records about the machine it was made on, so that its wall times can be read."""
+"""What a report records about how it was made: the machine (so that its wall times can be read), the commit and the command."""
 
 from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import time
 
 
@@ -35,3 +36,22 @@ def machine() -> dict:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "python": platform.python_version(),
     }
+
+
+def commit() -> str:
+    """The checkout's short commit hash ('?' outside a git checkout)."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+
+
+def command_line(prog: str, args) -> str:
+    """``prog`` and the options as given, to name the command that made a report."""
+    out = [prog]
+    for key, value in vars(args).items():
+        if key.startswith("_") or key in ("command", "func") or value in (None, False):
+            continue
+        flag = "--" + key.replace("_", "-")
+        out += [flag] if value is True else [flag, str(value)]
+    return " ".join(out)

@@ -19,10 +19,10 @@ def _one_neuron(bias, theta, reset="subtract", leak=None, integer=False):
 def test_neuron_step_order_integrate_bias_fire_reset_leak():
     p = _one_neuron(bias=3, theta=10, reset="subtract", leak=2, integer=True)
     v = torch.tensor([4.0], dtype=torch.float64)
-    s, v = neuron_step(torch.tensor([5.0], dtype=torch.float64), v, p.biases[0], 10.0, p)
+    s, v = neuron_step(torch.tensor([5.0], dtype=torch.float64), v, p.biases[0], 10.0, p.rule)
     # 4 + 5 + 3 = 12 >= 10: fire, 12 - 10 = 2, leak 2 - (2 >> 2) = 2
     assert s.item() == 1 and v.item() == 2
-    s, v = neuron_step(torch.tensor([-9.0], dtype=torch.float64), v, p.biases[0], 10.0, p)
+    s, v = neuron_step(torch.tensor([-9.0], dtype=torch.float64), v, p.biases[0], 10.0, p.rule)
     # 2 - 9 + 3 = -4: no spike; leak -4 - floor(-4 / 4) = -3
     assert s.item() == 0 and v.item() == -3
 
@@ -30,9 +30,9 @@ def test_neuron_step_order_integrate_bias_fire_reset_leak():
 def test_float_leak_is_exact_multiplication_and_reset_to_zero():
     p = _one_neuron(bias=0.5, theta=1.0, reset="zero", leak=1)
     v = torch.tensor([0.25], dtype=torch.float64)
-    s, v = neuron_step(torch.tensor([0.5], dtype=torch.float64), v, p.biases[0], 1.0, p)
+    s, v = neuron_step(torch.tensor([0.5], dtype=torch.float64), v, p.biases[0], 1.0, p.rule)
     assert s.item() == 1 and v.item() == 0.0
-    s, v = neuron_step(torch.tensor([0.25], dtype=torch.float64), v, p.biases[0], 1.0, p)
+    s, v = neuron_step(torch.tensor([0.25], dtype=torch.float64), v, p.biases[0], 1.0, p.rule)
     assert s.item() == 0 and v.item() == pytest.approx(0.75 - 0.375)
 
 

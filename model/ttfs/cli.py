@@ -12,12 +12,11 @@ Writes ``ttfs.json``, ``report.md`` and PNG figures under ``--out``.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 
 from model.errors import UserError
-from model.runinfo import machine
+from model.runinfo import command_line, commit, machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
 from model.ttfs.coding import noise_times
@@ -83,13 +82,6 @@ def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int)
     return export(fixed.with_lanes(lanes), out, times, extra={"theta": c.theta, "sizes": list(c.g_sizes), "seed": seed})
 
 
-def _commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "?"
-
-
 def run(args) -> int:
     _check(args)
     start = time.time()
@@ -97,7 +89,7 @@ def run(args) -> int:
     for ds in DATASETS if args.dataset == "all" else (args.dataset,):
         epochs = args.epochs if ds == "mnist" else args.fashion_epochs
         rows += experiments.classifier_rows(ds, epochs, args.batch, data_dir=args.data_dir, limit=args.limit, seed=args.seed)
-    report = {"command": "spikegan ttfs " + " ".join(_argv(args)), "classifier": rows}
+    report = {"command": command_line("spikegan ttfs", args), "classifier": rows}
     samples = {}
     if not args.no_gan:
         gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, args.gan_updates,
@@ -108,19 +100,8 @@ def run(args) -> int:
         if rc:
             gan["spikes"]["rate_coded"] = rc
         report["gan"] = gan
-    report.update(seconds=time.time() - start, machine=machine(), commit=_commit())
+    report.update(seconds=time.time() - start, machine=machine(), commit=commit())
     paths = ttfs_report.write(report, samples, Path(args.out))
     print(ttfs_report.markdown(report))
     print("wrote " + ", ".join(str(p) for p in paths))
     return 0
-
-
-def _argv(args) -> list[str]:
-    """The options as given, to name the command that made the report."""
-    out = []
-    for key, value in vars(args).items():
-        if key.startswith("_") or key in ("command", "func") or value in (None, False):
-            continue
-        flag = "--" + key.replace("_", "-")
-        out += [flag] if value is True else [flag, str(value)]
-    return out
