@@ -17,6 +17,7 @@ COMMANDS = {
     "export-nir": ("model.export_nir_cli", "an exported network as a NIR file (snnTorch, sinabs, ...)"),
     "nir": ("model.nir_cli", "snnTorch classifier in and the generator out through NIR, against snnTorch and sinabs"),
     "ttfs": ("model.ttfs.cli", "time-to-first-spike classifier and Spiking-GAN (S4NN backprop), with their report"),
+    "hybrid": ("model.hybrid.cli", "hybrid SNN/ANN GANs: spiking discriminator, spiking modules in a DCGAN generator, SNN extractor"),
 }
 
 

@@ -57,7 +57,7 @@ class DataError(UserError):
 
 @dataclass(frozen=True)
 class ImageSet:
-    """Images ``(N, 28, 28)`` float32 in [0, 1] and labels ``(N,)`` int64."""
+    """Images ``(N, 28, 28)`` float32 in [0, 1] (``(N, 3, 32, 32)`` for CIFAR-10, `model.cifar`) and labels ``(N,)`` int64."""
 
     images: torch.Tensor
     labels: torch.Tensor

@@ -10,20 +10,24 @@ import torch
 
 
 def image_grid(images, path: str | Path, nrow: int = 10, scale: int = 2, pad: int = 2) -> Path:
-    """Write images ``(N, 784)`` or ``(N, 28, 28)`` in [0, 1] as one grayscale PNG, ``nrow`` per row."""
+    """Write images in [0, 1] as one PNG, ``nrow`` per row: ``(N, 784)`` or ``(N, H, W)`` grayscale,
+    ``(N, C, H, W)`` with C = 1 (grayscale) or 3 (RGB)."""
     from PIL import Image
 
     arr = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
-    arr = np.clip(arr.reshape(len(arr), 28, 28), 0.0, 1.0)
-    n, ncol = len(arr), min(nrow, len(arr))
+    arr = arr.reshape(len(arr), 1, 28, 28) if arr.ndim == 2 else arr[:, None] if arr.ndim == 3 else arr
+    arr = np.clip(arr, 0.0, 1.0).transpose(0, 2, 3, 1)  # (N, H, W, C)
+    n, h, w, c = arr.shape
+    ncol = min(nrow, n)
     rows = -(-n // ncol)
-    cell = 28 + pad
-    canvas = np.full((rows * cell + pad, ncol * cell + pad), 0.5, dtype=np.float64)
+    canvas = np.full((rows * (h + pad) + pad, ncol * (w + pad) + pad, c), 0.5, dtype=np.float64)
     for i, img in enumerate(arr):
-        r, c = divmod(i, ncol)
-        canvas[pad + r * cell : pad + r * cell + 28, pad + c * cell : pad + c * cell + 28] = img
+        r, col = divmod(i, ncol)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[top : top + h, left : left + w] = img
     pixels = np.round(canvas * 255).astype(np.uint8)
-    image = Image.fromarray(pixels, mode="L").resize((canvas.shape[1] * scale, canvas.shape[0] * scale), Image.NEAREST)
+    image = Image.fromarray(pixels[..., 0] if c == 1 else pixels, mode="L" if c == 1 else "RGB")
+    image = image.resize((canvas.shape[1] * scale, canvas.shape[0] * scale), Image.NEAREST)
     path = Path(path)
     image.save(path)
     return path

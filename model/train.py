@@ -117,7 +117,7 @@ def epoch_order(config: TrainConfig, epoch: int, n: int) -> torch.Tensor:
 @torch.no_grad()
 def recalibrate_batchnorm(gen: nn.Module, n: int = 20_000, batch: int = 1000, seed: int = 0) -> None:
     """Set every BatchNorm's running mean/var to their averages over ``n`` fresh noise samples."""
-    norms = [m for m in gen.modules() if isinstance(m, nn.BatchNorm1d)]
+    norms = [m for m in gen.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     if not norms:
         return
     device = next(gen.parameters()).device
@@ -136,7 +136,7 @@ def recalibrate_batchnorm(gen: nn.Module, n: int = 20_000, batch: int = 1000, se
 
 @torch.no_grad()
 def generate(gen: nn.Module, n: int, seed: int, batch: int = 2000) -> torch.Tensor:
-    """``n`` eval-mode samples (n, 784) on the CPU from noise seeded by ``seed``."""
+    """``n`` eval-mode samples (``(n, 784)`` for the MLP generators) on the CPU from noise seeded by ``seed``."""
     was_training = gen.training
     gen.eval()
     rng = torch.Generator().manual_seed(seed)

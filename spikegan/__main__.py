@@ -34,6 +34,7 @@ COMMANDS = {
     "memristor": MODEL["memristor"],
     "memristor-rtl": VERIFY["memristor"],
     "ttfs": MODEL["ttfs"],
+    "hybrid": MODEL["hybrid"],
     "report": ("spikegan.summary", "the results summary of a run, from its reports (README table)"),
 }
 ABOUT = (

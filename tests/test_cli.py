@@ -83,12 +83,15 @@ def test_one_name_per_concept():
     for name, action in by_option["--seed"]:
         assert action.default in (0, None), f"{name}: --seed defaults to {action.default}"  # None: the config's (0)
     for name, action in by_option["--dataset"]:
+        if name == "hybrid":  # a comma list, CIFAR-10 included
+            assert "mnist, fashion, cifar10" in action.help
+            continue
         assert set(action.choices) <= {"mnist", "fashion", "all"}, name
     for name, action in by_option["--lanes"]:
         assert action.type is int, f"{name}: --lanes is one lane count"
     assert {name for name, _ in by_option["--sweep-lanes"]} == {"sweep-cycles", "sweep-synth"}
     assert {name for name, _ in by_option["--vectors"]} >= {"verify", "sweep-cycles", "convert"}
-    assert {name for name, _ in by_option["--images"]} == {"convert", "ttfs", "nir"}  # generated images; never vectors or files
+    assert {name for name, _ in by_option["--images"]} == {"convert", "ttfs", "nir", "hybrid"}  # generated images; never vectors or files
 
 
 def test_unknown_command_and_bad_option(capsys):
