@@ -22,7 +22,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs nir report readme test test-fast clean help
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs hybrid nir report readme test test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -50,6 +50,9 @@ help:
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
+	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
+	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
+	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
 	@echo "  make nir           an snnTorch classifier in through NIR (accuracy beside snnTorch's, RTL on both simulators) and"
 	@echo "                    the generator out to snnTorch and sinabs, every difference explained -> reports/nir"
 	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also writes it into README.md"
@@ -172,6 +175,18 @@ ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga
 	$(SG) synth --manifest $(TTFS)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth-rate-fpga
+
+# Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
+VARIANT ?= all
+UPDATES ?= 1000
+HYBRID_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),mnist)
+HYBRID_OUT = reports/hybrid$(if $(filter all,$(VARIANT)),,-$(subst $(comma),-,$(VARIANT)))
+comma := ,
+DEVICE ?= cpu
+
+hybrid: | $(SETUP)
+	$(SG) hybrid --variant $(VARIANT) --dataset $(HYBRID_DATASET) --updates $(UPDATES) --device $(DEVICE) \
+		$(if $(DATA_DIR),--data-dir $(DATA_DIR)) --out $(HYBRID_OUT)
 
 # Bring your own network: an snnTorch classifier through NIR to RTL, and the generator out to the peers.
 NIR_EXPORT := weights/nir-mnist/snn
