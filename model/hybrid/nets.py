@@ -78,7 +78,10 @@ class Generator(nn.Module):
         self.shape, self.variant = shape, variant
         fan_out = {"front": 4 * 4 * w * 9, "middle": 4 * 2 * w * 9, "back": 1}  # synapses per spike: up2, then a 3x3 conv
         self.lif = Lif(lif, fan_out[variant]) if variant != "ann" else None
-        here = lambda place: [self.lif] if variant == place else []  # noqa: E731
+
+        def here(place: str) -> list[nn.Module]:
+            return [self.lif] if variant == place else []
+
         self.fc = nn.Linear(shape.latent, 4 * w * s * s)
         self.body = nn.Sequential(
             nn.BatchNorm2d(4 * w), *here("front"), nn.Upsample(scale_factor=2),
