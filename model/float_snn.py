@@ -167,13 +167,14 @@ def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, thet
     current = _currents(spikes_in.reshape(batch * steps, -1), w, params.integer).reshape(batch, steps, -1)
     v = torch.zeros(batch, w.shape[0], dtype=w.dtype)
     out = torch.empty_like(current)
+    rule = params.rule
     for t in range(steps):
         if headroom is not None and float(v.abs().max()) > headroom:
             raise SaturationPossible(
                 f"step {t}: the {params.membrane_bits}-bit membrane may saturate and the matrix simulator is "
                 "only exact without saturation: use model.golden.run_network for this network"
             )
-        out[:, t], v = neuron_step(current[:, t], v, bias, theta, params.rule)
+        out[:, t], v = neuron_step(current[:, t], v, bias, theta, rule)
     return out
 
 
