@@ -2,7 +2,8 @@
 
 The Inception network behind the usual FID cannot be downloaded here, so a
 LeNet-like classifier (conv-pool-conv-pool-fc 128-fc 10) is trained on the
-dataset's train split and cached as ``<weights>/classifier-<dataset>.pt`` with a
+dataset's train split (MNIST, Fashion-MNIST, or CIFAR-10 from the user's
+python batches: 3 x 32 x 32 images, the same layers on three input planes) and cached as ``<weights>/classifier-<dataset>.pt`` with a
 JSON beside it (test accuracy, training time, cached real-data floors). From it:
 
 - ``fid``: the Frechet distance between Gaussian fits of the 128 penultimate
@@ -36,7 +37,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.data import DATASETS, load_dataset
+from model import data
+from model.cifar import load_cifar10
+from model.data import ImageSet
 from model.errors import UserError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +47,8 @@ CONFIDENT = 0.9  # top softmax at or above this counts as 'confident'
 N_CLASSES = 10
 CACHE_FORMAT = 1
 RANGE_TOLERANCE = 1e-4  # pixels this far outside [0, 1] are clamped; further is an error
+SHAPES = {"mnist": (1, 28, 28), "fashion": (1, 28, 28), "cifar10": (3, 32, 32)}  # (C, H, W) of a dataset's images
+DATASETS = tuple(SHAPES)
 
 
 @dataclass(frozen=True)
@@ -68,21 +73,24 @@ class ClassifierConfig:
 DEFAULT_CONFIGS = {
     "mnist": ClassifierConfig(),
     "fashion": ClassifierConfig(epochs=4, batch_size=128),
+    "cifar10": ClassifierConfig(epochs=8, batch_size=128),
 }
 
 
 class LeNet(nn.Module):
-    """conv5(8)-pool-conv5(16)-pool-fc(features)-fc(10) on 28x28 images in [0, 1]."""
+    """conv5(8)-pool-conv5(16)-pool-fc(features)-fc(10) on ``(C, H, W)`` images in [0, 1]."""
 
-    def __init__(self, features: int = 128):
+    def __init__(self, features: int = 128, shape: tuple[int, int, int] = SHAPES["mnist"]):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 8, 5, padding=2)
+        channels, side, _ = shape
+        pooled = (side // 2 - 4) // 2  # after conv1 (same size), pool, conv2 (valid), pool
+        self.conv1 = nn.Conv2d(channels, 8, 5, padding=2)
         self.conv2 = nn.Conv2d(8, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, features)
+        self.fc1 = nn.Linear(16 * pooled * pooled, features)
         self.fc2 = nn.Linear(features, N_CLASSES)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        """Penultimate (post-ReLU) features ``(N, features)`` of images ``(N, 1, 28, 28)``."""
+        """Penultimate (post-ReLU) features ``(N, features)`` of images ``(N, C, H, W)``."""
         x = F.max_pool2d(F.relu(self.conv1(x - 0.5)), 2)
         x = F.max_pool2d(F.relu(self.conv2(x)), 2)
         return F.relu(self.fc1(x.flatten(1)))
@@ -166,9 +174,9 @@ def _as_features(feats, name: str) -> np.ndarray:
 # ------------------------------------------------------------------ the images
 
 
-def validate_images(images) -> torch.Tensor:
-    """Check images ``(N, 784)``, ``(N, 28, 28)`` or ``(N, 1, 28, 28)`` of floats in [0, 1];
-    return them as float32 ``(N, 1, 28, 28)``."""
+def validate_images(images, shape: tuple[int, int, int] = SHAPES["mnist"]) -> torch.Tensor:
+    """Check images of floats in [0, 1] shaped ``(N, C*H*W)``, ``(N, H, W)`` (one plane) or
+    ``(N, C, H, W)`` for ``shape`` = ``(C, H, W)``; return them as float32 ``(N, C, H, W)``."""
     if isinstance(images, np.ndarray):
         images = torch.from_numpy(images)
     if not isinstance(images, torch.Tensor):
@@ -176,16 +184,13 @@ def validate_images(images) -> torch.Tensor:
     if not images.dtype.is_floating_point:
         hint = " (uint8 pixels: divide by 255)" if images.dtype == torch.uint8 else ""
         raise UserError(f"images must be floats in [0, 1], got dtype {images.dtype}{hint}")
-    shape = tuple(images.shape)
-    if not (
-        (len(shape) == 2 and shape[1] == 784)
-        or (len(shape) == 3 and shape[1:] == (28, 28))
-        or (len(shape) == 4 and shape[1:] == (1, 28, 28))
-    ):
-        raise UserError(f"images must be (N, 784), (N, 28, 28) or (N, 1, 28, 28), got {shape}")
-    if shape[0] < 2:
-        raise UserError(f"need at least 2 images to fit a Gaussian, got {shape[0]}")
-    x = images.detach().to("cpu", torch.float32).reshape(-1, 1, 28, 28)
+    accepted = [(math.prod(shape),), tuple(shape)] + ([tuple(shape[1:])] if shape[0] == 1 else [])
+    if tuple(images.shape[1:]) not in accepted:
+        names = ", ".join("(N, " + ", ".join(map(str, a)) + ")" for a in accepted)
+        raise UserError(f"images must be {names}, got {tuple(images.shape)}")
+    if images.shape[0] < 2:
+        raise UserError(f"need at least 2 images to fit a Gaussian, got {images.shape[0]}")
+    x = images.detach().to("cpu", torch.float32).reshape(-1, *shape)
     if not torch.isfinite(x).all():
         raise UserError("images hold NaN or infinite values")
     lo, hi = float(x.min()), float(x.max())
@@ -241,6 +246,15 @@ def _dataset_name(dataset: str) -> str:
     return name
 
 
+def load_split(dataset: str, split: str, data_dir=None) -> ImageSet:
+    """``dataset``'s ``split`` with images ``(N, C, H, W)`` (CIFAR-10 needs ``data_dir``)."""
+    dataset = _dataset_name(dataset)
+    if dataset == "cifar10":
+        return load_cifar10(split, data_dir)
+    s = data.load_dataset(dataset, split, data_dir)
+    return ImageSet(s.images.unsqueeze(1), s.labels, s.source)
+
+
 def train_classifier(
     dataset: str, config: ClassifierConfig | None = None, data_dir=None, progress: bool = True
 ) -> Classifier:
@@ -249,15 +263,15 @@ def train_classifier(
 
     dataset = _dataset_name(dataset)
     config = config or DEFAULT_CONFIGS[dataset]
-    train, test = load_dataset(dataset, "train", data_dir), load_dataset(dataset, "test", data_dir)
-    x, y = train.images.unsqueeze(1), train.labels
+    train, test = load_split(dataset, "train", data_dir), load_split(dataset, "test", data_dir)
+    x, y = train.images, train.labels
     gen = torch.Generator().manual_seed(config.seed)
     if config.max_train is not None and config.max_train < len(y):
         keep = torch.randperm(len(y), generator=gen)[: config.max_train]
         x, y = x[keep], y[keep]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        net = LeNet(config.features)
+        net = LeNet(config.features, SHAPES[dataset])
     steps_per_epoch = -(-len(y) // config.batch_size)
     opt = torch.optim.Adam(net.parameters(), lr=config.lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, config.lr, total_steps=config.epochs * steps_per_epoch)
@@ -277,7 +291,7 @@ def train_classifier(
                 bar.update()
                 bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
     seconds = time.perf_counter() - started
-    _, probs = embed(net, test.images.unsqueeze(1))
+    _, probs = embed(net, test.images)
     accuracy = float((probs.argmax(1) == test.labels).double().mean())
     info = {
         "dataset": dataset,
@@ -325,7 +339,7 @@ def load_classifier(dataset: str, cache_dir=None) -> Classifier:
         if not isinstance(blob, dict) or blob.get("format") != CACHE_FORMAT or blob.get("dataset") != dataset:
             raise ValueError("not a spikegan metric classifier of this dataset and format")
         config = ClassifierConfig(**blob["config"])
-        net = LeNet(config.features)
+        net = LeNet(config.features, SHAPES[dataset])
         net.load_state_dict(blob["state_dict"])
     except Exception as e:  # truncated file, foreign pickle, wrong keys or shapes
         raise UserError(f"cached classifier {pt} is unreadable or corrupt ({str(e)[:200]}). {fix}") from e
@@ -369,9 +383,9 @@ def get_classifier(
 
 def _test_stats(clf: Classifier, data_dir) -> tuple[np.ndarray, np.ndarray, str]:
     """Gaussian fit of the real test images' features (memoised on the classifier per source)."""
-    test = load_dataset(clf.dataset, "test", data_dir)
+    test = load_split(clf.dataset, "test", data_dir)
     if test.source not in clf.test_stats:
-        feats, _ = embed(clf.net, test.images.unsqueeze(1))
+        feats, _ = embed(clf.net, test.images)
         clf.test_stats[test.source] = gaussian_fit(feats)
     return (*clf.test_stats[test.source], test.source)
 
@@ -381,7 +395,7 @@ def _test_stats(clf: Classifier, data_dir) -> tuple[np.ndarray, np.ndarray, str]
 
 def score(clf: Classifier, images, data_dir=None) -> dict:
     """Classifier FID against the real test split, confident share, class entropy, histogram, n."""
-    x = validate_images(images)
+    x = validate_images(images, SHAPES[clf.dataset])
     feats, probs = embed(clf.net, x)
     mu, sigma, _ = _test_stats(clf, data_dir)
     hist = torch.bincount(probs.argmax(1), minlength=N_CLASSES)
@@ -395,13 +409,13 @@ def score(clf: Classifier, images, data_dir=None) -> dict:
 
 
 def evaluate_images(images, dataset: str = "mnist", data_dir=None, cache_dir=None) -> dict:
-    """Score generated images ``(N, 784)`` or ``(N, 28, 28)`` in [0, 1] against ``dataset``.
+    """Score generated images in [0, 1] (shapes as :func:`validate_images`) against ``dataset``.
 
     Returns ``{'fid', 'confident', 'entropy', 'class_histogram', 'n'}``. FID
     shrinks with N (finite-sample bias): compare with a :func:`real_floor` of
     the same ``n``.
     """
-    x = validate_images(images)  # fail on bad input before any training
+    x = validate_images(images, SHAPES[_dataset_name(dataset)])  # fail on bad input before any training
     return score(get_classifier(dataset, data_dir, cache_dir), x, data_dir)
 
 
@@ -412,7 +426,7 @@ def real_floor(dataset: str = "mnist", data_dir=None, n: int | None = None, cach
     classifier's JSON per ``n`` and test source.
     """
     clf = get_classifier(dataset, data_dir, cache_dir)
-    train = load_dataset(clf.dataset, "train", data_dir)
+    train = load_split(clf.dataset, "train", data_dir)
     n = len(train) if n is None else int(n)
     if not 2 <= n <= len(train):
         raise UserError(f"real_floor n must be in [2, {len(train)}] (the {clf.dataset} train split), not {n}")
@@ -432,15 +446,17 @@ def real_floor(dataset: str = "mnist", data_dir=None, n: int | None = None, cach
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     common = dict(
-        data_dir=dict(default=None, help="folder with IDX files (else DATA_DIR, else the default sources)"),
+        data_dir=dict(default=None, help="folder with IDX files or CIFAR-10 batches (else DATA_DIR, else the default sources)"),
         weights_dir=dict(default=None, help="classifier cache folder (else SPIKEGAN_WEIGHTS, else weights/)"),
     )
     fmt = dict(formatter_class=parser.formatter_class)
     c = sub.add_parser("classifier", **fmt, help="train (or load) the metric classifier; print its accuracy and the real-data floor")
-    c.add_argument("--dataset", choices=DATASETS + ("all",), default="mnist", help="dataset(s) of the classifier")
+    c.add_argument("--dataset", choices=DATASETS + ("all",), default="mnist",
+                   help=f"dataset of the classifier ('all': {', '.join(data.DATASETS)}, the ones on this machine)")
     c.add_argument("--retrain", action="store_true", help="train again even if a cached classifier exists")
     c.add_argument("--floor-n", type=int, default=None, help="real train images for the floor (default: all)")
-    s = sub.add_parser("score", **fmt, help="score generated images (.pt tensor or .npy array, (N, 784) or (N, 28, 28) in [0, 1])")
+    s = sub.add_parser("score", **fmt, help="score generated images (.pt tensor or .npy array, (N, 784), (N, 28, 28), "
+                                            "or (N, 3, 32, 32) for CIFAR-10, in [0, 1])")
     s.add_argument("--dataset", choices=DATASETS, default="mnist", help="dataset the images imitate")
     s.add_argument("--images-file", required=True, help="a .pt file holding a tensor (or a dict with 'images'), or a .npy file")
     s.add_argument("--json", default=None, help="also write the scores here as JSON, with a Markdown twin (.md)")
@@ -494,15 +510,15 @@ def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, t
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    x = images.reshape(-1, 28, 28)[:100].numpy()
-    cols = 10
+    x = images[:100].permute(0, 2, 3, 1).numpy()  # (N, H, W, C)
+    side, cell, cols = x.shape[1], x.shape[1] + 2, 10
     rows = -(-len(x) // cols)
-    grid = np.full((rows * 30, cols * 30), 0.5)
+    grid = np.full((rows * cell, cols * cell, x.shape[3]), 0.5)
     for i, img in enumerate(x):
         r, c = divmod(i, cols)
-        grid[r * 30 + 1 : r * 30 + 29, c * 30 + 1 : c * 30 + 29] = img
+        grid[r * cell + 1 : r * cell + 1 + side, c * cell + 1 : c * cell + 1 + side] = img
     fig, (ax_img, ax_hist) = plt.subplots(1, 2, figsize=(11, 5), gridspec_kw={"width_ratios": [1, 1]})
-    ax_img.imshow(grid, cmap="gray", vmin=0, vmax=1)
+    ax_img.imshow(grid[..., 0] if grid.shape[2] == 1 else grid, cmap="gray", vmin=0, vmax=1)
     ax_img.set_axis_off()
     ax_img.set_title(f"first {len(x)} of {result['n']} images")
     share = np.asarray(result["class_histogram"]) / result["n"]
@@ -526,7 +542,7 @@ def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, t
 
 def run(args) -> int:
     if args.action == "classifier":
-        for dataset in DATASETS if args.dataset == "all" else (args.dataset,):
+        for dataset in data.DATASETS if args.dataset == "all" else (args.dataset,):
             clf = get_classifier(dataset, args.data_dir, args.weights_dir, retrain=args.retrain)
             floor = real_floor(dataset, args.data_dir, args.floor_n, args.weights_dir)
             pt, js = classifier_paths(dataset, args.weights_dir)
@@ -539,10 +555,10 @@ def run(args) -> int:
                 f"fid {floor['fid']:.4g}, confident {floor['confident']:.4f}, entropy {floor['entropy']:.4f}  ({js})"
             )
         return 0
-    images = validate_images(load_images_file(args.images_file))
+    images = validate_images(load_images_file(args.images_file), SHAPES[args.dataset])
     clf = get_classifier(args.dataset, args.data_dir, args.weights_dir)
     result = score(clf, images, args.data_dir)
-    n_train = len(load_dataset(clf.dataset, "train", args.data_dir))
+    n_train = len(load_split(clf.dataset, "train", args.data_dir))
     floor = real_floor(args.dataset, args.data_dir, min(result["n"], n_train), args.weights_dir)
     print(
         f"[metrics] {args.images_file}: n {result['n']}, fid {result['fid']:.4g} (real floor {floor['fid']:.4g} at n {floor['n']}), "

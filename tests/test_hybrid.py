@@ -162,19 +162,10 @@ def test_config_errors_name_the_bad_value():
         train(torch.rand(4, 1, 32, 32), HybridConfig(shape=TINY, updates=1))
 
 
-def _cifar(folder, n=12, seed=0):
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"labels": list(rng.integers(0, 10, n))}
-        (folder / name).write_bytes(pickle.dumps(batch))
-    return folder
-
-
-def test_cifar10_batches_load_as_rgb_images(tmp_path):
+def test_cifar10_batches_load_as_rgb_images(tmp_path, cifar_files):
     from model.cifar import load_cifar10
 
-    root = _cifar(tmp_path / "cifar-10-batches-py")
+    root = cifar_files(tmp_path / "cifar-10-batches-py")
     train_set = load_cifar10("train", tmp_path)
     assert train_set.images.shape == (60, 3, 32, 32) and train_set.labels.shape == (60,)
     raw = pickle.loads((root / "data_batch_1").read_bytes())[b"data"][0]
@@ -189,10 +180,10 @@ class _Evil:
 
 
 @pytest.mark.parametrize("problem", ["missing", "code", "truncated", "shape"])
-def test_bad_cifar10_files_are_refused_with_a_fix(tmp_path, problem):
+def test_bad_cifar10_files_are_refused_with_a_fix(tmp_path, problem, cifar_files):
     from model.cifar import load_cifar10
 
-    root = _cifar(tmp_path)
+    root = cifar_files(tmp_path)
     target = root / "data_batch_3"
     if problem == "missing":
         target.unlink()
@@ -208,10 +199,11 @@ def test_bad_cifar10_files_are_refused_with_a_fix(tmp_path, problem):
         load_cifar10("train", None)
 
 
-def test_cli_runs_cifar10_and_writes_the_report(tmp_path, capsys):
+def test_cli_runs_cifar10_and_writes_the_report(tmp_path, cifar_files, monkeypatch):
     from model.__main__ import main
 
-    data = _cifar(tmp_path / "cifar")
+    monkeypatch.setenv("SPIKEGAN_WEIGHTS", str(tmp_path / "weights"))
+    data = cifar_files(tmp_path / "cifar")
     out = tmp_path / "report"
     rc = main(["hybrid", "--dataset", "cifar10", "--data-dir", str(data), "--variant", "ann,back", "--updates", "2",
                "--batch", "4", "--width", "4", "--timesteps", "3", "--d-timesteps", "2", "--theta", "0.05", "--images", "10",
@@ -221,10 +213,11 @@ def test_cli_runs_cifar10_and_writes_the_report(tmp_path, capsys):
     rows = report["datasets"][0]["rows"]
     assert [(r["variant"], r["discriminator"]) for r in rows] == [("ann", "ann"), ("ann", "snn"), ("back", "ann"), ("back", "snn")]
     assert rows[2]["g_spiking"]["spikes_per_image"] > 0 and rows[1]["d_spiking"]["spikes_per_image"] > 0
-    assert rows[0]["g_spiking"]["spikes_per_image"] == 0 and "fid" not in rows[0]
+    assert rows[0]["g_spiking"]["spikes_per_image"] == 0 and all(r["fid"] > 0 for r in rows)
+    assert (tmp_path / "weights" / "classifier-cifar10.pt").is_file()
     for f in ("report.md", "samples_cifar10_back-g_snn-d.png", "d_error_cifar10.png"):
         assert (out / f).stat().st_size > 0
-    assert "No classifier FID" in capsys.readouterr().out
+    assert "real-data floor" in (out / "report.md").read_text()
 
 
 @pytest.mark.parametrize("argv, message", [(["--variant", "sideways"], "unknown 'sideways'"),

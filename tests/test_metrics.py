@@ -224,3 +224,48 @@ def test_cli_classifier_prints_accuracy_and_floor(tiny_cache, capsys):
     assert main(["metrics", "classifier", "--dataset", "mnist", "--floor-n", "300", "--weights-dir", str(tiny_cache)]) == 0
     out = capsys.readouterr().out
     assert "test accuracy" in out and "real floor (300 train" in out
+
+
+# ------------------------------------------------------------------ CIFAR-10
+
+
+@pytest.fixture
+def cifar(tmp_path, cifar_files):
+    """A learnable CIFAR-10 made in the test and a classifier trained on it in a temporary cache."""
+    data = cifar_files(tmp_path / "cifar", n=200, learnable=True)
+    cache = tmp_path / "weights"
+    clf = metrics.get_classifier("cifar10", data, cache, ClassifierConfig(epochs=3, batch_size=32))
+    return data, cache, clf
+
+
+def test_cifar10_classifier_learns_rgb_images_and_fid_ranks_them(cifar):
+    data, cache, clf = cifar
+    assert clf.net.conv1.in_channels == 3 and clf.accuracy > 0.9
+    real = metrics.load_split("cifar10", "train", data).images[:400]
+    assert real.shape == (400, 3, 32, 32)
+    good = metrics.evaluate_images(real, "cifar10", data, cache)
+    noise = metrics.evaluate_images(torch.rand(400, 3, 32, 32), "cifar10", data, cache)
+    assert good["fid"] < noise["fid"] / 10 and good["entropy"] > 2.0
+    assert metrics.evaluate_images(real.reshape(400, -1), "cifar10", data, cache) == good
+
+
+def test_cifar10_scoring_refuses_grayscale_images(cifar):
+    data, cache, _ = cifar
+    with pytest.raises(UserError, match=re.escape("(N, 3, 32, 32)")):
+        metrics.evaluate_images(torch.rand(10, 28, 28), "cifar10", data, cache)
+
+
+def test_cli_scores_cifar10_images_with_a_figure(cifar, tmp_path, capsys):
+    data, cache, _ = cifar
+    images = tmp_path / "gen.pt"
+    torch.save(metrics.load_split("cifar10", "test", data).images[:100], images)
+    png = tmp_path / "scores.png"
+    argv = ["metrics", "score", "--dataset", "cifar10", "--images-file", str(images), "--figure", str(png),
+            "--data-dir", str(data), "--weights-dir", str(cache)]
+    assert main(argv) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and "fid" in capsys.readouterr().out
+
+
+def test_cifar10_without_its_files_says_where_to_get_them(tmp_path):
+    with pytest.raises(UserError, match="cifar-10-python.tar.gz"):
+        metrics.get_classifier("cifar10", None, tmp_path)

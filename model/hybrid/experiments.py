@@ -4,7 +4,6 @@ Per run: the classifier FID of ``images`` generated images beside the real-data 
 real ones, the confident share, the class entropy and the classes holding at least 5 % of the
 images (mode coverage), the spikes per image and synaptic operations of the spiking parts of G
 (on the generated images) and of D (on as many real test images), parameters and training time.
-CIFAR-10 has no classifier here (the project's is 28 x 28 grayscale): its runs report no FID.
 """
 
 from __future__ import annotations
@@ -14,19 +13,15 @@ from dataclasses import replace
 import torch
 
 from model import metrics
-from model.cifar import load_cifar10
-from model.data import load_dataset
 from model.hybrid.train import HybridConfig, TrainedHybrid, train
 from model.train import generate, recalibrate_batchnorm
 
 MODE_SHARE = 0.05
-SHAPES = {"mnist": (28, 1), "fashion": (28, 1), "cifar10": (32, 3)}
 
 
 def load_images(dataset: str, split: str, data_dir=None, limit: int | None = None) -> torch.Tensor:
     """``(N, C, H, W)`` images in [0, 1] of ``dataset`` ('mnist', 'fashion' or 'cifar10')."""
-    data = load_cifar10(split, data_dir) if dataset == "cifar10" else load_dataset(dataset, split, data_dir)
-    images = data.images if data.images.dim() == 4 else data.images.unsqueeze(1)
+    images = metrics.load_split(dataset, split, data_dir).images
     return images[:limit] if limit else images
 
 
@@ -65,10 +60,9 @@ def score_run(run: TrainedHybrid, dataset: str, real_test: torch.Tensor, n: int,
            "train_s": run.train_s, "updates": run.config.updates, "batch": run.config.batch,
            "final_d_error": sum(run.history["d_error"][-50:]) / len(run.history["d_error"][-50:]),
            "g_spiking": spiking_figures(gen.spiking), "d_spiking": d_spikes(run, real_test[:n])}
-    if dataset in metrics.DATASETS:
-        s = metrics.evaluate_images(images.clamp(0, 1), dataset, data_dir)
-        row.update(fid=s["fid"], confident=s["confident"], entropy=s["entropy"], class_histogram=s["class_histogram"],
-                   modes=sum(c >= MODE_SHARE * s["n"] for c in s["class_histogram"]))
+    s = metrics.evaluate_images(images.clamp(0, 1), dataset, data_dir)
+    row.update(fid=s["fid"], confident=s["confident"], entropy=s["entropy"], class_histogram=s["class_histogram"],
+               modes=sum(c >= MODE_SHARE * s["n"] for c in s["class_histogram"]))
     return row, images
 
 
@@ -77,7 +71,7 @@ def run_all(dataset: str, base: HybridConfig, variants, discriminators, images: 
     """Train and score every ``variant`` x ``discriminator`` on ``dataset``; ``(results, {name: images})``."""
     train_images = load_images(dataset, "train", data_dir, limit)
     test_images = load_images(dataset, "test", data_dir)
-    side, channels = SHAPES[dataset]
+    channels, side, _ = metrics.SHAPES[dataset]
     base = replace(base, shape=replace(base.shape, image_size=side, channels=channels))
     rows, samples = [], {}
     for variant in variants:
@@ -88,7 +82,7 @@ def run_all(dataset: str, base: HybridConfig, variants, discriminators, images: 
             row["history"] = {k: v[:: max(1, len(v) // 200)] for k, v in run.history.items()}
             rows.append(row)
             samples[config.name] = generated[:100]
-    results = {"dataset": dataset, "train_images": len(train_images), "rows": rows}
-    if dataset in metrics.DATASETS:
-        results["floor"] = metrics.real_floor(dataset, data_dir, n=images)
+    results = {"dataset": dataset, "train_images": len(train_images), "rows": rows,
+               "floor": metrics.real_floor(dataset, data_dir, n=images),
+               "classifier_accuracy": metrics.get_classifier(dataset, data_dir).accuracy}
     return results, samples

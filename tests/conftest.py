@@ -1,0 +1,25 @@
+"""Shared fixtures."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+
+def _write_cifar(folder, n=12, seed=0, learnable=False):
+    """CIFAR-10 python batches of ``n`` images each in ``folder``: uniform noise, or (``learnable``)
+    one fixed random template per class plus noise, so that a classifier can learn the labels."""
+    rng = np.random.default_rng(seed)
+    templates = np.random.default_rng(99).integers(0, 176, (10, 3072))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        labels = rng.integers(0, 10, n)
+        data = templates[labels] + rng.integers(0, 80, (n, 3072)) if learnable else rng.integers(0, 256, (n, 3072))
+        (folder / name).write_bytes(pickle.dumps({b"data": data.astype(np.uint8), b"labels": list(labels)}))
+    return folder
+
+
+@pytest.fixture
+def cifar_files():
+    """``cifar_files(folder, n=12, seed=0, learnable=False)`` writes CIFAR-10 batches there."""
+    return _write_cifar
