@@ -128,6 +128,25 @@ def test_relative_targets_s4nn():
     assert tau.tolist() == [[20, 23, 23, 50], [100, 97, 100, 100]]
 
 
+@pytest.mark.parametrize("target", ["aggressive", "relative"])
+def test_a_batch_update_is_the_sum_of_per_sample_updates_at_the_same_weights(target):
+    from model.ttfs.classify import ClassifierConfig, init_weights, train_step
+    g = torch.Generator().manual_seed(1)
+    cfg = ClassifierConfig(sizes=(30, 12, 4), target=target, timesteps=40, theta=6.0, init_max=(1.0, 4.0), batch=8, l2=0.0)
+    start = init_weights(cfg.sizes, cfg.init_max, 0)
+    times, labels = torch.randint(0, 41, (8, 30), generator=g), torch.randint(0, 4, (8,), generator=g)
+    batched = [w.clone() for w in start]
+    train_step(batched, times, labels, cfg)
+    summed = [w.clone() for w in start]
+    for b in range(8):
+        one = [w.clone() for w in start]
+        train_step(one, times[b : b + 1], labels[b : b + 1], cfg)
+        for s_, o, w in zip(summed, one, start):
+            s_ += o - w
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(batched, summed))
+    assert not all(torch.equal(a, w) for a, w in zip(batched, start))
+
+
 def test_training_lowers_the_loss():
     from model.ttfs.classify import ClassifierConfig, train
     g = torch.Generator().manual_seed(0)
