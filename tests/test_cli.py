@@ -86,7 +86,7 @@ def test_one_name_per_concept():
         if name == "hybrid":  # a comma list, CIFAR-10 included
             assert "mnist, fashion, cifar10" in action.help
             continue
-        assert set(action.choices) <= {"mnist", "fashion", "all"}, name
+        assert set(action.choices) <= {"mnist", "fashion", "cifar10", "all"}, name  # one name per dataset
     for name, action in by_option["--lanes"]:
         assert action.type is int, f"{name}: --lanes is one lane count"
     assert {name for name, _ in by_option["--sweep-lanes"]} == {"sweep-cycles", "sweep-synth"}

@@ -154,10 +154,33 @@ def test_training_lowers_the_loss():
     images = torch.rand(200, 16, generator=g) * 0.3
     images[labels == 0, :8] += 0.7
     images[labels == 1, 8:] += 0.7
-    cfg = ClassifierConfig(sizes=(16, 12, 2), timesteps=32, theta=4.0, init_max=(1.0, 3.0), lr=0.1, epochs=8, batch=10)
+    cfg = ClassifierConfig(sizes=(16, 12, 2), timesteps=32, theta=4.0, init_max=(1.0, 3.0), lr=0.1, epochs=8, batch=10,
+                           validation=0)
     run = train(images, labels, cfg)
     loss = run.history["loss"]
     assert sum(loss[-20:]) / 20 < 0.5 * sum(loss[:20]) / 20
+
+
+def test_training_keeps_the_weights_of_the_best_validation_score():
+    from model.ttfs.classify import ClassifierConfig, evaluate, split_validation, train
+    g = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (300,), generator=g)
+    images = torch.rand(300, 16, generator=g) * 0.3
+    images[labels == 0, :8] += 0.7
+    images[labels == 1, 8:] += 0.7
+    cfg = ClassifierConfig(sizes=(16, 12, 2), timesteps=32, theta=4.0, init_max=(1.0, 3.0), lr=0.5, epochs=6, batch=10,
+                           validation=60, check_every=7)
+    run = train(images, labels, cfg)
+    checks = run.history["validation"]
+    assert len(checks) == 21 and checks[-1][0] == len(run.history["loss"]) == 144  # every 7 updates and the last
+    best_update, best = max(checks, key=lambda c: (c[1], -c[0]))
+    assert run.history["best_update"] == best_update
+    _, held = split_validation(300, cfg)
+    assert evaluate(run.weights, images[held], labels[held], cfg)["accuracy"] == best
+    train_idx, _ = split_validation(300, cfg)
+    assert set(train_idx.tolist()).isdisjoint(held.tolist()) and len(train_idx) == 240
+    with pytest.raises(ValueError, match="validation"):
+        train(images[:50], labels[:50], cfg)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -216,7 +239,7 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     from model.__main__ import main
     from model.export import load
 
-    rc = main(["ttfs", "--dataset", "mnist", "--limit", "200", "--epochs", "1", "--gan-updates", "4",
+    rc = main(["ttfs", "--dataset", "mnist", "--limit", "200", "--validation", "50", "--epochs", "1", "--gan-updates", "4",
                "--per-digit-updates", "0", "--images", "20", "--vectors", "2", "--lanes", "8",
                "--export", str(tmp_path / "snn"), "--out", str(tmp_path / "report")])
     assert rc == 0
@@ -224,14 +247,15 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     assert [r["model"].split(",")[0] for r in report["classifier"]] == ["TTFS", "TTFS", "TTFS", "ANN (ReLU"]
     s = report["gan"]["spikes"]
     assert s["ann_macs"] == 353_600 and s["gd_neurons"] == 2470 and 0 < s["g_spikes"] <= s["g_neurons"]
-    for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png"):
+    for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png", "validation.png"):
         assert (tmp_path / "report" / f).stat().st_size > 0
     ex = load(tmp_path / "snn" / "manifest.json")
     assert ex.config.neuron == "ttfs" and ex.config.lanes == 8 and len(ex.vectors) == 2
     assert "Aggressive TTFS against the S4NN targets" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv", [["--images", "5"], ["--gan-updates", "-1"], ["--vectors", "0"], ["--dataset", "cifar"]])
+@pytest.mark.parametrize("argv", [["--images", "5"], ["--gan-updates", "-1"], ["--vectors", "0"], ["--dataset", "cifar"],
+                                  ["--validation", "-1"], ["--limit", "100", "--validation", "100"]])
 def test_cli_rejects_bad_options(argv, capsys):
     from model.__main__ import main
 

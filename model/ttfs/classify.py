@@ -21,7 +21,13 @@ from model.ttfs.neuron import IfParams, forward
 class ClassifierConfig:
     """S4NN's settings (T = 256, theta = 100, U[0, 5] / U[0, 48] initial weights, lr 0.2 per
     sample, L2 1e-6) with a batch whose gradients are summed; after each epoch a hidden
-    neuron that fired for fewer than ``dead_share`` of the samples gets fresh initial weights."""
+    neuron that fired for fewer than ``dead_share`` of the samples gets fresh initial weights.
+
+    ``validation`` training images (a seeded draw) are held out and scored every
+    ``check_every`` updates and at the end; the weights of the best score are kept (S4NN's
+    code keeps its best epoch, by test accuracy; a held-out split leaves the test set
+    unseen). Training can collapse late: the hidden layer's weights shrink until few of its
+    neurons fire. ``validation=0`` keeps the last weights."""
 
     sizes: tuple[int, ...] = (784, 400, 10)
     target: str = "aggressive"
@@ -34,10 +40,14 @@ class ClassifierConfig:
     epochs: int = 10
     batch: int = 10
     dead_share: float = 1e-3
+    validation: int = 1000
+    check_every: int = 250
     seed: int = 0
 
     def __post_init__(self) -> None:
-        check_learning(self, ("epochs", "batch"))
+        check_learning(self, ("epochs", "batch", "check_every"))
+        if self.validation < 0:
+            raise ValueError(f"validation must be >= 0 images, not {self.validation!r}")
         if len(self.init_max) != len(self.sizes) - 1:
             raise ValueError(f"init_max needs one bound per layer ({len(self.sizes) - 1}), not {self.init_max!r}")
 
@@ -127,18 +137,50 @@ def evaluate(weights, images: torch.Tensor, labels: torch.Tensor, config: Classi
 class TrainedClassifier:
     config: ClassifierConfig
     weights: list[torch.Tensor]
-    history: dict = field(default_factory=lambda: {"loss": [], "dead_reset": []})
+    history: dict = field(default_factory=lambda: {"loss": [], "dead_reset": [], "validation": [], "best_update": None})
 
     def to_dict(self) -> dict:
         return {"config": asdict(self.config), "history": self.history}
 
 
+def split_validation(n: int, config: ClassifierConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices ``(train, validation)`` of ``n`` training images: a seeded draw of ``config.validation``."""
+    if config.validation >= n:
+        raise ValueError(f"validation ({config.validation}) must leave training images of the {n} given")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 1))
+    return order[config.validation:], order[:config.validation]
+
+
+class _Best:
+    """The weights of the best validation accuracy seen so far (the last ones without a validation set)."""
+
+    def __init__(self, run: TrainedClassifier, images: torch.Tensor, labels: torch.Tensor):
+        self.run, self.images, self.labels = run, images, labels
+        self.accuracy, self.weights = -1.0, None
+
+    def check(self, update: int) -> None:
+        if not len(self.labels):
+            return
+        acc = evaluate(self.run.weights, self.images, self.labels, self.run.config)["accuracy"]
+        self.run.history["validation"].append([update, acc])
+        if acc > self.accuracy:
+            self.accuracy, self.weights = acc, [w.clone() for w in self.run.weights]
+            self.run.history["best_update"] = update
+
+    def keep(self) -> None:
+        if self.weights is not None:
+            self.run.weights = self.weights
+
+
 def train(images: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig, desc: str = "TTFS classifier") -> TrainedClassifier:
-    """Train on ``images`` ``(N, 784)`` in [0, 1]; one throttled bar over all updates."""
+    """Train on ``images`` ``(N, 784)`` in [0, 1] less the validation share; one throttled bar over all updates."""
     run = TrainedClassifier(config, init_weights(config.sizes, config.init_max, config.seed))
-    times_all = encode_images(images, config.timesteps)
+    keep, held = split_validation(len(labels), config)
+    best = _Best(run, images[held], labels[held])
+    times_all, labels = encode_images(images[keep], config.timesteps), labels[keep]
     g = torch.Generator().manual_seed(config.seed)
     per_epoch = -(-len(labels) // config.batch)
+    update = 0
     with progress_bar(total=config.epochs * per_epoch, desc=desc, unit="upd") as bar:
         for _ in range(config.epochs):
             counts = [torch.zeros(n, dtype=torch.int64) for n in config.sizes[1:]]
@@ -146,6 +188,12 @@ def train(images: torch.Tensor, labels: torch.Tensor, config: ClassifierConfig, 
                 loss, fired_now = train_step(run.weights, times_all[idx], labels[idx], config)
                 counts = [c + f for c, f in zip(counts, fired_now)]
                 run.history["loss"].append(loss)
+                update += 1
+                if update % config.check_every == 0:
+                    best.check(update)
                 bar.update()
             run.history["dead_reset"].append(reset_dead(run.weights, counts, len(labels), config, g))
+    if update % config.check_every:
+        best.check(update)
+    best.keep()
     return run

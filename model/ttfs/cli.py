@@ -32,6 +32,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--fashion-epochs", type=int, default=2, help="classifier epochs on Fashion-MNIST (60,000 images)")
     parser.add_argument("--batch", type=int, default=10, help="samples per update (gradients summed, S4NN's per-sample rate)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N training images (tests)")
+    parser.add_argument("--validation", type=int, default=1000,
+                        help="training images held out to keep the TTFS classifier's best weights (checked every 250 updates; 0: keep the last)")
     parser.add_argument("--gan-updates", type=int, default=1500, help="GAN updates on all digits (TTFS and ANN alike)")
     parser.add_argument("--per-digit-updates", type=int, default=150, help="updates of each per-digit GAN (0: skip)")
     parser.add_argument("--images", type=int, default=1000, help="generated images scored per generator")
@@ -53,6 +55,8 @@ def _check(args) -> None:
     for name in ("gan_updates", "per_digit_updates"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
+    if args.validation < 0 or (args.limit is not None and args.validation >= args.limit):
+        raise UserError(f"--validation must be >= 0 and leave training images (--limit {args.limit}), not {args.validation}")
     if args.images < 10:
         raise UserError(f"--images must be >= 10 for a FID, not {args.images}")
 
@@ -88,7 +92,8 @@ def run(args) -> int:
     rows = []
     for ds in DATASETS if args.dataset == "all" else (args.dataset,):
         epochs = args.epochs if ds == "mnist" else args.fashion_epochs
-        rows += experiments.classifier_rows(ds, epochs, args.batch, data_dir=args.data_dir, limit=args.limit, seed=args.seed)
+        rows += experiments.classifier_rows(ds, epochs, args.batch, data_dir=args.data_dir, limit=args.limit, seed=args.seed,
+                                            validation=args.validation)
     report = {"command": command_line("spikegan ttfs", args), "classifier": rows}
     samples = {}
     if not args.no_gan:

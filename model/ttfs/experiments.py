@@ -14,7 +14,7 @@ from model import metrics
 from model.data import load_dataset
 from model.ttfs import ann
 from model.ttfs.accounting import energy_table, input_coding, macs, spikes_per_layer, synaptic_ops
-from model.ttfs.classify import ClassifierConfig, evaluate, train as train_classifier
+from model.ttfs.classify import ClassifierConfig, evaluate, split_validation, train as train_classifier
 from model.ttfs.coding import noise_times
 from model.ttfs.gan import FAKE, REAL, GanConfig, generate, generate_times, train as train_gan
 from model.ttfs.golden import quantise, run_times
@@ -22,25 +22,29 @@ from model.ttfs.neuron import forward
 
 
 def classifier_rows(dataset: str, epochs: int, batch: int, norms=("l2", "l1"), data_dir=None, limit: int | None = None,
-                    seed: int = 0) -> list[dict]:
-    """TTFS 784-400-10 with both targets (and the second norm for Aggressive TTFS) and the ANN."""
+                    seed: int = 0, validation: int = 1000) -> list[dict]:
+    """TTFS 784-400-10 with both targets (and the second norm for Aggressive TTFS) and the ANN, all
+    trained on the same images (the training split less the TTFS runs' ``validation`` images)."""
     train, test = load_dataset(dataset, "train", data_dir), load_dataset(dataset, "test", data_dir)
     x, y = train.flat()[:limit], train.labels[:limit]
     rows = []
     runs = [("aggressive", norms[0]), ("relative", norms[0])] + [("aggressive", n) for n in norms[1:]]
     for target, norm in runs:
-        cfg = ClassifierConfig(target=target, norm=norm, epochs=epochs, batch=batch, seed=seed)
+        cfg = ClassifierConfig(target=target, norm=norm, epochs=epochs, batch=batch, seed=seed, validation=validation)
         t0 = time.time()
         run = train_classifier(x, y, cfg, desc=f"TTFS {dataset} {target} {norm}")
         rows.append({"dataset": dataset, "model": f"TTFS, {target} targets", "norm": norm, "train_s": time.time() - t0,
                      **evaluate(run.weights, test.flat(), test.labels, cfg),
-                     "dead_reset": run.history["dead_reset"], "train_images": len(y), "train_source": train.source,
-                     "epochs": epochs, "batch": batch})
+                     "dead_reset": run.history["dead_reset"], "train_images": len(y) - cfg.validation,
+                     "validation_images": cfg.validation, "validation": run.history["validation"],
+                     "best_update": run.history["best_update"], "updates": len(run.history["loss"]),
+                     "train_source": train.source, "epochs": epochs, "batch": batch})
+    keep, _ = split_validation(len(y), cfg)
     t0 = time.time()
-    net = ann.train_classifier(x, y, epochs=epochs, batch=batch, seed=seed)
+    net = ann.train_classifier(x[keep], y[keep], epochs=epochs, batch=batch, seed=seed)
     rows.append({"dataset": dataset, "model": "ANN (ReLU, Adam, cross-entropy)", "norm": "-", "train_s": time.time() - t0,
                  "accuracy": ann.classifier_accuracy(net, test.flat(), test.labels), "n": len(test.labels),
-                 "train_images": len(y), "train_source": train.source, "epochs": epochs, "batch": batch})
+                 "train_images": len(keep), "train_source": train.source, "epochs": epochs, "batch": batch})
     return rows
 
 
