@@ -147,13 +147,19 @@ def test_a_batch_update_is_the_sum_of_per_sample_updates_at_the_same_weights(tar
     assert not all(torch.equal(a, w) for a, w in zip(batched, start))
 
 
-def test_training_lowers_the_loss():
-    from model.ttfs.classify import ClassifierConfig, train
+def two_classes(n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``n`` images of 16 pixels in two classes (bright first or second half) and their labels."""
     g = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 2, (200,), generator=g)
-    images = torch.rand(200, 16, generator=g) * 0.3
+    labels = torch.randint(0, 2, (n,), generator=g)
+    images = torch.rand(n, 16, generator=g) * 0.3
     images[labels == 0, :8] += 0.7
     images[labels == 1, 8:] += 0.7
+    return images, labels
+
+
+def test_training_lowers_the_loss():
+    from model.ttfs.classify import ClassifierConfig, train
+    images, labels = two_classes(200)
     cfg = ClassifierConfig(sizes=(16, 12, 2), timesteps=32, theta=4.0, init_max=(1.0, 3.0), lr=0.1, epochs=8, batch=10,
                            validation=0)
     run = train(images, labels, cfg)
@@ -163,11 +169,7 @@ def test_training_lowers_the_loss():
 
 def test_training_keeps_the_weights_of_the_best_validation_score():
     from model.ttfs.classify import ClassifierConfig, evaluate, split_validation, train
-    g = torch.Generator().manual_seed(0)
-    labels = torch.randint(0, 2, (300,), generator=g)
-    images = torch.rand(300, 16, generator=g) * 0.3
-    images[labels == 0, :8] += 0.7
-    images[labels == 1, 8:] += 0.7
+    images, labels = two_classes(300)
     cfg = ClassifierConfig(sizes=(16, 12, 2), timesteps=32, theta=4.0, init_max=(1.0, 3.0), lr=0.5, epochs=6, batch=10,
                            validation=60, check_every=7)
     run = train(images, labels, cfg)
