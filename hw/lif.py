@@ -165,10 +165,16 @@ class LifLayer(wiring.Component):
         c_wr = cmem.write_port()
         c_rd = cmem.read_port(transparent_for=(c_wr,))
         c_out = cmem.read_port()
-        m.d.comb += [c_out.addr.eq(self.count_addr), self.count_data.eq(c_out.data)]
         # Writes come in whole passes over the groups in ascending order (an event's G groups, a
         # sweep's G groups), so the groups written so far are always 0 .. frontier - 1.
         v_front, c_front = Signal(range(G + 1), name="v_front"), Signal(range(G + 1), name="c_front")
+        m.d.comb += c_out.addr.eq(self.count_addr)
+        if self.params.config.sweeps_event_steps_only:  # a layer without input events is never swept
+            unwritten = Signal()
+            m.d.sync += unwritten.eq(self.count_addr >= c_front)
+            m.d.comb += self.count_data.eq(Mux(unwritten, 0, c_out.data))
+        else:
+            m.d.comb += self.count_data.eq(c_out.data)
         return SimpleNamespace(v_wr=v_wr, v_rd=v_rd, c_wr=c_wr, c_rd=c_rd, v_front=v_front, c_front=c_front)
 
     def _issue(self, m: Module, xbar, bias, mem, fifo) -> SimpleNamespace:
@@ -185,10 +191,20 @@ class LifLayer(wiring.Component):
             xbar.enable.eq(~sweeping & (~xbar.issue_eos | can_sweep)),
             ev_issue.eq(xbar.issue_valid & xbar.enable & ~xbar.issue_eos),
             sw_start.eq(marker & xbar.enable),
-            sw_issue.eq(sw_start | sweeping),
         ]
+        # a step without input events: no sweep where it changes nothing (`SnnConfig.sweeps_event_steps_only`),
+        # only its marker goes on, in the marker's own slot
+        skip = Signal(name="sw_skip")
+        if self.params.config.sweeps_event_steps_only:
+            stepped = Signal(name="stepped")  # an event of this step has been issued
+            with m.If(sw_start | self.clear):
+                m.d.sync += stepped.eq(0)
+            with m.Elif(ev_issue):
+                m.d.sync += stepped.eq(1)
+            m.d.comb += skip.eq(sw_start & ~stepped)
+        m.d.comb += sw_issue.eq((sw_start & ~skip) | sweeping)
         sw_group = Mux(sweeping, sw_g, 0)
-        with m.If(sw_start):
+        with m.If(sw_start & ~skip):
             m.d.sync += [sweeping.eq(G > 1), sw_g.eq(1)]
         with m.Elif(sweeping):
             m.d.sync += sw_g.eq(sw_g + 1)
@@ -206,7 +222,7 @@ class LifLayer(wiring.Component):
             s1.ev.eq(ev_issue),
             s1.sw.eq(sw_issue),
             s1.g.eq(Mux(ev_issue, xbar.issue_group, sw_group)),
-            s1.last.eq(sw_issue & (sw_group == G - 1)),
+            s1.last.eq((sw_issue & (sw_group == G - 1)) | skip),
         ]
         return s1
 
@@ -276,7 +292,7 @@ class LifLayer(wiring.Component):
         f_fwd = Signal(name="f_fwd")
         m.d.comb += f_fwd.eq(mem.c_wr.en & (mem.c_wr.addr == s2.g))
         m.d.sync += [
-            f_bits.eq(fire),
+            f_bits.eq(fire & s2.sw.replicate(P)),  # a skipped step's marker slot carries no spikes
             f_sw.eq(s2.sw),
             f_last.eq(s2.last),
             f_g.eq(s2.g),
@@ -302,5 +318,5 @@ class LifLayer(wiring.Component):
             pushed.bits.eq(f_bits),
             pushed.group.eq(f_g),
             pushed.eos.eq(f_last),
-            fifo.w_en.eq(f_sw & (f_bits.any() | f_last)),
+            fifo.w_en.eq((f_sw & f_bits.any()) | f_last),
         ]

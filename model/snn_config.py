@@ -113,6 +113,13 @@ class SnnConfig:
         return groups_of(self.sizes[layer], self.lanes)
 
     @property
+    def sweeps_event_steps_only(self) -> bool:
+        """Whether a layer sweeps only at the steps where its input has events: a TTFS neuron has no bias and
+        no leak and is reset below its threshold, so a step without input events changes no membrane and
+        fires nothing, and its sweep can be left out without changing a spike."""
+        return self.neuron == "ttfs"
+
+    @property
     def max_groups(self) -> int:
         """The most groups of any spiking layer (the read-out address range)."""
         return max(self.groups(l) for l in range(1, self.layers + 1))
@@ -229,6 +236,9 @@ class IntNetwork:
                 )
             if b.size and (b.min() < mlo or b.max() > mhi):
                 raise UserError(f"layer {l}: bias out of the {c.membrane_bits}-bit range (found {b.min()} .. {b.max()})")
+            if c.neuron == "ttfs" and b.any():
+                raise UserError(f"layer {l}: a TTFS neuron has no bias (found {int((b != 0).sum())} non-zero); "
+                                "export TTFS networks with zero biases")
             if not 1 <= int(th) <= mhi:
                 raise UserError(f"layer {l}: threshold {th} not in 1..{mhi}")
             rise = int((np.maximum(w, 0).sum(1) + c.timesteps * np.maximum(b, 0)).max(initial=0))

@@ -20,7 +20,7 @@ from hw.xbar import Xbar
 from model.errors import UserError
 from model.export import load
 from model.golden import encode_noise, random_network
-from model.snn_config import IntNetwork, SnnConfig
+from model.snn_config import TTFS, IntNetwork, SnnConfig
 from verify.perf import lower_bound_cycles
 from verify.system import random_export, sim_build
 
@@ -126,10 +126,24 @@ def test_lint_still_reports_real_problems(tmp_path):
 
 
 def test_lower_bound_formula():
-    counts = [np.array([1, 1, 0]), np.array([2, 0, 0, 1]), np.array([1, 1])]
+    trains = [np.array([[1, 0, 0]] + [[0, 1, 0]] + [[0, 0, 0]] * 3), np.array([[2, 0, 0, 1]] + [[0] * 4] * 4)]
     c = SnnConfig(sizes=(3, 4, 2), timesteps=5, lanes=2)
-    b = lower_bound_cycles(c, counts)
+    b = lower_bound_cycles(c, trains + [np.zeros((5, 2))])
     assert b["per_layer"] == [(2 + 5) * 2, (3 + 5) * 1] and b["bound"] == 22 and b["slowest_layer"] == 14
+
+
+def test_lower_bound_of_a_ttfs_layer_counts_one_cycle_per_step_without_input():
+    """A TTFS layer sweeps only at steps with input events: the other steps cost their marker's cycle."""
+    trains = [np.array([[1, 0, 0]] + [[0, 1, 1]] + [[0, 0, 0]] * 3), np.zeros((5, 4), dtype=int)]
+    c = SnnConfig(sizes=(3, 4, 2), timesteps=5, lanes=2, **TTFS)
+    b = lower_bound_cycles(c, trains + [np.zeros((5, 2))])
+    assert b["per_layer"] == [(3 + 2) * 2 + 3, 0 + 5] and b["events"] == [3, 0]
+
+
+def test_a_ttfs_network_with_a_bias_is_refused():
+    c = SnnConfig(sizes=(3, 2), timesteps=5, lanes=2, **TTFS)
+    with pytest.raises(UserError, match="a TTFS neuron has no bias"):
+        IntNetwork(c, [np.ones((2, 3), dtype=np.int64)], [np.array([0, 1])], [3])
 
 
 def test_build_keeps_unchanged_files(tmp_path):

@@ -91,7 +91,7 @@ def test_ttfs_networks_are_not_exported_to_nir():
     net = random_net()
     c = replace(net.config, neuron="ttfs", coding="ttfs", reset="floor", membrane_bits=20)
     with pytest.raises(UserError, match="ttfs network has no NIR neuron"):
-        nir_export.to_graph(IntNetwork(c, net.weights, net.biases, net.thresholds))
+        nir_export.to_graph(IntNetwork(c, net.weights, [b * 0 for b in net.biases], net.thresholds))
 
 
 # ------------------------------------------------------------------ float import

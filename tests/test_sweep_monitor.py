@@ -11,7 +11,7 @@ import pytest
 from model.export import export_network, load
 from model.golden import random_network, run_network
 from model.layout import pack_lanes
-from model.snn_config import SnnConfig
+from model.snn_config import TTFS, SnnConfig
 from verify.mutate import Mutant, mutant_build
 from verify.sim import SIMULATORS
 from verify.sweep_monitor import check_sweeps
@@ -40,7 +40,7 @@ def _golden(config=CONFIG, seed=0):
 
 def test_the_golden_membranes_pass_and_each_step_end_is_the_cycle_of_its_last_group():
     gold = _golden()
-    problem, ends = check_sweeps(CONFIG, gold.membranes, _rows(CONFIG, gold.membranes))
+    problem, ends = check_sweeps(CONFIG, gold, _rows(CONFIG, gold.membranes))
     assert problem is None
     G1 = CONFIG.groups(1)
     assert ends[1] == [10 + t * G1 + G1 - 1 for t in range(CONFIG.timesteps)]
@@ -50,7 +50,7 @@ def test_one_membrane_off_by_one_is_named_by_layer_neuron_and_step():
     gold = _golden()
     bad = [m if m is None else m.copy() for m in gold.membranes]
     bad[2][4, 1] += 1
-    problem, _ = check_sweeps(CONFIG, gold.membranes, _rows(CONFIG, bad))
+    problem, _ = check_sweeps(CONFIG, gold, _rows(CONFIG, bad))
     assert problem.startswith("layer 2's membrane of neuron 1 after step 4 is")
     assert f"{gold.membranes[2][4, 1]} in the golden model" in problem
 
@@ -59,11 +59,25 @@ def test_a_missing_a_misordered_and_an_unknown_group_are_named():
     gold = _golden()
     rows = _rows(CONFIG, gold.membranes)
     short = {**rows, 1: rows[1][:-1]}
-    assert "layer 1 swept 17 groups in the image, not T x G = 6 x 3 = 18" in check_sweeps(CONFIG, gold.membranes, short)[0]
+    assert "layer 1 swept 17 groups in the image, not S x G = 6 x 3 = 18" in check_sweeps(CONFIG, gold, short)[0]
     swapped = {**rows, 1: [rows[1][1], rows[1][0], *rows[1][2:]]}
-    assert "layer 1's sweep of step 0 wrote group 1 where group 0 was due" in check_sweeps(CONFIG, gold.membranes, swapped)[0]
+    assert "layer 1's sweep of step 0 wrote group 1 where group 0 was due" in check_sweeps(CONFIG, gold, swapped)[0]
     unknown = {**rows, 2: [*rows[2][:3], (0, 1, None), *rows[2][4:]]}
-    assert "layer 2's sweep of step 1 wrote unknown (x/z) bits in group 1" in check_sweeps(CONFIG, gold.membranes, unknown)[0]
+    assert "layer 2's sweep of step 1 wrote unknown (x/z) bits in group 1" in check_sweeps(CONFIG, gold, unknown)[0]
+
+
+def test_a_ttfs_layer_is_expected_to_sweep_only_at_steps_with_input_events():
+    config = SnnConfig(sizes=(6, 5, 3), timesteps=6, lanes=2, weight_bits=6, membrane_bits=10, input_bits=4, **TTFS)
+    spikes = np.zeros((6, 6), dtype=np.uint8)
+    spikes[1, 0] = spikes[4, 3] = 1
+    gold = run_network(random_network(config, seed=2, weight_scale=0.5), spikes, record_membranes=True)
+    swept = {l: [t for t in range(6) if gold.spikes[l - 1][t].any()] for l in (1, 2)}
+    rows = _rows(config, gold.membranes)
+    rows = {l: [r for k, r in enumerate(rows[l]) if k // config.groups(l) in swept[l]] for l in rows}
+    problem, ends = check_sweeps(config, gold, rows)
+    assert problem is None and len(ends[1]) == 2
+    every = _rows(config, gold.membranes)
+    assert "layer 1 swept 18 groups in the image, not S x G = 2 x 3 = 6" in check_sweeps(config, gold, every)[0]
 
 
 @pytest.mark.sim

@@ -48,6 +48,9 @@ LIF = [
     # TTFS: reset to the floor, so each neuron fires at most once; full-range weights, no bias
     LifCase(n_in=12, n_out=10, lanes=4, weight_bits=6, membrane_bits=11, reset="floor", leak_shift=None, timesteps=12, seed=9,
             bias_range=0),
+    # TTFS with sparse input: most steps have no input event, so the layer passes their markers on unswept
+    LifCase(n_in=8, n_out=9, lanes=4, weight_bits=6, membrane_bits=11, reset="floor", leak_shift=None, timesteps=20, seed=10,
+            input_rate=0.04, bias_range=0, ready_rate=0.5),
     # G = 1 and no input spikes: sweeps of the same group in back-to-back cycles (counter forwarding)
     LifCase(n_in=3, n_out=3, lanes=4, weight_bits=4, membrane_bits=8, reset="subtract", leak_shift=None, timesteps=16, seed=8,
             input_rate=0.0, bias_range=6, bias_offset=4, ready_rate=1.0),

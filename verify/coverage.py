@@ -14,7 +14,8 @@ Two kinds of bins, both per layer:
   signals (`rtl_points`): each forwarding path of the LIF pipeline, a read in
   its group's write-back cycle, a read of a group cleared by ``start``, a sweep
   held back by the fire FIFO, the FIFO full, a word of two or more spikes in
-  the serialiser, the event buffer's skid register in use.
+  the serialiser, the event buffer's skid register in use, and (TTFS) a step
+  without input events passed on without a sweep.
 
 Not every bin can be hit by every design: the register stage forwards the
 membrane only when a layer is one word (``G = 1``: the same group issued in
@@ -41,6 +42,9 @@ class CoverPoint:
     signals: tuple[str, ...]
 
 
+# a step without input events passed on without a sweep: only in designs that skip them
+SKIPPED_STEP = "step without input events not swept"
+
 # name: (expression over placeholders for the layer's signals, '.' written '_'; the signals)
 RTL_POINTS = {
     "forward membrane": ("{v_fwd} & ({s1_ev} | {s1_sw})", ("v_fwd", "s1_ev", "s1_sw")),
@@ -53,6 +57,7 @@ RTL_POINTS = {
     "fire FIFO full": ("{fifo_level} == {depth}", ("fifo.level",)),
     "word of 2+ spikes": ("{serialiser_rest} != 0", ("serialiser.rest",)),
     "input skid register in use": ("{skid_valid}", ("skid_valid",)),
+    SKIPPED_STEP: ("{sw_skip}", ("sw_skip",)),
 }
 
 
@@ -76,13 +81,18 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
         names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "  # the event buffer feeding the layer
         names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
         for key, (expr, sigs) in RTL_POINTS.items():
-            if standalone and key.startswith("input skid"):
+            if (standalone and key.startswith("input skid")) or not _has_point(config, key):
                 continue
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
                 expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
             used = tuple(names[s.replace(".", "_")] for s in sigs)
             points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
+
+
+def _has_point(config: SnnConfig, key: str) -> bool:
+    """Whether ``config``'s LIF layers have the RTL bin ``key`` at all (`SKIPPED_STEP`: only where they skip)."""
+    return key != SKIPPED_STEP or config.sweeps_event_steps_only
 
 
 def counter_name(point: CoverPoint) -> str:
@@ -174,7 +184,8 @@ def rtl_applicable(config: SnnConfig) -> list[str]:
         g, n = config.groups(l), config.sizes[l]
         out += [f"L{l} {key}" for key in RTL_POINTS if g <= MAX_GROUPS.get(key, g)
                 and not (key == "word of 2+ spikes" and min(config.lanes, n) < 2)
-                and not (key == "fire FIFO full" and l == config.layers and not output_fifo_can_fill(config))]
+                and not (key == "fire FIFO full" and l == config.layers and not output_fifo_can_fill(config))
+                and _has_point(config, key)]
     return out
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from model.layout import unpack_lanes
 from model.snn_config import SnnConfig
 from verify.coverage import signal
+from verify.perf import swept_steps
 
 PLUSARG = "sweeps"
 
@@ -93,31 +94,34 @@ class SweepLog:
         return rows
 
 
-def check_sweeps(config: SnnConfig, expected_membranes, rows: dict) -> tuple[str | None, dict[int, list[int]]]:
-    """The first disagreement of the sweeps ``rows`` (`SweepLog.read_image`) with the golden model's
-    membranes ``expected_membranes[l]`` ``(T, N_l)`` (None: none), and per layer the cycle in which each
-    step's sweep wrote its last group."""
-    T, P, mb = config.timesteps, config.lanes, config.membrane_bits
+def check_sweeps(config: SnnConfig, expected, rows: dict) -> tuple[str | None, dict[int, list[int]]]:
+    """The first disagreement of the sweeps ``rows`` (`SweepLog.read_image`) with the golden model's run
+    ``expected`` (a `model.golden.GoldenResult` with membranes; None: none), and per layer the cycle in
+    which each swept step's sweep wrote its last group. A layer sweeps at the steps of `swept_steps`."""
+    P, mb = config.lanes, config.membrane_bits
     ends: dict[int, list[int]] = {}
     for l in range(1, config.layers + 1):
         G, n, got = config.groups(l), config.sizes[l], rows.get(l, [])
+        steps = np.flatnonzero(swept_steps(config, expected.spikes[l - 1]))
+        S = len(steps)
         ends[l] = [cycle for cycle, group, _ in got[G - 1 :: G]]
-        if len(got) != T * G:
-            return f"layer {l} swept {len(got)} groups in the image, not T x G = {T} x {G} = {T * G}", ends
+        if len(got) != S * G:
+            return f"layer {l} swept {len(got)} groups in the image, not S x G = {S} x {G} = {S * G} ({S} swept steps)", ends
         order = [group for _, group, _ in got]
-        if order != list(range(G)) * T:
+        if order != list(range(G)) * S:
             k = next(k for k, g in enumerate(order) if g != k % G)
-            return f"layer {l}'s sweep of step {k // G} wrote group {order[k]} where group {k % G} was due", ends
+            return f"layer {l}'s sweep of step {steps[k // G]} wrote group {order[k]} where group {k % G} was due", ends
         unknown = [k for k, (_, _, word) in enumerate(got) if word is None]
         if unknown:
             k = unknown[0]
-            return f"layer {l}'s sweep of step {k // G} wrote unknown (x/z) bits in group {k % G}", ends
+            return f"layer {l}'s sweep of step {steps[k // G]} wrote unknown (x/z) bits in group {k % G}", ends
         lanes = unpack_lanes([word for _, _, word in got], P, mb, signed=True)
-        membranes = lanes.reshape(T, G * P)[:, :n]
-        wrong = np.argwhere(membranes != np.asarray(expected_membranes[l]))
+        membranes = lanes.reshape(S, G * P)[:, :n]
+        want = np.asarray(expected.membranes[l])[steps]
+        wrong = np.argwhere(membranes != want)
         if len(wrong):
-            t, j = (int(x) for x in wrong[0])
-            return (f"layer {l}'s membrane of neuron {j} after step {t} is {membranes[t, j]} in the RTL, "
-                    f"{expected_membranes[l][t, j]} in the golden model (spikes may agree: {len(wrong)} membranes "
+            k, j = (int(x) for x in wrong[0])
+            return (f"layer {l}'s membrane of neuron {j} after step {steps[k]} is {membranes[k, j]} in the RTL, "
+                    f"{want[k, j]} in the golden model (spikes may agree: {len(wrong)} membranes "
                     f"differ)"), ends
     return None, ends

@@ -51,7 +51,7 @@ async def fpga_top_matches_golden(dut):
     for item in plan["images"]:
         n, encode = int(item["vector"]), int(item["encode"])
         expected = run_network(net, vectors[n].spikes)
-        limit = timeout_cycles(config, lower_bound_cycles(config, expected.counts)["bound"])
+        limit = timeout_cycles(config, lower_bound_cycles(config, expected.spikes)["bound"])
         await FallingEdge(dut.clk)
         dut.vector.value, dut.start.value = n, 1
         if stored:

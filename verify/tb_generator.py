@@ -191,7 +191,7 @@ async def generator_matches_golden(dut):
         n, encode = int(item["vector"]), int(item["encode"])
         vec = vectors[n]
         expected = run_network(net, vec.spikes, record_membranes=sweep_log is not None)  # the reference model
-        bound = lower_bound_cycles(config, expected.counts)
+        bound = lower_bound_cycles(config, expected.spikes)
         start = time.perf_counter()
         limit = timeout_cycles(config, bound["bound"])
         try:
@@ -211,7 +211,7 @@ async def generator_matches_golden(dut):
         three_way(check, expected, vec, observed, image)
         sweep_ends = {}
         if sweep_log is not None:
-            problem, sweep_ends = check_sweeps(config, expected.membranes, sweep_log.read_image(config.layers))
+            problem, sweep_ends = check_sweeps(config, expected, sweep_log.read_image(config.layers))
             if problem and check["ok"]:
                 check["ok"] = False
                 check["first_divergence"] = {"text": problem}

@@ -91,7 +91,7 @@ async def lif_matches_golden(dut):
     failures, images = [], []
     for n, spikes in enumerate(np.array(plan["spikes"], dtype=np.uint8)):
         expected, _ = run_layer(w, b, theta, config, spikes[None])
-        bound = lower_bound_cycles(config, [spikes.sum(axis=0)])["bound"]
+        bound = lower_bound_cycles(config, [spikes])["bound"]
         outputs = config.timesteps * (config.sizes[1] + 1)  # at most: every neuron and the marker, every step
         limit = timeout_cycles(config, bound, outputs, plan["ready_rate"])
         got = await tb.run_image(spikes, max_cycles=limit)
