@@ -90,7 +90,9 @@ class LifLayer(wiring.Component):
 
     Cycles per step: ``E * G`` (``E`` incoming spikes) + ``G`` for the sweep,
     which starts in the cycle the marker is taken, if the FIFO has room for a
-    step plus the groups in flight (else it waits). Latency: a group issued in
+    step plus the groups in flight (else it waits); where a step without input
+    events changes nothing (`SnnConfig.sweeps_event_steps_only`) such a step
+    is not swept and costs the marker's cycle alone. Latency: a group issued in
     cycle ``c`` is written in ``c + 2``; a fired neuron appears on ``spikes``
     no earlier than ``c + 5``.
 
