@@ -241,9 +241,9 @@ class IntNetwork:
                                 "export TTFS networks with zero biases")
             if not 1 <= int(th) <= mhi:
                 raise UserError(f"layer {l}: threshold {th} not in 1..{mhi}")
-            rise = int((np.maximum(w, 0).sum(1) + c.timesteps * np.maximum(b, 0)).max(initial=0))
+            rise = int(np.maximum(w, 0).sum(1).max(initial=0))
             if c.reset == "floor" and rise + mlo >= int(th):
                 raise UserError(
-                    f"layer {l}: a neuron reset to the floor ({mlo}) could fire again (its inputs and bias can add "
+                    f"layer {l}: a neuron reset to the floor ({mlo}) could fire again (its inputs can add "
                     f"{rise}, threshold {th}); use more membrane bits"
                 )

@@ -126,7 +126,7 @@ def test_lint_still_reports_real_problems(tmp_path):
 
 
 def test_lower_bound_formula():
-    trains = [np.array([[1, 0, 0]] + [[0, 1, 0]] + [[0, 0, 0]] * 3), np.array([[2, 0, 0, 1]] + [[0] * 4] * 4)]
+    trains = [np.array([[1, 0, 0]] + [[0, 1, 0]] + [[0, 0, 0]] * 3), np.array([[1, 0, 0, 1]] + [[1, 0, 0, 0]] + [[0] * 4] * 3)]
     c = SnnConfig(sizes=(3, 4, 2), timesteps=5, lanes=2)
     b = lower_bound_cycles(c, trains + [np.zeros((5, 2))])
     assert b["per_layer"] == [(2 + 5) * 2, (3 + 5) * 1] and b["bound"] == 22 and b["slowest_layer"] == 14
