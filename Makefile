@@ -46,7 +46,7 @@ help:
 	@echo "  make mutate        mutation testing: 100 Verilog mutants against the checks -> reports/mutation, and"
 	@echo "                     100 mutants of the Amaranth source against 6 regression cases each -> reports/mutation-regress"
 	@echo "  make pareto        fidelity/energy Pareto front: the FPGA-size network trained with ReLU, QCFS and QCFS + rate penalty,"
-	@echo "                     each converted with both rate codings at T = $(PARETO_T) on 1,000 images -> reports/pareto"
+	@echo "                     each converted with the three input codings at T = $(PARETO_T) on 1,000 images -> reports/pareto"
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all)"
@@ -134,7 +134,8 @@ mutate: | $(SETUP)
 PARETO_T ?= 4,8,16,32,64
 RATE_PENALTY ?= 1.0
 PARETO_RUNS := $(FPGA) $(FPGA)-qcfs16 $(FPGA)-qcfs16-rate
-PARETO_REPORTS := $(foreach r,$(PARETO_RUNS),$(r)/pareto-bernoulli/report/conversion.json $(r)/pareto-stratified/report/conversion.json)
+PARETO_CODINGS := bernoulli stratified direct
+PARETO_REPORTS := $(foreach r,$(PARETO_RUNS),$(foreach c,$(PARETO_CODINGS),$(r)/pareto-$(c)/report/conversion.json))
 
 $(FPGA)-qcfs16/checkpoint.pt: | $(SETUP)
 	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(@D) --hidden 64 --updates 1500 --qcfs-levels 16
@@ -151,6 +152,9 @@ PARETO_CONVERT = $(SG) convert --checkpoint $< --norm $(if $(findstring qcfs,$*)
 
 %/pareto-stratified/report/conversion.json: %/checkpoint.pt
 	$(PARETO_CONVERT) --coding stratified --out $*/pareto-stratified
+
+%/pareto-direct/report/conversion.json: %/checkpoint.pt
+	$(PARETO_CONVERT) --coding direct --out $*/pareto-direct
 
 pareto: $(PARETO_REPORTS)
 	$(SG) pareto $^ --out reports/pareto

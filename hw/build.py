@@ -18,6 +18,7 @@ import numpy as np
 from hw.fpga_top import FpgaTop
 from hw.generator import Generator
 from hw.rom import ROM_MODULE, ROM_VERILOG
+from hw.spike_rom import RTL_CODINGS
 from hw.verilog import lint, to_verilog
 from model.errors import UserError
 from model.export import Export
@@ -150,6 +151,9 @@ def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fp
     ``stored_trains=False``: no stored spike trains, the on-chip encoder only (see `SpikeRom`).
     ``source``: the export ``net`` comes from, named in ``rtl.json``.
     """
+    if net.config.coding not in RTL_CODINGS:
+        raise UserError(f"the RTL implements the codings {', '.join(RTL_CODINGS)}, not {net.config.coding!r}: "
+                        "convert with another --coding for hardware")
     x = np.asarray(noise_x)
     top = FPGA_TOP if fpga else TOP
     component = (FpgaTop if fpga else Generator)(net, len(x), stored_trains)

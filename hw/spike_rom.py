@@ -36,6 +36,10 @@ class SpikeRomParams:
                    config.coding)
 
 
+# The input codings the RTL implements (direct coding's layer-1 current is not built in hardware yet).
+RTL_CODINGS = ("bernoulli", "stratified", "ttfs")
+
+
 class SpikeRom(wiring.Component):
     """Emits ``spike_0[t]`` for ``t = 0 .. T-1`` as events: ascending inputs, then a marker.
 
@@ -65,8 +69,8 @@ class SpikeRom(wiring.Component):
             raise ValueError(f"bad Spike ROM shape {p}")
         if not 0 < p.rng_seed < 2**32:
             raise ValueError(f"xorshift32 seed must be a non-zero 32-bit value, got {p.rng_seed}")
-        if p.coding not in ("bernoulli", "stratified", "ttfs"):
-            raise ValueError(f"the Spike ROM encodes 'bernoulli', 'stratified' or 'ttfs', not {p.coding!r}")
+        if p.coding not in RTL_CODINGS:
+            raise ValueError(f"the Spike ROM encodes {', '.join(map(repr, RTL_CODINGS))}, not {p.coding!r}")
         self.params = p
         super().__init__(
             {

@@ -16,6 +16,10 @@ Quantisation picks per layer an integer threshold ``theta_l`` and scales the
 normalised weights so the largest fills the signed q-bit range
 (``W = round(w' theta_l)``, ``B = round(b' theta_l)``).
 
+Direct coding (no input spikes, layer 1 driven by ``W_1 X`` with ``X = u 2^R``)
+scales layer 1's threshold and bias by ``2^R`` so that its current is an
+integer: ``theta_1 2^R`` and ``round((b'_1 theta_1 + offset) 2^R)``.
+
 Rate coding by an IF neuron with reset by subtraction floors: after T steps
 ``count = floor((sum of input + bias charge) / theta)``. Adding ``theta / (2T)``
 to every bias (``round_offset``) adds half a threshold over the run and turns
@@ -151,7 +155,8 @@ def quantise(norm_layers: list[Affine], config: SnnConfig, options: ConvertOptio
 
     ``theta_l`` is the largest integer with ``round(max|w'_l| theta_l) <= 2^(q-1) - 1``:
     the largest weight lands at the top of the q-bit range, and every float
-    quantity ``x`` of layer l becomes ``round(x theta_l)``.
+    quantity ``x`` of layer l becomes ``round(x theta_l)`` (layer 1 of a
+    direct-coded network: threshold and bias times ``2^R``, the scale of ``X``).
     """
     if len(norm_layers) != config.layers or [norm_layers[0][0].shape[1]] + [w.shape[0] for w, _ in norm_layers] != list(
         config.sizes
@@ -170,15 +175,16 @@ def quantise(norm_layers: list[Affine], config: SnnConfig, options: ConvertOptio
                 f"layer {l}: a weight of {peak:.3g} thresholds does not fit {config.weight_bits}-bit weights; "
                 "use a larger percentile or more weight bits"
             )
-        theta = min(theta, mhi)
+        scale = 1 << config.input_bits if l == 1 and config.direct else 1
+        theta = min(theta, mhi // scale)
         offset = theta / (2 * config.timesteps) if options.round_offset else 0.0
         wi = torch.round(w * theta).to(torch.int64).clamp(-wmax, wmax)
-        bi = torch.round(b * theta + offset).to(torch.int64)
+        bi = torch.round((b * theta + offset) * scale).to(torch.int64)
         if int(bi.min()) < mlo or int(bi.max()) > mhi:
             raise UserError(f"layer {l}: a bias does not fit {config.membrane_bits} membrane bits; raise membrane_bits")
         weights.append(wi.numpy())
         biases.append(bi.numpy())
-        thresholds.append(theta)
+        thresholds.append(theta * scale)
     return IntNetwork(config=config, weights=weights, biases=biases, thresholds=thresholds)
 
 

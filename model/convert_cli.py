@@ -29,7 +29,7 @@ from model.convert_report import markdown, write_report
 from model.convert_sweep import SWEEP_T, build_report
 from model.errors import UserError
 from model.float_snn import SaturationPossible, from_int_network, simulate
-from model.golden import encode_noise, encode_spikes, run_network
+from model.golden import encode_noise, encode_spikes, run_noise
 from model.snn_config import RATE_CODINGS, RATE_RESETS, SnnConfig
 
 
@@ -40,8 +40,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--timesteps", type=int, default=d.timesteps, help="T of the exported network")
     parser.add_argument("--reset", choices=RATE_RESETS, default=d.reset, help="reset after a spike: to zero or by subtraction")
     parser.add_argument("--coding", choices=RATE_CODINGS, default=d.coding,
-                        help="input coding: bernoulli (a random number per input and step, Eq. 4) or stratified (the "
-                             "bit-reversed step as every input's threshold: exact rates, docs/hardware-semantics.md)")
+                        help="input coding: bernoulli (a random number per input and step, Eq. 4), stratified (the "
+                             "bit-reversed step as every input's threshold: exact rates) or direct (no input spikes: "
+                             "layer 1 adds W_1 X every step; no RTL yet), docs/hardware-semantics.md")
     parser.add_argument("--leak-shift", type=int, default=d.leak_shift, help="LIF leak V -= V >> k (default: IF, no leak)")
     parser.add_argument("--weight-bits", type=int, default=d.weight_bits, help="q: bits per weight")
     parser.add_argument("--membrane-bits", type=int, default=d.membrane_bits, help="m: bits per membrane")
@@ -118,10 +119,11 @@ def export_with_check(conv, out: Path, u_vec: torch.Tensor, extra: dict) -> tupl
     from model.export import export_network
 
     c = conv.config
-    spikes = encode_spikes(encode_noise(u_vec.numpy(), c), c)
-    gold = run_network(conv.int_net, spikes)
+    x = encode_noise(u_vec.numpy(), c)
+    spikes = encode_spikes(x, c)
+    gold = run_noise(conv.int_net, x)
     try:
-        fast = simulate(from_int_network(conv.int_net), spikes)
+        fast = simulate(from_int_network(conv.int_net), spikes, drive=x if c.direct else None)
     except SaturationPossible:
         check = "not checked: the membrane may saturate, so the report's fixed SNN runs on the golden model itself"
     else:

@@ -10,16 +10,16 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 
 from model import peer
 from model.convert import ConvertOptions, ann_forward, convert
-from model.energy import E_AC_PJ, E_MAC_PJ, energy_table
+from model.energy import E_AC_PJ, E_MAC_PJ, energy_table, energy_uj
 from model.float_snn import SaturationPossible, SnnResult, from_int_network, simulate
-from model.golden import encode_noise, encode_spikes, run_network
+from model.golden import direct_current, encode_noise, encode_spikes, run_network
 from model.runinfo import machine
 from model.snn_config import RATE_RESETS, SnnConfig
 
@@ -29,16 +29,37 @@ GOAL_MSE = 1e-4
 GOAL_T = SnnConfig().timesteps  # the goals are stated at the default T
 
 
-def simulate_fixed(net, spike_0: torch.Tensor) -> SnnResult:
-    """The integer network on the fast matrix simulator, or on the golden model where saturation is possible."""
+@dataclass(frozen=True)
+class Inputs:
+    """What drives the converted networks for noise ``u``: the input trains ``spikes`` ``(B, T, N_0)`` and,
+    for direct coding, the encoder integers ``x`` (the fixed network's drive; the float one's is ``u``)."""
+
+    u: torch.Tensor
+    spikes: torch.Tensor
+    x: np.ndarray | None
+    rates: torch.Tensor  # the input as the ANN sees it: the realised spike rates, or X / 2^R (direct)
+
+    @classmethod
+    def of(cls, u: torch.Tensor, config: SnnConfig) -> "Inputs":
+        x = encode_noise(u.numpy(), config)
+        s = torch.as_tensor(encode_spikes(x, config))
+        if config.direct:
+            return cls(u, s, x, torch.as_tensor(x / (1 << config.input_bits), dtype=torch.float64))
+        return cls(u, s, None, s.double().mean(dim=1))
+
+
+def simulate_fixed(net, spike_0: torch.Tensor, x: np.ndarray | None = None) -> SnnResult:
+    """The integer network on the fast matrix simulator, or on the golden model where saturation is possible;
+    ``x``: the encoder integers that drive a direct-coded network."""
     try:
-        return simulate(from_int_network(net), spike_0)
+        return simulate(from_int_network(net), spike_0, drive=x)
     except SaturationPossible:
         start, cpu = time.perf_counter(), time.process_time()
-        gold = run_network(net, np.asarray(spike_0))
+        gold = run_network(net, np.asarray(spike_0), current=None if x is None else direct_current(net, x))
         return SnnResult(
             counts=[torch.as_tensor(c, dtype=torch.float64) for c in gold.counts],
             timesteps=gold.timesteps,
+            macs=0 if x is None else net.config.sizes[0] * net.config.sizes[1],
             seconds=time.perf_counter() - start,
             cpu_seconds=time.process_time() - cpu,
             engine="golden",
@@ -60,25 +81,27 @@ def _widths(config: SnnConfig) -> dict:
 
 
 def _snn_stats(result: SnnResult, config: SnnConfig) -> dict:
+    """Spikes, operations and energy per image; a direct-coded layer 1's multiply-accumulates priced as MACs."""
     ops = float(result.synaptic_ops().double().mean())
     return {
         "spikes_per_neuron": [round(r, 4) for r in result.mean_rates()],
         "synaptic_ops": ops,
         "synaptic_ops_by_layer": [float(o.double().mean()) for o in result.synaptic_ops_into()],
-        "energy_uj": ops * E_AC_PJ * 1e-6,
-        "energy_uj_integer_memory": energy_table(ops, 0, **_widths(config))["integer_memory"]["snn_uj"],
+        "macs": result.macs,
+        "energy_uj": (ops * E_AC_PJ + result.macs * E_MAC_PJ) * 1e-6,
+        "energy_uj_integer_memory": energy_uj(ops, result.macs, "integer_memory", **_widths(config)),
         "seconds": round(result.seconds, 3),
         "cpu_seconds": round(result.cpu_seconds, 3),
         "engine": result.engine,
     }
 
 
-def _point(layers, u_calib, ann, s0, config: SnnConfig, options: ConvertOptions, fid_fn=None):
-    """One sweep point on the input trains ``s0``: its report row, and the float, fixed and input-rate images."""
+def _point(layers, u_calib, ann, inputs: Inputs, config: SnnConfig, options: ConvertOptions, fid_fn=None):
+    """One sweep point on ``inputs``: its report row, and the float, fixed and input-rate images."""
     conv = convert(layers, u_calib, config, options)
-    fl = simulate(conv.float_params, s0)
-    fx = simulate_fixed(conv.int_net, s0)
-    ann_rates = ann_forward(layers, s0.double().mean(dim=1))
+    fl = simulate(conv.float_params, inputs.spikes, drive=None if inputs.x is None else inputs.u)
+    fx = simulate_fixed(conv.int_net, inputs.spikes, inputs.x)
+    ann_rates = ann_forward(layers, inputs.rates)
     row = {
         "timesteps": config.timesteps,
         "normalisation": options.normalisation,
@@ -98,10 +121,6 @@ def _point(layers, u_calib, ann, s0, config: SnnConfig, options: ConvertOptions,
     return row, fl.image, fx.image, ann_rates
 
 
-def _trains(u, config: SnnConfig) -> torch.Tensor:
-    return torch.as_tensor(encode_spikes(encode_noise(u.numpy(), config), config))
-
-
 PILOT_IMAGES = 256
 
 
@@ -112,7 +131,7 @@ def announce(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, 
     config = replace(base, timesteps=max(ts))
     pilot = u_eval[:PILOT_IMAGES]
     start = time.perf_counter()
-    _point(layers, u_calib, ann_forward(layers, pilot), _trains(pilot, config), config, options, fid_fn)
+    _point(layers, u_calib, ann_forward(layers, pilot), Inputs.of(pilot, config), config, options, fid_fn)
     per_t = (time.perf_counter() - start) / max(ts) * len(u_eval) / len(pilot)
     seconds = per_t * sum(ts) * points / len(ts)
     trains_mb = len(u_eval) * max(ts) * base.sizes[0] / 1e6
@@ -134,7 +153,7 @@ def sweep(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts,
     for t, norm, reset in bar:
         config = replace(base, timesteps=t, reset=reset)
         if t != s0_t:  # the points go T by T: one T's input trains in memory at a time
-            s0, s0_t = _trains(u_eval, config), t
+            s0, s0_t = Inputs.of(u_eval, config), t
         row, fl, fx, ann_rates = _point(layers, u_calib, ann, s0, config, replace(options, normalisation=norm), fid_fn)
         rows.append(row)
         if (t, norm, reset) == (base.timesteps, options.normalisation, base.reset):
@@ -178,8 +197,9 @@ PEER_METHOD = (
 
 
 def _peer_row(layers, u_calib, u_eval, ann, base: SnnConfig, options: ConvertOptions, t: int) -> dict:
-    """Ours vs sinabs at one T."""
-    config = replace(base, timesteps=t, reset="subtract", leak_shift=None)
+    """Ours vs sinabs at one T, on input spikes (sinabs takes no direct current: Bernoulli for direct coding)."""
+    config = replace(base, timesteps=t, reset="subtract", leak_shift=None,
+                     coding="bernoulli" if base.direct else base.coding)
     s0 = torch.as_tensor(encode_spikes(encode_noise(u_eval.numpy(), config), config))
     ours = simulate(convert(layers, u_calib, config, options).float_params, s0)
     row = {

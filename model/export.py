@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from model.errors import UserError
-from model.golden import encode_noise, encode_spikes, run_network
+from model.golden import direct_current, encode_noise, encode_spikes, run_network
 from model.jsonio import dumps
 from model.layout import (
     pack_biases,
@@ -91,7 +91,7 @@ def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -
     layers = [_layer_entry(out_dir, net, l) for l in range(1, c.layers + 1)]
     x = encode_noise(noise, c)
     spike_0 = encode_spikes(x, c)
-    result = run_network(net, spike_0)
+    result = run_network(net, spike_0, current=direct_current(net, x))
     vectors = []
     for n in range(len(noise)):
         out_spikes = result.spikes[-1][n]

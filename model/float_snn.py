@@ -96,6 +96,7 @@ class SnnResult:
     counts: list[torch.Tensor]
     timesteps: int
     out_spikes: torch.Tensor | None = None  # (B, T, N_L) when recorded
+    macs: int = 0  # multiply-accumulates per image: a direct-coded layer 1's N_0 x N_1
     seconds: float = 0.0  # wall clock of the simulation
     cpu_seconds: float = 0.0  # CPU time of this process (all threads)
     engine: str = "matrix"  # "golden" when the integer network had to run on the golden model
@@ -156,15 +157,24 @@ def neuron_step(current: torch.Tensor, v: torch.Tensor, bias, theta: float, rule
     return fired, v
 
 
-def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, theta: float, params: SnnParams, headroom=None):
+def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, theta: float, params: SnnParams, headroom=None,
+              drive: torch.Tensor | None = None):
     """One layer over all steps: ``(B, T, N_in)`` spikes -> ``(B, T, N)`` spikes.
 
     A layer at step t depends only on its own state and on the previous
     layer's spikes at t, so the input currents of all steps come from one
-    matrix product and only the cheap neuron update loops over time.
+    matrix product and only the cheap neuron update loops over time. A
+    ``drive`` ``(B, N_in)`` (direct coding) replaces the spikes: the current
+    ``drive @ w.T`` enters every step.
     """
     batch, steps, _ = spikes_in.shape
-    current = _currents(spikes_in.reshape(batch * steps, -1), w, params.integer).reshape(batch, steps, -1)
+    if drive is not None:
+        current = (drive.to(w.dtype) @ w.T)[:, None, :].expand(batch, steps, -1)
+        if headroom is not None:  # the step adds current + bias at once: |V| + max|current + bias| must fit
+            headroom = (headroom + float(w.abs().sum(dim=1).max()) + float(bias.abs().max())
+                        - float((current[:, 0] + bias).abs().max()))
+    else:
+        current = _currents(spikes_in.reshape(batch * steps, -1), w, params.integer).reshape(batch, steps, -1)
     v = torch.zeros(batch, w.shape[0], dtype=w.dtype)
     out = torch.empty_like(current)
     rule = params.rule
@@ -186,9 +196,14 @@ def _currents(spikes: torch.Tensor, w: torch.Tensor, integer: bool) -> torch.Ten
 
 
 def simulate(
-    params: SnnParams, spike_0: torch.Tensor | np.ndarray, record_output: bool = False, batch_size: int = 64
+    params: SnnParams, spike_0: torch.Tensor | np.ndarray, record_output: bool = False, batch_size: int = 64,
+    drive: torch.Tensor | np.ndarray | None = None,
 ) -> SnnResult:
-    """Run the network on input trains ``(B, T, N_0)`` (0/1), ``batch_size`` images at a time."""
+    """Run the network on input trains ``(B, T, N_0)`` (0/1), ``batch_size`` images at a time.
+
+    ``drive`` ``(B, N_0)``: direct coding, layer 1 takes the current ``drive @ W_1.T`` every step in place of
+    the spikes (the noise ``u`` for the float network, ``X`` for the integer one, whose layer 1 is scaled
+    by ``2^R``)."""
     spike_0 = spike_0 if torch.is_tensor(spike_0) else torch.as_tensor(np.asarray(spike_0))
     if spike_0.dim() != 3 or spike_0.shape[2] != params.sizes[0]:
         raise UserError(f"input spikes must have shape (B, T, {params.sizes[0]}), got {tuple(spike_0.shape)}")
@@ -200,9 +215,10 @@ def simulate(
     with torch.no_grad():
         for first in range(0, spike_0.shape[0], batch_size):
             s = spike_0[first : first + batch_size].to(dtype)
+            d = None if drive is None else torch.as_tensor(np.asarray(drive))[first : first + batch_size]
             counts[0].append(s.sum(dim=1))
             for l, (w, b, th) in enumerate(zip(params.weights, params.biases, params.thresholds)):
-                s = run_layer(s, w, b, th, params, None if headroom is None else headroom[l])
+                s = run_layer(s, w, b, th, params, None if headroom is None else headroom[l], d if l == 0 else None)
                 counts[l + 1].append(s.sum(dim=1))
             if record_output:
                 outs.append(s.to(torch.uint8))
@@ -210,6 +226,7 @@ def simulate(
         counts=[torch.cat(c) for c in counts],
         timesteps=spike_0.shape[1],
         out_spikes=torch.cat(outs) if record_output else None,
+        macs=0 if drive is None else params.sizes[0] * params.sizes[1],
         seconds=time.perf_counter() - start,
         cpu_seconds=time.process_time() - cpu,
     )

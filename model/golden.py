@@ -67,18 +67,30 @@ def stratified_thresholds(config: SnnConfig, timesteps: int | None = None) -> np
 
 def encode_spikes(x, config: SnnConfig, timesteps: int | None = None) -> np.ndarray:
     """The on-chip encoder: ``spike_0[t][i] = X_i > r[t][i]`` (bernoulli), ``X_i > r_t`` (stratified,
-    `stratified_thresholds`) or ``X_i == t`` (ttfs); ``X`` shape ``(..., N_0)`` -> ``(..., T, N_0)`` uint8."""
+    `stratified_thresholds`), ``X_i == t`` (ttfs) or 0 (direct: `direct_current` drives layer 1);
+    ``X`` shape ``(..., N_0)`` -> ``(..., T, N_0)`` uint8."""
     x = np.asarray(x)
     n0, full = config.sizes[0], 1 << config.input_bits
     if x.shape[-1:] != (n0,) or not np.issubdtype(x.dtype, np.integer):
         raise UserError(f"encoder input X must be integers with {n0} values in the last axis, got {x.dtype} {x.shape}")
     if x.size and (x.min() < 0 or x.max() > full):
         raise UserError(f"encoder input X must lie in 0..2^R = 0..{full}, found {x.min()} .. {x.max()}")
+    if config.direct:
+        return np.zeros((*x.shape[:-1], config.timesteps if timesteps is None else int(timesteps), n0), dtype=np.uint8)
     if config.coding == "ttfs":
         steps = np.arange(config.timesteps if timesteps is None else int(timesteps))[:, None]
         return (x.astype(np.int64)[..., None, :] == steps).astype(np.uint8)
     r = stratified_thresholds(config, timesteps) if config.coding == "stratified" else random_numbers(config, timesteps)
     return (x.astype(np.int64)[..., None, :] > r).astype(np.uint8)
+
+
+def direct_current(net: IntNetwork, x) -> np.ndarray | None:
+    """Layer 1's current of a direct-coded network, ``C_j = B_1[j] + sum_i W_1[j][i] X_i`` (exact: `IntNetwork`
+    bounds it to the membrane range), ``X`` ``(..., N_0)`` -> ``(..., N_1)`` int64; None for a spike coding."""
+    if not net.config.direct:
+        return None
+    x = np.asarray(x, dtype=np.int64)
+    return np.asarray(net.biases[0], dtype=np.int64) + x @ np.asarray(net.weights[0], dtype=np.int64).T
 
 
 def first_spike_times(spikes) -> np.ndarray:
@@ -215,7 +227,7 @@ class LayerTrace:
 
 def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray, record: bool = False):
     """One layer over all steps: ``spikes_in`` ``(B, T, N_in)`` -> spikes ``(B, T, N)`` and, with ``record``,
-    its `LayerTrace` (else None).
+    its `LayerTrace` (else None). ``bias`` is ``(N,)``, or ``(B, N)`` for a per-image current.
 
     Pure function of its arguments; membranes start at zero (a new image).
     """
@@ -260,11 +272,13 @@ def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray,
     return out, trace
 
 
-def run_network(net: IntNetwork, spike_0, record_membranes: bool = False) -> GoldenResult:
+def run_network(net: IntNetwork, spike_0, record_membranes: bool = False, current=None) -> GoldenResult:
     """Run the network on input spike trains ``(T, N_0)`` or ``(B, T, N_0)`` (0/1).
 
-    ``T`` is taken from the input (normally ``config.timesteps``). Large
-    batches are run in chunks of images, which changes nothing but memory use.
+    ``T`` is taken from the input (normally ``config.timesteps``). A direct-coded
+    network has no input spikes (all 0) and takes layer 1's `direct_current`
+    ``(N_1,)`` or ``(B, N_1)`` instead, in place of its bias. Large batches are
+    run in chunks of images, which changes nothing but memory use.
     """
     c = net.config
     s = np.asarray(spike_0)
@@ -276,11 +290,13 @@ def run_network(net: IntNetwork, spike_0, record_membranes: bool = False) -> Gol
     s = s.astype(np.uint8)
     if not batched:
         s = s[None]
+    biases = _layer_one_drive(net, s, current)
     chunk = max(1, _BATCH_ELEMENTS // (s.shape[1] * max(c.sizes)))
     spikes, mems = [[s[k : k + chunk]] for k in range(0, len(s), chunk)], []
-    for part in spikes:
+    for k, part in enumerate(spikes):
         part_mems = [None]
-        for w, b, th in zip(net.weights, net.biases, net.thresholds):
+        for l, (w, th) in enumerate(zip(net.weights, net.thresholds)):
+            b = biases[l] if biases[l].ndim == 1 else biases[l][k * chunk : (k + 1) * chunk]
             out, m = run_layer(w, b, th, c, part[-1], record_membranes)
             part.append(out)
             part_mems.append(m)
@@ -299,9 +315,25 @@ def run_network(net: IntNetwork, spike_0, record_membranes: bool = False) -> Gol
     return GoldenResult(spikes, counts, image, [None if m is None else m.membranes for m in traces], traces)
 
 
+def _layer_one_drive(net: IntNetwork, s: np.ndarray, current) -> list[np.ndarray]:
+    """Each layer's bias as `run_layer` takes it: layer 1's is the direct current ``(B, N_1)`` where coded so."""
+    biases = [np.asarray(b, dtype=np.int64) for b in net.biases]
+    if not net.config.direct:
+        if current is not None:
+            raise UserError(f"a current drives layer 1 of a direct-coded network only; this one is {net.config.coding!r}")
+        return biases
+    if current is None:
+        raise UserError("a direct-coded network is driven by layer 1's current: pass direct_current(net, X) "
+                        "(or run it with run_noise)")
+    if s.any():
+        raise UserError("a direct-coded network has no input spikes: its input trains must be all 0")
+    cur = np.broadcast_to(np.asarray(current, dtype=np.int64), (len(s), net.config.sizes[1]))
+    return [cur] + biases[1:]
+
+
 def run_noise(net: IntNetwork, x, record_membranes: bool = False) -> GoldenResult:
     """Encoder and network together: integers ``X`` ``(N_0,)`` or ``(B, N_0)`` to a result."""
-    return run_network(net, encode_spikes(x, net.config), record_membranes)
+    return run_network(net, encode_spikes(x, net.config), record_membranes, direct_current(net, x))
 
 
 @dataclass(frozen=True)

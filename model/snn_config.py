@@ -24,10 +24,11 @@ RESETS = (*RATE_RESETS, "floor")
 NEURONS = ("rate", "ttfs")
 # Input codings: "bernoulli" compares X_i with a fresh xorshift32 number each step (Eq. 4);
 # "stratified" compares it with a low-discrepancy threshold of the step, the same for every input
-# (the bit-reversed step), so the rate has no coding noise; "ttfs" fires input i once, at step X_i
-# (X_i = T: never).
-CODINGS = ("bernoulli", "stratified", "ttfs")
-RATE_CODINGS = ("bernoulli", "stratified")  # the codings of a rate-coded ("rate") network
+# (the bit-reversed step), so the rate has no coding noise; "direct" sends no input spikes: layer 1
+# adds the current B_1 + W_1 X, computed once per image, every step; "ttfs" fires input i once, at
+# step X_i (X_i = T: never).
+CODINGS = ("bernoulli", "stratified", "direct", "ttfs")
+RATE_CODINGS = ("bernoulli", "stratified", "direct")  # the codings of a rate-coded ("rate") network
 TTFS = {"neuron": "ttfs", "coding": "ttfs", "reset": "floor", "leak_shift": None}
 RNG_SEED = 0x2545F491
 
@@ -95,6 +96,8 @@ class SnnConfig:
             problems.append(f"neuron {self.neuron!r} is not one this version implements ({', '.join(NEURONS)})")
         if self.coding not in CODINGS:
             problems.append(f"coding {self.coding!r} is not one this version implements ({', '.join(CODINGS)})")
+        if self.coding == "direct" and self.neuron != "rate":
+            problems.append(f"direct coding drives rate neurons, not {self.neuron!r} ones")
         if (self.neuron == "ttfs" or self.reset == "floor" or self.coding == "ttfs") and not problems:
             wrong = {k: getattr(self, k) for k, v in TTFS.items() if getattr(self, k) != v}
             if wrong:
@@ -118,6 +121,11 @@ class SnnConfig:
         no leak and is reset below its threshold, so a step without input events changes no membrane and
         fires nothing, and its sweep can be left out without changing a spike."""
         return self.neuron == "ttfs"
+
+    @property
+    def direct(self) -> bool:
+        """Whether layer 1 is driven by the current ``B_1 + W_1 X`` instead of input spikes."""
+        return self.coding == "direct"
 
     @property
     def max_groups(self) -> int:
@@ -241,6 +249,13 @@ class IntNetwork:
                                 "export TTFS networks with zero biases")
             if not 1 <= int(th) <= mhi:
                 raise UserError(f"layer {l}: threshold {th} not in 1..{mhi}")
+            if l == 1 and c.direct:
+                reach = int((np.abs(w).sum(1) * (1 << c.input_bits) + np.abs(b)).max(initial=0))
+                if reach > mhi:
+                    raise UserError(
+                        f"layer 1: the direct current B_1 + W_1 X can reach {reach}, beyond the {c.membrane_bits}-bit "
+                        f"membrane's {mhi}; use more membrane bits"
+                    )
             rise = int(np.maximum(w, 0).sum(1).max(initial=0))
             if c.reset == "floor" and rise + mlo >= int(th):
                 raise UserError(

@@ -189,7 +189,7 @@ def test_refuses_a_version_1_manifest_with_the_fix(exported):
     "change, message",
     [
         (lambda m: m["config"].update(neuron="izhikevich"), "neuron 'izhikevich' is not one this version implements"),
-        (lambda m: m["config"].update(coding="direct"), "coding 'direct' is not one this version implements"),
+        (lambda m: m["config"].update(coding="delta"), "coding 'delta' is not one this version implements"),
         (lambda m: m["config"].update(timesteps=None), "timesteps must be an integer, got None"),
         (lambda m: m["layers"][0]["weights"].pop("sha256"), "weights entry has no 'sha256'"),
         (lambda m: m["vectors"][0].pop("expected"), "vector 0 has no 'expected'"),

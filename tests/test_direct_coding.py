@@ -1,0 +1,122 @@
+"""Direct input coding: no input spikes, layer 1 driven by the current B_1 + W_1 X once per image."""
+
+import numpy as np
+import pytest
+import torch
+
+from model import convert_cli, convert_sweep
+from model.convert import ConvertOptions, ann_forward, convert
+from model.errors import UserError
+from model.export import load
+from model.float_snn import from_int_network, simulate
+from model.golden import direct_current, encode_noise, encode_spikes, random_network, run_network, run_noise
+from model.snn_config import IntNetwork, SnnConfig
+from tests.test_convert import noise, random_generator
+
+DIRECT = SnnConfig(sizes=(6, 5, 4), timesteps=16, lanes=2, coding="direct")
+
+
+def scaled_network(config=DIRECT, seed=1):
+    """A random network whose layer 1 threshold and bias are at the 2^R scale of its current."""
+    net = random_network(config, seed=seed, bias_scale=3)
+    net.thresholds[0] *= 1 << config.input_bits
+    net.biases[0] = net.biases[0] * (1 << config.input_bits)
+    return IntNetwork(config, net.weights, net.biases, net.thresholds)
+
+
+def test_the_encoder_sends_no_spikes_and_the_current_is_b_plus_wx():
+    net = scaled_network()
+    x = encode_noise(np.random.default_rng(0).random((3, 6)), DIRECT)
+    assert not encode_spikes(x, DIRECT).any() and encode_spikes(x, DIRECT).shape == (3, 16, 6)
+    np.testing.assert_array_equal(direct_current(net, x), net.biases[0] + x @ net.weights[0].T)
+
+
+def test_a_constant_current_fires_floor_of_t_c_over_theta_times():
+    """IF with reset by subtraction under a constant current C in [0, theta): exactly floor(T C / theta) spikes."""
+    net = scaled_network(seed=4)
+    th = net.thresholds[0]
+    x = encode_noise(np.random.default_rng(2).random((40, 6)), DIRECT)
+    c = direct_current(net, x)
+    counts = run_noise(net, x).counts[1]
+    inside = (c >= 0) & (c < th)
+    assert inside.sum() > 20
+    np.testing.assert_array_equal(counts[inside], (DIRECT.timesteps * c[inside]) // th)
+    assert (counts[c < 0] == 0).all()
+
+
+@pytest.mark.parametrize("reset,leak", [("subtract", None), ("zero", 3)])
+def test_the_integer_simulator_equals_the_golden_model(reset, leak):
+    config = SnnConfig(sizes=(6, 5, 4), timesteps=16, lanes=2, coding="direct", reset=reset, leak_shift=leak)
+    net = scaled_network(config, seed=6)
+    x = encode_noise(np.random.default_rng(3).random((8, 6)), config)
+    gold = run_noise(net, x)
+    fast = simulate(from_int_network(net), encode_spikes(x, config), drive=x)
+    for g, f in zip(gold.counts, fast.counts):
+        np.testing.assert_array_equal(g, f.numpy().astype(np.int64))
+    assert fast.macs == 6 * 5 and fast.synaptic_ops_into()[0].eq(0).all()
+
+
+def test_a_direct_network_needs_its_current():
+    net = scaled_network()
+    with pytest.raises(UserError, match="driven by layer 1's current"):
+        run_network(net, np.zeros((16, 6), dtype=np.uint8))
+    with pytest.raises(UserError, match="no input spikes"):
+        run_network(net, np.ones((16, 6), dtype=np.uint8), current=np.zeros(5, dtype=np.int64))
+
+
+def test_a_current_that_could_overflow_the_membrane_is_refused():
+    config = SnnConfig(sizes=(6, 5), timesteps=16, lanes=2, coding="direct", membrane_bits=14)
+    w = np.full((5, 6), 10, dtype=np.int64)  # 6 x 10 x 256 = 15,360 > 2^13 - 1
+    with pytest.raises(UserError, match="direct current B_1 \\+ W_1 X can reach 15360"):
+        IntNetwork(config, [w], [np.zeros(5, dtype=np.int64)], [100])
+
+
+def test_conversion_scales_layer_one_and_beats_rate_coding():
+    """Direct coding's float SNN is closer to the ANN than Bernoulli coding's, and the fixed one tracks it."""
+    sizes = (12, 20, 16, 10)
+    layers = random_generator(sizes, seed=5)
+    u_cal, u = noise(300, 12, seed=6), noise(60, 12, seed=7)
+    ann = ann_forward(layers, u)
+    mse = {}
+    for coding in ("bernoulli", "direct"):
+        cfg = SnnConfig(sizes=sizes, timesteps=32, lanes=4, coding=coding)
+        conv = convert(layers, u_cal, cfg, ConvertOptions())
+        x = encode_noise(u.numpy(), cfg)
+        s0 = torch.as_tensor(encode_spikes(x, cfg))
+        drive = lambda v: v if coding == "direct" else None  # noqa: E731
+        fl = simulate(conv.float_params, s0, drive=drive(u))
+        fx = convert_sweep.simulate_fixed(conv.int_net, s0, drive(x))
+        mse[coding] = float(((fl.image - ann) ** 2).mean())
+        assert float(((fl.image - fx.image) ** 2).mean()) < 2e-3
+        if coding == "direct":
+            plain = convert(layers, u_cal, SnnConfig(sizes=sizes, timesteps=32, lanes=4), ConvertOptions()).int_net
+            assert conv.int_net.thresholds[0] == plain.thresholds[0] << cfg.input_bits
+            assert conv.int_net.thresholds[1:] == plain.thresholds[1:]
+    assert mse["direct"] < mse["bernoulli"] / 2, mse
+
+
+def test_the_sweep_prices_layer_one_as_macs_and_exports_a_direct_network(tmp_path):
+    sizes = (12, 20, 16, 10)
+    layers = random_generator(sizes, seed=8)
+    cfg = SnnConfig(sizes=sizes, timesteps=16, lanes=4, coding="direct")
+    report = convert_sweep.build_report(layers, noise(100, 12), noise(8, 12, seed=3), cfg, ConvertOptions(), (16,),
+                                        fid=False, with_peer=False)
+    row = next(r for r in report["sweep"] if r["normalisation"] == "p99.9" and r["reset"] == "subtract")
+    fx = row["fixed"]
+    assert fx["macs"] == 12 * 20 and fx["synaptic_ops_by_layer"][0] == 0
+    assert fx["energy_uj"] == pytest.approx((fx["synaptic_ops"] * 0.9 + 240 * 4.6) * 1e-6)
+    conv = convert(layers, noise(100, 12), cfg, ConvertOptions())
+    manifest, check = convert_cli.export_with_check(conv, tmp_path, noise(2, 12, seed=9), conv.metadata())
+    assert "golden" in check
+    export = load(manifest)
+    assert export.net.config.coding == "direct" and not export.vectors[0].spikes.any()
+    gold = run_noise(export.net, export.vectors[0].noise_x)
+    np.testing.assert_array_equal(gold.counts[-1], export.vectors[0].counts[-1])
+
+
+def test_the_rtl_refuses_direct_coding(tmp_path):
+    from hw.build import build_generator
+
+    net = scaled_network()
+    with pytest.raises(UserError, match="not 'direct'"):
+        build_generator(net, np.zeros((1, 6), dtype=np.int64), tmp_path, run_lint=False)
