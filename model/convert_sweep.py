@@ -149,12 +149,12 @@ def sweep(layers, u_calib, u_eval, base: SnnConfig, options: ConvertOptions, ts,
     rows, images = [], {"ann": ann}
     points = [(t, n, r) for t in ts for n in norms for r in resets]
     bar = progress_bar(points, desc="sweep T x norm x reset", unit="config")
-    s0, s0_t = None, None
+    inputs, inputs_t = None, None
     for t, norm, reset in bar:
         config = replace(base, timesteps=t, reset=reset)
-        if t != s0_t:  # the points go T by T: one T's input trains in memory at a time
-            s0, s0_t = Inputs.of(u_eval, config), t
-        row, fl, fx, ann_rates = _point(layers, u_calib, ann, s0, config, replace(options, normalisation=norm), fid_fn)
+        if t != inputs_t:  # the points go T by T: one T's input trains in memory at a time
+            inputs, inputs_t = Inputs.of(u_eval, config), t
+        row, fl, fx, ann_rates = _point(layers, u_calib, ann, inputs, config, replace(options, normalisation=norm), fid_fn)
         rows.append(row)
         if (t, norm, reset) == (base.timesteps, options.normalisation, base.reset):
             images.update(float=fl, fixed=fx, ann_rates=ann_rates)
@@ -284,6 +284,8 @@ def goals(rows, config: SnnConfig, options: ConvertOptions, macs: int) -> dict:
     )
     if row is None:
         return {"note": f"T = {GOAL_T} with the exported normalisation/reset is not in the sweep"}
+    # the ANN's energy in accumulates, less what a direct-coded layer 1's own MACs spend of it
+    ops_limit = (macs - row["fixed"]["macs"]) * E_MAC_PJ / E_AC_PJ
     return {
         "at": {"timesteps": GOAL_T, "normalisation": options.normalisation, "reset": config.reset},
         "float_vs_ann_mse": row["mse_float_ann"],
@@ -291,6 +293,6 @@ def goals(rows, config: SnnConfig, options: ConvertOptions, macs: int) -> dict:
         "fixed_vs_float_mse": row["mse_fixed_float"],
         "fixed_vs_float_met": row["mse_fixed_float"] <= GOAL_MSE,
         "synaptic_ops": row["fixed"]["synaptic_ops"],
-        "synaptic_ops_limit": macs * E_MAC_PJ / E_AC_PJ,
-        "energy_met": row["fixed"]["synaptic_ops"] < macs * E_MAC_PJ / E_AC_PJ,
+        "synaptic_ops_limit": ops_limit,
+        "energy_met": row["fixed"]["synaptic_ops"] < ops_limit,
     }

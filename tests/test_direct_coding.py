@@ -120,3 +120,10 @@ def test_the_rtl_refuses_direct_coding(tmp_path):
     net = scaled_network()
     with pytest.raises(UserError, match="not 'direct'"):
         build_generator(net, np.zeros((1, 6), dtype=np.int64), tmp_path, run_lint=False)
+
+
+def test_the_energy_goal_leaves_room_for_layer_one_macs():
+    row = {"timesteps": 64, "normalisation": "p99.9", "reset": "subtract", "mse_float_ann": 0.0, "mse_fixed_float": 0.0,
+           "fixed": {"synaptic_ops": 1100.0, "macs": 300}}
+    g = convert_sweep.goals([row], SnnConfig(sizes=(3, 100, 4), coding="direct"), ConvertOptions(), macs=500)
+    assert g["synaptic_ops_limit"] == pytest.approx(200 * 4.6 / 0.9) and not g["energy_met"]
