@@ -200,7 +200,7 @@ def _peer_row(layers, u_calib, u_eval, ann, base: SnnConfig, options: ConvertOpt
     """Ours vs sinabs at one T, on input spikes (sinabs takes no direct current: Bernoulli for direct coding)."""
     config = replace(base, timesteps=t, reset="subtract", leak_shift=None,
                      coding="bernoulli" if base.direct else base.coding)
-    s0 = torch.as_tensor(encode_spikes(encode_noise(u_eval.numpy(), config), config))
+    s0 = Inputs.of(u_eval, config).spikes
     ours = simulate(convert(layers, u_calib, config, options).float_params, s0)
     row = {
         "timesteps": t,

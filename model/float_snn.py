@@ -157,7 +157,7 @@ def neuron_step(current: torch.Tensor, v: torch.Tensor, bias, theta: float, rule
     return fired, v
 
 
-def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, theta: float, params: SnnParams, headroom=None,
+def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, theta: float, params: SnnParams,
               drive: torch.Tensor | None = None):
     """One layer over all steps: ``(B, T, N_in)`` spikes -> ``(B, T, N)`` spikes.
 
@@ -169,12 +169,12 @@ def run_layer(spikes_in: torch.Tensor, w: torch.Tensor, bias: torch.Tensor, thet
     """
     batch, steps, _ = spikes_in.shape
     if drive is not None:
-        current = (drive.to(w.dtype) @ w.T)[:, None, :].expand(batch, steps, -1)
-        if headroom is not None:  # the step adds current + bias at once: |V| + max|current + bias| must fit
-            headroom = (headroom + float(w.abs().sum(dim=1).max()) + float(bias.abs().max())
-                        - float((current[:, 0] + bias).abs().max()))
+        step_current = drive.to(w.dtype) @ w.T
+        current = step_current[:, None, :].expand(batch, steps, -1)
     else:
+        step_current = None
         current = _currents(spikes_in.reshape(batch * steps, -1), w, params.integer).reshape(batch, steps, -1)
+    headroom = _saturation_headroom(params, w, bias, step_current)
     v = torch.zeros(batch, w.shape[0], dtype=w.dtype)
     out = torch.empty_like(current)
     rule = params.rule
@@ -208,7 +208,6 @@ def simulate(
     if spike_0.dim() != 3 or spike_0.shape[2] != params.sizes[0]:
         raise UserError(f"input spikes must have shape (B, T, {params.sizes[0]}), got {tuple(spike_0.shape)}")
     dtype = params.weights[0].dtype
-    headroom = _saturation_headroom(params)
     counts = [[] for _ in range(len(params.weights) + 1)]
     outs = []
     start, cpu = time.perf_counter(), time.process_time()
@@ -218,7 +217,7 @@ def simulate(
             d = None if drive is None else torch.as_tensor(np.asarray(drive))[first : first + batch_size]
             counts[0].append(s.sum(dim=1))
             for l, (w, b, th) in enumerate(zip(params.weights, params.biases, params.thresholds)):
-                s = run_layer(s, w, b, th, params, None if headroom is None else headroom[l], d if l == 0 else None)
+                s = run_layer(s, w, b, th, params, d if l == 0 else None)
                 counts[l + 1].append(s.sum(dim=1))
             if record_output:
                 outs.append(s.to(torch.uint8))
@@ -232,9 +231,13 @@ def simulate(
     )
 
 
-def _saturation_headroom(params: SnnParams) -> list[float] | None:
-    """Largest |V| before a step for which no partial sum of that step can leave the m-bit range."""
+def _saturation_headroom(params: SnnParams, w: torch.Tensor, bias: torch.Tensor, step_current=None) -> float | None:
+    """Largest |V| before a step of one layer for which no partial sum of that step can leave the m-bit range
+    (None for a float network): spikes add up to ``max sum |w|`` and then the bias; a direct drive adds its
+    ``step_current`` ``(B, N)`` and the bias at once."""
     if not params.integer:
         return None
     top = 2.0 ** (params.membrane_bits - 1) - 1
-    return [top - float(w.abs().sum(dim=1).max()) - float(b.abs().max()) for w, b in zip(params.weights, params.biases)]
+    if step_current is not None:
+        return top - float((step_current + bias).abs().max())
+    return top - float(w.abs().sum(dim=1).max()) - float(bias.abs().max())

@@ -75,10 +75,11 @@ def encode_spikes(x, config: SnnConfig, timesteps: int | None = None) -> np.ndar
         raise UserError(f"encoder input X must be integers with {n0} values in the last axis, got {x.dtype} {x.shape}")
     if x.size and (x.min() < 0 or x.max() > full):
         raise UserError(f"encoder input X must lie in 0..2^R = 0..{full}, found {x.min()} .. {x.max()}")
+    t = config.timesteps if timesteps is None else int(timesteps)
     if config.direct:
-        return np.zeros((*x.shape[:-1], config.timesteps if timesteps is None else int(timesteps), n0), dtype=np.uint8)
+        return np.zeros((*x.shape[:-1], t, n0), dtype=np.uint8)
     if config.coding == "ttfs":
-        steps = np.arange(config.timesteps if timesteps is None else int(timesteps))[:, None]
+        steps = np.arange(t)[:, None]
         return (x.astype(np.int64)[..., None, :] == steps).astype(np.uint8)
     r = stratified_thresholds(config, timesteps) if config.coding == "stratified" else random_numbers(config, timesteps)
     return (x.astype(np.int64)[..., None, :] > r).astype(np.uint8)

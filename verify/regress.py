@@ -26,7 +26,7 @@ from hw.spike_rom import RTL_CODINGS
 from model.errors import UserError
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
-from model.snn_config import SnnConfig
+from model.snn_config import RATE_CODINGS, SnnConfig
 from verify.coverage import RTL_POINTS, design_coverage, directed_noise
 from verify.sim import SIMULATORS
 
@@ -60,7 +60,8 @@ def draw(seed: int) -> SnnConfig:
     m = rng.randint(q + 2, min(48, q + 12))
     leak = rng.choice((None, None, rng.randint(1, min(6, m - 1))))
     return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=m, input_bits=r, lanes=lanes,
-                     leak_shift=leak, reset=rng.choice(("zero", "subtract")), coding=rng.choice([c for c in RTL_CODINGS if c != "ttfs"]))
+                     leak_shift=leak, reset=rng.choice(("zero", "subtract")),
+                     coding=rng.choice([c for c in RATE_CODINGS if c in RTL_CODINGS]))
 
 
 def config_bins(config: SnnConfig) -> set[str]:
