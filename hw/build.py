@@ -18,7 +18,6 @@ import numpy as np
 from hw.fpga_top import FpgaTop
 from hw.generator import Generator
 from hw.rom import ROM_MODULE, ROM_VERILOG
-from hw.spike_rom import RTL_CODINGS
 from hw.verilog import lint, to_verilog
 from model.errors import UserError
 from model.export import Export
@@ -148,12 +147,11 @@ def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fp
     """Write the generator for ``net`` with the encoder inputs ``noise_x`` as its stored vectors.
 
     ``fpga``: wrap it in `FpgaTop` (top ``spikegan_fpga``, narrow registered pins) for place and route.
-    ``stored_trains=False``: no stored spike trains, the on-chip encoder only (see `SpikeRom`).
+    ``stored_trains=False``: no stored spike trains, the on-chip encoder only (see `SpikeRom`); a
+    direct-coded network never has any (see `DirectInput`).
     ``source``: the export ``net`` comes from, named in ``rtl.json``.
     """
-    if net.config.coding not in RTL_CODINGS:
-        raise UserError(f"the RTL implements the codings {', '.join(RTL_CODINGS)}, not {net.config.coding!r}: "
-                        "convert with another --coding for hardware")
+    stored_trains = stored_trains and not net.config.direct  # a direct-coded network has no input spikes to store
     x = np.asarray(noise_x)
     top = FPGA_TOP if fpga else TOP
     component = (FpgaTop if fpga else Generator)(net, len(x), stored_trains)

@@ -6,6 +6,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.direct_input import DirectInput
 from hw.events import EventBuffer
 from hw.widths import abits
 from hw.lif import LayerParams, LifLayer
@@ -32,6 +33,11 @@ def probe_signature(n: int, timesteps: int) -> wiring.Signature:
     )
 
 
+ENCODE_WAIVER = (
+    "// UNUSEDSIGNAL encode: a direct-coded generator has one input source, its current.\n"
+    'lint_off -rule UNUSEDSIGNAL -file "*{verilog}" -match "*not used: \'encode\'*"\n'
+)
+
 WHAT = {"count_layer": "layer", "count_addr": "word", "vector": "vector"}
 
 
@@ -54,7 +60,9 @@ class Generator(wiring.Component):
 
     ``start`` (while not ``busy``): clears every layer and runs one image from
     stored vector ``vector`` (``encode`` = 0: stored spike trains, 1: on-chip
-    encoder; without ``stored_trains`` always the encoder, see `SpikeRom`). The layers run as a pipeline, each up to two time steps ahead of
+    encoder; without ``stored_trains`` always the encoder, see `SpikeRom`; a
+    direct-coded network computes layer 1's current first and ignores ``encode``,
+    see `DirectInput`). The layers run as a pipeline, each up to two time steps ahead of
     the next. ``done`` rises when the last layer has swept step ``T - 1`` and
     stays high until the next ``start``; ``cycles`` counts the clock cycles from
     ``start`` to ``done``.
@@ -72,10 +80,11 @@ class Generator(wiring.Component):
         if vectors < 1:
             raise ValueError(f"the Spike ROM needs at least one vector, got {vectors}")
         self.config = c
-        self.rom_params = SpikeRomParams.of(c, vectors, stored_trains)
+        self.vectors = vectors
+        self.rom_params = None if c.direct else SpikeRomParams.of(c, vectors, stored_trains)
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
         self.count_bits = c.count_bits
-        self.lint_waivers = one_choice_waivers(c, vectors)
+        self.lint_waivers = one_choice_waivers(c, vectors) + (ENCODE_WAIVER if c.direct else "")
         members = {
             "start": In(1),
             "encode": In(1),
@@ -95,7 +104,11 @@ class Generator(wiring.Component):
         m = Module()
         c = self.config
         T = c.timesteps
-        m.submodules.spike_rom = rom = SpikeRom(self.rom_params)
+        if c.direct:
+            m.submodules.spike_rom = rom = DirectInput(c, self.vectors)
+        else:
+            m.submodules.spike_rom = rom = SpikeRom(self.rom_params)
+            m.d.comb += rom.encode.eq(self.encode)
         layers = []
         for l, lp in enumerate(self.layer_params, start=1):
             layer = LifLayer(lp)
@@ -107,9 +120,11 @@ class Generator(wiring.Component):
             wiring.connect(m, src, buffer.i)
             wiring.connect(m, buffer.o, layer.events)
         m.d.comb += streams[-1].ready.eq(1)
+        if c.direct:
+            wiring.connect(m, layers[0].current, rom.current)
 
         launch = self.start & ~self.busy
-        m.d.comb += [rom.start.eq(launch), rom.encode.eq(self.encode), rom.vector.eq(self.vector)]
+        m.d.comb += [rom.start.eq(launch), rom.vector.eq(self.vector)]
         m.d.comb += [layer.clear.eq(launch) for layer in layers]
 
         # --- spike-event ports and the end of the image

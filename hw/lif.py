@@ -11,11 +11,12 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hw.direct_input import current_signature
 from hw.events import EventSerialiser, event_signature, group_layout
 from hw.rom import Rom
 from hw.saturate import saturate_sum, saturating_add
 from hw.widths import abits
-from hw.xbar import Xbar
+from hw.xbar import MarkerSlot, Xbar
 from model.snn_config import IntNetwork, SnnConfig
 
 # Groups issued but not yet in the fire FIFO when a sweep may start: the
@@ -58,6 +59,11 @@ class LayerParams:
     @property
     def bias_file(self) -> str:
         return self.config.bias_file(self.layer)
+
+    @property
+    def driven(self) -> bool:
+        """Layer 1 of a direct-coded network: no input spikes, a current read in place of the bias."""
+        return self.config.direct and self.layer == 1
 
 
 class LifLayer(wiring.Component):
@@ -110,6 +116,10 @@ class LifLayer(wiring.Component):
     clear : ``In(1)``
     count_addr : ``In(abits(G))``
     count_data : ``Out(ArrayLayout(unsigned(count_bits), P))``
+    current : ``Out(current_signature(G, P, m))``, only where `LayerParams.driven`
+        Direct coding's layer 1 (`hw.direct_input.DirectInput`): its events are
+        markers only, it has no XBAR (a `MarkerSlot` takes the markers), and its
+        sweep reads the current where another layer reads its bias ROM.
     """
 
     def __init__(self, params: LayerParams):
@@ -128,6 +138,7 @@ class LifLayer(wiring.Component):
                 "clear": In(1),
                 "count_addr": In(abits(self.groups)),
                 "count_data": Out(data.ArrayLayout(unsigned(self.count_bits), c.lanes)),
+                **({"current": Out(current_signature(self.groups, c.lanes, c.membrane_bits))} if params.driven else {}),
             }
         )
 
@@ -142,9 +153,13 @@ class LifLayer(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         p, c, G = self.params, self.params.config, self.groups
-        m.submodules.xbar = xbar = Xbar(p.n_in, p.n_out, c.lanes, c.weight_bits, p.weight_file)
+        if p.driven:
+            m.submodules.xbar = xbar = MarkerSlot(p.n_in, c.lanes, c.weight_bits)
+            bias = self.current
+        else:
+            m.submodules.xbar = xbar = Xbar(p.n_in, p.n_out, c.lanes, c.weight_bits, p.weight_file)
+            m.submodules.bias = bias = Rom(c.bias_word_bits, G, p.bias_file)
         wiring.connect(m, wiring.flipped(self.events), xbar.events)
-        m.submodules.bias = bias = Rom(c.bias_word_bits, G, p.bias_file)
         mem = self._memories(m)
         m.submodules.fifo = fifo = SyncFIFOBuffered(width=group_layout(p.n_out, c.lanes).size, depth=2 * G + IN_FLIGHT)
         s1 = self._issue(m, xbar, bias, mem, fifo)

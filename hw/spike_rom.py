@@ -36,8 +36,8 @@ class SpikeRomParams:
                    config.coding)
 
 
-# The input codings the RTL implements (direct coding's layer-1 current is not built in hardware yet).
-RTL_CODINGS = ("bernoulli", "stratified", "ttfs")
+# The codings with input spikes (direct coding has none: `hw.direct_input.DirectInput` drives layer 1).
+SPIKE_CODINGS = ("bernoulli", "stratified", "ttfs")
 
 
 class SpikeRom(wiring.Component):
@@ -69,8 +69,8 @@ class SpikeRom(wiring.Component):
             raise ValueError(f"bad Spike ROM shape {p}")
         if not 0 < p.rng_seed < 2**32:
             raise ValueError(f"xorshift32 seed must be a non-zero 32-bit value, got {p.rng_seed}")
-        if p.coding not in RTL_CODINGS:
-            raise ValueError(f"the Spike ROM encodes {', '.join(map(repr, RTL_CODINGS))}, not {p.coding!r}")
+        if p.coding not in SPIKE_CODINGS:
+            raise ValueError(f"the Spike ROM encodes {', '.join(map(repr, SPIKE_CODINGS))}, not {p.coding!r}")
         self.params = p
         super().__init__(
             {

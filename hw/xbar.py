@@ -1,4 +1,5 @@
-"""XBAR: the weight memory of one layer and the sequencer that routes it to the neuron lanes."""
+"""XBAR: the weight memory of one layer and the sequencer that routes it to the neuron lanes (or, for a layer
+without input spikes, the marker slot that stands in for it)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,30 @@ from hw.events import event_signature
 from hw.rom import Rom
 from hw.widths import abits
 from model.snn_config import groups_of
+
+
+def xbar_signature(n_in: int, groups: int, lanes: int, weight_bits: int) -> wiring.Signature:
+    """The XBAR's ports, as its owner (`hw.lif.LifLayer`) sees them flipped.
+
+    Members
+    -------
+    events : ``In(event_signature(n_in))``
+    enable : ``In(1)``
+        The owner takes the slot shown on the issue side this cycle.
+    issue_valid, issue_eos : ``Out(1)``
+        A slot is shown: a spike's group read (``issue_eos`` = 0) or an end-of-step marker.
+    issue_group : ``Out(abits(groups))``
+    weights : ``Out(ArrayLayout(signed(weight_bits), lanes))``
+        The lanes of the word issued in the cycle before.
+    """
+    return wiring.Signature({
+        "events": In(event_signature(n_in)),
+        "enable": In(1),
+        "issue_valid": Out(1),
+        "issue_eos": Out(1),
+        "issue_group": Out(abits(groups)),
+        "weights": Out(data.ArrayLayout(signed(weight_bits), lanes)),
+    })
 
 
 class Xbar(wiring.Component):
@@ -40,16 +65,7 @@ class Xbar(wiring.Component):
         self.n_in, self.n_out, self.lanes, self.weight_bits = n_in, n_out, lanes, weight_bits
         self.groups = groups_of(n_out, lanes)
         self.weight_file = weight_file
-        super().__init__(
-            {
-                "events": In(event_signature(n_in)),
-                "enable": In(1),
-                "issue_valid": Out(1),
-                "issue_eos": Out(1),
-                "issue_group": Out(abits(self.groups)),
-                "weights": Out(data.ArrayLayout(signed(weight_bits), lanes)),
-            }
-        )
+        super().__init__(xbar_signature(n_in, self.groups, lanes, weight_bits))
 
     def elaborate(self, platform):
         m = Module()
@@ -80,4 +96,25 @@ class Xbar(wiring.Component):
             ]
         with m.Elif(read):
             m.d.sync += [group.eq(group + 1), addr.eq(addr + 1)]
+        return m
+
+
+class MarkerSlot(wiring.Component):
+    """The XBAR of a layer that takes no spikes (direct coding's layer 1, driven by a current instead):
+    each end-of-step marker from ``events`` takes one issue slot, as in `Xbar`, and nothing is read
+    (``weights`` is 0, ``issue_group`` 0). The events must all be markers."""
+
+    def __init__(self, n_in: int, lanes: int, weight_bits: int):
+        super().__init__(xbar_signature(n_in, 1, lanes, weight_bits))
+
+    def elaborate(self, platform):
+        m = Module()
+        valid = Signal()
+        m.d.comb += [
+            self.issue_valid.eq(valid),
+            self.issue_eos.eq(1),
+            self.events.ready.eq(~valid | self.enable),
+        ]
+        with m.If(self.events.ready):
+            m.d.sync += valid.eq(self.events.valid)
         return m

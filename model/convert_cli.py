@@ -42,7 +42,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--coding", choices=RATE_CODINGS, default=d.coding,
                         help="input coding: bernoulli (a random number per input and step, Eq. 4), stratified (the "
                              "bit-reversed step as every input's threshold: exact rates) or direct (no input spikes: "
-                             "layer 1 adds W_1 X every step; no RTL yet), docs/hardware-semantics.md")
+                             "layer 1 adds W_1 X every step), docs/hardware-semantics.md")
     parser.add_argument("--leak-shift", type=int, default=d.leak_shift, help="LIF leak V -= V >> k (default: IF, no leak)")
     parser.add_argument("--weight-bits", type=int, default=d.weight_bits, help="q: bits per weight")
     parser.add_argument("--membrane-bits", type=int, default=d.membrane_bits, help="m: bits per membrane")

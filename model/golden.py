@@ -394,7 +394,9 @@ def random_network(config: SnnConfig, seed: int = 0, weight_scale: float = 0.25,
 
     Weights are Gaussian with standard deviation ``sigma = weight_scale * (2^(q-1) - 1)``,
     clipped; thresholds are ``sigma * sqrt(N_in) / 2`` (firing rates of about
-    0.3 for inputs at rate 0.5); biases are uniform in ``+-bias_scale``.
+    0.3 for inputs at rate 0.5); biases are uniform in ``+-bias_scale``. A
+    direct-coded network's layer 1 has its threshold and bias at the ``2^R``
+    scale of its current, as the converter makes them.
     """
     rng = np.random.default_rng(seed)
     wlo, whi = config.weight_range
@@ -403,8 +405,9 @@ def random_network(config: SnnConfig, seed: int = 0, weight_scale: float = 0.25,
         n_in, n_out = config.sizes[l - 1], config.sizes[l]
         w = np.clip(np.round(rng.normal(0, weight_scale * whi, (n_out, n_in))), wlo, whi).astype(np.int64)
         weights.append(w)
-        biases.append(rng.integers(-bias_scale, bias_scale + 1, n_out).astype(np.int64))
-        th = max(1, int(weight_scale * whi * np.sqrt(n_in) / 2))
+        scale = 1 << config.input_bits if config.direct and l == 1 else 1
+        biases.append(rng.integers(-bias_scale, bias_scale + 1, n_out).astype(np.int64) * scale)
+        th = max(1, int(weight_scale * whi * np.sqrt(n_in) / 2)) * scale
         thresholds.append(min(th, config.membrane_range[1]))
     return IntNetwork(config, weights, biases, thresholds)
 

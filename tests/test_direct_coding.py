@@ -1,4 +1,7 @@
+# amaranth: UnusedElaboratable=no
 """Direct input coding: no input spikes, layer 1 driven by the current B_1 + W_1 X once per image."""
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -19,9 +22,10 @@ DIRECT = SnnConfig(sizes=(6, 5, 4), timesteps=16, lanes=2, coding="direct")
 def scaled_network(config=DIRECT, seed=1):
     """A random network whose layer 1 threshold and bias are at the 2^R scale of its current."""
     net = random_network(config, seed=seed, bias_scale=3)
-    net.thresholds[0] *= 1 << config.input_bits
-    net.biases[0] = net.biases[0] * (1 << config.input_bits)
-    return IntNetwork(config, net.weights, net.biases, net.thresholds)
+    plain = random_network(dataclasses.replace(config, coding="bernoulli"), seed=seed, bias_scale=3)
+    assert net.thresholds[0] == plain.thresholds[0] << config.input_bits
+    assert np.array_equal(net.biases[0], plain.biases[0] << config.input_bits)
+    return net
 
 
 def test_the_encoder_sends_no_spikes_and_the_current_is_b_plus_wx():
@@ -114,12 +118,16 @@ def test_the_sweep_prices_layer_one_as_macs_and_exports_a_direct_network(tmp_pat
     np.testing.assert_array_equal(gold.counts[-1], export.vectors[0].counts[-1])
 
 
-def test_the_rtl_refuses_direct_coding(tmp_path):
-    from hw.build import build_generator
+def test_the_rtl_of_a_direct_network_stores_no_input_spikes(tmp_path):
+    from hw.build import build_generator, read_rtl_info
+    from hw.direct_input import DirectInput
 
     net = scaled_network()
-    with pytest.raises(UserError, match="not 'direct'"):
-        build_generator(net, np.zeros((1, 6), dtype=np.int64), tmp_path, run_lint=False)
+    build_generator(net, np.zeros((2, 6), dtype=np.int64), tmp_path, run_lint=False)
+    assert not (tmp_path / "spike_rom.mem").exists() and (tmp_path / "noise_rom.mem").exists()
+    assert read_rtl_info(tmp_path).stored_trains is False
+    with pytest.raises(ValueError, match="not a 'bernoulli'-coded one"):
+        DirectInput(dataclasses.replace(DIRECT, coding="bernoulli"), 1)
 
 
 def test_the_energy_goal_leaves_room_for_layer_one_macs():

@@ -20,7 +20,7 @@ def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible(
     assert {c.layers for c in configs} == {1, 2, 3} and any(c.max_groups == 1 for c in configs)
     assert any(c.lanes == 1 for c in configs) and any(c.leak_shift for c in configs)
     assert any(c.sizes[0] == 1 for c in configs)  # a single input: the encoder's one-bit words
-    assert {c.coding for c in configs} == {"bernoulli", "stratified", "ttfs"}
+    assert {c.coding for c in configs} == {"bernoulli", "stratified", "direct", "ttfs"}
 
 
 def test_a_few_covering_cases_hit_every_bin_a_configuration_can_hit():

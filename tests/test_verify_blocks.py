@@ -1,4 +1,4 @@
-"""Block tests under Icarus and Verilator: Spike ROM, XBAR, LIF layer and event buffer against the golden model.
+"""Block tests under Icarus and Verilator: Spike ROM, direct input, XBAR, LIF layer and event buffer against the golden model.
 
 Seeded random contents; each parameter set has its own build folder under
 ``sim_builds/tests/blocks``, so reruns only simulate.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from model.golden import encode_spikes, run_layer
-from verify.blocks import EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
+from verify.blocks import DirectInputCase, EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
 from verify.coverage import RTL_POINTS
 from verify.sim import SIMULATORS
 
@@ -26,6 +26,11 @@ SPIKE_ROM = [
     SpikeRomCase(n_inputs=5, timesteps=11, input_bits=3, vectors=3, seed=3, coding="stratified"),
     SpikeRomCase(n_inputs=1, timesteps=6, input_bits=5, vectors=2, seed=4, coding="stratified"),
     SpikeRomCase(n_inputs=1, timesteps=9, input_bits=4, vectors=2, seed=5),  # one input: one read per word
+]
+DIRECT_INPUT = [
+    DirectInputCase(n_inputs=13, n_out=10, lanes=4, weight_bits=6, input_bits=4, timesteps=5, vectors=3, seed=1),  # G = 3
+    DirectInputCase(n_inputs=5, n_out=3, lanes=4, weight_bits=8, input_bits=8, timesteps=3, vectors=2, seed=2),  # G = 1
+    DirectInputCase(n_inputs=1, n_out=4, lanes=1, weight_bits=3, input_bits=2, timesteps=4, vectors=2, seed=3),  # N_0 = 1
 ]
 XBAR = [
     XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2),  # P does not divide N: G = 3, 2 padding lanes
@@ -67,6 +72,19 @@ def test_spike_rom(case, sim):
     x = np.array(case.build(ROOT)[1]["noise_x"])
     total = encode_spikes(x, case.config()).sum(axis=(1, 2))
     assert [r["spikes"] for r in result["runs"]] == [int(n) for n in np.repeat(total, 2)]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+@pytest.mark.parametrize("case", DIRECT_INPUT, ids=lambda c: c.name)
+def test_direct_input(case, sim):
+    result = run_case(case, sim, ROOT)
+    assert not result["error"], result["error"]
+    runs = result["runs"]
+    assert len(runs) == case.vectors and all(r["ok"] for r in runs)
+    full = next(r for r in runs if r["vector"] == 0)["current"]  # every X_i = 2^R: B + 2^R sum_i W
+    net = case.network()
+    assert full == (net.biases[0] + (net.weights[0].sum(axis=1) << case.input_bits)).tolist()
 
 
 @pytest.mark.sim

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from model.export import export_network, load
-from model.golden import run_network
+from model.golden import run_network, run_noise
 from model.snn_config import IntNetwork, SnnConfig
 from verify.__main__ import main as verify_main
 from verify.sim import SIMULATORS
@@ -72,6 +72,25 @@ def test_a_stratified_generator_equals_the_golden_model_from_both_sources(sim, t
         assert im["ok"] and np.array_equal(arrays[f"image{k}_spikes0"], export.vectors[im["vector"]].spikes)
     x = np.array(export.vectors[0].noise_x)
     assert np.array_equal(export.vectors[0].spikes.sum(axis=0), -(-x // 2))  # exact rates: ceil(X T / 2^R), T = 8, R = 4
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_a_direct_coded_generator_equals_the_golden_model(sim, tmp_path):
+    """Direct coding: layer 1's current B_1 + W_1 X computed on chip once per image, then no input spikes."""
+    config = dataclasses.replace(TINY, coding="direct", membrane_bits=18)
+    export = load(random_export(tmp_path / "snn", config, seed=14, vectors=3, weight_scale=0.35, bias_scale=2))
+    build = sim_build(export, tmp_path / "b")
+    result, arrays = run_generator(export, sim, build, [{"vector": v, "encode": 1} for v in range(3)], optimize=False)
+    assert not result["error"], result["error"]
+    assert not build.rtl.out_dir.joinpath("spike_rom.mem").exists()  # no input spikes to store
+    for k, im in enumerate(result["images"]):
+        gold = run_noise(export.net, export.vectors[im["vector"]].noise_x)
+        assert im["ok"] and not arrays[f"image{k}_spikes0"].any()
+        for l in range(1, config.layers + 1):
+            assert np.array_equal(arrays[f"image{k}_spikes{l}"], gold.spikes[l]) and gold.counts[l].sum() > 0
+        assert 0 < gold.counts[1].sum() < config.timesteps * config.sizes[1]  # layer 1 neither silent nor saturated
+        assert im["cycles"] >= im["lower_bound"]["per_layer"][0] >= config.sizes[0] * config.groups(1)
 
 
 @pytest.mark.sim

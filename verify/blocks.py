@@ -1,8 +1,8 @@
-"""Block-test cases (Spike ROM, XBAR, LIF layer, event buffer): seeded random contents, one build folder each.
+"""Block-test cases (Spike ROM, direct input, XBAR, LIF layer, event buffer): seeded random contents, one build folder each.
 
 A case builds its block's Verilog and memory files under
 ``<root>/<case.name>/rtl`` and returns the plan its cocotb testbench
-(``verify.tb_spike_rom``, ``verify.tb_xbar``, ``verify.tb_lif``, ``verify.tb_event_buffer``) reads; the
+(``verify.tb_spike_rom``, ``verify.tb_direct_input``, ``verify.tb_xbar``, ``verify.tb_lif``, ``verify.tb_event_buffer``) reads; the
 testbench holds the reference model (the golden model) and the checker.
 """
 
@@ -14,13 +14,14 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import write_rtl
+from hw.direct_input import DirectInput
 from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
 from model.golden import encode_spikes
 from model.layout import pack_biases, pack_spikes, pack_weights
-from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, SnnConfig
+from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
 from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper
@@ -68,6 +69,52 @@ class SpikeRomCase:
         rtl = write_rtl(SpikeRom(SpikeRomParams.of(c, self.vectors)), "spike_rom", Path(root) / self.name / "rtl", files)
         runs = [{"vector": v, "encode": e} for v in range(self.vectors) for e in (0, 1)]
         plan = {"config": c.to_dict(), "noise_x": x.tolist(), "runs": runs, "seed": self.seed}
+        return add_wrapper(rtl), plan
+
+
+@dataclass(frozen=True)
+class DirectInputCase:
+    """Direct coding's input stage with full-range weights and biases and ``vectors`` random ``X`` (the extremes
+    0 and ``2^R`` among them); the membrane is just wide enough for the largest current the weights allow."""
+
+    n_inputs: int
+    n_out: int
+    lanes: int
+    weight_bits: int
+    input_bits: int
+    timesteps: int
+    vectors: int
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return _name("direct_input", self)
+
+    def config(self) -> SnnConfig:
+        q, r = self.weight_bits, self.input_bits
+        reach = self.n_inputs * (1 << (q - 1)) * (1 << r) + (1 << (q + r))  # weights and bias at full range
+        return SnnConfig(sizes=(self.n_inputs, self.n_out), timesteps=self.timesteps, weight_bits=q,
+                         membrane_bits=reach.bit_length() + 1, input_bits=r, lanes=self.lanes, coding="direct")
+
+    def network(self) -> IntNetwork:
+        c = self.config()
+        rng = np.random.default_rng(self.seed)
+        w = rng.integers(*c.weight_range, endpoint=True, size=(self.n_out, self.n_inputs))
+        b = rng.integers(-(1 << (c.weight_bits + c.input_bits)), 1 << (c.weight_bits + c.input_bits), self.n_out)
+        return IntNetwork(c, [w], [b], [1])
+
+    def build(self, root) -> tuple[SimBuild, dict]:
+        c, net = self.config(), self.network()
+        x = np.random.default_rng(self.seed + 1).integers(0, (1 << c.input_bits) + 1, (self.vectors, self.n_inputs))
+        x[0, :], x[-1, 0] = 1 << c.input_bits, 0  # every input at full scale; one at zero
+        files = {
+            c.weight_file(1): (pack_weights(net.weights[0], c.lanes, c.weight_bits), c.weight_word_bits),
+            c.bias_file(1): (pack_biases(net.biases[0], c.lanes, c.membrane_bits), c.bias_word_bits),
+            NOISE_FILE: ([int(v) for v in x.reshape(-1)], c.noise_bits),
+        }
+        rtl = write_rtl(DirectInput(c, self.vectors), "direct_input", Path(root) / self.name / "rtl", files)
+        plan = {"config": c.to_dict(), "weights": net.weights[0].tolist(), "biases": net.biases[0].tolist(),
+                "noise_x": x.tolist(), "seed": self.seed, "runs": list(range(self.vectors))[::-1]}
         return add_wrapper(rtl), plan
 
 
@@ -189,6 +236,7 @@ class EventBufferCase:
 
 TB_MODULES = {
     SpikeRomCase: "verify.tb_spike_rom",
+    DirectInputCase: "verify.tb_direct_input",
     XbarCase: "verify.tb_xbar",
     LifCase: "verify.tb_lif",
     EventBufferCase: "verify.tb_event_buffer",

@@ -26,6 +26,7 @@ design has, so coverage is reported as hit / applicable.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,14 +81,20 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
         names = {s.replace(".", "_"): signal(where, s) for _, sigs in RTL_POINTS.values() for s in sigs}
         names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "  # the event buffer feeding the layer
         names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
+        if config.direct and l == 1:  # no input spikes: the event path is constant and folded away
+            names |= {"ev_issue": "1'b0", "s1_ev": "1'b0", "marker": signal(where, "xbar.issue_valid"),
+                      "v_rd__addr": f"({signal(where, 'sweeping')} ? {signal(where, 'sw_g')} : 0)"}
         for key, (expr, sigs) in RTL_POINTS.items():
             if (standalone and key.startswith("input skid")) or not _has_point(config, key):
                 continue
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
                 expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
-            used = tuple(names[s.replace(".", "_")] for s in sigs)
+            used = tuple(ref for s in sigs for ref in _REFERENCE.findall(names[s.replace(".", "_")]))
             points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
+
+
+_REFERENCE = re.compile(r"dut\.\\\S+ |dut\.\w+")  # the DUT signals an expression of `signal` references reads
 
 
 def _has_point(config: SnnConfig, key: str) -> bool:
@@ -119,7 +126,9 @@ def reach(net, layer: int) -> Reach:
     ``[L, U]`` with ``U' = max(theta - 1, U + S+ + B - theta)`` (it stays
     below ``theta`` or fired and was reduced by it; reset to zero keeps
     ``theta - 1``) and ``L' = min(0, L + S- + B)`` (reset to the floor:
-    ``L = lo`` once it may fire); a leak only shrinks the magnitude. An
+    ``L = lo`` once it may fire); a leak only shrinks the magnitude. Direct
+    coding's layer 1 adds no weights, and its bias, the current, lies within
+    ``B + 2^R S-`` .. ``B + 2^R S+``. An
     addition can saturate high only where ``U + S+ > hi``, and so on; the
     bias bins look at the steps before the last, as `semantic_bins` does.
     """
@@ -127,6 +136,10 @@ def reach(net, layer: int) -> Reach:
     w, b, th = np.asarray(net.weights[layer - 1]), np.asarray(net.biases[layer - 1]), int(net.thresholds[layer - 1])
     lo, hi = c.membrane_range
     s_pos, s_neg = np.maximum(w, 0).sum(axis=1), np.minimum(w, 0).sum(axis=1)
+    b_high, b_low = b, b
+    if c.direct and layer == 1:  # no weight additions; the bias is the current B + W X, X in 0 .. 2^R
+        b_high, b_low = b + (s_pos << c.input_bits), b + (s_neg << c.input_bits)
+        s_pos, s_neg = 0 * s_pos, 0 * s_neg
     upper, lower = np.zeros(len(b), dtype=object), np.zeros(len(b), dtype=object)
     out = [np.zeros(len(b), dtype=bool) for _ in range(4)]
     for t in range(c.timesteps):
@@ -134,9 +147,9 @@ def reach(net, layer: int) -> Reach:
         out[0] |= top > hi
         out[1] |= bottom < lo
         if t < c.timesteps - 1:
-            out[2] |= (top + b > hi) & (b > 0)
-            out[3] |= (bottom + b < lo) & (b < 0)
-        top, bottom = np.minimum(top, hi) + b, np.maximum(bottom, lo) + b
+            out[2] |= (top + b_high > hi) & (b_high > 0)
+            out[3] |= (bottom + b_low < lo) & (b_low < 0)
+        top, bottom = np.minimum(top, hi) + b_high, np.maximum(bottom, lo) + b_low
         fires = top >= th
         upper = np.maximum(th - 1, np.where(fires & (c.reset == "subtract"), np.minimum(top, hi) - th, th - 1))
         lower = np.minimum(0, np.maximum(bottom, lo))
@@ -236,12 +249,12 @@ def candidate_noise(n_inputs: int, count: int, rng: np.random.Generator) -> np.n
 def directed_noise(net, count: int, seed: int, candidates: int = 256) -> np.ndarray:
     """``count`` noise vectors chosen greedily among ``candidates`` for the most semantic bins of ``net``:
     each adds the most bins not yet hit (the golden model runs all candidates at once)."""
-    from model.golden import encode_noise, encode_spikes, run_network
+    from model.golden import encode_noise, run_noise
 
     c = net.config
     rng = np.random.default_rng(seed)
     pool = candidate_noise(c.sizes[0], max(candidates, count), rng)
-    gold = run_network(net, encode_spikes(encode_noise(pool, c), c), record_membranes=True)
+    gold = run_noise(net, encode_noise(pool, c), record_membranes=True)
     bins = [semantic_bins(net, per_image(gold.traces, i)) for i in range(len(pool))]
     chosen, hit = [], set()
     for _ in range(count):

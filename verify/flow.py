@@ -18,7 +18,7 @@ import numpy as np
 from hw.build import read_rtl_info
 from model.errors import UserError
 from model.export import Export, load
-from model.golden import GoldenResult, first_divergence, output_image, run_network
+from model.golden import GoldenResult, first_divergence, output_image, run_noise
 from model.runinfo import machine
 from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
@@ -129,7 +129,7 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
     vectors = [export.vectors[p["vector"]] for p in plan]
     refs, ref_note = float_references(export.manifest, vectors, export.config)
     ran = sorted({p["vector"] for p in plan})
-    gold = run_network(export.net, np.stack([export.vectors[v].spikes for v in ran]), record_membranes=True)
+    gold = run_noise(export.net, np.stack([export.vectors[v].noise_x for v in ran]), record_membranes=True)
     expected = [gold.image_result(ran.index(p["vector"])) for p in plan]
     rows = image_rows(export, plan, run, expected, refs)
     checked = {"references": ref_note, "images": rows, "figures": [],

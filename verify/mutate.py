@@ -34,7 +34,7 @@ import numpy as np
 from hw.build import RtlBuild
 from model.errors import UserError
 from model.export import export_network, load
-from model.golden import encode_noise, encode_spikes, random_network, run_network
+from model.golden import encode_noise, random_network, run_noise
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
 from model.snn_config import SnnConfig
@@ -220,8 +220,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
         "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed, "equivalent": equivalent,
         "score": killed / scored, "score_of_all": killed / len(rows), "score_without_timing": by_checks / scored,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "timing")},
-        "coverage": design_coverage(export.net, run_network(export.net, np.stack([v.spikes for v in export.vectors]),
-                                                            record_membranes=True).traces, baseline["coverage"]),
+        "coverage": design_coverage(export.net, run_noise(export.net, export.noise_x,
+                                                          record_membranes=True).traces, baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows,
@@ -288,7 +288,7 @@ def default_target(build_root, seed: int, tries: int = 30) -> Path:
     for s in range(seed, seed + tries):
         net = random_network(TARGET, seed=s, weight_scale=0.6, bias_scale=16)
         u = directed_noise(net, TARGET_VECTORS, s, candidates=1024)
-        gold = run_network(net, encode_spikes(encode_noise(u, TARGET), TARGET), record_membranes=True)
+        gold = run_noise(net, encode_noise(u, TARGET), record_membranes=True)
         missed = set(semantic_applicable(net)) - semantic_bins(net, gold.traces)
         if best is None or len(missed) < best[0]:
             best = (len(missed), s, net, u)

@@ -27,11 +27,13 @@ def lower_bound_cycles(config: SnnConfig, spikes) -> dict:
     trains ``spikes[l - 1]`` ``(T, N_{l-1})`` (``spikes[0]`` the input). A
     pipelined design overlaps the layers, so it may even beat this sum; the
     busiest layer alone (``slowest_layer``) is the bound for a pipeline.
+    A direct-coded layer 1 has no input spikes but reads each input's
+    ``G_1`` words once per image for its current: ``E_0 = N_0``.
     """
     T = config.timesteps
     per_layer, events = [], []
     for l in range(1, config.layers + 1):
-        e = int(np.asarray(spikes[l - 1]).sum())
+        e = config.sizes[0] if config.direct and l == 1 else int(np.asarray(spikes[l - 1]).sum())
         swept = int(swept_steps(config, spikes[l - 1]).sum())
         events.append(e)
         per_layer.append((e + swept) * config.groups(l) + T - swept)

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-from hw.spike_rom import RTL_CODINGS
 from model.errors import UserError
 from model.jsonio import write_json_and_markdown
 from model.runinfo import machine
@@ -32,7 +31,7 @@ from verify.sim import SIMULATORS
 
 CONFIG_BINS = (
     "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding stratified",
-    "coding ttfs",
+    "coding direct", "coding ttfs",
     "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
     "an empty time step", "a silent neuron", "every neuron of a layer fires", "narrow weights (q <= 3)",
     "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)", "one input (N_0 = 1)",
@@ -57,11 +56,14 @@ def draw(seed: int) -> SnnConfig:
     if ttfs:
         return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=min(48, q + 16), input_bits=r,
                          lanes=lanes, neuron="ttfs", coding="ttfs", reset="floor", leak_shift=None)
+    coding = rng.choice(RATE_CODINGS)
     m = rng.randint(q + 2, min(48, q + 12))
+    if coding == "direct":  # room for layer 1's current, B_1 + W_1 X with X up to 2^R (`IntNetwork`)
+        m = min(48, max(m, q + r + sizes[0].bit_length() + 2))
     leak = rng.choice((None, None, rng.randint(1, min(6, m - 1))))
     return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=m, input_bits=r, lanes=lanes,
                      leak_shift=leak, reset=rng.choice(("zero", "subtract")),
-                     coding=rng.choice([c for c in RATE_CODINGS if c in RTL_CODINGS]))
+                     coding=coding)
 
 
 def config_bins(config: SnnConfig) -> set[str]:
@@ -113,7 +115,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     case's ``stage``: build, simulate or check). A passing case's folder is removed unless ``keep``; a failing one
     stays for inspection."""
     from model.export import export_network, load
-    from model.golden import random_network, run_network
+    from model.golden import random_network, run_noise
     from verify.system import first_failure, run_generator, sim_build
 
     start = time.perf_counter()
@@ -127,7 +129,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
         return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
     u = directed_noise(net, VECTORS, seed)
     ex = load(export_network(net, case_dir / "snn", u))
-    gold = run_network(ex.net, np.stack([v.spikes for v in ex.vectors]), record_membranes=True)
+    gold = run_noise(ex.net, ex.noise_x, record_membranes=True)
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
     counters, sweep_ends = {}, []
     for sim in sims:

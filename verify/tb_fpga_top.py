@@ -15,7 +15,7 @@ import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge, SimTimeoutError, with_timeout
 
 from hw.fpga_top import READ_LATENCY
-from model.golden import run_network
+from model.golden import run_noise
 from model.snn_config import SnnConfig
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.tbkit import load_plan_export, read_plan, reset, write_result
@@ -50,7 +50,7 @@ async def fpga_top_matches_golden(dut):
     images, failures = [], []
     for item in plan["images"]:
         n, encode = int(item["vector"]), int(item["encode"])
-        expected = run_network(net, vectors[n].spikes)
+        expected = run_noise(net, vectors[n].noise_x)
         limit = timeout_cycles(config, lower_bound_cycles(config, expected.spikes)["bound"])
         await FallingEdge(dut.clk)
         dut.vector.value, dut.start.value = n, 1

@@ -18,7 +18,7 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, ValueChange, with_timeout
 from cocotb.utils import get_sim_time
 
-from model.golden import first_divergence, output_image, run_network
+from model.golden import first_divergence, output_image, run_noise
 from model.snn_config import SnnConfig
 from verify.checker import artefacts, disagreement
 from verify.perf import lower_bound_cycles, timeout_cycles
@@ -190,7 +190,7 @@ async def generator_matches_golden(dut):
     for k, item in enumerate(plan["images"]):
         n, encode = int(item["vector"]), int(item["encode"])
         vec = vectors[n]
-        expected = run_network(net, vec.spikes, record_membranes=sweep_log is not None)  # the reference model
+        expected = run_noise(net, vec.noise_x, record_membranes=sweep_log is not None)  # the reference model
         bound = lower_bound_cycles(config, expected.spikes)
         start = time.perf_counter()
         limit = timeout_cycles(config, bound["bound"])

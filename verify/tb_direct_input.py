@@ -1,0 +1,91 @@
+"""cocotb testbench of direct coding's input stage: the current it computes is the golden model's, then T markers.
+
+Plan (from `verify.blocks.DirectInputCase`): the configuration, layer 1's
+weights and biases, the stored ``X`` of each vector and the vectors to run, in
+order. The markers are taken with random backpressure; there must be exactly
+``T``, no spike event among them, none before the ``N_0 * G_1`` cycles of the
+fill, and ``busy`` must fall after the last. Then every word of the current is
+read through the ``current`` port and must equal ``direct_current(net, X)``.
+"""
+
+from __future__ import annotations
+
+import random
+
+import cocotb
+import numpy as np
+from cocotb.triggers import FallingEdge, ReadOnly
+
+from model.golden import direct_current
+from model.layout import unpack_lanes
+from model.snn_config import IntNetwork, SnnConfig
+from verify.tbkit import EventCodec, read_plan, reset, write_result
+
+
+async def read_current(dut, config: SnnConfig) -> np.ndarray:
+    """Every neuron's current through the read port (latency 1), as signed integers."""
+    words = []
+    for g in range(config.groups(1)):
+        dut.current__addr.value, dut.current__en.value = g, 1
+        await FallingEdge(dut.clk)
+        dut.current__en.value = 0
+        await ReadOnly()
+        words.append(int(dut.current__data.value))
+        await FallingEdge(dut.clk)
+    return unpack_lanes(words, config.lanes, config.membrane_bits, signed=True).reshape(-1)[: config.sizes[1]]
+
+
+async def take_markers(dut, config: SnnConfig, codec: EventCodec, rng: random.Random) -> tuple[int, list[str]]:
+    """Accept the stage's events until ``T`` markers (or a time limit); (the cycle of the first, problems)."""
+    errors, markers, cycles, first = [], 0, 0, None
+    limit = config.sizes[0] * config.groups(1) + 4 * config.timesteps + 100
+    while markers < config.timesteps and cycles < limit:
+        ready = rng.random() < 0.6
+        dut.events__ready.value = int(ready)
+        await ReadOnly()
+        if ready and int(dut.events__valid.value):
+            _, eos = codec.unpack(int(dut.events__payload.value))
+            if not eos:
+                errors.append(f"a spike event at cycle {cycles}: direct coding has no input spikes")
+            markers += 1
+            first = cycles if first is None else first
+        await FallingEdge(dut.clk)
+        cycles += 1
+    dut.events__ready.value = 0
+    if markers < config.timesteps:
+        errors.append(f"only {markers} of {config.timesteps} markers in {cycles} cycles")
+    return first, errors
+
+
+@cocotb.test()
+async def direct_input_matches_golden(dut):
+    """The current B_1 + W_1 X of every vector, bit for bit, and the T step markers after it."""
+    plan = read_plan()
+    config = SnnConfig.from_dict(plan["config"])
+    net = IntNetwork(config, [np.array(plan["weights"])], [np.array(plan["biases"])], [1])
+    x = np.array(plan["noise_x"], dtype=np.int64)
+    codec, rng = EventCodec(config.sizes[0]), random.Random(plan["seed"])
+    for name in ("start", "vector", "events__ready", "current__addr", "current__en"):
+        getattr(dut, name).value = 0
+    await reset(dut)
+
+    failures, runs = [], []
+    for v in plan["runs"]:
+        dut.vector.value, dut.start.value = v, 1
+        await FallingEdge(dut.clk)
+        dut.start.value = 0
+        first, errors = await take_markers(dut, config, codec, rng)
+        if first is not None and first < config.sizes[0] * config.groups(1):
+            errors.append(f"a marker after {first} cycles, before the {config.sizes[0] * config.groups(1)}-cycle fill")
+        await FallingEdge(dut.clk)
+        if int(dut.busy.value):
+            errors.append("busy still high after the last marker")
+        got, expected = await read_current(dut, config), direct_current(net, x[v])
+        if not np.array_equal(got, expected):
+            j = int(np.flatnonzero(got != expected)[0])
+            errors.append(f"neuron {j}: current {int(got[j])}, the golden model's {int(expected[j])}")
+        runs.append({"vector": v, "first_marker": first, "current": got.tolist(), "ok": not errors})
+        if errors:
+            failures.append(f"vector {v}: " + "; ".join(errors[:3]))
+    write_result(plan, {"runs": runs, "error": "; ".join(failures)})
+    assert not failures, "; ".join(failures)
