@@ -17,6 +17,8 @@ FPGA    := weights/gan-$(DATASET)-fpga
 # The iCE40 network: 100-16-16-784 with 4-bit weights, 16-bit membranes, P = 4 (fits an HX8K's block RAM).
 ICE40   := weights/gan-$(DATASET)-ice40
 RTL_DIR := build/rtl/$(notdir $(RUN))
+# Conversion of $(RUN): the default is direct coding at T = 32; CONVERT_FLAGS=--paper gives the paper's Bernoulli T = 64.
+CONVERT_FLAGS ?=
 TARGET  ?= xc7,ecp5,ice40,asic,vivado
 
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
@@ -36,6 +38,7 @@ help:
 	@echo "  make train-ice40   the iCE40 network 100-16-16-784, 1,500 updates -> $(ICE40)"
 	@echo "  make baseline      the textbook MLP GAN with the same command -> $(RUN)-textbook"
 	@echo "  make convert       ANN->SNN conversion, golden model, export and conversion report -> $(RUN)/snn"
+	@echo "                     (direct coding, T = 32; CONVERT_FLAGS=--paper: the paper's Bernoulli coding, T = 64)"
 	@echo "  make convert-fpga  the same for the FPGA network; convert-ice40 for the iCE40 network (4-bit, P = 4)"
 	@echo "  make rtl           Amaranth -> Verilog + \$$readmemh files + lint -> $(RTL_DIR)"
 	@echo "  make verify        cocotb: RTL vs golden model; Verilator on $(RUN), Icarus on the FPGA and iCE40 networks"
@@ -84,13 +87,15 @@ $(ICE40)/checkpoint.pt: | $(SETUP)
 	$(SG) train --dataset $(DATASET) --seed $(SEED) --out $(ICE40) --hidden 16 --updates 1500
 
 $(RUN)/snn/manifest.json: $(RUN)/checkpoint.pt
-	$(SG) convert --checkpoint $<
+	$(SG) convert --checkpoint $< $(CONVERT_FLAGS)
 
+# The FPGA and iCE40 networks keep the paper's configuration (Bernoulli, T = 64); the full network takes the
+# default, direct coding at T = 32 (--paper gives the paper's there too).
 $(FPGA)/snn/manifest.json: $(FPGA)/checkpoint.pt
-	$(SG) convert --checkpoint $< --images 64 --no-peer
+	$(SG) convert --checkpoint $< --paper --images 64 --no-peer
 
 $(ICE40)/snn/manifest.json: $(ICE40)/checkpoint.pt
-	$(SG) convert --checkpoint $< --weight-bits 4 --membrane-bits 16 --lanes 4 --vectors 2 --images 64 --no-peer
+	$(SG) convert --checkpoint $< --paper --weight-bits 4 --membrane-bits 16 --lanes 4 --vectors 2 --images 64 --no-peer
 
 train: $(RUN)/checkpoint.pt
 train-fpga: $(FPGA)/checkpoint.pt

@@ -135,3 +135,18 @@ def test_the_energy_goal_leaves_room_for_layer_one_macs():
            "fixed": {"synaptic_ops": 1100.0, "macs": 300}}
     g = convert_sweep.goals([row], SnnConfig(sizes=(3, 100, 4), coding="direct"), ConvertOptions(), macs=500)
     assert g["synaptic_ops_limit"] == pytest.approx(200 * 4.6 / 0.9) and not g["energy_met"]
+
+
+@pytest.mark.parametrize("flags, coding, timesteps", [([], "direct", 32), (["--paper"], "bernoulli", 64),
+                                                      (["--paper", "--timesteps", "16"], "bernoulli", 16)])
+def test_convert_defaults_to_direct_coding_and_paper_gives_the_papers(tmp_path, flags, coding, timesteps):
+    from model.__main__ import main as model_main
+    from model.config import TrainConfig
+    from model.train import init_state, save_checkpoint
+
+    ckpt = tmp_path / "checkpoint.pt"
+    save_checkpoint(init_state(TrainConfig(noise_dim=12, hidden=(9, 7), seed=3)), ckpt)
+    assert model_main(["convert", "--checkpoint", str(ckpt), "--vectors", "1", "--calib", "64", "--no-report",
+                       *flags]) == 0
+    config = load(tmp_path / "snn" / "manifest.json").config
+    assert (config.coding, config.timesteps) == (coding, timesteps)

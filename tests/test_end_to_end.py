@@ -1,8 +1,9 @@
 """The whole chain on a tiny network: train -> convert -> rtl -> verify, under both simulators.
 
 A 100-16-16-784 GAN is trained for a few updates on synthetic IDX digits, converted and
-exported at T = 8, and its RTL run on the exported test vectors (stored trains and the
-on-chip encoder) must equal the golden model in every layer, bit for bit.
+exported at T = 8 twice, with the default (direct) coding and with ``--paper`` (Bernoulli),
+and its RTL run on the exported test vectors (the paper's: stored trains and the on-chip
+encoder) must equal the golden model in every layer, bit for bit.
 """
 
 import json
@@ -33,16 +34,23 @@ def exported(tmp_path_factory):
     run = root / "gan"
     assert model_main(["train", "--data-dir", str(root), "--hidden", "16", "--batch", "20", "--updates", "20",
                        "--no-metrics", "--out", str(run)]) == 0
-    assert model_main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--vectors", "2",
-                       "--calib", "64", "--images", "8", "--no-fid", "--no-peer", "--no-report"]) == 0
-    return run / "snn" / "manifest.json"
+    manifests = {}
+    for name, flags in (("default", []), ("paper", ["--paper"])):
+        assert model_main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--vectors", "2",
+                           "--calib", "64", "--images", "8", "--no-fid", "--no-peer", "--no-report",
+                           "--out", str(run / name), *flags]) == 0
+        manifests[name] = run / name / "manifest.json"
+    return manifests
 
 
 @pytest.mark.sim
 @pytest.mark.slow
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
-def test_train_convert_rtl_verify(exported, sim, tmp_path):
-    assert json.loads(exported.read_text())["config"]["sizes"] == [100, 16, 16, 784]
+@pytest.mark.parametrize("which, coding", [("default", "direct"), ("paper", "bernoulli")])
+def test_train_convert_rtl_verify(exported, which, coding, sim, tmp_path):
+    exported = exported[which]
+    config = json.loads(exported.read_text())["config"]
+    assert config["sizes"] == [100, 16, 16, 784] and config["coding"] == coding and config["timesteps"] == 8
     out = tmp_path / "report"
     rc = verify_main(["run", "--manifest", str(exported), "--sim", sim, "--vectors", "2", "--out", str(out),
                       "--build-root", str(tmp_path / "sim_builds"), "--no-vcd"])

@@ -61,3 +61,17 @@ def test_report_sets_rtl_beside_float_snn_and_ann(converted, tmp_path):
     for row in report["images"]:
         assert row["mse_vs_golden"] == 0.0 and row["mse_vs_float_snn"] is not None and row["mse_vs_ann"] is not None
     assert "float SNN" in (out / "report.md").read_text()
+
+
+def test_the_float_reference_of_a_direct_network_is_driven_by_the_noise(tmp_path):
+    """Direct coding: the float SNN takes u as layer 1's current (no input spikes); near the ANN at T = 64."""
+    ckpt = tmp_path / "checkpoint.pt"
+    save_checkpoint(init_state(TrainConfig(noise_dim=12, hidden=(9, 7), seed=3)), ckpt)
+    layers = check_layers(load_generator(ckpt).affine_layers())
+    config = SnnConfig(sizes=(12, 9, 7, 784), timesteps=64, lanes=16, coding="direct")
+    g = torch.Generator().manual_seed(0)
+    conv = convert(layers, torch.rand(64, 12, generator=g, dtype=torch.float64), config, ConvertOptions())
+    noise = torch.rand(3, 12, generator=g, dtype=torch.float64).numpy()
+    export = load(export_network(conv.int_net, tmp_path / "snn", noise, conv.metadata() | {"checkpoint": str(ckpt)}))
+    refs, _ = float_references(export.manifest, export.vectors, export.config)
+    assert np.mean((refs["float_snn"] - refs["ann"]) ** 2) < 1e-3

@@ -47,6 +47,12 @@ def plan_images(n_vectors: int, count: int, source: str) -> list[dict]:
     return [{"vector": n, "encode": encode(n)} for n in range(count)]
 
 
+def source_name(config, encode: int) -> str:
+    """What fed an image: the stored trains ("rom"), the on-chip "encoder", or layer 1's "current" (direct coding,
+    which has one source)."""
+    return "current" if config.direct else "encoder" if encode else "rom"
+
+
 class ImageBar:
     """A progress bar over images, updated from the testbench's progress count."""
 
@@ -106,7 +112,7 @@ def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[Gol
         rows.append(
             {
                 "vector": p["vector"],
-                "source": "encoder" if p["encode"] else "rom",
+                "source": source_name(export.config, p["encode"]),
                 "mse_vs_golden": _mse(image, exp.image),
                 "mse_vs_float_snn": _mse(image, refs["float_snn"][k]) if refs else None,
                 "mse_vs_ann": _mse(image, refs["ann"][k]) if refs else None,
@@ -264,7 +270,7 @@ def _image_pairs(out_dir: Path, export: Export, plan, run: SimRun, expected, ref
             ("golden model", np.stack([e.image for e in expected[:n]]))]
     if refs:
         rows += [("float SNN", refs["float_snn"][:n]), ("ANN", refs["ann"][:n])]
-    captions = [f"v{p['vector']} {'enc' if p['encode'] else 'rom'}" for p in plan]
+    captions = [f"v{p['vector']} {source_name(export.config, p['encode'])[:3]}" for p in plan]
     title = "RTL vs software (paper Fig. 6): rows = source, columns = test vectors"
     return image_pairs_png(out_dir / "image_pairs.png", rows, captions, title)
 
@@ -279,7 +285,7 @@ def _vcd_check(vcd_path: Path, out_dir: Path, item: dict, expected, config, neur
         chosen = pick_neurons(expected.counts[l], neurons)
         panels.append((f"layer {l}", expected.spikes[l], trains[l], chosen))
     title = (
-        f"vector {item['vector']} ({'encoder' if item['encode'] else 'stored trains'}): spike times of chosen neurons, "
+        f"vector {item['vector']} ({source_name(config, item['encode'])}): spike times of chosen neurons, "
         f"golden model vs RTL waveform ({'identical' if div is None else 'DIFFERENT'})"
     )
     fig = raster_png(out_dir / "raster.png", panels, title)

@@ -12,7 +12,8 @@ def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
 
     Rebuilt from what the converter recorded in the manifest (``extra``: the
     generator checkpoint, the activation scales and the conversion options),
-    on the same input spike trains as the RTL. Returns ``({}, reason)`` when
+    on the same input spike trains as the RTL (direct coding: driven by the
+    noise ``u`` itself). Returns ``({}, reason)`` when
     the manifest does not come from `model.convert` (e.g. a random test
     network) or the checkpoint is gone.
     """
@@ -31,7 +32,7 @@ def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
     layers = check_layers(load_generator(ckpt).affine_layers())
     params = float_snn(normalise(layers, lambdas), config, ConvertOptions(**options))
     spikes = np.stack([v.spikes for v in vectors])
-    snn = simulate(params, spikes).image.double().numpy()
     u = torch.as_tensor(np.stack([v.noise_u for v in vectors]), dtype=torch.float64)
+    snn = simulate(params, spikes, drive=u if config.direct else None).image.double().numpy()
     ann = ann_forward(layers, u).numpy()
     return {"float_snn": snn, "ann": ann}, f"float SNN and ANN rebuilt from {ckpt}"
