@@ -41,7 +41,8 @@ help:
 	@echo "                     (direct coding, T = 32; CONVERT_FLAGS=--paper: the paper's Bernoulli coding, T = 64)"
 	@echo "  make convert-fpga  the same for the FPGA network; convert-ice40 for the iCE40 network (4-bit, P = 4)"
 	@echo "  make rtl           Amaranth -> Verilog + \$$readmemh files + lint -> $(RTL_DIR)"
-	@echo "  make verify        cocotb: RTL vs golden model; Verilator on $(RUN), Icarus on the FPGA and iCE40 networks"
+	@echo "  make verify        cocotb: RTL vs golden model; Verilator and Icarus on $(RUN) (the default), Icarus on the"
+	@echo "                     FPGA and iCE40 networks (the paper's configuration)"
 	@echo "  make synth         Yosys/nextpnr: FPGA network on xc7 (estimate), ECP5, ASIC, Vivado script; iCE40 network on iCE40 (TARGET=$(TARGET))"
 	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
 	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
@@ -113,6 +114,7 @@ baseline: | $(SETUP)
 # ---- hardware: verification, synthesis, sweeps
 verify: rtl $(FPGA)/snn/manifest.json $(ICE40)/snn/manifest.json
 	$(SG) verify --manifest $(MANIFEST) --sim verilator --vectors 10 --rtl $(RTL_DIR) --out reports/verify-verilator
+	$(SG) verify --manifest $(MANIFEST) --sim icarus --vectors 2 --rtl $(RTL_DIR) --out reports/verify-icarus
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim icarus --vectors 4 --out reports/verify-icarus-fpga
 	$(SG) verify --manifest $(ICE40)/snn/manifest.json --sim icarus --vectors 2 --out reports/verify-icarus-ice40
 

@@ -63,6 +63,7 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
     if conv:
         row = _exported_row(conv)
         s["snn"] = {"timesteps": row["timesteps"], "normalisation": row["normalisation"], "reset": row["reset"],
+                    "coding": conv["config"].get("coding", "bernoulli"),
                     "images": conv["images"], "fid_fixed": row.get("fid_fixed"), "fid_ann": conv.get("fid_ann"),
                     "floor_fid": conv.get("fid_real_floor"), "synaptic_ops": row["fixed"]["synaptic_ops"],
                     "energy_uj": row["fixed"]["energy_uj"], "ann_energy_uj": conv["ann_energy_uj"],
@@ -107,7 +108,8 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
                     s["sources"]["ann"]))
     if "snn" in s:
         n = s["snn"]
-        out.append((f"image quality, spiking generator (fixed-point SNN, T = {n['timesteps']}, {n['normalisation']})",
+        out.append((f"image quality, spiking generator (fixed-point SNN, {n['coding']} coding, T = {n['timesteps']}, "
+                    f"{n['normalisation']})",
                     fmt(n["fid_fixed"], ".2f"),
                     f"the ANN on the same {n['images']} noise vectors {fmt(n['fid_ann'], '.2f')}; real data {fmt(n['floor_fid'], '.2f')}",
                     s["sources"]["snn"]))

@@ -28,7 +28,7 @@ def run(tmp_path) -> dict:
     sweep = [{"timesteps": t, "normalisation": "p99.9", "reset": "subtract", "fid_fixed": 50.0 + t, "fid_float": 0.0,
               "fixed": {"synaptic_ops": 1000.0 * t, "energy_uj": 0.05 * t, "energy_uj_integer_memory": 0.02 * t}}
              for t in (32, 64)]
-    _write(r / "snn/report/conversion.json", {"config": {"timesteps": 64, "reset": "subtract"},
+    _write(r / "snn/report/conversion.json", {"config": {"timesteps": 64, "reset": "subtract", "coding": "direct"},
                                               "options": {"normalisation": "p99.9"}, "images": 128, "fid_ann": 37.5,
                                               "fid_real_floor": 22.0, "ann_energy_uj": 2.0, "sweep": sweep,
                                               "ann_energy_uj_integer_memory": 0.64,
@@ -53,7 +53,7 @@ def test_every_figure_comes_from_its_report(run):
     assert [v["ok"] for v in s["verify"]] == [True, True]
     assert s["synth"]["images_per_s"] == pytest.approx(100e6 / 50000.0)  # Fmax over the FPGA network's cycles
     md = markdown(s)
-    for text in ("19.25", "2.86", "114.00", "37.50", "3.20 uJ", "1.60x", "1.28 uJ", "2.00x the ANN's 0.64 uJ", "4 / 4 vectors", "10,662 LUT", "100.0 MHz", "2,000",
+    for text in ("19.25", "2.86", "direct coding, T = 64", "114.00", "37.50", "3.20 uJ", "1.60x", "1.28 uJ", "2.00x the ANN's 0.64 uJ", "4 / 4 vectors", "10,662 LUT", "100.0 MHz", "2,000",
                  "load 1.5", "test CPU"):
         assert text in md, text
 
