@@ -10,7 +10,7 @@ import pytest
 
 from model.golden import encode_noise, encode_spikes, random_network, run_network
 from model.snn_config import SnnConfig
-from verify.regress import BINS, CONFIG_BINS, bins_of, config_bins, covering_cases, draw, regress
+from verify.regress import BINS, CONFIG_BINS, bins_of, case_network, config_bins, covering_cases, draw, regress
 
 
 def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible():
@@ -21,6 +21,14 @@ def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible(
     assert any(c.lanes == 1 for c in configs) and any(c.leak_shift for c in configs)
     assert any(c.sizes[0] == 1 for c in configs)  # a single input: the encoder's one-bit words
     assert {c.coding for c in configs} == {"bernoulli", "stratified", "direct", "ttfs"}
+
+
+def test_every_drawn_ttfs_and_direct_case_makes_a_network():
+    """No case of the two codings with constraints of their own (no bias; room for the current) is skipped."""
+    seeds = [s for s in range(100) if draw(s).coding in ("ttfs", "direct")]
+    assert len(seeds) > 20
+    for s in seeds:
+        case_network(draw(s), s, np.random.default_rng(s))
 
 
 def test_a_few_covering_cases_hit_every_bin_a_configuration_can_hit():

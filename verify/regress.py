@@ -66,6 +66,16 @@ def draw(seed: int) -> SnnConfig:
                      coding=coding)
 
 
+def case_network(config: SnnConfig, seed: int, rng: np.random.Generator):
+    """The random network of case ``seed`` (`model.golden.random_network`): random weight and bias scales,
+    no bias for a TTFS network (its neuron has none)."""
+    from model.golden import random_network
+
+    weight_scale, bias_scale = float(rng.uniform(0.2, 0.6)), int(rng.integers(0, 4))
+    return random_network(config, seed=seed, weight_scale=weight_scale,
+                          bias_scale=0 if config.neuron == "ttfs" else bias_scale)
+
+
 def config_bins(config: SnnConfig) -> set[str]:
     """The configuration bins a case hits by its configuration alone."""
     c = config
@@ -115,7 +125,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     case's ``stage``: build, simulate or check). A passing case's folder is removed unless ``keep``; a failing one
     stays for inspection."""
     from model.export import export_network, load
-    from model.golden import random_network, run_noise
+    from model.golden import run_noise
     from verify.system import first_failure, run_generator, sim_build
 
     start = time.perf_counter()
@@ -124,7 +134,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     case_dir = Path(root) / f"case{seed}"
     row = {"seed": seed, "config": config.to_dict()}
     try:
-        net = random_network(config, seed=seed, weight_scale=float(rng.uniform(0.2, 0.6)), bias_scale=int(rng.integers(0, 4)))
+        net = case_network(config, seed, rng)
     except UserError as e:  # e.g. a TTFS membrane too narrow to stay floored: not a network the RTL must run
         return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
     u = directed_noise(net, VECTORS, seed)
