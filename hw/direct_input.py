@@ -36,9 +36,10 @@ class DirectInput(wiring.Component):
     vector ``vector`` (``X_i`` at word ``vector * N_0 + i`` of ``noise_file``):
     for each group ``g``, ascending, an accumulator starts at the bias word
     ``B_1[g]`` and adds, lane by lane, ``W_1[i * G_1 + g] * X_i`` for
-    ``i = 0 .. N_0 - 1``, one weight word per cycle (``N_0 * G_1`` cycles, the
-    products registered before the adders), and its last sum is written to
-    word ``g``. No order of these additions can leave the ``m``-bit range
+    ``i = 0 .. N_0 - 1``, one weight word per cycle (``N_0 * G_1`` cycles; the
+    ROM outputs and the products are registered, so neither a multiplier nor
+    an adder follows a memory output in the same cycle), and its last sum is
+    written to word ``g``. No order of these additions can leave the ``m``-bit range
     (`IntNetwork` refuses a network where one could), so the adders need no
     saturation. Then it emits ``T`` end-of-step markers on ``events`` (no
     spikes) and ``busy`` falls when the last is taken. Layer 1 reads the current
@@ -107,28 +108,35 @@ class DirectInput(wiring.Component):
         s1 = _Stage(G, "s1")
         m.d.sync += [s1.valid.eq(filling), s1.first.eq(i == 0), s1.last.eq(last_i), s1.g.eq(g)]
 
-        # --- register (c + 1): the lane products from the ROM outputs, and the bias word
+        # --- register (c + 1): the ROM outputs into registers, so the multipliers start from registers
         s2 = _Stage(G, "s2")
-        weights = data.View(data.ArrayLayout(signed(q), P), w_rom.data)
+        weights = Signal(data.ArrayLayout(signed(q), P))
+        x = Signal(c.noise_bits)
+        bias2 = Signal(self.lane_layout)
+        m.d.sync += [s2.valid.eq(s1.valid), s2.first.eq(s1.first), s2.last.eq(s1.last), s2.g.eq(s1.g),
+                     weights.eq(w_rom.data), x.eq(x_rom.data), bias2.eq(b_rom.data)]
+
+        # --- multiply (c + 2): the lane products into registers
+        s3 = _Stage(G, "s3")
         products = Signal(data.ArrayLayout(signed(q + c.noise_bits + 1), P))
         bias = Signal(self.lane_layout)
-        m.d.sync += [s2.valid.eq(s1.valid), s2.first.eq(s1.first), s2.last.eq(s1.last), s2.g.eq(s1.g),
-                     bias.eq(b_rom.data)]
-        m.d.sync += [products[p].eq(weights[p] * x_rom.data) for p in range(P)]
+        m.d.sync += [s3.valid.eq(s2.valid), s3.first.eq(s2.first), s3.last.eq(s2.last), s3.g.eq(s2.g),
+                     bias.eq(bias2)]
+        m.d.sync += [products[p].eq(weights[p] * x) for p in range(P)]
 
-        # --- accumulate (c + 2): a group's last sum goes into the current RAM
+        # --- accumulate (c + 3): a group's last sum goes into the current RAM
         acc = Signal(self.lane_layout)
         total = Signal(self.lane_layout)
-        m.d.comb += [total[p].eq(Mux(s2.first, bias[p], acc[p]) + products[p]) for p in range(P)]
-        with m.If(s2.valid):
+        m.d.comb += [total[p].eq(Mux(s3.first, bias[p], acc[p]) + products[p]) for p in range(P)]
+        with m.If(s3.valid):
             m.d.sync += acc.eq(total)
-        m.d.comb += [wr.addr.eq(s2.g), wr.en.eq(s2.valid & s2.last), wr.data.eq(total)]
+        m.d.comb += [wr.addr.eq(s3.g), wr.en.eq(s3.valid & s3.last), wr.data.eq(total)]
 
         # --- the step markers, after the last group is written
         emitting = Signal()
         markers = Signal(abits(c.timesteps))
         m.d.comb += [self.events.valid.eq(emitting), self.events.payload.eos.eq(1)]
-        with m.If(s2.valid & s2.last & (s2.g == G - 1)):
+        with m.If(s3.valid & s3.last & (s3.g == G - 1)):
             m.d.sync += emitting.eq(1)
         with m.If(self.events.valid & self.events.ready):
             m.d.sync += markers.eq(markers + 1)
