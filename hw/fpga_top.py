@@ -23,7 +23,7 @@ class FpgaTop(wiring.Component):
     are off the internal timing paths and nextpnr's Fmax is the core's.
 
     * ``start`` / ``encode`` / ``vector``: as the generator's, one cycle later
-      (``stored_trains=False``: no stored trains and no ``encode`` pin).
+      (``stored_trains=False`` or a direct-coded network: no stored trains and no ``encode`` pin).
     * ``busy`` / ``done``: the generator's, one cycle later.
     * ``read_layer`` (0-based: layer ``l + 1``), ``read_group`` (``g``) and
       ``read_lane`` (``p``) select neuron ``g * P + p``; ``read_count`` is its
@@ -35,11 +35,11 @@ class FpgaTop(wiring.Component):
         self.generator = Generator(net, vectors, stored_trains)
         c = net.config
         self.lint_waivers = one_choice_waivers(c, vectors, {"count_addr": "read_group", "count_layer": "read_layer"})
-        self.stored_trains = stored_trains
+        self.stored_trains = stored_trains and not c.direct  # a direct-coded generator has one input source
         super().__init__(
             {
                 "start": In(1),
-                **({"encode": In(1)} if stored_trains else {}),
+                **({"encode": In(1)} if self.stored_trains else {}),
                 "vector": In(abits(vectors)),
                 "busy": Out(1),
                 "done": Out(1),

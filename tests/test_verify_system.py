@@ -35,6 +35,14 @@ def tiny_manifest(tmp_path_factory) -> Path:
     return random_export(tmp_path_factory.mktemp("tiny") / "snn", TINY, seed=11, vectors=VECTORS, weight_scale=0.35)
 
 
+@pytest.fixture(scope="module")
+def tiny_direct_manifest(tmp_path_factory) -> Path:
+    """The tiny shape with direct coding: wide enough membranes for layer 1's current."""
+    config = dataclasses.replace(TINY, coding="direct", membrane_bits=18)
+    return random_export(tmp_path_factory.mktemp("direct") / "snn", config, seed=14, vectors=3, weight_scale=0.35,
+                         bias_scale=2)
+
+
 def _every_image(n: int) -> list[dict]:
     return [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)]
 
@@ -76,10 +84,10 @@ def test_a_stratified_generator_equals_the_golden_model_from_both_sources(sim, t
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", SIMULATORS)
-def test_a_direct_coded_generator_equals_the_golden_model(sim, tmp_path):
+def test_a_direct_coded_generator_equals_the_golden_model(tiny_direct_manifest, sim, tmp_path):
     """Direct coding: layer 1's current B_1 + W_1 X computed on chip once per image, then no input spikes."""
-    config = dataclasses.replace(TINY, coding="direct", membrane_bits=18)
-    export = load(random_export(tmp_path / "snn", config, seed=14, vectors=3, weight_scale=0.35, bias_scale=2))
+    export = load(tiny_direct_manifest)
+    config = export.config
     build = sim_build(export, tmp_path / "b")
     result, arrays = run_generator(export, sim, build, [{"vector": v, "encode": 1} for v in range(3)], optimize=False)
     assert not result["error"], result["error"]
@@ -182,6 +190,18 @@ def test_fpga_top_pins_give_golden_counts(tiny_manifest, sim, stored_trains):
     assert len(result["images"]) == 4 and all(im["ok"] for im in result["images"])
     gold = run_network(export.net, export.vectors[1].spikes)
     assert result["images"][2]["spikes"] == [int(gold.counts[l].sum()) for l in range(1, TINY.layers + 1)]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_a_direct_fpga_top_gives_golden_counts(tiny_direct_manifest, sim, tmp_path):
+    """The FPGA top of a direct-coded generator: no encode pin (one source), every layer's golden counts."""
+    export = load(tiny_direct_manifest)
+    result = run_fpga_top(export, sim, tmp_path, [{"vector": v, "encode": 1} for v in range(3)])
+    assert not result["error"], result["error"]
+    assert len(result["images"]) == 3 and all(im["ok"] for im in result["images"])
+    gold = run_noise(export.net, export.vectors[2].noise_x)
+    assert result["images"][2]["spikes"] == [int(gold.counts[l].sum()) for l in range(1, export.config.layers + 1)]
 
 
 @pytest.mark.sim
