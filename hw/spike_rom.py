@@ -11,6 +11,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.events import EventSerialiser, event_signature
 from hw.rom import Rom
+from hw.ttfs_lists import TtfsLists
 from hw.widths import abits
 from hw.xorshift import xorshift32
 from model.snn_config import NOISE_FILE, SPIKE_FILE, SnnConfig
@@ -52,15 +53,19 @@ class SpikeRom(wiring.Component):
       word ``vector * N_0 + i`` of ``noise_file`` (the concatenated
       ``vector{n}_noise.mem``, ``R + 1`` bits), and a xorshift32 generator
       restarted from the seed at ``start`` and stepped once per input per step:
-      ``spike_0[t][i] = X_i > (s >> (32 - R))``; with the ``ttfs`` coding ``X_i``
-      is a spike time and ``spike_0[t][i] = (X_i == t)``.
+      ``spike_0[t][i] = X_i > (s >> (32 - R))`` (stratified: the bit-reversed
+      step in place of the random number); with the ``ttfs`` coding ``X_i`` is
+      a spike time and ``spike_0[t][i] = (X_i == t)``, made by `TtfsLists`
+      from lists of the inputs by spike time.
 
     Without ``stored_trains`` there is no ``spike_file`` memory (``V * T * N_0``
     bits saved, e.g. for small FPGAs) and ``encode`` is ignored: always 1.
 
-    A step's word takes 2 cycles (stored) or ``N_0 + 1`` cycles (encoder) to
-    make, overlapped with emitting the previous step (one event per cycle,
-    then the marker). ``busy`` falls when the last marker has been taken.
+    A step's word takes 2 cycles (stored), ``N_0 + 1`` cycles (rate encoder)
+    or ``E_t + 3`` for ``E_t`` spikes (TTFS encoder, after ``T + N_0 + 3``
+    cycles at the start of the image) to make, overlapped with emitting the
+    previous step (one event per cycle, then the marker). ``busy`` falls when
+    the last marker has been taken.
     """
 
     def __init__(self, params: SpikeRomParams):
@@ -109,43 +114,18 @@ class SpikeRom(wiring.Component):
             with m.If(s_wait):
                 m.d.sync += [s_wait.eq(0), word.eq(srom.data), full.eq(1)]
 
-        # --- on-chip encoder: read X_i (cycle c), compare with the next random number (c + 1)
+        # --- on-chip encoder
         n_base = Signal(abits(p.vectors * N))  # X_0 of the chosen vector
-        n_input = Signal(abits(N))
-        n_wait, n_last = Signal(), Signal()
-        # The next step's first input may be read while this step's last arrives: it lands in ``acc``. With
-        # one input it would land in ``word`` itself, still full, so a one-input encoder waits for its read.
-        n_issue = producing & encode & ~full
-        if N == 1:
-            n_issue = n_issue & ~n_wait
-        rng = Signal(32)
-        acc = Signal(max(1, N - 1))  # the inputs so far, shifting down, so input i ends at bit i
-        m.d.comb += [nrom.addr.eq(n_base + n_input), nrom.en.eq(n_issue)]
-        m.d.sync += [n_wait.eq(n_issue), n_last.eq(n_issue & (n_input == N - 1))]
-        with m.If(n_issue):
-            m.d.sync += n_input.eq(n_input + 1)
-            with m.If(n_input == N - 1):
-                m.d.sync += n_input.eq(0)
-        stepped = Signal(32)
-        spike = Signal()
-        n_step = Signal(abits(T))  # the step of the input read last cycle
-        m.d.sync += n_step.eq(issue_step)
+        go = producing & encode & ~full
+        launch = self.start & ~self.busy
         if p.coding == "ttfs":
-            fires = nrom.data == n_step
-        elif p.coding == "stratified":  # the step's R low bits reversed (`model.golden.stratified_thresholds`)
-            low = n_step.as_unsigned()[:R] if len(n_step) >= R else Cat(n_step, Const(0, R - len(n_step)))
-            fires = nrom.data > Cat(*(low[k] for k in reversed(range(R))))
+            n_step_done = self._ttfs_encoder(m, nrom, n_base, launch & (self.encode if p.stored_trains else 1), go,
+                                             word, full)
         else:
-            fires = nrom.data > stepped[32 - R :]
-        m.d.comb += [stepped.eq(xorshift32(rng)), spike.eq(fires)]
-        shifted = Cat(acc, spike) if N > 1 else spike
-        with m.If(n_wait):
-            m.d.sync += [rng.eq(stepped), acc.eq(shifted[1:] if N > 1 else 0)]
-            with m.If(n_last):
-                m.d.sync += [word.eq(shifted), full.eq(1)]
+            n_step_done = self._comparator_encoder(m, nrom, n_base, launch, go, word, full, issue_step)
 
         # --- steps issued (either source)
-        step_issued = s_issue | (n_issue & (n_input == N - 1))
+        step_issued = s_issue | n_step_done
         with m.If(step_issued):
             m.d.sync += issue_step.eq(issue_step + 1)
             with m.If(issue_step == T - 1):
@@ -169,7 +149,59 @@ class SpikeRom(wiring.Component):
                 emitted_steps.eq(0),
                 s_addr.eq(self.vector * T),
                 n_base.eq(self.vector * N),
-                n_input.eq(0),
-                rng.eq(p.rng_seed),
             ]
         return m
+
+    def _comparator_encoder(self, m: Module, nrom, n_base, launch, go, word, full, issue_step):
+        """The rate codings' encoder: each step reads every ``X_i`` (cycle c) and compares it with the step's
+        threshold (c + 1): the next xorshift32 number (restarted from the seed at ``launch``), or the
+        bit-reversed step (stratified). Returns the signal that is high in the cycle a step's last input is
+        read."""
+        p = self.params
+        N, T, R = p.n_inputs, p.timesteps, p.input_bits
+        n_input = Signal(abits(N))
+        n_wait, n_last = Signal(), Signal()
+        # The next step's first input may be read while this step's last arrives: it lands in ``acc``. With
+        # one input it would land in ``word`` itself, still full, so a one-input encoder waits for its read.
+        n_issue = Signal()
+        m.d.comb += n_issue.eq(go)
+        if N == 1:
+            m.d.comb += n_issue.eq(go & ~n_wait)
+        rng = Signal(32)
+        acc = Signal(max(1, N - 1))  # the inputs so far, shifting down, so input i ends at bit i
+        m.d.comb += [nrom.addr.eq(n_base + n_input), nrom.en.eq(n_issue)]
+        m.d.sync += [n_wait.eq(n_issue), n_last.eq(n_issue & (n_input == N - 1))]
+        with m.If(n_issue):
+            m.d.sync += n_input.eq(n_input + 1)
+            with m.If(n_input == N - 1):
+                m.d.sync += n_input.eq(0)
+        stepped = Signal(32)
+        spike = Signal()
+        n_step = Signal(abits(T))  # the step of the input read last cycle
+        m.d.sync += n_step.eq(issue_step)
+        if p.coding == "stratified":  # the step's R low bits reversed (`model.golden.stratified_thresholds`)
+            low = n_step.as_unsigned()[:R] if len(n_step) >= R else Cat(n_step, Const(0, R - len(n_step)))
+            fires = nrom.data > Cat(*(low[k] for k in reversed(range(R))))
+        else:
+            fires = nrom.data > stepped[32 - R :]
+        m.d.comb += [stepped.eq(xorshift32(rng)), spike.eq(fires)]
+        shifted = Cat(acc, spike) if N > 1 else spike
+        with m.If(n_wait):
+            m.d.sync += [rng.eq(stepped), acc.eq(shifted[1:] if N > 1 else 0)]
+            with m.If(n_last):
+                m.d.sync += [word.eq(shifted), full.eq(1)]
+        with m.If(launch):
+            m.d.sync += [n_input.eq(0), rng.eq(p.rng_seed)]
+        return n_issue & (n_input == N - 1)
+
+    def _ttfs_encoder(self, m: Module, nrom, n_base, launch, go, word, full):
+        """The TTFS encoder (`TtfsLists`): started with the image, it hands over one word per step while
+        ``go``. Returns the signal that is high in the cycle a word is taken."""
+        p = self.params
+        m.submodules.ttfs_lists = lists = TtfsLists(p.n_inputs, p.timesteps, p.vectors * p.n_inputs, p.input_bits + 1)
+        wiring.connect(m, lists.noise, nrom)
+        m.d.comb += [lists.start.eq(launch), lists.base.eq(n_base), lists.words.ready.eq(go)]
+        taken = lists.words.valid & lists.words.ready
+        with m.If(taken):
+            m.d.sync += [word.eq(lists.words.payload), full.eq(1)]
+        return taken

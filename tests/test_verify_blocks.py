@@ -22,6 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "blocks
 SPIKE_ROM = [
     SpikeRomCase(n_inputs=13, timesteps=6, input_bits=5, vectors=3, seed=1),
     SpikeRomCase(n_inputs=13, timesteps=7, input_bits=3, vectors=3, seed=2, coding="ttfs"),  # one spike per input at X_i
+    # TTFS lists: 20 inputs in 4 times (long lists, consecutive inputs of one list), a single input, empty steps
+    SpikeRomCase(n_inputs=20, timesteps=3, input_bits=2, vectors=2, seed=6, coding="ttfs"),
+    SpikeRomCase(n_inputs=1, timesteps=4, input_bits=2, vectors=3, seed=7, coding="ttfs"),
+    SpikeRomCase(n_inputs=3, timesteps=9, input_bits=4, vectors=2, seed=8, coding="ttfs"),
     # the bit-reversed step as threshold: T > 2^R wraps around, T < 2^R uses part of the sequence
     SpikeRomCase(n_inputs=5, timesteps=11, input_bits=3, vectors=3, seed=3, coding="stratified"),
     SpikeRomCase(n_inputs=1, timesteps=6, input_bits=5, vectors=2, seed=4, coding="stratified"),
