@@ -34,7 +34,7 @@ from verify.mutate import replace_line, spread
 REPO = Path(__file__).resolve().parent.parent
 # the generator's hardware: what `verify.regress` cases are built from
 SOURCES = ("hw/lif.py", "hw/events.py", "hw/xbar.py", "hw/saturate.py", "hw/generator.py", "hw/spike_rom.py",
-           "hw/priority.py")
+           "hw/priority.py", "hw/direct_input.py", "hw/ttfs_lists.py")
 SYMBOLS = {ast.GtE: ">=", ast.Gt: ">", ast.LtE: "<=", ast.Lt: "<", ast.Eq: "==", ast.NotEq: "!=",
            ast.Add: "+", ast.Sub: "-", ast.BitAnd: "&", ast.BitOr: "|"}
 SWAPS = {ast.GtE: ">", ast.Gt: ">=", ast.LtE: "<", ast.Lt: "<=", ast.Eq: "!=", ast.NotEq: "==",
