@@ -129,12 +129,12 @@ def test_rate_is_the_mean_hidden_spike_rate_and_descends():
     torch.testing.assert_close(image, gen(u))
     assert Generator(100, (48, 32)).forward_with_rate(u)[1] is None  # ReLU: no clip, no rate
     opt = torch.optim.Adam(gen.parameters(), lr=0.02)
-    before = float(rate)
+    before = float(rate.detach())
     for _ in range(20):
         opt.zero_grad()
         gen.forward_with_rate(u)[1].backward()
         opt.step()
-    assert 0 < before and float(gen.forward_with_rate(u)[1]) < before / 2
+    assert 0 < before and float(gen.forward_with_rate(u)[1].detach()) < before / 2
 
 
 def test_output_gradients_only_change_the_backward_pass():
