@@ -62,7 +62,7 @@ class SpikeRom(wiring.Component):
     bits saved, e.g. for small FPGAs) and ``encode`` is ignored: always 1.
 
     A step's word takes 2 cycles (stored), ``N_0 + 1`` cycles (rate encoder)
-    or ``E_t + 3`` for ``E_t`` spikes (TTFS encoder, after ``T + N_0 + 3``
+    or ``E_t + 3`` for ``E_t`` spikes (TTFS encoder, after ``T + N_0 + 2``
     cycles at the start of the image) to make, overlapped with emitting the
     previous step (one event per cycle, then the marker). ``busy`` falls when
     the last marker has been taken.

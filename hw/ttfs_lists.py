@@ -30,18 +30,19 @@ def noise_port_signature(depth: int, bits: int) -> wiring.Signature:
 
 
 class TtfsLists(wiring.Component):
-    """``spike_0[t][i] = (X_i == t)`` word by word, in ``T + N_0 + 3`` cycles per image plus ``E_t + 3`` per step.
+    """``spike_0[t][i] = (X_i == t)`` word by word, in ``T + N_0 + 2`` cycles per image plus ``E_t + 3`` per step.
 
     ``start`` (with ``base``, the noise ROM address of ``X_0``, held until the
     first word) runs three phases:
 
     * clear (``T`` cycles): every step's list empty;
-    * build (``N_0`` cycles, then 2 to drain): ``X_i`` read for ascending ``i``
+    * build (``N_0`` cycles, then 1 to drain): ``X_i`` read for ascending ``i``
       and ``i`` appended to list ``X_i`` (an input at ``X_i >= T`` never fires
       and joins none). A list is ``{seen, head, tail}`` in a ``T``-word memory
       and a link ``next[i]`` in an ``N_0``-word one; the list memory's read
       port is transparent to its write port, so an input whose list the
-      previous input has just extended reads the new tail;
+      previous input has just extended reads the new tail (and the walk may
+      read list 0 while the last input is written);
     * walk, for ``t = 0 .. T - 1``: read list ``t``, then follow its links,
       one input per cycle, setting bit ``i`` of the step's word, and offer the
       word on ``words``; the next step starts when it is taken.
@@ -120,8 +121,8 @@ class TtfsLists(wiring.Component):
             m.d.sync += [b1_valid.eq(1), b1_i.eq(i), i.eq(i + 1)]
             with m.If(i == N - 1):
                 m.d.sync += state.eq(Phase.DRAIN)
-        with m.Elif(state == Phase.DRAIN):
-            with m.If(~b1_valid & ~b2_valid):
+        with m.Elif(state == Phase.DRAIN):  # the last input's list is written while list 0 is read: transparent
+            with m.If(~b1_valid):
                 m.d.sync += state.eq(Phase.LIST)
         with m.Elif(state == Phase.LIST):  # read list `step`
             m.d.comb += [l_rd.addr.eq(step), l_rd.en.eq(1)]
