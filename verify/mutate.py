@@ -29,8 +29,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from hw.build import RtlBuild
 from model.errors import UserError
 from model.export import export_network, load
