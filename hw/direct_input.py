@@ -8,25 +8,9 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hw.events import event_signature
-from hw.rom import Rom
+from hw.rom import Rom, rom_read_signature
 from hw.widths import abits
 from model.snn_config import NOISE_FILE, SnnConfig
-
-
-def current_signature(groups: int, lanes: int, membrane_bits: int) -> wiring.Signature:
-    """The read port of layer 1's current, from the reader's side (the layer's sweep reads it as it would
-    read its bias ROM).
-
-    Members
-    -------
-    addr : ``Out(abits(groups))``
-        The group ``g`` to read.
-    en : ``Out(1)``
-        Read ``addr`` this cycle.
-    data : ``In(lanes * membrane_bits)``
-        One cycle after ``en``: lane ``p`` (bits ``[p m, (p + 1) m)``) is ``C[g P + p]``; held otherwise.
-    """
-    return wiring.Signature({"addr": Out(abits(groups)), "en": Out(1), "data": In(lanes * membrane_bits)})
 
 
 class DirectInput(wiring.Component):
@@ -43,8 +27,8 @@ class DirectInput(wiring.Component):
     (`IntNetwork` refuses a network where one could), so the adders need no
     saturation. Then it emits ``T`` end-of-step markers on ``events`` (no
     spikes) and ``busy`` falls when the last is taken. Layer 1 reads the current
-    through ``current`` (`current_signature`) in place of its bias ROM, so it
-    owns this layer's weight and bias ROMs.
+    through ``current``, a read port like its bias ROM's (word ``g``, lane ``p``
+    = ``C[g P + p]``), so this stage owns the layer's weight and bias ROMs.
 
     Members
     -------
@@ -52,7 +36,7 @@ class DirectInput(wiring.Component):
     vector : ``In(abits(vectors))``
     busy : ``Out(1)``
     events : ``Out(event_signature(N_0))``
-    current : ``In(current_signature(G_1, P, m))``
+    current : ``In(rom_read_signature(G_1, P * m))``
     """
 
     def __init__(self, config: SnnConfig, vectors: int):
@@ -66,7 +50,7 @@ class DirectInput(wiring.Component):
             "vector": In(abits(vectors)),
             "busy": Out(1),
             "events": Out(event_signature(config.sizes[0])),
-            "current": In(current_signature(self.groups, config.lanes, config.membrane_bits)),
+            "current": In(rom_read_signature(self.groups, config.bias_word_bits)),
         })
 
     @property

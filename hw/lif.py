@@ -11,9 +11,8 @@ from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hw.direct_input import current_signature
 from hw.events import EventSerialiser, event_signature, group_layout
-from hw.rom import Rom
+from hw.rom import Rom, rom_read_signature
 from hw.saturate import saturate_sum, saturating_add
 from hw.widths import abits
 from hw.xbar import MarkerSlot, Xbar
@@ -63,7 +62,7 @@ class LayerParams:
     @property
     def driven(self) -> bool:
         """Layer 1 of a direct-coded network: no input spikes, a current read in place of the bias."""
-        return self.config.direct and self.layer == 1
+        return self.config.driven(self.layer)
 
 
 class LifLayer(wiring.Component):
@@ -116,7 +115,7 @@ class LifLayer(wiring.Component):
     clear : ``In(1)``
     count_addr : ``In(abits(G))``
     count_data : ``Out(ArrayLayout(unsigned(count_bits), P))``
-    current : ``Out(current_signature(G, P, m))``, only where `LayerParams.driven`
+    current : ``Out(rom_read_signature(G, P * m))``, only where `LayerParams.driven`
         Direct coding's layer 1 (`hw.direct_input.DirectInput`): its events are
         markers only, it has no XBAR (a `MarkerSlot` takes the markers), and its
         sweep reads the current where another layer reads its bias ROM.
@@ -138,7 +137,7 @@ class LifLayer(wiring.Component):
                 "clear": In(1),
                 "count_addr": In(abits(self.groups)),
                 "count_data": Out(data.ArrayLayout(unsigned(self.count_bits), c.lanes)),
-                **({"current": Out(current_signature(self.groups, c.lanes, c.membrane_bits))} if params.driven else {}),
+                **({"current": Out(rom_read_signature(self.groups, c.bias_word_bits))} if params.driven else {}),
             }
         )
 

@@ -38,6 +38,20 @@ endmodule
 """
 
 
+def rom_read_signature(depth: int, width: int) -> wiring.Signature:
+    """A synchronous read port of ``depth`` words of ``width`` bits, from the reader's side (`Rom` is its flip).
+
+    Members
+    -------
+    addr : ``Out(abits(depth))``
+    en : ``Out(1)``
+        Read ``addr`` this cycle.
+    data : ``In(width)``
+        One cycle after ``en``: the word at ``addr``; held otherwise.
+    """
+    return wiring.Signature({"addr": Out(abits(depth)), "en": Out(1), "data": In(width)})
+
+
 class Rom(wiring.Component):
     """Synchronous-read ROM of ``depth`` words of ``width`` bits, contents from ``init_file``.
 
@@ -52,7 +66,7 @@ class Rom(wiring.Component):
         if not init_file or any(c in init_file for c in '"\\\n'):
             raise ValueError(f"bad ROM init file name {init_file!r}")
         self.width, self.depth, self.init_file = width, depth, init_file
-        super().__init__({"addr": In(abits(depth)), "en": In(1), "data": Out(width)})
+        super().__init__(rom_read_signature(depth, width).flip())
 
     def elaborate(self, platform):
         m = Module()

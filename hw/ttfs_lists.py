@@ -7,6 +7,7 @@ from amaranth.lib import data, enum, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hw.rom import rom_read_signature
 from hw.widths import abits
 
 
@@ -22,11 +23,6 @@ class Phase(enum.Enum, shape=3):
     HEAD = 5
     LINK = 6
     OFFER = 7
-
-
-def noise_port_signature(depth: int, bits: int) -> wiring.Signature:
-    """A read port of the noise ROM, from the reader's side: ``addr``, ``en`` out, ``data`` in (latency 1)."""
-    return wiring.Signature({"addr": Out(abits(depth)), "en": Out(1), "data": In(bits)})
 
 
 class TtfsLists(wiring.Component):
@@ -55,7 +51,7 @@ class TtfsLists(wiring.Component):
     -------
     start : ``In(1)``
     base : ``In(abits(noise_depth))``
-    noise : ``Out(noise_port_signature(noise_depth, noise_bits))``
+    noise : ``Out(rom_read_signature(noise_depth, noise_bits))``
     words : ``Out(stream.Signature(N_0))``
         One word per step, ``T`` in all, bit ``i`` = ``spike_0[t][i]``.
     """
@@ -68,7 +64,7 @@ class TtfsLists(wiring.Component):
         super().__init__({
             "start": In(1),
             "base": In(abits(noise_depth)),
-            "noise": Out(noise_port_signature(noise_depth, noise_bits)),
+            "noise": Out(rom_read_signature(noise_depth, noise_bits)),
             "words": Out(stream.Signature(n_inputs)),
         })
 

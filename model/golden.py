@@ -405,7 +405,7 @@ def random_network(config: SnnConfig, seed: int = 0, weight_scale: float = 0.25,
         n_in, n_out = config.sizes[l - 1], config.sizes[l]
         w = np.clip(np.round(rng.normal(0, weight_scale * whi, (n_out, n_in))), wlo, whi).astype(np.int64)
         weights.append(w)
-        scale = 1 << config.input_bits if config.direct and l == 1 else 1
+        scale = 1 << config.input_bits if config.driven(l) else 1
         biases.append(rng.integers(-bias_scale, bias_scale + 1, n_out).astype(np.int64) * scale)
         th = max(1, int(weight_scale * whi * np.sqrt(n_in) / 2)) * scale
         thresholds.append(min(th, config.membrane_range[1]))

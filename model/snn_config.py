@@ -127,6 +127,10 @@ class SnnConfig:
         """Whether layer 1 is driven by the current ``B_1 + W_1 X`` instead of input spikes."""
         return self.coding == "direct"
 
+    def driven(self, layer: int) -> bool:
+        """Whether ``layer`` (1-based) takes a current instead of input spikes: layer 1 of a direct-coded network."""
+        return self.direct and layer == 1
+
     @property
     def max_groups(self) -> int:
         """The most groups of any spiking layer (the read-out address range)."""
@@ -249,7 +253,7 @@ class IntNetwork:
                                 "export TTFS networks with zero biases")
             if not 1 <= int(th) <= mhi:
                 raise UserError(f"layer {l}: threshold {th} not in 1..{mhi}")
-            if l == 1 and c.direct:
+            if c.driven(l):
                 reach = int((np.abs(w).sum(1) * (1 << c.input_bits) + np.abs(b)).max(initial=0))
                 if reach > mhi:
                     raise UserError(

@@ -81,7 +81,7 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
         names = {s.replace(".", "_"): signal(where, s) for _, sigs in RTL_POINTS.values() for s in sigs}
         names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "  # the event buffer feeding the layer
         names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
-        if config.direct and l == 1:  # no input spikes: the event path is constant and folded away
+        if config.driven(l):  # no input spikes: the event path is constant and folded away
             names |= {"ev_issue": "1'b0", "s1_ev": "1'b0", "marker": signal(where, "xbar.issue_valid"),
                       "v_rd__addr": f"({signal(where, 'sweeping')} ? {signal(where, 'sw_g')} : 0)"}
         for key, (expr, sigs) in RTL_POINTS.items():
@@ -137,9 +137,9 @@ def reach(net, layer: int) -> Reach:
     lo, hi = c.membrane_range
     s_pos, s_neg = np.maximum(w, 0).sum(axis=1), np.minimum(w, 0).sum(axis=1)
     b_high, b_low = b, b
-    if c.direct and layer == 1:  # no weight additions; the bias is the current B + W X, X in 0 .. 2^R
+    if c.driven(layer):  # no weight additions; the bias is the current B + W X, X in 0 .. 2^R
         b_high, b_low = b + (s_pos << c.input_bits), b + (s_neg << c.input_bits)
-        s_pos, s_neg = 0 * s_pos, 0 * s_neg
+        s_pos, s_neg = np.zeros_like(s_pos), np.zeros_like(s_neg)
     upper, lower = np.zeros(len(b), dtype=object), np.zeros(len(b), dtype=object)
     out = [np.zeros(len(b), dtype=bool) for _ in range(4)]
     for t in range(c.timesteps):

@@ -33,7 +33,7 @@ def lower_bound_cycles(config: SnnConfig, spikes) -> dict:
     T = config.timesteps
     per_layer, events = [], []
     for l in range(1, config.layers + 1):
-        e = config.sizes[0] if config.direct and l == 1 else int(np.asarray(spikes[l - 1]).sum())
+        e = config.sizes[0] if config.driven(l) else int(np.asarray(spikes[l - 1]).sum())
         swept = int(swept_steps(config, spikes[l - 1]).sum())
         events.append(e)
         per_layer.append((e + swept) * config.groups(l) + T - swept)

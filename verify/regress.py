@@ -62,8 +62,7 @@ def draw(seed: int) -> SnnConfig:
         m = min(48, max(m, q + r + sizes[0].bit_length() + 2))
     leak = rng.choice((None, None, rng.randint(1, min(6, m - 1))))
     return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=m, input_bits=r, lanes=lanes,
-                     leak_shift=leak, reset=rng.choice(("zero", "subtract")),
-                     coding=coding)
+                     leak_shift=leak, reset=rng.choice(("zero", "subtract")), coding=coding)
 
 
 def case_network(config: SnnConfig, seed: int, rng: np.random.Generator):
