@@ -175,7 +175,7 @@ def quantise(norm_layers: list[Affine], config: SnnConfig, options: ConvertOptio
                 f"layer {l}: a weight of {peak:.3g} thresholds does not fit {config.weight_bits}-bit weights; "
                 "use a larger percentile or more weight bits"
             )
-        scale = 1 << config.input_bits if l == 1 and config.direct else 1
+        scale = 1 << config.input_bits if config.driven(l) else 1
         theta = min(theta, mhi // scale)
         offset = theta / (2 * config.timesteps) if options.round_offset else 0.0
         wi = torch.round(w * theta).to(torch.int64).clamp(-wmax, wmax)
