@@ -175,12 +175,15 @@ memristor: | $(SETUP)
 
 # Time-to-first-spike Spiking-GAN (paper 002): classifier table on MNIST and Fashion-MNIST, GANs on MNIST;
 # the exported TTFS generator on both simulators, the rate-coded FPGA network's cycles at the same P beside
-# it, and both synthesised for xc7 and ECP5.
+# it, and both synthesised for xc7 and ECP5. TTFS_SILENCE: the share of G's hidden error that pushes its
+# neurons towards silence, sparing the TTFS_BUDGET earliest spikes of an image (TTFS_SILENCE=0: the paper's recipe).
+TTFS_SILENCE ?= 1.0
+TTFS_BUDGET ?= 100
 TTFS_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)
 TTFS := weights/ttfs-mnist
 
 ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
-	$(SG) ttfs --dataset $(TTFS_DATASET) --export $(TTFS)/snn --out reports/ttfs
+	$(SG) ttfs --dataset $(TTFS_DATASET) --gan-silence $(TTFS_SILENCE) --gan-budget $(TTFS_BUDGET) --export $(TTFS)/snn --out reports/ttfs
 	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-verilator
 	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim icarus --vectors 10 --out reports/ttfs/verify-icarus
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga

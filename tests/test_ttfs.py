@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.ttfs.backprop import backward, normalise
+from model.ttfs.backprop import backward, normalise, over_budget, silencing
 from model.ttfs.coding import decode_times, encode_images, encode_pixels, noise_times
 from model.ttfs.losses import aggressive_targets, relative_targets, temporal_loss
 from model.ttfs.neuron import IfParams, forward, if_layer
@@ -114,6 +114,47 @@ def test_normalise_l1_l2_and_zero_rows():
         normalise(d, "l3")
 
 
+def test_silencing_pushes_only_fired_neurons_later_by_its_share_of_the_error():
+    g = torch.tensor([[3.0, -4.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0]])
+    fired_now = torch.tensor([[True, True, False, False], [True, False, False, False]])
+    pushed = silencing(g, fired_now, 0.5)
+    push = g - pushed
+    assert torch.allclose(push[0], torch.tensor([1.0, 1.0, 0.0, 0.0]) * 0.5 * float(g[0].norm()) / 2 ** 0.5)
+    assert torch.allclose(push[0].norm(), 0.5 * g[0].norm())
+    assert torch.equal(pushed[1], g[1])  # no error, no push
+    assert torch.equal(silencing(g, fired_now, 0.0), g)
+    with pytest.raises(ValueError, match="silencing share"):
+        silencing(g, fired_now, -1.0)
+
+
+def test_over_budget_marks_the_spikes_after_the_earliest_ones():
+    t = torch.tensor([[5, 1, 9, 1, 9], [9, 9, 9, 0, 2]])  # T = 9: a time of 9 is no spike
+    assert over_budget(t, 9, 2).int().tolist() == [[1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
+    assert over_budget(t, 9, 1).int().tolist() == [[1, 0, 0, 1, 0], [0, 0, 0, 0, 1]]  # a tie goes to the lower index
+    assert over_budget(t, 9, 0).int().tolist() == [[1, 1, 0, 1, 0], [0, 0, 0, 1, 1]]
+    with pytest.raises(ValueError, match="spike budget"):
+        over_budget(t, 9, -1)
+
+
+def test_backward_silences_hidden_layers_only():
+    """With ``silence``, the hidden layer's weights fall (its fired neurons are asked to fire
+    later) and the output layer's update is that of plain backprop."""
+    g = torch.Generator().manual_seed(3)
+    T, params = 40, IfParams(5.0, 40)
+    weights = [torch.rand(12, 20, generator=g) * 1.5, torch.rand(6, 12, generator=g) * 3]
+    times = forward(torch.randint(0, 20, (8, 20), generator=g), weights, params)
+    grad = torch.randn(8, 6, generator=g) * 1e-3
+    plain, _ = backward(times, weights, grad, params)
+    pushed, _ = backward(times, weights, grad, params, silence=2.0)
+    assert torch.equal(plain[1], pushed[1])
+    assert float(pushed[0].sum()) > float(plain[0].sum())  # a positive gradient: w <- w - lr * grad shrinks
+    from model.ttfs.gan import GanConfig
+    with pytest.raises(ValueError, match="silence"):
+        GanConfig(silence=-0.1)
+    with pytest.raises(ValueError, match="budget"):
+        GanConfig(budget=-1)
+
+
 def test_aggressive_targets_eq_6_7():
     T = 100
     t = torch.tensor([[30, 20, 50], [40, 60, 80], [100, 100, 100]])
@@ -165,6 +206,18 @@ def test_training_lowers_the_loss():
     run = train(images, labels, cfg)
     loss = run.history["loss"]
     assert sum(loss[-20:]) / 20 < 0.5 * sum(loss[:20]) / 20
+
+
+def test_gan_silencing_cuts_the_hidden_spikes_towards_the_budget():
+    from model.ttfs.gan import GanConfig, generate_times, train
+    images, _ = two_classes(200)
+    hidden = {}
+    for silence, budget in ((0.0, 0), (1.0, 4)):
+        cfg = GanConfig(g_sizes=(8, 24, 16), d_sizes=(16, 12, 2), timesteps=32, theta=6.0, g_init_max=(3.0, 1.0),
+                        d_init_max=(2.0, 4.0), updates=150, silence=silence, budget=budget)
+        times = generate_times(train(images, cfg), noise_times(100, 8, 32, torch.Generator().manual_seed(5)))
+        hidden[silence] = float((times[1] < 32).double().sum(1).mean())
+    assert hidden[0.0] > 20 and hidden[1.0] < 8, hidden
 
 
 def test_training_keeps_the_weights_of_the_best_validation_score():
@@ -257,7 +310,8 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv", [["--images", "5"], ["--gan-updates", "-1"], ["--vectors", "0"], ["--dataset", "cifar"],
-                                  ["--validation", "-1"], ["--limit", "100", "--validation", "100"]])
+                                  ["--validation", "-1"], ["--limit", "100", "--validation", "100"],
+                                  ["--gan-silence", "-0.5"], ["--gan-budget", "-1"]])
 def test_cli_rejects_bad_options(argv, capsys):
     from model.__main__ import main
 

@@ -16,6 +16,11 @@ output neuron forced to ``T`` still receives its error, so a silent label neuron
 fire. Each layer's ``delta`` may be divided by its per-sample L1 or L2 norm before it is
 used (Sec. 2.5's last sentence). Weight gradients are summed over the batch (the gradient
 of the batch's total loss), so a learning rate means what S4NN's per-sample rate means.
+
+A hidden layer may also be pushed towards silence (:func:`silencing`): the neurons that
+fired after the ``budget`` earliest of their sample (:func:`over_budget`) are asked to fire
+later, by a share ``s`` of the error that reaches the layer, until they stop firing; the
+spikes of an image, and the synaptic operations they cost, fall towards the budget.
 """
 
 from __future__ import annotations
@@ -36,6 +41,31 @@ def normalise(delta: torch.Tensor, norm: str) -> torch.Tensor:
         raise ValueError(f"norm must be one of {', '.join(NORMS)}, not {norm!r}")
     size = delta.abs().sum(1, keepdim=True) if norm == "l1" else delta.norm(dim=1, keepdim=True)
     return delta / size.clamp_min(1e-12)
+
+
+def silencing(grad: torch.Tensor, pushed: torch.Tensor, share: float) -> torch.Tensor:
+    """``dL/dt`` of a layer plus a push of the ``pushed`` neurons towards a later spike::
+
+        g_j  <-  g_j - s * ||g||_2 * pushed_j / sqrt(n_pushed)      per sample
+
+    The push is a vector of norm ``s * ||g||`` spread evenly over the ``n_pushed`` neurons:
+    its share of the update stays ``s`` whatever the scale of the error, as the normalised
+    errors' does. A sample whose error is zero is not pushed."""
+    if share < 0:
+        raise ValueError(f"silencing share must be >= 0, not {share!r}")
+    push = pushed.to(grad.dtype)
+    push = push / push.sum(1, keepdim=True).clamp_min(1).sqrt()
+    return grad - share * grad.norm(dim=1, keepdim=True) * push
+
+
+def over_budget(times: torch.Tensor, timesteps: int, budget: int) -> torch.Tensor:
+    """The neurons that fired (``t < T``) after the ``budget`` earliest of their sample (ties
+    in time go to the lower index); ``budget = 0`` marks every neuron that fired."""
+    if budget < 0:
+        raise ValueError(f"spike budget must be >= 0, not {budget!r}")
+    rank = torch.empty_like(times)
+    rank.scatter_(1, times.argsort(dim=1, stable=True), torch.arange(times.shape[1]).expand_as(times).contiguous())
+    return fired(times, timesteps) & (rank >= budget)
 
 
 def layer_backward(
@@ -68,16 +98,21 @@ def layer_backward(
 
 def backward(
     times: list[torch.Tensor], weights: list[torch.Tensor], grad_out: torch.Tensor, params: IfParams,
-    norm: str = "l2", last_is_output: bool = True, input_grad: str = "causal",
+    norm: str = "l2", last_is_output: bool = True, input_grad: str = "causal", silence: float = 0.0,
+    budget: int = 0,
 ) -> tuple[list[torch.Tensor], torch.Tensor]:
     """Weight gradients of every layer and ``dL/dt`` of the network's input, from ``dL/dt``
     of its last layer. ``times`` is :func:`model.ttfs.neuron.forward`'s list; ``input_grad``
-    applies to the network's input only (hidden layers always use Eq. 15)."""
+    applies to the network's input only (hidden layers always use Eq. 15); ``silence`` is the
+    :func:`silencing` share of every hidden layer (not the last), applied to its neurons
+    :func:`over_budget`."""
     grads = [None] * len(weights)
     g = grad_out
     for l in reversed(range(len(weights))):
         out = times[l + 1]
         passes = torch.ones_like(out, dtype=torch.bool) if (last_is_output and l == len(weights) - 1) else fired(out, params.timesteps)
+        if silence and l < len(weights) - 1:
+            g = silencing(g, over_budget(out, params.timesteps, budget), silence)
         mode = input_grad if l == 0 else "causal"
         grads[l], g = layer_backward(g, times[l], out, weights[l], passes, times[l] >= params.timesteps, norm, mode)
     return grads, g

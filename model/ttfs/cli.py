@@ -36,6 +36,10 @@ def add_arguments(parser) -> None:
                         help="training images held out to keep the TTFS classifier's best weights (checked every 250 updates; 0: keep the last)")
     parser.add_argument("--gan-updates", type=int, default=1500, help="GAN updates on all digits (TTFS and ANN alike)")
     parser.add_argument("--per-digit-updates", type=int, default=150, help="updates of each per-digit GAN (0: skip)")
+    parser.add_argument("--gan-silence", type=float, default=0.0,
+                        help="share of the TTFS G's hidden error that pushes its fired neurons later, to cut spikes (0: none)")
+    parser.add_argument("--gan-budget", type=int, default=0,
+                        help="hidden spikes per image the silencing spares: it pushes only the later ones (0: pushes all)")
     parser.add_argument("--images", type=int, default=1000, help="generated images scored per generator")
     parser.add_argument("--no-gan", action="store_true", help="classifier table only")
     parser.add_argument("--export", default="weights/ttfs-mnist/snn", help="where the 8-bit TTFS generator is exported for make rtl / verify")
@@ -57,6 +61,10 @@ def _check(args) -> None:
             raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
     if args.validation < 0 or (args.limit is not None and args.validation >= args.limit):
         raise UserError(f"--validation must be >= 0 and leave training images (--limit {args.limit}), not {args.validation}")
+    if not args.gan_silence >= 0:
+        raise UserError(f"--gan-silence must be >= 0, not {args.gan_silence}")
+    if args.gan_budget < 0:
+        raise UserError(f"--gan-budget must be >= 0 hidden spikes per image, not {args.gan_budget}")
     if args.images < 10:
         raise UserError(f"--images must be >= 10 for a FID, not {args.images}")
 
@@ -98,7 +106,8 @@ def run(args) -> int:
     samples = {}
     if not args.no_gan:
         gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, args.gan_updates,
-                                            args.per_digit_updates, args.batch, args.images, args.data_dir, seed=args.seed)
+                                            args.per_digit_updates, args.batch, args.images, args.data_dir, seed=args.seed,
+                                            silence=args.gan_silence, budget=args.gan_budget)
         manifest = export_generator(samples["gan"], samples["fixed"], Path(args.export), args.vectors, args.lanes, args.seed)
         gan["export"] = {"manifest": str(manifest), "vectors": args.vectors, "lanes": args.lanes}
         rc = rate_coded(args.rate_report) if args.rate_report else None

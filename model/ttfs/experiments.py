@@ -91,12 +91,13 @@ def fixed_point_check(gan, net, n: int, seed: int) -> dict:
 
 
 def gan_runs(dataset: str, updates: int, per_digit_updates: int, batch: int, images: int, data_dir=None,
-             seed: int = 0) -> tuple[dict, dict]:
+             seed: int = 0, silence: float = 0.0, budget: int = 0) -> tuple[dict, dict]:
     """Train the TTFS and ANN GANs on all classes (and per class when ``per_digit_updates``);
-    score ``images`` samples of each. Returns (results, sample tensors)."""
+    score ``images`` samples of each; ``silence`` and ``budget`` are the TTFS G's (:class:`GanConfig`).
+    Returns (results, sample tensors)."""
     train = load_dataset(dataset, "train", data_dir)
     x = train.flat()
-    config = GanConfig(seed=seed, updates=updates, batch=batch)
+    config = GanConfig(seed=seed, updates=updates, batch=batch, silence=silence, budget=budget)
     results, samples = {}, {}
     t0 = time.time()
     gan = train_gan(x, config, desc=f"TTFS GAN {dataset}")

@@ -31,7 +31,10 @@ FAKE, REAL = 0, 1
 
 @dataclass(frozen=True)
 class GanConfig:
-    """Sizes of G and D, the IF parameters, the initial weight bounds and the updates."""
+    """Sizes of G and D, the IF parameters, the initial weight bounds and the updates;
+    ``silence`` is the share of G's hidden error that pushes its fired neurons later
+    (:func:`model.ttfs.backprop.silencing`; 0: none), ``budget`` the hidden spikes per image it
+    spares (the earliest; 0: none spared)."""
 
     g_sizes: tuple[int, ...] = (100, 400, 784)
     d_sizes: tuple[int, ...] = (784, 400, 2)
@@ -45,12 +48,18 @@ class GanConfig:
     lr_g: float = 0.05
     lr_d: float = 0.2
     l2: float = 1e-6
+    silence: float = 0.0
+    budget: int = 0
     updates: int = 1000
     batch: int = 10
     seed: int = 0
 
     def __post_init__(self) -> None:
         check_learning(self, ("updates", "batch"))
+        if not self.silence >= 0:
+            raise ValueError(f"silence must be >= 0, not {self.silence!r}")
+        if self.budget < 0:
+            raise ValueError(f"budget must be >= 0 hidden spikes per image, not {self.budget!r}")
         if self.g_sizes[-1] != self.d_sizes[0] or self.d_sizes[-1] != 2:
             raise ValueError(f"G's output ({self.g_sizes[-1]}) must feed D's input ({self.d_sizes[0]}) and D must have 2 outputs")
 
@@ -117,7 +126,7 @@ def train_step(gan: TtfsGan, real_times: torch.Tensor, g: torch.Generator) -> di
     sgd_step(gan.d, [a + b for a, b in zip(*d_grads)], c.lr_d, c.l2)
     times, loss, grad, _ = _d_pass(gan, g_times[-1], REAL)
     _, grad_x = backward(times, gan.d, grad, c.params, c.norm, input_grad=c.input_grad)
-    g_grads, _ = backward(g_times, gan.g, grad_x, c.params, c.norm)
+    g_grads, _ = backward(g_times, gan.g, grad_x, c.params, c.norm, silence=c.silence, budget=c.budget)
     sgd_step(gan.g, g_grads, c.lr_g, c.l2)
     stats["g_loss"] = float(loss)
     return stats
