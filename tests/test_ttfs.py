@@ -148,6 +148,9 @@ def test_backward_silences_hidden_layers_only():
     pushed, _ = backward(times, weights, grad, params, silence=2.0)
     assert torch.equal(plain[1], pushed[1])
     assert float(pushed[0].sum()) > float(plain[0].sum())  # a positive gradient: w <- w - lr * grad shrinks
+
+
+def test_gan_config_refuses_a_negative_silence_or_budget():
     from model.ttfs.gan import GanConfig
     with pytest.raises(ValueError, match="silence"):
         GanConfig(silence=-0.1)

@@ -56,15 +56,13 @@ def _check(args) -> None:
     for name in ("epochs", "fashion_epochs", "batch", "images", "vectors", "lanes"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(args, name)}")
-    for name in ("gan_updates", "per_digit_updates"):
+    for name in ("gan_updates", "per_digit_updates", "gan_budget"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
     if args.validation < 0 or (args.limit is not None and args.validation >= args.limit):
         raise UserError(f"--validation must be >= 0 and leave training images (--limit {args.limit}), not {args.validation}")
     if not args.gan_silence >= 0:
         raise UserError(f"--gan-silence must be >= 0, not {args.gan_silence}")
-    if args.gan_budget < 0:
-        raise UserError(f"--gan-budget must be >= 0 hidden spikes per image, not {args.gan_budget}")
     if args.images < 10:
         raise UserError(f"--images must be >= 10 for a FID, not {args.images}")
 

@@ -71,9 +71,9 @@ def gan_markdown(gan: dict) -> list[str]:
             out.append(f"| {name} | {r['updates']:,}{per} x {r['batch']} | {r['score']['fid']:.2f} | {_pct(r['score']['confident'])} | "
                        f"{r['mean_pixel']:.3f} | {r['train_s']:.0f} |")
     ratio = gan["ttfs_all"]["score"]["fid"] / gan["ann_all"]["score"]["fid"]
-    config = gan.get("config", {})
-    if config.get("silence"):
-        spared = f", sparing the {config['budget']} earliest spikes of an image" if config.get("budget") else ""
+    config = gan["config"]
+    if config["silence"]:
+        spared = f", sparing the {config['budget']} earliest spikes of an image" if config["budget"] else ""
         out += ["", f"The TTFS generators' hidden layer was pushed towards silence (share {config['silence']:g} of its error{spared})."]
     out += ["", f"TTFS / ANN FID (all digits): {ratio:.2f} (goal <= 1.20: {'met' if ratio <= 1.2 else 'not met'}). "
             f"The final D calls {_pct(gan['d_on_fakes']['called_real'])} of the TTFS samples real.", ""]
