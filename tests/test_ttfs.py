@@ -158,6 +158,27 @@ def test_gan_config_refuses_a_negative_silence_or_budget():
         GanConfig(budget=-1)
 
 
+def test_initial_weights_span_their_bounds_and_default_to_a_zero_floor():
+    from model.ttfs.classify import init_weights
+    plain = init_weights((30, 20, 10), (5.0, 2.0), 3)
+    g = torch.Generator().manual_seed(3)
+    assert torch.equal(plain[0], torch.rand(20, 30, generator=g) * 5.0) and torch.equal(plain[1], torch.rand(10, 20, generator=g) * 2.0)
+    signed = init_weights((30, 20, 10), (5.0, 2.0), 3, init_min=(-4.0, 1.0))
+    assert -4.0 <= float(signed[0].min()) < -3.5 and 4.5 < float(signed[0].max()) <= 5.0
+    assert 1.0 <= float(signed[1].min()) and float(signed[1].max()) <= 2.0
+
+
+def test_gan_config_draws_g_from_its_signed_bounds_and_refuses_empty_ones():
+    from model.ttfs.gan import GanConfig, build
+    g = build(GanConfig(g_init_min=(-20.0, 0.0), g_init_max=(30.0, 2.0))).g
+    assert -20.0 <= float(g[0].min()) < -19.0 and 29.0 < float(g[0].max()) <= 30.0
+    assert float((g[0] < 0).double().mean()) == pytest.approx(0.4, abs=0.01)
+    with pytest.raises(ValueError, match="g_init_min"):
+        GanConfig(g_init_min=(8.0, 0.0))
+    with pytest.raises(ValueError, match="g_init_min"):
+        GanConfig(g_init_min=(0.0,))
+
+
 def test_aggressive_targets_eq_6_7():
     T = 100
     t = torch.tensor([[30, 20, 50], [40, 60, 80], [100, 100, 100]])
@@ -305,6 +326,8 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     assert [r["model"].split(",")[0] for r in report["classifier"]] == ["TTFS", "TTFS", "TTFS", "ANN (ReLU"]
     s = report["gan"]["spikes"]
     assert s["ann_macs"] == 353_600 and s["gd_neurons"] == 2470 and 0 < s["g_spikes"] <= s["g_neurons"]
+    gan = report["gan"]
+    assert 0 < gan["real_spread"] < 0.5 and all(0 <= gan[k]["spread"] < 0.5 for k in ("ttfs_all", "ann_all"))
     for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png", "validation.png"):
         assert (tmp_path / "report" / f).stat().st_size > 0
     ex = load(tmp_path / "snn" / "manifest.json")
@@ -314,7 +337,8 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv", [["--images", "5"], ["--gan-updates", "-1"], ["--vectors", "0"], ["--dataset", "cifar"],
                                   ["--validation", "-1"], ["--limit", "100", "--validation", "100"],
-                                  ["--gan-silence", "-0.5"], ["--gan-budget", "-1"]])
+                                  ["--gan-silence", "-0.5"], ["--gan-budget", "-1"],
+                                  ["--gan-init-min", "10", "0"], ["--gan-init-max", "1"]])
 def test_cli_rejects_bad_options(argv, capsys):
     from model.__main__ import main
 

@@ -67,10 +67,12 @@ def check_learning(config, counts: tuple[str, ...]) -> None:
             raise ValueError(f"{name} must be >= 1, not {getattr(config, name)!r}")
 
 
-def init_weights(sizes, init_max, seed: int) -> list[torch.Tensor]:
-    """Weights ``U[0, init_max[l]]`` per layer, ``(N_out, N_in)``."""
+def init_weights(sizes, init_max, seed: int, init_min=None) -> list[torch.Tensor]:
+    """Weights ``U[init_min[l], init_max[l]]`` per layer (``init_min`` 0 where not given), ``(N_out, N_in)``."""
     g = torch.Generator().manual_seed(seed)
-    return [torch.rand(n_out, n_in, generator=g) * hi for n_in, n_out, hi in zip(sizes[:-1], sizes[1:], init_max)]
+    lows = init_min or (0.0,) * len(init_max)
+    return [torch.rand(n_out, n_in, generator=g) * (hi - lo) + lo
+            for n_in, n_out, lo, hi in zip(sizes[:-1], sizes[1:], lows, init_max)]
 
 
 def sgd_step(weights: list[torch.Tensor], grads: list[torch.Tensor], lr: float, l2: float) -> None:

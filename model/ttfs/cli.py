@@ -20,6 +20,7 @@ from model.runinfo import command_line, commit, machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
 from model.ttfs.coding import noise_times
+from model.ttfs.gan import GanConfig
 from model.ttfs.golden import export
 
 DATASETS = ("mnist", "fashion")
@@ -40,6 +41,10 @@ def add_arguments(parser) -> None:
                         help="share of the TTFS G's hidden error that pushes its fired neurons later, to cut spikes (0: none)")
     parser.add_argument("--gan-budget", type=int, default=0,
                         help="hidden spikes per image the silencing spares: it pushes only the later ones (0: pushes all)")
+    parser.add_argument("--gan-init-min", type=float, nargs=2, default=(0.0, 0.0), metavar=("HIDDEN", "OUTPUT"),
+                        help="lower bounds of the TTFS G's initial weights per layer (negative: signed weights)")
+    parser.add_argument("--gan-init-max", type=float, nargs=2, default=(8.0, 2.0), metavar=("HIDDEN", "OUTPUT"),
+                        help="upper bounds of the TTFS G's initial weights per layer")
     parser.add_argument("--images", type=int, default=1000, help="generated images scored per generator")
     parser.add_argument("--no-gan", action="store_true", help="classifier table only")
     parser.add_argument("--export", default="weights/ttfs-mnist/snn", help="where the 8-bit TTFS generator is exported for make rtl / verify")
@@ -53,10 +58,10 @@ def add_arguments(parser) -> None:
 
 
 def _check(args) -> None:
-    for name in ("epochs", "fashion_epochs", "batch", "images", "vectors", "lanes"):
+    for name in ("epochs", "fashion_epochs", "batch", "gan_updates", "images", "vectors", "lanes"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(args, name)}")
-    for name in ("gan_updates", "per_digit_updates", "gan_budget"):
+    for name in ("per_digit_updates", "gan_budget"):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
     if args.validation < 0 or (args.limit is not None and args.validation >= args.limit):
@@ -65,6 +70,15 @@ def _check(args) -> None:
         raise UserError(f"--gan-silence must be >= 0, not {args.gan_silence}")
     if args.images < 10:
         raise UserError(f"--images must be >= 10 for a FID, not {args.images}")
+
+
+def gan_config(args) -> GanConfig:
+    """The TTFS GAN the options describe."""
+    try:
+        return GanConfig(seed=args.seed, updates=args.gan_updates, batch=args.batch, silence=args.gan_silence,
+                         budget=args.gan_budget, g_init_min=tuple(args.gan_init_min), g_init_max=tuple(args.gan_init_max))
+    except ValueError as e:
+        raise UserError(f"bad TTFS GAN options: {e}") from e
 
 
 def rate_coded(path: str | Path) -> dict | None:
@@ -94,6 +108,7 @@ def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int)
 
 def run(args) -> int:
     _check(args)
+    config = None if args.no_gan else gan_config(args)  # refuse bad GAN options before the classifiers train
     start = time.time()
     rows = []
     for ds in DATASETS if args.dataset == "all" else (args.dataset,):
@@ -102,10 +117,9 @@ def run(args) -> int:
                                             validation=args.validation)
     report = {"command": command_line("spikegan ttfs", args), "classifier": rows}
     samples = {}
-    if not args.no_gan:
-        gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, args.gan_updates,
-                                            args.per_digit_updates, args.batch, args.images, args.data_dir, seed=args.seed,
-                                            silence=args.gan_silence, budget=args.gan_budget)
+    if config is not None:
+        gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, config,
+                                            args.per_digit_updates, args.images, args.data_dir)
         manifest = export_generator(samples["gan"], samples["fixed"], Path(args.export), args.vectors, args.lanes, args.seed)
         gan["export"] = {"manifest": str(manifest), "vectors": args.vectors, "lanes": args.lanes}
         rc = rate_coded(args.rate_report) if args.rate_report else None

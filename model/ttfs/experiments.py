@@ -90,28 +90,35 @@ def fixed_point_check(gan, net, n: int, seed: int) -> dict:
     }
 
 
-def gan_runs(dataset: str, updates: int, per_digit_updates: int, batch: int, images: int, data_dir=None,
-             seed: int = 0, silence: float = 0.0, budget: int = 0) -> tuple[dict, dict]:
-    """Train the TTFS and ANN GANs on all classes (and per class when ``per_digit_updates``);
-    score ``images`` samples of each; ``silence`` and ``budget`` are the TTFS G's (:class:`GanConfig`).
+def spread(images: torch.Tensor) -> float:
+    """Mean over pixels of each pixel's standard deviation across ``images`` ``(N, P)``: how much
+    the samples differ (0 when a generator draws one image whatever its noise)."""
+    return float(images.std(0).mean())
+
+
+def gan_runs(dataset: str, config: GanConfig, per_digit_updates: int, images: int, data_dir=None) -> tuple[dict, dict]:
+    """Train the TTFS GAN of ``config`` and the ANN GAN with the same updates, batch and seed on all
+    classes (and per class when ``per_digit_updates``); score ``images`` samples of each.
     Returns (results, sample tensors)."""
     train = load_dataset(dataset, "train", data_dir)
     x = train.flat()
-    config = GanConfig(seed=seed, updates=updates, batch=batch, silence=silence, budget=budget)
+    updates, batch = config.updates, config.batch
     results, samples = {}, {}
     t0 = time.time()
     gan = train_gan(x, config, desc=f"TTFS GAN {dataset}")
     results["ttfs_all"] = {"train_s": time.time() - t0, "updates": updates, "batch": batch, "history": _tail(gan.history)}
     samples["ttfs_all"] = generate(gan, images, seed=1)
     t0 = time.time()
-    samples["ann_all"] = ann.train_gan(x, updates, batch, config.timesteps, seed=seed).generate(images, seed=1)
+    samples["ann_all"] = ann.train_gan(x, updates, batch, config.timesteps, seed=config.seed).generate(images, seed=1)
     results["ann_all"] = {"train_s": time.time() - t0, "updates": updates, "batch": batch}
     if per_digit_updates:
         per_digit(train, replace(config, updates=per_digit_updates), images, results, samples)
     for key, imgs in samples.items():
         results[key]["score"] = _fid(imgs, dataset, data_dir)
         results[key]["mean_pixel"] = float(imgs.mean())
+        results[key]["spread"] = spread(imgs)
     results["real_mean_pixel"] = float(x.mean())
+    results["real_spread"] = spread(x)
     results["floor"] = metrics.real_floor(dataset, data_dir, n=images)
     fixed = quantise(gan.g, config.theta, config.timesteps)
     results["spikes"] = spike_table(gan, fixed, images, seed=1, real_images=load_dataset(dataset, "test", data_dir).flat())

@@ -31,7 +31,8 @@ FAKE, REAL = 0, 1
 
 @dataclass(frozen=True)
 class GanConfig:
-    """Sizes of G and D, the IF parameters, the initial weight bounds and the updates;
+    """Sizes of G and D, the IF parameters, the initial weight bounds (G's ``U[g_init_min,
+    g_init_max]`` per layer, D's ``U[0, d_init_max]``) and the updates;
     ``silence`` is the share of G's hidden error that pushes its fired neurons later
     (:func:`model.ttfs.backprop.silencing`; 0: none), ``budget`` the hidden spikes per image it
     spares (the earliest; 0: none spared)."""
@@ -40,6 +41,7 @@ class GanConfig:
     d_sizes: tuple[int, ...] = (784, 400, 2)
     timesteps: int = 256
     theta: float = 100.0
+    g_init_min: tuple[float, ...] = (0.0, 0.0)
     g_init_max: tuple[float, ...] = (8.0, 2.0)
     d_init_max: tuple[float, ...] = (5.0, 48.0)
     target: str = "aggressive"
@@ -60,6 +62,8 @@ class GanConfig:
             raise ValueError(f"silence must be >= 0, not {self.silence!r}")
         if self.budget < 0:
             raise ValueError(f"budget must be >= 0 hidden spikes per image, not {self.budget!r}")
+        if len(self.g_init_min) != len(self.g_init_max) or not all(lo < hi for lo, hi in zip(self.g_init_min, self.g_init_max)):
+            raise ValueError(f"g_init_min {self.g_init_min!r} must be below g_init_max {self.g_init_max!r}, one bound per layer of G")
         if self.g_sizes[-1] != self.d_sizes[0] or self.d_sizes[-1] != 2:
             raise ValueError(f"G's output ({self.g_sizes[-1]}) must feed D's input ({self.d_sizes[0]}) and D must have 2 outputs")
 
@@ -86,7 +90,7 @@ class TtfsGan:
 
 
 def build(config: GanConfig) -> TtfsGan:
-    return TtfsGan(config, init_weights(config.g_sizes, config.g_init_max, config.seed),
+    return TtfsGan(config, init_weights(config.g_sizes, config.g_init_max, config.seed, config.g_init_min),
                    init_weights(config.d_sizes, config.d_init_max, config.seed + 1))
 
 

@@ -62,16 +62,20 @@ def gan_markdown(gan: dict) -> list[str]:
     floor = gan["floor"]
     out = ["## GANs, G 100-400-784 (Sec. 3.2)", "",
            f"Classifier FID on {floor['n']} images; real-data floor {floor['fid']:.2f}. Mean pixel of the real data "
-           f"{gan['real_mean_pixel']:.3f}.", "",
-           "| generator | updates x batch | FID | confident | mean pixel | train s |", "|---|---|---|---|---|---|"]
+           f"{gan['real_mean_pixel']:.3f}; spread (each pixel's standard deviation across the images, averaged over "
+           f"pixels; 0 when every sample is the same image) of the real data {gan['real_spread']:.3f}.", "",
+           "| generator | updates x batch | FID | confident | mean pixel | spread | train s |", "|---|---|---|---|---|---|---|"]
     for key, name in SAMPLE_NAMES.items():
         if key in gan:
             r = gan[key]
             per = " per digit" if r.get("per") else ""
             out.append(f"| {name} | {r['updates']:,}{per} x {r['batch']} | {r['score']['fid']:.2f} | {_pct(r['score']['confident'])} | "
-                       f"{r['mean_pixel']:.3f} | {r['train_s']:.0f} |")
+                       f"{r['mean_pixel']:.3f} | {r['spread']:.3f} | {r['train_s']:.0f} |")
     ratio = gan["ttfs_all"]["score"]["fid"] / gan["ann_all"]["score"]["fid"]
     config = gan["config"]
+    if any(config["g_init_min"]):
+        out += ["", f"The TTFS G's initial weights were drawn from U[{config['g_init_min'][0]:g}, {config['g_init_max'][0]:g}] "
+                    f"(hidden) and U[{config['g_init_min'][1]:g}, {config['g_init_max'][1]:g}] (output)."]
     if config["silence"]:
         spared = f", sparing the {config['budget']} earliest spikes of an image" if config["budget"] else ""
         out += ["", f"The TTFS generators' hidden layer was pushed towards silence (share {config['silence']:g} of its error{spared})."]
