@@ -54,7 +54,8 @@ help:
 	@echo "  make memristor     memristor spiking GAN with on-chip R-STDP: training, figures, RTL check (DATASET=mnist|fashion, default all)"
 	@echo "  make ttfs          time-to-first-spike classifier and Spiking-GAN (S4NN backprop), its generator in RTL on both simulators and"
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all;"
-	@echo "                    G's hidden layer silenced to TTFS_BUDGET=100 spikes per image, TTFS_SILENCE=0: the paper's G)"
+	@echo "                    G's hidden layer silenced to TTFS_BUDGET=100 spikes per image from signed initial weights;"
+	@echo "                    TTFS_SILENCE=0 TTFS_INIT_MIN=\"0 0\" TTFS_INIT_MAX=\"8 2\": the paper's G)"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -177,14 +178,19 @@ memristor: | $(SETUP)
 # Time-to-first-spike Spiking-GAN (paper 002): classifier table on MNIST and Fashion-MNIST, GANs on MNIST;
 # the exported TTFS generator on both simulators, the rate-coded FPGA network's cycles at the same P beside
 # it, and both synthesised for xc7 and ECP5. TTFS_SILENCE: the share of G's hidden error that pushes its
-# neurons towards silence, sparing the TTFS_BUDGET earliest spikes of an image (TTFS_SILENCE=0: the paper's recipe).
+# neurons towards silence, sparing the TTFS_BUDGET earliest spikes of an image (TTFS_SILENCE=0: the paper's recipe);
+# TTFS_INIT_MIN / TTFS_INIT_MAX: the bounds of G's initial weights, hidden and output layer (signed hidden weights
+# make its hidden neurons fire in noise-dependent order; TTFS_INIT_MIN="0 0" TTFS_INIT_MAX="8 2": all positive).
 TTFS_SILENCE ?= 1.0
 TTFS_BUDGET ?= 100
+TTFS_INIT_MIN ?= -20 0
+TTFS_INIT_MAX ?= 30 2
 TTFS_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(DATASET),all)
 TTFS := weights/ttfs-mnist
 
 ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
-	$(SG) ttfs --dataset $(TTFS_DATASET) --gan-silence $(TTFS_SILENCE) --gan-budget $(TTFS_BUDGET) --export $(TTFS)/snn --out reports/ttfs
+	$(SG) ttfs --dataset $(TTFS_DATASET) --gan-silence $(TTFS_SILENCE) --gan-budget $(TTFS_BUDGET) \
+		--gan-init-min $(TTFS_INIT_MIN) --gan-init-max $(TTFS_INIT_MAX) --export $(TTFS)/snn --out reports/ttfs
 	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-verilator
 	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim icarus --vectors 10 --out reports/ttfs/verify-icarus
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga
