@@ -177,6 +177,15 @@ def test_gan_config_draws_g_from_its_signed_bounds_and_refuses_empty_ones():
         GanConfig(g_init_min=(8.0, 0.0))
     with pytest.raises(ValueError, match="g_init_min"):
         GanConfig(g_init_min=(0.0,))
+    with pytest.raises(ValueError, match="g_init_min"):
+        GanConfig(g_init_min=(0.0,), g_init_max=(8.0,))
+
+
+def test_spread_is_zero_for_one_image_and_the_pixels_mean_std_otherwise():
+    from model.ttfs.experiments import spread
+    assert spread(torch.full((5, 4), 0.3)) == 0.0
+    images = torch.tensor([[0.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 1.0]])
+    assert spread(images) == pytest.approx(float(torch.tensor([0.0, 1.0, 0.0, 1.0]).std()) / 2)
 
 
 def test_aggressive_targets_eq_6_7():
@@ -320,6 +329,7 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
 
     rc = main(["ttfs", "--dataset", "mnist", "--limit", "200", "--validation", "50", "--epochs", "1", "--gan-updates", "4",
                "--per-digit-updates", "0", "--images", "20", "--vectors", "2", "--lanes", "8",
+               "--gan-init-min", "-20", "0", "--gan-init-max", "30", "2",
                "--export", str(tmp_path / "snn"), "--out", str(tmp_path / "report")])
     assert rc == 0
     report = json.loads((tmp_path / "report" / "ttfs.json").read_text())
@@ -327,7 +337,9 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     s = report["gan"]["spikes"]
     assert s["ann_macs"] == 353_600 and s["gd_neurons"] == 2470 and 0 < s["g_spikes"] <= s["g_neurons"]
     gan = report["gan"]
+    assert gan["config"]["g_init_min"] == [-20.0, 0.0] and gan["config"]["g_init_max"] == [30.0, 2.0]
     assert 0 < gan["real_spread"] < 0.5 and all(0 <= gan[k]["spread"] < 0.5 for k in ("ttfs_all", "ann_all"))
+    assert "initial weights per layer: U[-20, 30], U[0, 2]" in (tmp_path / "report" / "report.md").read_text()
     for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png", "validation.png"):
         assert (tmp_path / "report" / f).stat().st_size > 0
     ex = load(tmp_path / "snn" / "manifest.json")

@@ -61,24 +61,22 @@ def _check(args) -> None:
     for name in ("epochs", "fashion_epochs", "batch", "gan_updates", "images", "vectors", "lanes"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(args, name)}")
-    for name in ("per_digit_updates", "gan_budget"):
+    for name in ("per_digit_updates",):
         if getattr(args, name) < 0:
             raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
     if args.validation < 0 or (args.limit is not None and args.validation >= args.limit):
         raise UserError(f"--validation must be >= 0 and leave training images (--limit {args.limit}), not {args.validation}")
-    if not args.gan_silence >= 0:
-        raise UserError(f"--gan-silence must be >= 0, not {args.gan_silence}")
     if args.images < 10:
         raise UserError(f"--images must be >= 10 for a FID, not {args.images}")
 
 
 def gan_config(args) -> GanConfig:
-    """The TTFS GAN the options describe."""
+    """The TTFS GAN the options describe; its own checks refuse a bad silence, budget or bound."""
     try:
         return GanConfig(seed=args.seed, updates=args.gan_updates, batch=args.batch, silence=args.gan_silence,
                          budget=args.gan_budget, g_init_min=tuple(args.gan_init_min), g_init_max=tuple(args.gan_init_max))
     except ValueError as e:
-        raise UserError(f"bad TTFS GAN options: {e}") from e
+        raise UserError(f"bad TTFS GAN option: {e} (--gan-silence, --gan-budget, --gan-init-min / --gan-init-max)") from e
 
 
 def rate_coded(path: str | Path) -> dict | None:
@@ -108,7 +106,7 @@ def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int)
 
 def run(args) -> int:
     _check(args)
-    config = None if args.no_gan else gan_config(args)  # refuse bad GAN options before the classifiers train
+    config = gan_config(args)  # refuse bad GAN options before the classifiers train
     start = time.time()
     rows = []
     for ds in DATASETS if args.dataset == "all" else (args.dataset,):
@@ -117,7 +115,7 @@ def run(args) -> int:
                                             validation=args.validation)
     report = {"command": command_line("spikegan ttfs", args), "classifier": rows}
     samples = {}
-    if config is not None:
+    if not args.no_gan:
         gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, config,
                                             args.per_digit_updates, args.images, args.data_dir)
         manifest = export_generator(samples["gan"], samples["fixed"], Path(args.export), args.vectors, args.lanes, args.seed)

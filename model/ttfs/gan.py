@@ -62,7 +62,9 @@ class GanConfig:
             raise ValueError(f"silence must be >= 0, not {self.silence!r}")
         if self.budget < 0:
             raise ValueError(f"budget must be >= 0 hidden spikes per image, not {self.budget!r}")
-        if len(self.g_init_min) != len(self.g_init_max) or not all(lo < hi for lo, hi in zip(self.g_init_min, self.g_init_max)):
+        layers = len(self.g_sizes) - 1
+        if not len(self.g_init_min) == len(self.g_init_max) == layers or not all(
+                lo < hi for lo, hi in zip(self.g_init_min, self.g_init_max)):
             raise ValueError(f"g_init_min {self.g_init_min!r} must be below g_init_max {self.g_init_max!r}, one bound per layer of G")
         if self.g_sizes[-1] != self.d_sizes[0] or self.d_sizes[-1] != 2:
             raise ValueError(f"G's output ({self.g_sizes[-1]}) must feed D's input ({self.d_sizes[0]}) and D must have 2 outputs")

@@ -73,9 +73,9 @@ def gan_markdown(gan: dict) -> list[str]:
                        f"{r['mean_pixel']:.3f} | {r['spread']:.3f} | {r['train_s']:.0f} |")
     ratio = gan["ttfs_all"]["score"]["fid"] / gan["ann_all"]["score"]["fid"]
     config = gan["config"]
-    if any(config["g_init_min"]):
-        out += ["", f"The TTFS G's initial weights were drawn from U[{config['g_init_min'][0]:g}, {config['g_init_max'][0]:g}] "
-                    f"(hidden) and U[{config['g_init_min'][1]:g}, {config['g_init_max'][1]:g}] (output)."]
+    bounds = ", ".join(f"U[{lo:g}, {hi:g}]" for lo, hi in zip(config["g_init_min"], config["g_init_max"]))
+    out += ["", f"The TTFS G's initial weights per layer: {bounds}. The spread of the per-digit rows is taken over "
+                "the pooled samples of the ten GANs."]
     if config["silence"]:
         spared = f", sparing the {config['budget']} earliest spikes of an image" if config["budget"] else ""
         out += ["", f"The TTFS generators' hidden layer was pushed towards silence (share {config['silence']:g} of its error{spared})."]
