@@ -41,9 +41,9 @@ def add_arguments(parser) -> None:
                         help="share of the TTFS G's hidden error that pushes its fired neurons later, to cut spikes (0: none)")
     parser.add_argument("--gan-budget", type=int, default=0,
                         help="hidden spikes per image the silencing spares: it pushes only the later ones (0: pushes all)")
-    parser.add_argument("--gan-init-min", type=float, nargs=2, default=(0.0, 0.0), metavar=("HIDDEN", "OUTPUT"),
+    parser.add_argument("--gan-init-min", type=float, nargs=2, default=GanConfig.g_init_min, metavar=("HIDDEN", "OUTPUT"),
                         help="lower bounds of the TTFS G's initial weights per layer (negative: signed weights)")
-    parser.add_argument("--gan-init-max", type=float, nargs=2, default=(8.0, 2.0), metavar=("HIDDEN", "OUTPUT"),
+    parser.add_argument("--gan-init-max", type=float, nargs=2, default=GanConfig.g_init_max, metavar=("HIDDEN", "OUTPUT"),
                         help="upper bounds of the TTFS G's initial weights per layer")
     parser.add_argument("--images", type=int, default=1000, help="generated images scored per generator")
     parser.add_argument("--no-gan", action="store_true", help="classifier table only")
@@ -61,9 +61,8 @@ def _check(args) -> None:
     for name in ("epochs", "fashion_epochs", "batch", "gan_updates", "images", "vectors", "lanes"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name.replace('_', '-')} must be >= 1, not {getattr(args, name)}")
-    for name in ("per_digit_updates",):
-        if getattr(args, name) < 0:
-            raise UserError(f"--{name.replace('_', '-')} must be >= 0, not {getattr(args, name)}")
+    if args.per_digit_updates < 0:
+        raise UserError(f"--per-digit-updates must be >= 0, not {args.per_digit_updates}")
     if args.validation < 0 or (args.limit is not None and args.validation >= args.limit):
         raise UserError(f"--validation must be >= 0 and leave training images (--limit {args.limit}), not {args.validation}")
     if args.images < 10:

@@ -74,8 +74,8 @@ def gan_markdown(gan: dict) -> list[str]:
     ratio = gan["ttfs_all"]["score"]["fid"] / gan["ann_all"]["score"]["fid"]
     config = gan["config"]
     bounds = ", ".join(f"U[{lo:g}, {hi:g}]" for lo, hi in zip(config["g_init_min"], config["g_init_max"]))
-    out += ["", f"The TTFS G's initial weights per layer: {bounds}. The spread of the per-digit rows is taken over "
-                "the pooled samples of the ten GANs."]
+    pooled = " The spread of the per-digit rows is taken over the pooled samples of the ten GANs." if "ttfs_per_digit" in gan else ""
+    out += ["", f"The TTFS G's initial weights per layer: {bounds}.{pooled}"]
     if config["silence"]:
         spared = f", sparing the {config['budget']} earliest spikes of an image" if config["budget"] else ""
         out += ["", f"The TTFS generators' hidden layer was pushed towards silence (share {config['silence']:g} of its error{spared})."]
