@@ -271,6 +271,23 @@ def test_training_keeps_the_weights_of_the_best_validation_score():
         train(images[:50], labels[:50], cfg)
 
 
+def test_decisions_score_ties_and_silent_outputs_by_both_rules():
+    """Strict: the first output spike decides, the lowest index among ties, a silent output is
+    wrong. S4NN's test rule: a tie that includes the label is right, and a silent output falls
+    back to the largest final membrane."""
+    from model.ttfs.classify import correct, decisions
+    T = 10
+    hidden = torch.tensor([[0, T], [0, T], [0, T]])
+    out = torch.tensor([[5, 5, 9], [T, T, T], [3, 7, T]])
+    w_out = torch.tensor([[1.0, 9.0], [2.0, 0.0], [3.0, 0.0]])  # from hidden 0: neuron 2 is the largest
+    d = decisions([torch.zeros(3, 1), hidden, out], [None, w_out], T)
+    strict, s4nn = correct(d, torch.tensor([1, 2, 1]))
+    assert strict.tolist() == [False, False, False]
+    assert s4nn.tolist() == [True, True, False]
+    strict, s4nn = correct(d, torch.tensor([0, 0, 0]))
+    assert strict.tolist() == [True, False, True] and s4nn.tolist() == [True, False, True]
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_golden_model_equals_float_layer_on_integer_weights(seed):
     from model.snn_config import IntNetwork
