@@ -188,6 +188,15 @@ def test_spread_is_zero_for_one_image_and_the_pixels_mean_std_otherwise():
     assert spread(images) == pytest.approx(float(torch.tensor([0.0, 1.0, 0.0, 1.0]).std()) / 2)
 
 
+def test_lit_times_give_the_share_of_pixels_that_fire_and_their_median_step():
+    from model.ttfs.experiments import lit_times
+    grey = 155 / 255  # fires at floor(100 * 256 / 255) = 100
+    images = torch.tensor([[1.0, 0.0, grey, 0.0], [0.0, 0.0, 0.0, 1.0]])  # steps 0, T, 100, T / T, T, T, 0
+    assert lit_times(images, 256) == {"lit": 0.375, "median_lit_step": 0.0}
+    assert lit_times(torch.tensor([[grey, grey, 0.0]]), 256) == {"lit": 2 / 3, "median_lit_step": 100.0}
+    assert lit_times(torch.zeros(2, 3), 256) == {"lit": 0.0, "median_lit_step": None}
+
+
 def test_aggressive_targets_eq_6_7():
     T = 100
     t = torch.tensor([[30, 20, 50], [40, 60, 80], [100, 100, 100]])
@@ -356,6 +365,7 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     gan = report["gan"]
     assert gan["config"]["g_init_min"] == [-20.0, 0.0] and gan["config"]["g_init_max"] == [30.0, 2.0]
     assert 0 < gan["real_spread"] < 0.5 and all(0 <= gan[k]["spread"] < 0.5 for k in ("ttfs_all", "ann_all"))
+    assert 0 < gan["real_timing"]["lit"] < 0.5 and all(0 <= gan[k]["timing"]["lit"] <= 1 for k in ("ttfs_all", "ann_all"))
     assert "initial weights per layer: U[-20, 30], U[0, 2]" in (tmp_path / "report" / "report.md").read_text()
     for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png", "validation.png"):
         assert (tmp_path / "report" / f).stat().st_size > 0

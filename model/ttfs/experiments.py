@@ -15,7 +15,7 @@ from model.data import load_dataset
 from model.ttfs import ann
 from model.ttfs.accounting import energy_table, input_coding, macs, spikes_per_layer, synaptic_ops
 from model.ttfs.classify import ClassifierConfig, evaluate, split_validation, train as train_classifier
-from model.ttfs.coding import noise_times
+from model.ttfs.coding import encode_images, noise_times
 from model.ttfs.gan import FAKE, REAL, GanConfig, generate, generate_times, train as train_gan
 from model.ttfs.golden import quantise, run_times
 from model.ttfs.neuron import forward
@@ -96,6 +96,16 @@ def spread(images: torch.Tensor) -> float:
     return float(images.std(0).mean())
 
 
+def lit_times(images: torch.Tensor, timesteps: int) -> dict:
+    """When the pixels of ``images`` ``(N, P)`` in [0, 1] fire under TTFS coding: the share that
+    fires inside the window (``t < T``) and the median step of those (None if none fires): a D can
+    tell real from fake by when the pixels fire, not only by which."""
+    t = encode_images(images, timesteps)
+    lit = t[t < timesteps]
+    return {"lit": float((t < timesteps).double().mean()),
+            "median_lit_step": float(lit.median()) if len(lit) else None}
+
+
 def gan_runs(dataset: str, config: GanConfig, per_digit_updates: int, images: int, data_dir=None) -> tuple[dict, dict]:
     """Train the TTFS GAN of ``config`` and the ANN GAN with the same updates, batch and seed on all
     classes (and per class when ``per_digit_updates``); score ``images`` samples of each.
@@ -117,8 +127,10 @@ def gan_runs(dataset: str, config: GanConfig, per_digit_updates: int, images: in
         results[key]["score"] = _fid(imgs, dataset, data_dir)
         results[key]["mean_pixel"] = float(imgs.mean())
         results[key]["spread"] = spread(imgs)
+        results[key]["timing"] = lit_times(imgs, config.timesteps)
     results["real_mean_pixel"] = float(x.mean())
     results["real_spread"] = spread(x)
+    results["real_timing"] = lit_times(x, config.timesteps)
     results["floor"] = metrics.real_floor(dataset, data_dir, n=images)
     fixed = quantise(gan.g, config.theta, config.timesteps)
     results["spikes"] = spike_table(gan, fixed, images, seed=1, real_images=load_dataset(dataset, "test", data_dir).flat())
@@ -155,6 +167,5 @@ def _tail(history: dict, last: int = 100) -> dict:
 
 def _d_verdict(gan, images: torch.Tensor) -> dict:
     """Share of G's samples the final D calls real (its real neuron fires first)."""
-    from model.ttfs.coding import encode_images
     out = forward(encode_images(images, gan.config.timesteps), gan.d, gan.config.params)[-1]
     return {"called_real": float((out[:, REAL] < out[:, FAKE]).double().mean())}

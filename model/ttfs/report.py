@@ -15,6 +15,10 @@ def _pct(x) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _step(step) -> str:
+    return "-" if step is None else f"{step:.0f}"
+
+
 def _kept(row: dict) -> str:
     if row.get("best_update") is None:
         return f"last of {row.get('updates', '?')}"
@@ -64,14 +68,18 @@ def gan_markdown(gan: dict) -> list[str]:
     out = ["## GANs, G 100-400-784 (Sec. 3.2)", "",
            f"Classifier FID on {floor['n']} images; real-data floor {floor['fid']:.2f}. Mean pixel of the real data "
            f"{gan['real_mean_pixel']:.3f}; spread (each pixel's standard deviation across the images, averaged over "
-           f"pixels; 0 when every sample is the same image) of the real data {gan['real_spread']:.3f}.", "",
-           "| generator | updates x batch | FID | confident | mean pixel | spread | train s |", "|---|---|---|---|---|---|---|"]
+           f"pixels; 0 when every sample is the same image) of the real data {gan['real_spread']:.3f}. Under TTFS coding "
+           f"{_pct(gan['real_timing']['lit'])} of the real pixels fire, at a median step of "
+           f"{_step(gan['real_timing']['median_lit_step'])}.", "",
+           "| generator | updates x batch | FID | confident | mean pixel | spread | pixels that fire | their median step | train s |",
+           "|---|---|---|---|---|---|---|---|---|"]
     for key, name in SAMPLE_NAMES.items():
         if key in gan:
             r = gan[key]
             per = " per digit" if r.get("per") else ""
             out.append(f"| {name} | {r['updates']:,}{per} x {r['batch']} | {r['score']['fid']:.2f} | {_pct(r['score']['confident'])} | "
-                       f"{r['mean_pixel']:.3f} | {r['spread']:.3f} | {r['train_s']:.0f} |")
+                       f"{r['mean_pixel']:.3f} | {r['spread']:.3f} | {_pct(r['timing']['lit'])} | "
+                       f"{_step(r['timing']['median_lit_step'])} | {r['train_s']:.0f} |")
     ratio = gan["ttfs_all"]["score"]["fid"] / gan["ann_all"]["score"]["fid"]
     config = gan["config"]
     bounds = ", ".join(f"U[{lo:g}, {hi:g}]" for lo, hi in zip(config["g_init_min"], config["g_init_max"]))
