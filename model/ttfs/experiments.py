@@ -18,7 +18,7 @@ from model.ttfs.classify import ClassifierConfig, evaluate, split_validation, tr
 from model.ttfs.coding import encode_images, noise_times
 from model.ttfs.gan import FAKE, REAL, GanConfig, generate, generate_times, train as train_gan
 from model.ttfs.golden import quantise, run_times
-from model.ttfs.neuron import forward
+from model.ttfs.neuron import fired, forward
 
 
 def classifier_rows(dataset: str, epochs: int, batch: int, norms=("l2", "l1"), data_dir=None, limit: int | None = None,
@@ -101,9 +101,9 @@ def lit_times(images: torch.Tensor, timesteps: int) -> dict:
     fires inside the window (``t < T``) and the median step of those (None if none fires): a D can
     tell real from fake by when the pixels fire, not only by which."""
     t = encode_images(images, timesteps)
-    lit = t[t < timesteps]
-    return {"lit": float((t < timesteps).double().mean()),
-            "median_lit_step": float(lit.median()) if len(lit) else None}
+    spiked = fired(t, timesteps)
+    lit = t[spiked]
+    return {"lit": float(spiked.double().mean()), "median_lit_step": float(lit.median()) if len(lit) else None}
 
 
 def gan_runs(dataset: str, config: GanConfig, per_digit_updates: int, images: int, data_dir=None) -> tuple[dict, dict]:
