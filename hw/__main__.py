@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from model.cli import main as cli_main
+from model.common.cli import main as cli_main
 
 COMMANDS = {
     "rtl": ("hw.rtl_cli", "write the generator's Verilog, .mem files and file list, and lint it"),

@@ -1,6 +1,6 @@
 """``make rtl``: the generator's Verilog, the ``$readmemh`` files it reads, a file list, lint.
 
-`build` makes the generator of a loaded `model.export.Export` (at its own or
+`build` makes the generator of a loaded `model.snn.export.Export` (at its own or
 another lane count); ``rtl.json`` records only what the RTL adds to the
 export (top, lanes, stored vectors, files, lint status) and which export it
 was built from, and `read_rtl_info` reads it back.
@@ -19,11 +19,11 @@ from hw.fpga_top import FpgaTop
 from hw.generator import Generator
 from hw.rom import ROM_MODULE, ROM_VERILOG
 from hw.verilog import lint, to_verilog
-from model.errors import UserError
-from model.export import Export
-from model.golden import encode_spikes
-from model.layout import pack_biases, pack_spikes, pack_weights, write_mem
-from model.snn_config import NOISE_FILE, SPIKE_FILE, IntNetwork
+from model.common.errors import UserError
+from model.snn.config import NOISE_FILE, SPIKE_FILE, IntNetwork
+from model.snn.export import Export
+from model.snn.golden import encode_spikes
+from model.snn.layout import pack_biases, pack_spikes, pack_weights, write_mem
 
 RTL_INFO = "rtl.json"  # how the RTL in a folder was built
 
@@ -107,7 +107,7 @@ def update_file(path: Path, text: str) -> Path:
 def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> dict[str, tuple[list[int], int]]:
     """The generator's memory files for ``net`` (at its config's ``lanes``) and encoder inputs ``X`` ``(V, N_0)``.
 
-    Weights and biases use the exporter's packing (`model.layout`), so at the
+    Weights and biases use the exporter's packing (`model.snn.layout`), so at the
     exported ``lanes`` they are byte-identical to the exported files; the Spike
     ROM holds the concatenated ``vector{n}_spikes.mem`` and the encoder ROM the
     concatenated ``vector{n}_noise.mem``.

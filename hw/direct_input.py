@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from hw.events import event_signature
 from hw.rom import Rom, rom_read_signature
 from hw.widths import abits
-from model.snn_config import NOISE_FILE, SnnConfig
+from model.snn.config import NOISE_FILE, SnnConfig
 
 
 class DirectInput(wiring.Component):

@@ -12,7 +12,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.priority import lowest_set_bit
 from hw.widths import abits
-from model.snn_config import groups_of
+from model.snn.config import groups_of
 
 
 def event_layout(n: int) -> data.StructLayout:

@@ -6,9 +6,9 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from hw.widths import abits
 from hw.generator import Generator, one_choice_waivers
-from model.snn_config import IntNetwork
+from hw.widths import abits
+from model.snn.config import IntNetwork
 
 READ_LATENCY = 4  # read_* in -> read_count out, cycles
 

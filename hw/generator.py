@@ -8,10 +8,10 @@ from amaranth.lib.wiring import In, Out
 
 from hw.direct_input import DirectInput
 from hw.events import EventBuffer
-from hw.widths import abits
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
-from model.snn_config import IntNetwork
+from hw.widths import abits
+from model.snn.config import IntNetwork
 
 CYCLE_BITS = 40
 

@@ -16,7 +16,7 @@ from hw.rom import Rom, rom_read_signature
 from hw.saturate import saturate_sum, saturating_add
 from hw.widths import abits
 from hw.xbar import MarkerSlot, Xbar
-from model.snn_config import IntNetwork, SnnConfig
+from model.snn.config import IntNetwork, SnnConfig
 
 # Groups issued but not yet in the fire FIFO when a sweep may start: the
 # register, execute and push stages hold one each.

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hw.build import build
-from model.export import DEFAULT_MANIFEST, load
+from model.snn.export import DEFAULT_MANIFEST, load
 
 
 def add_arguments(parser) -> None:

@@ -14,7 +14,7 @@ from hw.rom import Rom
 from hw.ttfs_lists import TtfsLists
 from hw.widths import abits
 from hw.xorshift import xorshift32
-from model.snn_config import NOISE_FILE, SPIKE_FILE, SnnConfig
+from model.snn.config import NOISE_FILE, SPIKE_FILE, SnnConfig
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ class SpikeRom(wiring.Component):
         spike = Signal()
         n_step = Signal(abits(T))  # the step of the input read last cycle
         m.d.sync += n_step.eq(issue_step)
-        if p.coding == "stratified":  # the step's R low bits reversed (`model.golden.stratified_thresholds`)
+        if p.coding == "stratified":  # the step's R low bits reversed (`model.snn.golden.stratified_thresholds`)
             low = n_step.as_unsigned()[:R] if len(n_step) >= R else Cat(n_step, Const(0, R - len(n_step)))
             fires = nrom.data > Cat(*(low[k] for k in reversed(range(R))))
         else:

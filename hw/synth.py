@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hw.build import read_rtl_info
-from model.errors import UserError
+from model.common.errors import UserError
 
 TARGETS = ("xc7", "ecp5", "ice40", "asic", "vivado")
 

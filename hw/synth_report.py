@@ -19,9 +19,9 @@ import numpy as np
 
 from hw.build import build
 from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
-from model.errors import UserError
-from model.export import load
-from model.runinfo import machine
+from model.common.errors import UserError
+from model.common.runinfo import machine
+from model.snn.export import load
 
 
 def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True):

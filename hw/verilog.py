@@ -12,7 +12,7 @@ from pathlib import Path
 from amaranth._toolchain.yosys import find_yosys
 from amaranth.back import rtlil, verilog
 
-from model.errors import UserError
+from model.common.errors import UserError
 
 
 def to_verilog(component, name: str) -> str:

@@ -10,7 +10,7 @@ from amaranth.lib.wiring import In, Out
 from hw.events import event_signature
 from hw.rom import Rom
 from hw.widths import abits
-from model.snn_config import groups_of
+from model.snn.config import groups_of
 
 
 def xbar_signature(n_in: int, groups: int, lanes: int, weight_bits: int) -> wiring.Signature:

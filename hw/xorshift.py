@@ -1,4 +1,4 @@
-"""xorshift32 as an Amaranth expression: the hardware's side of `model.xorshift` (shared by both generators)."""
+"""xorshift32 as an Amaranth expression: the hardware's side of `model.snn.xorshift` (shared by both generators)."""
 
 from __future__ import annotations
 

@@ -37,10 +37,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model import data
-from model.cifar import load_cifar10
-from model.data import ImageSet
-from model.errors import UserError
+from model.common.errors import UserError
+from model.data.cifar import load_cifar10
+from model.data.mnist import DATASETS, ImageSet, load_dataset
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIDENT = 0.9  # top softmax at or above this counts as 'confident'
@@ -251,7 +250,7 @@ def load_split(dataset: str, split: str, data_dir=None) -> ImageSet:
     dataset = _dataset_name(dataset)
     if dataset == "cifar10":
         return load_cifar10(split, data_dir)
-    s = data.load_dataset(dataset, split, data_dir)
+    s = load_dataset(dataset, split, data_dir)
     return ImageSet(s.images.unsqueeze(1), s.labels, s.source)
 
 
@@ -259,7 +258,7 @@ def train_classifier(
     dataset: str, config: ClassifierConfig | None = None, data_dir=None, progress: bool = True
 ) -> Classifier:
     """Train a fresh classifier on ``dataset``'s train split and measure it on the test split."""
-    from model.progress import progress_bar
+    from model.common.progress import progress_bar
 
     dataset = _dataset_name(dataset)
     config = config or DEFAULT_CONFIGS[dataset]
@@ -452,7 +451,7 @@ def add_arguments(parser) -> None:
     fmt = dict(formatter_class=parser.formatter_class)
     c = sub.add_parser("classifier", **fmt, help="train (or load) the metric classifier; print its accuracy and the real-data floor")
     c.add_argument("--dataset", choices=DATASETS + ("all",), default="mnist",
-                   help=f"dataset of the classifier ('all': {', '.join(data.DATASETS)}, the ones on this machine)")
+                   help=f"dataset of the classifier ('all': {', '.join(DATASETS)}, the ones on this machine)")
     c.add_argument("--retrain", action="store_true", help="train again even if a cached classifier exists")
     c.add_argument("--floor-n", type=int, default=None, help="real train images for the floor (default: all)")
     s = sub.add_parser("score", **fmt, help="score generated images (.pt tensor or .npy array, (N, 784), (N, 28, 28), "
@@ -542,7 +541,7 @@ def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, t
 
 def run(args) -> int:
     if args.action == "classifier":
-        for dataset in data.DATASETS if args.dataset == "all" else (args.dataset,):
+        for dataset in DATASETS if args.dataset == "all" else (args.dataset,):
             clf = get_classifier(dataset, args.data_dir, args.weights_dir, retrain=args.retrain)
             floor = real_floor(dataset, args.data_dir, args.floor_n, args.weights_dir)
             pt, js = classifier_paths(dataset, args.weights_dir)

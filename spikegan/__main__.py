@@ -10,7 +10,7 @@ import sys
 
 from hw.__main__ import COMMANDS as HW
 from model.__main__ import COMMANDS as MODEL
-from model.cli import main as cli_main
+from model.common.cli import main as cli_main
 from verify.__main__ import COMMANDS as VERIFY
 
 # The packages' own commands, in pipeline order, under one name each.

@@ -20,21 +20,21 @@ from pathlib import Path
 
 import numpy as np
 
-from model.export import Export, load
-from model.golden import GoldenResult, encode_noise, encode_spikes, run_network
-from model.imported import Imported, from_nir, from_torch
-from model.nir_export import DT, write
+from model.interop.imported import Imported, from_nir, from_torch
+from model.interop.nir_export import DT, write
+from model.snn.export import Export, load
+from model.snn.golden import GoldenResult, encode_noise, encode_spikes, run_network
 
 __all__ = ["load_nir", "load_torch", "export", "load", "simulate", "build_rtl", "verify", "save_nir"]
 
 
 def load_nir(graph, dt: float | None = None, reset: str | None = None, **options) -> Imported:
-    """A NIR graph or file as the project's integer network (`model.imported.from_nir`)."""
+    """A NIR graph or file as the project's integer network (`model.interop.imported.from_nir`)."""
     return from_nir(graph, dt, reset, **options)
 
 
 def load_torch(module, calibration, output: str | None = None, normalisation: str = "p99.9", **options) -> Imported:
-    """A PyTorch MLP converted to rate neurons (`model.imported.from_torch`)."""
+    """A PyTorch MLP converted to rate neurons (`model.interop.imported.from_torch`)."""
     return from_torch(module, calibration, output, normalisation, **options)
 
 
@@ -66,5 +66,5 @@ def verify(export: Export, sim: str = "verilator", vectors: int | None = None, o
 
 
 def save_nir(network: Export | Imported, path, dt: float = DT) -> Path:
-    """The network as a NIR file, its semantics in the ``spikegan`` metadata (`model.nir_export`)."""
+    """The network as a NIR file, its semantics in the ``spikegan`` metadata (`model.interop.nir_export`)."""
     return write(network.net, path, dt)

@@ -16,9 +16,9 @@ import shutil
 import time
 from pathlib import Path
 
-from model.cli import parser_for
-from model.errors import UserError
-from model.runinfo import machine
+from model.common.cli import parser_for
+from model.common.errors import UserError
+from model.common.runinfo import machine
 from verify.run_report import fmt
 
 VECTORS = {"verilator": 4, "icarus": 2}  # test vectors verified per simulator
@@ -50,9 +50,9 @@ def stages(out: Path, args) -> list[tuple[str, str, list[str]]]:
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     manifest = str(snn / "manifest.json")
     return [
-        ("train", "model.train", ["--dataset", args.dataset, "--hidden", "64", "--batch", "64", "--updates",
+        ("train", "model.gan.train", ["--dataset", args.dataset, "--hidden", "64", "--batch", "64", "--updates",
                                   str(args.updates), "--seed", str(args.seed), "--no-metrics", "--out", str(run), *data]),
-        ("convert", "model.convert_cli", ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "16", "--lanes", "16",
+        ("convert", "model.convert.cli", ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "16", "--lanes", "16",
                                           "--vectors", "4", "--calib", "256", "--images", "64", "--sweep-t", "8,16",
                                           "--no-fid", "--no-peer"]),
         ("rtl", "hw.rtl_cli", ["--manifest", manifest, "--out", str(out / "rtl")]),
@@ -86,7 +86,7 @@ def run(args) -> int:
 
 
 def _command(module: str) -> str:
-    return {"model.train": "train", "model.convert_cli": "convert", "hw.rtl_cli": "rtl", "verify.run_cli": "verify"}[module]
+    return {"model.gan.train": "train", "model.convert.cli": "convert", "hw.rtl_cli": "rtl", "verify.run_cli": "verify"}[module]
 
 
 def markdown(result: dict) -> str:

@@ -16,8 +16,8 @@ import json
 import re
 from pathlib import Path
 
-from model.errors import UserError
-from model.runinfo import machine
+from model.common.errors import UserError
+from model.common.runinfo import machine
 from verify.run_report import fmt
 
 BEGIN, END = "<!-- summary:begin (spikegan report) -->", "<!-- summary:end -->"
@@ -119,7 +119,7 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
         if n.get("energy_uj_integer_memory") is not None:
             snn, ann = n["energy_uj_integer_memory"], n["ann_energy_uj_integer_memory"]
             out.append(("energy per image (integer datapath + weight reads)", f"{snn:.2f} uJ",
-                        f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.energy`, integer_memory)", s["sources"]["snn"]))
+                        f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.snn.energy`, integer_memory)", s["sources"]["snn"]))
     for v in s["verify"]:
         out.append((f"bit-exact RTL, {v['network']} P = {v['lanes']} ({v['simulator']})",
                     f"{v['vectors'] - v['mismatching']} / {v['vectors']} vectors",

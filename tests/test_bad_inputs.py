@@ -12,9 +12,9 @@ import nir
 import numpy as np
 import pytest
 
-from model.export import export_network
-from model.golden import random_network
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.export import export_network
+from model.snn.golden import random_network
 from spikegan.__main__ import main
 
 
@@ -141,6 +141,6 @@ def test_a_bad_argument_or_file_exits_non_zero_with_a_message(case, tmp_path, ca
 
 
 def test_a_single_hidden_layer_can_be_asked_for():
-    from model.config import parse_hidden
+    from model.gan.config import parse_hidden
 
     assert parse_hidden("40,") == (40,) and parse_hidden("64") == (64, 64) and parse_hidden("256,128") == (256, 128)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from hw.build import build
-from model.export import load
-from model.layout import pack_spikes, write_mem
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.export import load
+from model.snn.layout import pack_spikes, write_mem
 from verify.__main__ import main as verify_main
 from verify.flow import verify_run
 from verify.system import random_export, run_generator, sim_build

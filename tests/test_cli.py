@@ -9,7 +9,7 @@ import pytest
 
 from hw.__main__ import COMMANDS as HW_COMMANDS
 from model.__main__ import COMMANDS as MODEL_COMMANDS
-from model.cli import parser_for
+from model.common.cli import parser_for
 from spikegan.__main__ import COMMANDS, main
 from verify.__main__ import COMMANDS as VERIFY_COMMANDS
 from verify.sim import SIMULATORS

@@ -7,8 +7,13 @@ import numpy as np
 import pytest
 import torch
 
-from model import convert_cli, convert_sweep, peer
-from model.convert import (
+from model.convert import cli as convert_cli
+
+from model.convert import sweep as convert_sweep
+
+from model.common.errors import UserError
+from model.convert import peer
+from model.convert.conversion import (
     ConvertOptions,
     activation_scales,
     ann_activations,
@@ -19,11 +24,10 @@ from model.convert import (
     percentile,
     quantise,
 )
-from model.errors import UserError
-from model.export import load
-from model.float_snn import from_int_network, simulate
-from model.golden import encode_noise, encode_spikes, run_network
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.export import load
+from model.snn.float_snn import from_int_network, simulate
+from model.snn.golden import encode_noise, encode_spikes, run_network
 
 
 def random_generator(sizes=(12, 20, 16, 10), seed=0):
@@ -170,8 +174,8 @@ def test_convert_export_golden_end_to_end(tmp_path):
 
 def test_cli_convert_report(tmp_path, monkeypatch):
     """`python -m model convert` on a tiny trained-format checkpoint: export, report files, goals and table."""
-    from model.config import TrainConfig
-    from model.train import init_state, save_checkpoint
+    from model.gan.config import TrainConfig
+    from model.gan.train import init_state, save_checkpoint
 
     torch.manual_seed(0)
     save_checkpoint(init_state(TrainConfig(hidden=(16, 16), d_hidden=(8,))), tmp_path / "checkpoint.pt")
@@ -191,7 +195,7 @@ def test_cli_convert_report(tmp_path, monkeypatch):
     for name in ("report.md", "samples.png", "mse_energy_vs_t.png"):
         assert (out / "report" / name).stat().st_size > 0
     assert "| 64 | p99.9 | subtract |" in (out / "report" / "report.md").read_text()
-    # energy under both models (`model.energy`), the SNN's and the ANN's
+    # energy under both models (`model.snn.energy`), the SNN's and the ANN's
     row = report["sweep"][0]["fixed"]
     assert row["energy_uj_integer_memory"] > 0 and report["ann_energy_uj_integer_memory"] > 0
     assert "integer + memory" in (out / "report" / "report.md").read_text()
@@ -234,7 +238,7 @@ def test_peer_sinabs_runs_on_the_same_spikes():
 
 
 def test_fixed_simulation_falls_back_to_golden_when_saturation_is_possible():
-    from model.golden import random_network
+    from model.snn.golden import random_network
 
     cfg = SnnConfig(sizes=(8, 4), timesteps=20, weight_bits=8, membrane_bits=10)
     net = random_network(cfg, seed=1, weight_scale=1.0)
@@ -250,7 +254,7 @@ def test_fixed_simulation_falls_back_to_golden_when_saturation_is_possible():
 
 @pytest.mark.parametrize("sizes", [(12, 10), (12, 8, 10), (12, 9, 8, 7, 10)])
 def test_report_names_one_spike_column_per_layer(sizes):
-    from model.convert_report import markdown
+    from model.convert.report import markdown
 
     layers = check_layers(random_generator(sizes))
     cfg = SnnConfig(sizes=sizes, timesteps=8, lanes=4)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.golden import encode_noise, encode_spikes, random_network, run_network
-from model.snn_config import IntNetwork, SnnConfig
+from model.snn.config import IntNetwork, SnnConfig
+from model.snn.golden import encode_noise, encode_spikes, random_network, run_network
 from verify.coverage import (applicable, candidate_noise, directed_noise, per_image, rtl_points, semantic_applicable,
                              semantic_bins)
 
@@ -106,7 +106,7 @@ def test_directed_vectors_hit_more_bins_than_the_same_number_of_random_ones():
 
 @pytest.mark.sim
 def test_the_rtl_counters_agree_between_the_simulators_and_see_a_one_word_layer_forward(tmp_path):
-    from model.export import load
+    from model.snn.export import load
     from verify.system import random_export, run_generator, sim_build
 
     c = SnnConfig(sizes=(8, 3, 6), timesteps=6, lanes=4, weight_bits=6, membrane_bits=10, input_bits=4)
@@ -138,7 +138,7 @@ def test_an_output_layer_that_fires_every_step_fills_its_fifo_only_if_one_word_o
     """Both sides of `output_fifo_can_fill` on the RTL: 16 output neurons, each biased to fire at every step,
     after a silent input, so its steps come back to back: one word of 16 spikes fills the FIFO; eight words
     of 2 never do."""
-    from model.export import export_network, load
+    from model.snn.export import export_network, load
     from verify.coverage import output_fifo_can_fill
     from verify.system import run_generator, sim_build
 

@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from model.data import DataError, load_dataset, read_idx
+from model.data.mnist import DataError, load_dataset, read_idx
 
 
 def write_idx(path, array, gz=False):

@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from model import convert_cli, convert_sweep
-from model.convert import ConvertOptions, ann_forward, convert
-from model.errors import UserError
-from model.export import load
-from model.float_snn import from_int_network, simulate
-from model.golden import direct_current, encode_noise, encode_spikes, random_network, run_network, run_noise
-from model.snn_config import IntNetwork, SnnConfig
+from model.convert import cli as convert_cli
+
+from model.common.errors import UserError
+from model.convert import sweep as convert_sweep
+from model.convert.conversion import ConvertOptions, ann_forward, convert
+from model.snn.config import IntNetwork, SnnConfig
+from model.snn.export import load
+from model.snn.float_snn import from_int_network, simulate
+from model.snn.golden import direct_current, encode_noise, encode_spikes, random_network, run_network, run_noise
 from tests.test_convert import noise, random_generator
 
 DIRECT = SnnConfig(sizes=(6, 5, 4), timesteps=16, lanes=2, coding="direct")
@@ -141,8 +143,8 @@ def test_the_energy_goal_leaves_room_for_layer_one_macs():
                                                       (["--paper", "--timesteps", "16"], "bernoulli", 16)])
 def test_convert_defaults_to_direct_coding_and_paper_gives_the_papers(tmp_path, flags, coding, timesteps):
     from model.__main__ import main as model_main
-    from model.config import TrainConfig
-    from model.train import init_state, save_checkpoint
+    from model.gan.config import TrainConfig
+    from model.gan.train import init_state, save_checkpoint
 
     ckpt = tmp_path / "checkpoint.pt"
     save_checkpoint(init_state(TrainConfig(noise_dim=12, hidden=(9, 7), seed=3)), ckpt)

@@ -1,10 +1,10 @@
-"""The two energy models (`model.energy`): the literature's float convention and integer widths plus weight reads."""
+"""The two energy models (`model.snn.energy`): the literature's float convention and integer widths plus weight reads."""
 
 from __future__ import annotations
 
 import pytest
 
-from model.energy import energy_table, snn_op_pj, ann_mac_pj
+from model.snn.energy import energy_table, snn_op_pj, ann_mac_pj
 
 
 def test_the_literature_model_prices_every_op_as_a_float_add_and_every_mac_as_a_float_mac():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from model.errors import UserError, run_cli
+from model.common.errors import UserError, run_cli
 
 
 def test_run_cli_returns_the_command_status():

@@ -8,9 +8,11 @@ import json
 import numpy as np
 import pytest
 
-from model.errors import UserError
-from model.export import FORMAT_VERSION, export_network, load
-from model.layout import (
+from model.common.errors import UserError
+from model.snn.config import SnnConfig
+from model.snn.export import FORMAT_VERSION, export_network, load
+from model.snn.golden import first_divergence, random_network, run_network
+from model.snn.layout import (
     pack_biases,
     pack_spikes,
     pack_weights,
@@ -20,8 +22,6 @@ from model.layout import (
     unpack_weights,
     write_mem,
 )
-from model.golden import first_divergence, random_network, run_network
-from model.snn_config import SnnConfig
 
 # ---------------------------------------------------------------- layout
 

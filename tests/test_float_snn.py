@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from model.errors import UserError
-from model.float_snn import SnnParams, from_int_network, neuron_step, simulate
-from model.golden import encode_noise, encode_spikes, random_network, run_network
-from model.snn_config import SnnConfig
+from model.common.errors import UserError
+from model.snn.config import SnnConfig
+from model.snn.float_snn import SnnParams, from_int_network, neuron_step, simulate
+from model.snn.golden import encode_noise, encode_spikes, random_network, run_network
 
 
 def _one_neuron(bias, theta, reset="subtract", leak=None, integer=False):

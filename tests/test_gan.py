@@ -7,9 +7,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from model.config import OUT_GRADS, TrainConfig, parse_hidden
-from model.errors import UserError
-from model.gan import Discriminator, Generator, TextbookGenerator, build_models, d_loss, g_loss, output_clamp, qcfs
+from model.common.errors import UserError
+from model.gan.config import OUT_GRADS, TrainConfig, parse_hidden
+from model.gan.nets import Discriminator, Generator, TextbookGenerator, build_models, d_loss, g_loss, output_clamp, qcfs
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,9 @@ import random
 import numpy as np
 import pytest
 
-from model.errors import UserError
-from model.golden import (
+from model.common.errors import UserError
+from model.snn.config import IntNetwork, SnnConfig
+from model.snn.golden import (
     GoldenResult,
     _integrate_exact,
     encode_noise,
@@ -23,7 +24,6 @@ from model.golden import (
     run_network,
     run_noise,
 )
-from model.snn_config import IntNetwork, SnnConfig
 
 # ---------------------------------------------------------------- the reference
 
@@ -312,7 +312,7 @@ def test_run_network_rejects_bad_input():
 
 
 def test_chunked_batches_equal_one_batch(monkeypatch):
-    import model.golden as golden
+    import model.snn.golden as golden
 
     cfg = SnnConfig(sizes=(12, 16, 8), timesteps=5, membrane_bits=11)
     net = random_network(cfg, seed=2, weight_scale=0.5, bias_scale=30)
@@ -327,8 +327,8 @@ def test_chunked_batches_equal_one_batch(monkeypatch):
 
 
 def test_an_image_of_a_batched_run_equals_its_run_alone():
-    from model.golden import random_network, run_network
-    from model.snn_config import SnnConfig
+    from model.snn.config import SnnConfig
+    from model.snn.golden import random_network, run_network
 
     c = SnnConfig(sizes=(5, 4, 3), timesteps=6, lanes=2, weight_bits=5, membrane_bits=9, input_bits=4)
     net = random_network(c, seed=2, weight_scale=0.5, bias_scale=3)
@@ -344,8 +344,8 @@ def test_an_image_of_a_batched_run_equals_its_run_alone():
 
 
 def test_the_stratified_code_has_exact_rates_at_powers_of_two_and_wraps_after_two_to_the_r():
-    from model.golden import encode_spikes, stratified_thresholds
-    from model.snn_config import SnnConfig
+    from model.snn.config import SnnConfig
+    from model.snn.golden import encode_spikes, stratified_thresholds
 
     c = SnnConfig(sizes=(17, 2), timesteps=32, input_bits=5, coding="stratified")
     assert stratified_thresholds(c)[:8, 0].tolist() == [0, 16, 8, 24, 4, 20, 12, 28]

@@ -17,10 +17,10 @@ from hw.rom import Rom
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.verilog import lint
 from hw.xbar import Xbar
-from model.errors import UserError
-from model.export import load
-from model.golden import encode_noise, random_network
-from model.snn_config import TTFS, IntNetwork, SnnConfig
+from model.common.errors import UserError
+from model.snn.config import TTFS, IntNetwork, SnnConfig
+from model.snn.export import load
+from model.snn.golden import encode_noise, random_network
 from verify.perf import lower_bound_cycles
 from verify.system import random_export, sim_build
 

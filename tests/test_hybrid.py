@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.data import DataError
-from model.errors import UserError
+from model.common.errors import UserError
+from model.data.mnist import DataError
 from model.hybrid.nets import DISCRIMINATORS, VARIANTS, NetShape, build_discriminator, build_generator
 from model.hybrid.spiking import LifParams, lif_rate, lif_steps, lif_trains
 from model.hybrid.train import HybridConfig, train
@@ -163,7 +163,7 @@ def test_config_errors_name_the_bad_value():
 
 
 def test_cifar10_batches_load_as_rgb_images(tmp_path, cifar_files):
-    from model.cifar import load_cifar10
+    from model.data.cifar import load_cifar10
 
     root = cifar_files(tmp_path / "cifar-10-batches-py")
     train_set = load_cifar10("train", tmp_path)
@@ -181,7 +181,7 @@ class _Evil:
 
 @pytest.mark.parametrize("problem", ["missing", "code", "truncated", "shape"])
 def test_bad_cifar10_files_are_refused_with_a_fix(tmp_path, problem, cifar_files):
-    from model.cifar import load_cifar10
+    from model.data.cifar import load_cifar10
 
     root = cifar_files(tmp_path)
     target = root / "data_batch_3"

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor.data import (
     EncodingParams,
     binarise,
@@ -15,7 +15,7 @@ from model.memristor.data import (
     noise_count_thresholds,
     pack_words,
 )
-from model.xorshift import Xorshift32
+from model.snn.xorshift import Xorshift32
 
 
 def test_foreground_pixels_emit_2_to_4_spikes_background_silent():

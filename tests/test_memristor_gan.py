@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from model.__main__ import main
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
 from model.memristor.data import load_binary, mix_seed
-from model.xorshift import Xorshift32
 from model.memristor.fixed import FixedGan, build_spec, run_layer, synapse_update
 from model.memristor.gan import FALSE, TRUE, FloatGan, GanParams, small_params
 from model.memristor.tracking import lockstep, single_run
 from model.memristor.train import evaluate, train
+from model.snn.xorshift import Xorshift32
 
 P = GanParams()
 SPEC = build_spec(P)

@@ -11,11 +11,11 @@ from hw.memristor.crossbar import CrossbarLayer
 from hw.memristor.neuron import LifNeuron, RewardBackprop
 from hw.memristor.synapse import Mode, PreTrace
 from hw.memristor.top import MemristorGanTop
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor.data import encode_noise, mix_seed, pack_words
 from model.memristor.fixed import FixedGan, build_spec, run_layer
 from model.memristor.gan import small_params
-from model.xorshift import Xorshift32
+from model.snn.xorshift import Xorshift32
 
 P = small_params()
 SPEC = build_spec(P)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.integrate import solve_ivp
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
 

@@ -15,8 +15,8 @@ import torch
 
 from model import metrics
 from model.__main__ import main
-from model.data import load_dataset
-from model.errors import UserError
+from model.common.errors import UserError
+from model.data.mnist import load_dataset
 from model.metrics import ClassifierConfig, class_entropy, frechet_distance
 
 TINY = ClassifierConfig(epochs=2, max_train=1500)

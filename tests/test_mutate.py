@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
 from verify.mutate import choose, mutation_run, sites
 from verify.system import random_export
 

@@ -12,12 +12,20 @@ import pytest
 import torch
 from torch import nn
 
-from model import imported, nir_export, nir_import, nir_peers, torch_import
-from model.convert import ann_forward
-from model.errors import UserError
-from model.export import load
-from model.golden import encode_noise, encode_spikes, run_network
-from model.snn_config import IntNetwork, SnnConfig
+from model.interop import imported
+
+from model.interop import nir_export
+
+from model.interop import nir_import
+
+from model.interop import nir_peers
+
+from model.common.errors import UserError
+from model.convert.conversion import ann_forward
+from model.interop import torch_import
+from model.snn.config import IntNetwork, SnnConfig
+from model.snn.export import load
+from model.snn.golden import encode_noise, encode_spikes, run_network
 from spikegan.__main__ import main
 
 
@@ -68,7 +76,7 @@ def test_round_trip_gives_the_identical_network_and_manifest(tmp_path, leak, res
     assert back.source["exact"] and back.config == net.config and back.net.thresholds == net.thresholds
     for a, b in zip(back.net.weights + back.net.biases, net.weights + net.biases):
         assert np.array_equal(a, b)
-    from model.export import export_network
+    from model.snn.export import export_network
 
     u = np.random.default_rng(1).random((3, net.config.sizes[0]))
     m1 = json.loads(export_network(net, tmp_path / "a", u).read_text())
@@ -293,7 +301,7 @@ def test_snntorch_is_our_network_under_a_strict_threshold_and_its_reset_order(le
 
 @pytest.mark.slow
 def test_the_nir_command_reports_both_directions(tmp_path, capsys):
-    from model.export import export_network
+    from model.snn.export import export_network
 
     net = random_net(sizes=(8, 10, 6))
     gen = export_network(net, tmp_path / "gen", np.random.default_rng(0).random((2, 8)))

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from model import nir_export, nir_peers
-from model.export import load
-from model.golden import encode_noise, encode_spikes, run_network
+from model.interop import nir_export
+
+from model.interop import nir_peers
+from model.snn.export import load
+from model.snn.golden import encode_noise, encode_spikes, run_network
 from spikegan import api
 from verify.sim import SIMULATORS
 from verify.system import run_generator, sim_build

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from model.config import TrainConfig
-from model.errors import UserError
-from model.pareto import build, figure, markdown
+from model.common.errors import UserError
+from model.convert.pareto import build, figure, markdown
+from model.gan.config import TrainConfig
 
 
 def _row(t, fid, ops):

@@ -2,7 +2,7 @@
 
 import io
 
-from model.progress import LOG_INTERVAL_S, progress_bar
+from model.common.progress import LOG_INTERVAL_S, progress_bar
 
 
 def test_bar_into_a_log_redraws_at_most_every_30_s(monkeypatch):

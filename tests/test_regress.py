@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from model.golden import encode_noise, encode_spikes, random_network, run_network
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.golden import encode_noise, encode_spikes, random_network, run_network
 from verify.regress import BINS, CONFIG_BINS, bins_of, case_network, config_bins, covering_cases, draw, regress
 
 

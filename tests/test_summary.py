@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import UserError
+from model.common.errors import UserError
 from spikegan.__main__ import main
 from spikegan.summary import BEGIN, END, collect, markdown, put_in_readme
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.export import export_network, load
-from model.golden import random_network, run_network
-from model.layout import pack_lanes
-from model.snn_config import TTFS, SnnConfig
+from model.snn.config import TTFS, SnnConfig
+from model.snn.export import export_network, load
+from model.snn.golden import random_network, run_network
+from model.snn.layout import pack_lanes
 from verify.mutate import Mutant, mutant_build
 from verify.sim import SIMULATORS
 from verify.sweep_monitor import check_sweeps

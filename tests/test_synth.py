@@ -12,8 +12,8 @@ import pytest
 
 from hw.synth import Design, run_tool, synthesize
 from hw.synth_report import build_rtl
-from model.errors import UserError
-from model.snn_config import SnnConfig
+from model.common.errors import UserError
+from model.snn.config import SnnConfig
 from spikegan.__main__ import main as spikegan_main
 from verify.system import random_export
 

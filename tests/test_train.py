@@ -6,11 +6,11 @@ import struct
 import pytest
 import torch
 
-from model import train as T
 from model.__main__ import main
-from model.config import TrainConfig
-from model.errors import UserError
-from model.gan import Generator
+from model.common.errors import UserError
+from model.gan import train as T
+from model.gan.config import TrainConfig
+from model.gan.nets import Generator
 
 TINY = dict(hidden=(16, 16), d_hidden=(32,), batch=20, noise_dim=8)
 
@@ -55,7 +55,7 @@ def _weights(path):
 
 
 def test_training_lowers_discriminator_error(tiny_data_dir):
-    from model.data import load_dataset
+    from model.data.mnist import load_dataset
 
     cfg = _config(tiny_data_dir, updates=40, d_dropout=0.0)
     data = load_dataset("mnist", "train", tiny_data_dir).flat()
@@ -167,7 +167,7 @@ def test_cli_trains_and_guards_its_outputs(tiny_data_dir, tmp_path, capsys):
 def test_training_into_a_log_shows_one_throttled_bar_over_all_updates(tiny_data_dir, monkeypatch):
     import io
 
-    from model.data import load_dataset
+    from model.data.mnist import load_dataset
 
     log = io.StringIO()
     monkeypatch.setattr("sys.stderr", log)

@@ -299,7 +299,7 @@ def test_decisions_score_ties_and_silent_outputs_by_both_rules():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_golden_model_equals_float_layer_on_integer_weights(seed):
-    from model.snn_config import IntNetwork
+    from model.snn.config import IntNetwork
     from model.ttfs.golden import run_times, ttfs_config
 
     g = torch.Generator().manual_seed(seed)
@@ -327,8 +327,8 @@ def test_quantise_keeps_weights_in_range_and_scales_threshold():
 
 
 def test_floor_reset_refuses_a_membrane_too_narrow_to_stay_silent():
-    from model.errors import UserError
-    from model.snn_config import IntNetwork
+    from model.common.errors import UserError
+    from model.snn.config import IntNetwork
     from model.ttfs.golden import ttfs_config
 
     config = ttfs_config((4, 1), 8, weight_bits=6, membrane_bits=7, lanes=1)
@@ -337,8 +337,8 @@ def test_floor_reset_refuses_a_membrane_too_narrow_to_stay_silent():
 
 
 def test_ttfs_config_needs_its_reset_and_room_for_the_times():
-    from model.errors import UserError
-    from model.snn_config import SnnConfig
+    from model.common.errors import UserError
+    from model.snn.config import SnnConfig
 
     with pytest.raises(UserError, match="TTFS network needs"):
         SnnConfig(neuron="ttfs")
@@ -351,7 +351,7 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     import json
 
     from model.__main__ import main
-    from model.export import load
+    from model.snn.export import load
 
     rc = main(["ttfs", "--dataset", "mnist", "--limit", "200", "--validation", "50", "--epochs", "1", "--gan-updates", "4",
                "--per-digit-updates", "0", "--images", "20", "--vectors", "2", "--lanes", "8",

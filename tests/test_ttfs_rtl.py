@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from model.export import load
-from model.golden import first_spike_times, run_network
+from model.snn.export import load
+from model.snn.golden import first_spike_times, run_network
 from model.ttfs.golden import export, quantise
 from verify.sim import SIMULATORS
 from verify.system import run_generator, sim_build

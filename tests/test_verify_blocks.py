@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.golden import encode_spikes, run_layer
+from model.snn.golden import encode_spikes, run_layer
 from verify.blocks import DirectInputCase, EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
 from verify.coverage import RTL_POINTS
 from verify.sim import SIMULATORS

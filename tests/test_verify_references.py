@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from model.config import TrainConfig
-from model.convert import ConvertOptions, ann_forward, check_layers, convert
-from model.export import export_network, load
-from model.snn_config import SnnConfig
-from model.train import init_state, load_generator, save_checkpoint
+from model.convert.conversion import ConvertOptions, ann_forward, check_layers, convert
+from model.gan.config import TrainConfig
+from model.gan.train import init_state, load_generator, save_checkpoint
+from model.snn.config import SnnConfig
+from model.snn.export import export_network, load
 from verify.__main__ import main as verify_main
 from verify.references import float_references
 

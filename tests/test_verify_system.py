@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.export import export_network, load
-from model.golden import run_network, run_noise
-from model.snn_config import IntNetwork, SnnConfig
+from model.snn.config import IntNetwork, SnnConfig
+from model.snn.export import export_network, load
+from model.snn.golden import run_network, run_noise
 from verify.__main__ import main as verify_main
 from verify.sim import SIMULATORS
 from verify.system import random_export, run_fpga_top, run_generator, sim_build

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.errors import UserError
+from model.common.errors import UserError
 from verify.vcd import spike_trains
 
 HEADER = """$timescale 1ps $end

@@ -1,10 +1,10 @@
-"""The shared xorshift32 source (`model.xorshift`) against Marsaglia's published values and a shift-free reference."""
+"""The shared xorshift32 source (`model.snn.xorshift`) against Marsaglia's published values and a shift-free reference."""
 
 import numpy as np
 import pytest
 
-from model.errors import UserError
-from model.xorshift import Xorshift32, xorshift32, xorshift32_stream
+from model.common.errors import UserError
+from model.snn.xorshift import Xorshift32, xorshift32, xorshift32_stream
 from test_golden import ref_step  # the shift-free step of the golden model's independent reference
 
 

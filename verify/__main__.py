@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from model.cli import main as cli_main
+from model.common.cli import main as cli_main
 
 COMMANDS = {
     "run": ("verify.run_cli", "verify the RTL against the golden model on the export's test vectors"),

@@ -19,9 +19,9 @@ from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
-from model.golden import encode_spikes
-from model.layout import pack_biases, pack_spikes, pack_weights
-from model.snn_config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
+from model.snn.config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
+from model.snn.golden import encode_spikes
+from model.snn.layout import pack_biases, pack_spikes, pack_weights
 from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.wrapper import SimBuild, add_wrapper

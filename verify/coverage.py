@@ -2,7 +2,7 @@
 
 Two kinds of bins, both per layer:
 
-* semantic bins, read from the golden model's `model.golden.LayerTrace` of the
+* semantic bins, read from the golden model's `model.snn.golden.LayerTrace` of the
   vectors that were run (it is bit-exact with the RTL, so what it passed
   through the RTL passed through): per lane ``p`` (neuron ``j`` with
   ``j mod P = p``) a biased membrane exactly at the threshold (it fires), one
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def candidate_noise(n_inputs: int, count: int, rng: np.random.Generator) -> np.n
 def directed_noise(net, count: int, seed: int, candidates: int = 256) -> np.ndarray:
     """``count`` noise vectors chosen greedily among ``candidates`` for the most semantic bins of ``net``:
     each adds the most bins not yet hit (the golden model runs all candidates at once)."""
-    from model.golden import encode_noise, run_noise
+    from model.snn.golden import encode_noise, run_noise
 
     c = net.config
     rng = np.random.default_rng(seed)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import UserError
-from model.export import DEFAULT_MANIFEST, load
+from model.common.errors import UserError
+from model.snn.export import DEFAULT_MANIFEST, load
 from verify.figures import cycles_sweep_png
 from verify.flow import ImageBar, plan_images
 from verify.sim import SIMULATORS, check_simulator

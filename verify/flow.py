@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import read_rtl_info
-from model.errors import UserError
-from model.export import Export, load
-from model.golden import GoldenResult, first_divergence, output_image, run_noise
-from model.runinfo import machine
+from model.common.errors import UserError
+from model.common.runinfo import machine
+from model.snn.export import Export, load
+from model.snn.golden import GoldenResult, first_divergence, output_image, run_noise
+from verify.coverage import design_coverage
 from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
 from verify.run_report import write_report
-from verify.coverage import design_coverage
 from verify.sim import check_simulator
 from verify.system import run_generator, sim_build
 from verify.vcd import spike_trains
@@ -57,7 +57,7 @@ class ImageBar:
     """A progress bar over images, updated from the testbench's progress count."""
 
     def __init__(self, total: int, desc: str):
-        from model.progress import progress_bar
+        from model.common.progress import progress_bar
 
         self.bar = progress_bar(total=total, desc=desc, unit="image")
 

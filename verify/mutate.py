@@ -30,14 +30,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hw.build import RtlBuild
-from model.errors import UserError
-from model.export import export_network, load
-from model.golden import encode_noise, random_network, run_noise
-from model.jsonio import write_json_and_markdown
-from model.runinfo import machine
-from model.snn_config import SnnConfig
-from verify.sim import SIMULATORS, check_simulator
+from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
+from model.common.runinfo import machine
+from model.snn.config import SnnConfig
+from model.snn.export import export_network, load
+from model.snn.golden import encode_noise, random_network, run_noise
 from verify.coverage import coverage_line, design_coverage, directed_noise, semantic_applicable, semantic_bins
+from verify.sim import SIMULATORS, check_simulator
 from verify.system import first_failure, run_generator, sim_build
 from verify.wrapper import add_wrapper
 
@@ -295,7 +295,7 @@ def default_target(build_root, seed: int, tries: int = 30) -> Path:
 
 
 def run(args) -> int:
-    from model.progress import with_progress
+    from model.common.progress import with_progress
 
     if args.mutants < 1 or args.cases < 1:
         raise UserError("--mutants and --cases must be >= 1")

@@ -27,8 +27,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from model.jsonio import write_json_and_markdown
-from model.runinfo import machine
+from model.common.jsonio import write_json_and_markdown
+from model.common.runinfo import machine
 from verify.mutate import replace_line, spread
 
 REPO = Path(__file__).resolve().parent.parent

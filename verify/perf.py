@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
 
 
 def swept_steps(config: SnnConfig, spikes_in) -> np.ndarray:

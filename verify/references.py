@@ -14,7 +14,7 @@ def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
     generator checkpoint, the activation scales and the conversion options),
     on the same input spike trains as the RTL (direct coding: driven by the
     noise ``u`` itself). Returns ``({}, reason)`` when
-    the manifest does not come from `model.convert` (e.g. a random test
+    the manifest does not come from `model.convert.conversion` (e.g. a random test
     network) or the checkpoint is gone.
     """
     extra = manifest.get("extra", {})
@@ -25,9 +25,9 @@ def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
         return {}, f"no float SNN / ANN reference: checkpoint {ckpt} not found"
     import torch
 
-    from model.convert import ConvertOptions, ann_forward, check_layers, float_snn, normalise
-    from model.float_snn import simulate
-    from model.train import load_generator
+    from model.convert.conversion import ConvertOptions, ann_forward, check_layers, float_snn, normalise
+    from model.gan.train import load_generator
+    from model.snn.float_snn import simulate
 
     layers = check_layers(load_generator(ckpt).affine_layers())
     params = float_snn(normalise(layers, lambdas), config, ConvertOptions(**options))

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import UserError
-from model.jsonio import write_json_and_markdown
-from model.runinfo import machine
-from model.snn_config import RATE_CODINGS, SnnConfig
+from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
+from model.common.runinfo import machine
+from model.snn.config import RATE_CODINGS, SnnConfig
 from verify.coverage import RTL_POINTS, design_coverage, directed_noise
 from verify.sim import SIMULATORS
 
@@ -66,9 +66,9 @@ def draw(seed: int) -> SnnConfig:
 
 
 def case_network(config: SnnConfig, seed: int, rng: np.random.Generator):
-    """The random network of case ``seed`` (`model.golden.random_network`): random weight and bias scales,
+    """The random network of case ``seed`` (`model.snn.golden.random_network`): random weight and bias scales,
     no bias for a TTFS network (its neuron has none)."""
-    from model.golden import random_network
+    from model.snn.golden import random_network
 
     weight_scale, bias_scale = float(rng.uniform(0.2, 0.6)), int(rng.integers(0, 4))
     return random_network(config, seed=seed, weight_scale=weight_scale,
@@ -123,8 +123,8 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost (a failing
     case's ``stage``: build, simulate or check). A passing case's folder is removed unless ``keep``; a failing one
     stays for inspection."""
-    from model.export import export_network, load
-    from model.golden import run_noise
+    from model.snn.export import export_network, load
+    from model.snn.golden import run_noise
     from verify.system import first_failure, run_generator, sim_build
 
     start = time.perf_counter()
@@ -238,7 +238,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from model.progress import with_progress
+    from model.common.progress import with_progress
     from verify.sim import check_simulator
 
     sims = tuple(s for s in args.sims.split(",") if s)

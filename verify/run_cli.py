@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from model.export import DEFAULT_MANIFEST
+from model.snn.export import DEFAULT_MANIFEST
 from verify.flow import SOURCES, verify_run
 from verify.run_report import markdown
 from verify.sim import SIMULATORS

@@ -23,7 +23,7 @@ from typing import Callable
 
 from hw.build import update_file
 from hw.verilog import tool_env
-from model.errors import UserError
+from model.common.errors import UserError
 from verify.wrapper import WRAPPER, SimBuild
 
 SIMULATORS = ("icarus", "verilator")

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from model.layout import unpack_lanes
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.layout import unpack_lanes
 from verify.coverage import signal
 from verify.perf import swept_steps
 
@@ -96,7 +96,7 @@ class SweepLog:
 
 def check_sweeps(config: SnnConfig, expected, rows: dict) -> tuple[str | None, dict[int, list[int]]]:
     """The first disagreement of the sweeps ``rows`` (`SweepLog.read_image`) with the golden model's run
-    ``expected`` (a `model.golden.GoldenResult` with membranes; None: none), and per layer the cycle in
+    ``expected`` (a `model.snn.golden.GoldenResult` with membranes; None: none), and per layer the cycle in
     which each swept step's sweep wrote its last group. A layer sweeps at the steps of `swept_steps`."""
     P, mb = config.lanes, config.membrane_bits
     ends: dict[int, list[int]] = {}

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from hw.synth import ECP5_PARTS, synthesize
 from hw.synth_report import build_rtl, options
-from model.errors import UserError
-from model.export import load
+from model.common.errors import UserError
+from model.snn.export import load
 from verify.cycles_sweep import check_lanes, parse_lanes
 from verify.sim import SIMULATORS
 from verify.system import run_generator, sim_build

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import build
-from model.export import Export, export_network
-from model.golden import random_network
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.export import Export, export_network
+from model.snn.golden import random_network
 from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.sweep_monitor import PLUSARG, sweep_probes
@@ -19,7 +19,7 @@ TB_MODULE = "verify.tb_generator"
 
 
 def random_export(out_dir, config: SnnConfig, seed: int, vectors: int = 2, weight_scale: float = 0.3, bias_scale: int = 0) -> Path:
-    """A random network of ``config``'s shape with ``vectors`` random noise vectors, exported by `model.export`."""
+    """A random network of ``config``'s shape with ``vectors`` random noise vectors, exported by `model.snn.export`."""
     net = random_network(config, seed=seed, weight_scale=weight_scale, bias_scale=bias_scale)
     noise = np.random.default_rng(seed + 1).random((vectors, config.sizes[0]))
     return export_network(net, out_dir, noise, extra={"random_seed": seed, "weight_scale": weight_scale})

@@ -16,9 +16,9 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from model.golden import direct_current
-from model.layout import unpack_lanes
-from model.snn_config import IntNetwork, SnnConfig
+from model.snn.config import IntNetwork, SnnConfig
+from model.snn.golden import direct_current
+from model.snn.layout import unpack_lanes
 from verify.tbkit import EventCodec, read_plan, reset, write_result
 
 

@@ -15,8 +15,8 @@ import numpy as np
 from cocotb.triggers import FallingEdge, RisingEdge, SimTimeoutError, with_timeout
 
 from hw.fpga_top import READ_LATENCY
-from model.golden import run_noise
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.golden import run_noise
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.tbkit import load_plan_export, read_plan, reset, write_result
 from verify.wrapper import CLOCK_PERIOD_NS

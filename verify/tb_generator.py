@@ -18,8 +18,8 @@ import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, ValueChange, with_timeout
 from cocotb.utils import get_sim_time
 
-from model.golden import first_divergence, output_image, run_noise
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.golden import first_divergence, output_image, run_noise
 from verify.checker import artefacts, disagreement
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.sweep_monitor import SweepLog, check_sweeps

@@ -4,7 +4,7 @@ Plan (from `verify.blocks.LifCase`): config, weights, biases, threshold, and
 input trains for several images, run back to back (each starts with
 ``clear``). The driver offers the input events with random gaps, the output
 is accepted with random backpressure; the checker compares every output spike
-(step and neuron) and the read-out counters with `model.golden.run_layer`.
+(step and neuron) and the read-out counters with `model.snn.golden.run_layer`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from model.golden import run_layer
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.golden import run_layer
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.tbkit import EventCodec, count_words_to_counts, read_coverage, read_plan, reset, write_result
 

@@ -15,8 +15,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from model.golden import encode_spikes
-from model.snn_config import SnnConfig
+from model.snn.config import SnnConfig
+from model.snn.golden import encode_spikes
 from verify.tbkit import EventCodec, read_plan, reset, write_result
 
 

@@ -17,8 +17,8 @@ import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from model.layout import unpack_lanes
-from model.snn_config import groups_of
+from model.snn.config import groups_of
+from model.snn.layout import unpack_lanes
 
 from verify.tbkit import EventCodec, read_plan, reset, write_result
 

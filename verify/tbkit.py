@@ -11,10 +11,10 @@ from cocotb.triggers import FallingEdge
 
 from hw.build import RtlInfo, read_rtl_info
 from hw.widths import abits
-from model.export import Export, load
-from model.jsonio import dumps
-from model.layout import unpack_lanes
-from model.snn_config import SnnConfig
+from model.common.jsonio import dumps
+from model.snn.config import SnnConfig
+from model.snn.export import Export, load
+from model.snn.layout import unpack_lanes
 from verify.sim import PLAN_ENV
 
 

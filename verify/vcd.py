@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from vcdvcd import VCDVCD
 
-from model.errors import UserError
+from model.common.errors import UserError
 
 
 def _signal(vcd: VCDVCD, name: str):

@@ -36,7 +36,7 @@ from amaranth.lib.wiring import In, Out
 
 from hw.memristor.neuron import LifNeuron
 from hw.memristor.synapse import Mode, Synapse
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor.fixed import FixedSpec, LayerSpec
 
 

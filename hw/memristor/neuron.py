@@ -7,7 +7,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.memristor.synapse import Mode
-from model.errors import UserError
+from model.common.errors import UserError
 
 
 class LifNeuron(wiring.Component):

@@ -11,7 +11,7 @@ from amaranth.lib import enum, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor.fixed import FixedSpec, LayerSpec
 
 

@@ -33,7 +33,7 @@ from hw.memristor.crossbar import CrossbarLayer
 from hw.memristor.neuron import RewardBackprop
 from hw.memristor.synapse import Mode
 from hw.xorshift import xorshift32
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor.data import noise_count_thresholds
 from model.memristor.fixed import FixedSpec
 from model.memristor.gan import GanParams

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import torch
 
-from model.errors import UserError
+from model.common.errors import UserError
+from model.common.runinfo import command_line, commit, machine
 from model.hybrid import experiments, report as hybrid_report
 from model.hybrid.nets import DISCRIMINATORS, VARIANTS, NetShape
 from model.hybrid.spiking import LifParams
 from model.hybrid.train import HybridConfig
-from model.runinfo import command_line, commit, machine
 
 DATASETS = ("mnist", "fashion", "cifar10")
 

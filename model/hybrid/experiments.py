@@ -13,8 +13,8 @@ from dataclasses import replace
 import torch
 
 from model import metrics
+from model.gan.train import generate, recalibrate_batchnorm
 from model.hybrid.train import HybridConfig, TrainedHybrid, train
-from model.train import generate, recalibrate_batchnorm
 
 MODE_SHARE = 0.05
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.hybrid.spiking import Lif, LifParams, lif_trains
 
 VARIANTS = ("ann", "front", "middle", "back", "extractor")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.jsonio import write_json_and_markdown
-from model.plots import image_grid
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import image_grid
 
 VARIANT_NAMES = {"ann": "ANN DCGAN", "front": "spiking front", "middle": "spiking middle", "back": "spiking back",
                  "extractor": "SNN extractor"}

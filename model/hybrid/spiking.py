@@ -1,6 +1,6 @@
 """Spiking layers with a surrogate gradient, built on the project's one neuron step.
 
-A spiking module runs `model.float_snn.neuron_step` (integrate, fire, reset,
+A spiking module runs `model.snn.float_snn.neuron_step` (integrate, fire, reset,
 leak) for ``T`` steps. Its input is a current: the same tensor every step
 (a constant input, as the image enters an SNN discriminator) or one per step
 (the spikes of the module before it through a layer). Its output is the mean
@@ -39,8 +39,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from model.errors import UserError
-from model.float_snn import NeuronRule, neuron_step
+from model.common.errors import UserError
+from model.snn.float_snn import NeuronRule, neuron_step
 
 ALPHA = 2.0
 

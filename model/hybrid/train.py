@@ -10,10 +10,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.errors import UserError
+from model.common.errors import UserError
+from model.common.progress import progress_bar
 from model.hybrid.nets import DISCRIMINATORS, VARIANTS, NetShape, build_discriminator, build_generator
 from model.hybrid.spiking import LifParams
-from model.progress import progress_bar
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class HybridConfig:
 
 
 class NoiseGenerator(nn.Module):
-    """A generator with the `model.train` sampling interface (``sample_noise``), so its helpers serve it."""
+    """A generator with the `model.gan.train` sampling interface (``sample_noise``), so its helpers serve it."""
 
     def __init__(self, net: nn.Module):
         super().__init__()

@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
-from model.errors import UserError
+from model.common.errors import UserError
+from model.common.progress import progress_bar
 from model.memristor import figures
 from model.memristor.data import load_binary, mix_seed
-from model.xorshift import MASK32, Xorshift32
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import FloatGan, GanParams
 from model.memristor.train import evaluate, majority, train
-from model.progress import progress_bar
+from model.snn.xorshift import MASK32, Xorshift32
 
 GOAL = 0.95
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.errors import UserError
-from model.xorshift import MASK32, Xorshift32
+from model.common.errors import UserError
+from model.snn.xorshift import MASK32, Xorshift32
 
 SIZE = 12
 
@@ -151,7 +151,7 @@ def load_binary(
     """The first ``per_class`` images of each class in ``classes``, binarised at 12x12.
 
     Images with no foreground pixel after binarisation are skipped."""
-    from model.data import load_dataset
+    from model.data.mnist import load_dataset
 
     if per_class < 1:
         raise UserError("per_class must be at least 1.")

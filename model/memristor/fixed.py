@@ -29,11 +29,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
-from model.xorshift import Xorshift32
 from model.memristor.gan import FALSE, TRUE, GanParams, LifParams, SpikingGan, init_codes
+from model.snn.xorshift import Xorshift32
 
 
 def _round(x: float) -> int:

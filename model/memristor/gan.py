@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor import synapse as syn
 from model.memristor import vteam
 from model.memristor.data import EncodingParams, encode_image, encode_noise
-from model.xorshift import Xorshift32
+from model.snn.xorshift import Xorshift32
 
 TRUE, FALSE = 0, 1
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.errors import UserError
+from model.common.errors import UserError
 from model.memristor import vteam
 
 REWARD, NONE, PUNISH = 1, 0, -1

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from model.memristor.data import decode, encode_image, encode_noise
-from model.xorshift import Xorshift32
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import FloatGan, GanParams
+from model.snn.xorshift import Xorshift32
 
 
 def _sync(fl: FloatGan, fx: FixedGan) -> None:

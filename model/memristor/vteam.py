@@ -38,7 +38,7 @@ from typing import Callable
 
 import numpy as np
 
-from model.errors import UserError
+from model.common.errors import UserError
 
 IV_MODELS = ("linear", "exponential")
 WINDOWS = ("none", "joglekar", "biolek")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from model import energy
-from model.snn_config import SnnConfig
+from model.snn import energy
+from model.snn.config import SnnConfig
 
 
 def spikes_per_layer(times: list[torch.Tensor], timesteps: int) -> list[float]:
@@ -28,7 +28,7 @@ def macs(sizes) -> int:
 
 def energy_table(ops: float, ann_macs: int, membrane_bits: int, weight_bits: int) -> dict:
     """Energy per image (uJ) of ``ops`` synaptic operations and of the ANN's MACs, per model
-    (`model.energy.energy_table`). The ANN's MACs multiply ``weight_bits`` words and accumulate at
+    (`model.snn.energy.energy_table`). The ANN's MACs multiply ``weight_bits`` words and accumulate at
     the rate-coded design's membrane width (``SnnConfig().membrane_bits``)."""
     return energy.energy_table(ops, ann_macs, membrane_bits=membrane_bits, weight_bits=weight_bits,
                                accumulator_bits=SnnConfig().membrane_bits)

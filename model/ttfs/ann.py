@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.progress import progress_bar
+from model.common.progress import progress_bar
 from model.ttfs.coding import decode_times, noise_times
 
 ADAM = {"lr": 2e-4, "betas": (0.5, 0.999)}

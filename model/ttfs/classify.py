@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from model.progress import progress_bar
+from model.common.progress import progress_bar
 from model.ttfs.backprop import NORMS, backward
 from model.ttfs.coding import encode_images
 from model.ttfs.losses import TARGETS, targets, temporal_loss

@@ -15,8 +15,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from model.errors import UserError
-from model.runinfo import command_line, commit, machine
+from model.common.errors import UserError
+from model.common.runinfo import command_line, commit, machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
 from model.ttfs.coding import noise_times

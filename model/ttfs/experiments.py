@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from model import metrics
-from model.data import load_dataset
+from model.data.mnist import load_dataset
 from model.ttfs import ann
 from model.ttfs.accounting import energy_table, input_coding, macs, spikes_per_layer, synaptic_ops
 from model.ttfs.classify import ClassifierConfig, evaluate, split_validation, train as train_classifier

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from model.progress import progress_bar
+from model.common.progress import progress_bar
 from model.ttfs.backprop import backward
 from model.ttfs.classify import check_learning, init_weights, sgd_step
 from model.ttfs.coding import decode_times, encode_images, noise_times

@@ -1,5 +1,5 @@
 """The TTFS network in fixed point: quantisation to the integer network of the hardware TTFS
-mode, run by the project's one golden model (`model.golden`, reset ``floor``, coding ``ttfs``;
+mode, run by the project's one golden model (`model.snn.golden`, reset ``floor``, coding ``ttfs``;
 ``docs/ttfs-semantics.md``), and its export for the RTL."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from model.export import export_network
-from model.golden import encode_spikes, first_spike_times, run_network
-from model.snn_config import TTFS, IntNetwork, SnnConfig
+from model.snn.config import TTFS, IntNetwork, SnnConfig
+from model.snn.export import export_network
+from model.snn.golden import encode_spikes, first_spike_times, run_network
 
 
 def ttfs_config(sizes, timesteps: int, weight_bits: int, membrane_bits: int, lanes: int = 16) -> SnnConfig:

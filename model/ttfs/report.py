@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.jsonio import dumps
-from model.plots import image_grid
+from model.common.jsonio import dumps
+from model.common.plots import image_grid
 
 SAMPLE_NAMES = {"ttfs_all": "TTFS GAN, all digits", "ann_all": "ANN GAN, all digits",
                 "ttfs_per_digit": "TTFS GAN, one per digit", "ann_per_digit": "ANN GAN, one per digit"}

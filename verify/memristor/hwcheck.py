@@ -20,11 +20,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from hw.memristor.top import MemristorGanTop  # noqa: E402
-from model.errors import UserError  # noqa: E402
+from model.common.errors import UserError  # noqa: E402
 from model.memristor.data import decode, load_binary, mix_seed  # noqa: E402
 from model.memristor.fixed import FixedGan, build_spec  # noqa: E402
 from model.memristor.gan import GanParams  # noqa: E402
-from model.xorshift import MASK32, Xorshift32  # noqa: E402
+from model.snn.xorshift import MASK32, Xorshift32  # noqa: E402
 from verify.memristor import runner  # noqa: E402
 from verify.sim import SIMULATORS  # noqa: E402
 

@@ -12,7 +12,7 @@ from cocotb.utils import get_sim_time
 
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import PRESETS
-from model.xorshift import Xorshift32
+from model.snn.xorshift import Xorshift32
 from verify.tbkit import read_plan, write_result
 
 

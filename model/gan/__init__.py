@@ -1,0 +1,1 @@
+"""The ANN GAN of SpikeGAN and its training."""

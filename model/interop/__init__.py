@@ -1,0 +1,1 @@
+"""Bring your own network and take ours out: NIR and PyTorch import, NIR export, snnTorch and sinabs as peers."""
