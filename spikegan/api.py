@@ -23,7 +23,7 @@ import numpy as np
 from model.interop.imported import Imported, from_nir, from_torch
 from model.interop.nir_export import DT, write
 from model.snn.export import Export, load
-from model.snn.golden import GoldenResult, encode_noise, encode_spikes, run_network
+from model.snn.golden import GoldenResult, encode_noise, run_noise
 
 __all__ = ["load_nir", "load_torch", "export", "load", "simulate", "build_rtl", "verify", "save_nir"]
 
@@ -44,10 +44,10 @@ def export(net: Imported, out_dir, inputs) -> Export:
 
 
 def simulate(network: Export | Imported, inputs) -> GoldenResult:
-    """The golden model (the RTL's integers) on inputs ``(n, N_0)`` in [0, 1], rate- or TTFS-encoded on chip."""
+    """The golden model (the RTL's integers) on inputs ``(n, N_0)`` in [0, 1], encoded as the chip encodes them
+    (rate, stratified, TTFS spikes, or layer 1's current under direct coding)."""
     net = network.net
-    c = net.config
-    return run_network(net, encode_spikes(encode_noise(np.asarray(inputs, dtype=np.float64), c), c))
+    return run_noise(net, encode_noise(np.asarray(inputs, dtype=np.float64), net.config))
 
 
 def build_rtl(export: Export, out_dir, lanes: int | None = None, lint: bool = True):
