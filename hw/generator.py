@@ -62,10 +62,10 @@ class Generator(wiring.Component):
     stored vector ``vector`` (``encode`` = 0: stored spike trains, 1: on-chip
     encoder; without ``stored_trains`` always the encoder, see `SpikeRom`; a
     direct-coded network computes layer 1's current first and ignores ``encode``,
-    see `DirectInput`). The layers run as a pipeline, each up to two time steps ahead of
-    the next. ``done`` rises when the last layer has swept step ``T - 1`` and
-    stays high until the next ``start``; ``cycles`` counts the clock cycles from
-    ``start`` to ``done``.
+    see `DirectInput`; the submodule ``source`` is the one or the other). The layers run as a
+    pipeline, each up to two time steps ahead of the next. ``done`` rises when the last layer has
+    swept step ``T - 1`` and stays high until the next ``start``; ``cycles`` counts the clock
+    cycles from ``start`` to ``done``.
 
     Read-out (latency 1): ``count_layer`` (0-based: layer ``l + 1``) and
     ``count_addr`` (group ``g``) give ``count_data``, lane ``p`` = the spike
@@ -105,26 +105,26 @@ class Generator(wiring.Component):
         c = self.config
         T = c.timesteps
         if c.direct:
-            m.submodules.spike_rom = rom = DirectInput(c, self.vectors)
+            m.submodules.source = source = DirectInput(c, self.vectors)
         else:
-            m.submodules.spike_rom = rom = SpikeRom(self.rom_params)
-            m.d.comb += rom.encode.eq(self.encode)
+            m.submodules.source = source = SpikeRom(self.rom_params)
+            m.d.comb += source.encode.eq(self.encode)
         layers = []
         for l, lp in enumerate(self.layer_params, start=1):
             layer = LifLayer(lp)
             m.submodules[f"layer{l}"] = layer
             layers.append(layer)
-        streams = [rom.events] + [layer.spikes for layer in layers]
+        streams = [source.events] + [layer.spikes for layer in layers]
         for l, (src, layer) in enumerate(zip(streams, layers)):
             buffer = m.submodules[f"buffer{l}"] = EventBuffer(c.sizes[l])
             wiring.connect(m, src, buffer.i)
             wiring.connect(m, buffer.o, layer.events)
         m.d.comb += streams[-1].ready.eq(1)
         if c.direct:
-            wiring.connect(m, layers[0].current, rom.current)
+            wiring.connect(m, layers[0].current, source.current)
 
         launch = self.start & ~self.busy
-        m.d.comb += [rom.start.eq(launch), rom.vector.eq(self.vector)]
+        m.d.comb += [source.start.eq(launch), source.vector.eq(self.vector)]
         m.d.comb += [layer.clear.eq(launch) for layer in layers]
 
         # --- spike-event ports and the end of the image

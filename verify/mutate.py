@@ -22,7 +22,6 @@ each can be explained.
 
 from __future__ import annotations
 
-import random
 import re
 import shutil
 import time
@@ -37,6 +36,7 @@ from model.snn.config import SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
 from verify.coverage import coverage_line, design_coverage, directed_noise, semantic_applicable, semantic_bins
+from verify.mutants import replace_line, spread
 from verify.sim import SIMULATORS, check_simulator
 from verify.system import first_failure, run_generator, sim_build
 from verify.wrapper import add_wrapper
@@ -88,23 +88,6 @@ def sites(verilog: str) -> list[tuple[str, int, str, str]]:
     return out
 
 
-def spread(candidates: list[tuple], count: int, seed: int) -> list[tuple]:
-    """``count`` of the ``candidates`` (tuples whose first field is their kind) drawn with ``seed``, spread over
-    the kinds: round robin over a shuffle of each kind."""
-    rng = random.Random(seed)
-    by_kind: dict[str, list] = {}
-    for c in candidates:
-        by_kind.setdefault(c[0], []).append(c)
-    for group in by_kind.values():
-        rng.shuffle(group)
-    chosen, kinds = [], sorted(by_kind)
-    while len(chosen) < count and any(by_kind.values()):
-        for k in kinds:
-            if by_kind[k] and len(chosen) < count:
-                chosen.append(by_kind[k].pop())
-    return chosen
-
-
 def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
     """``count`` mutants of ``verilog`` drawn with ``seed`` (`spread` over the kinds)."""
     return [Mutant(i, *s) for i, s in enumerate(spread(sites(verilog), count, seed))]
@@ -125,15 +108,6 @@ def drives_nothing(verilog: str, line: int) -> bool:
         if token.search(read) and not text.strip().startswith(("wire ", "reg ")):
             return False
     return True
-
-
-def replace_line(path: Path, line: int, before: str, after: str) -> None:
-    """Make line ``line`` (1-based) of the file ``path``, which must read ``before``, read ``after``."""
-    lines = path.read_text().splitlines()
-    if lines[line - 1] != before:
-        raise RuntimeError(f"bug: a mutant does not match line {line} of {path}")
-    lines[line - 1] = after
-    path.write_text("\n".join(lines) + "\n")
 
 
 def mutant_build(base, mutant: Mutant, root: Path):

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
-from verify.mutate import replace_line, spread
+from verify.mutants import replace_line, spread
 
 REPO = Path(__file__).resolve().parent.parent
 # the generator's hardware: what `verify.regress` cases are built from
@@ -105,7 +105,7 @@ def sites(path: str, text: str) -> list[tuple[str, str, int, str, str]]:
 
 
 def choose(count: int, seed: int, tree: Path = REPO) -> list[SourceMutant]:
-    """``count`` mutants of `SOURCES` (in ``tree``) drawn with ``seed`` (`verify.mutate.spread` over the kinds)."""
+    """``count`` mutants of `SOURCES` (in ``tree``) drawn with ``seed`` (`verify.mutants.spread` over the kinds)."""
     candidates = [site for path in SOURCES for site in sites(path, (tree / path).read_text())]
     return [SourceMutant(i, *s) for i, s in enumerate(spread(candidates, count, seed))]
 

@@ -4,7 +4,8 @@ A command module provides ``add_arguments(parser)`` and ``run(args)``; only
 the chosen command's module is imported. Every option's default is shown in
 ``--help``. A :class:`~model.common.errors.UserError` becomes a one-line message and
 exit status 2, never a bare traceback. ``python -m model``, ``python -m hw``,
-``python -m verify`` and ``spikegan`` (every stage) are all built with `main`.
+``python -m verify`` and ``spikegan`` (every stage) are all built with `main`;
+`run_command` runs one command by name, as ``spikegan demo`` runs its stages.
 """
 
 from __future__ import annotations
@@ -50,9 +51,14 @@ def main(prog: str, commands: dict[str, tuple[str, str]], argv: list[str] | None
     if argv[0] not in commands:
         print(f"error: unknown command {argv[0]!r}\n\n{usage(prog, commands, about)}", file=sys.stderr)
         return 2
-    module_name, help_text = commands[argv[0]]
+    return run_cli(lambda: run_command(prog, commands, argv[0], argv[1:]))
+
+
+def run_command(prog: str, commands: dict[str, tuple[str, str]], name: str, argv: list[str]) -> int | None:
+    """Run command ``name`` of ``commands`` with its options ``argv``, as ``<prog> <name> <argv>`` does, but
+    let a `UserError` through: for a caller that runs commands in turn (``spikegan demo``)."""
+    module_name, help_text = commands[name]
     module = importlib.import_module(module_name)
-    parser = parser_for(f"{prog} {argv[0]}", help_text)
+    parser = parser_for(f"{prog} {name}", help_text)
     module.add_arguments(parser)
-    args = parser.parse_args(argv[1:])
-    return run_cli(lambda: module.run(args))
+    return module.run(parser.parse_args(argv))

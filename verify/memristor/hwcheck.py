@@ -28,8 +28,6 @@ from model.snn.xorshift import MASK32, Xorshift32  # noqa: E402
 from verify.memristor import runner  # noqa: E402
 from verify.sim import SIMULATORS  # noqa: E402
 
-COUNTERS = ("d_real_true", "d_real_false", "d_fake_true", "d_fake_false", "fake_spikes", "learn_spikes")
-
 
 def run_rtl(
     p: GanParams, preset: str, target: np.ndarray, iterations: int, seed: int, simulator: str, log: Path | None = None

@@ -1,0 +1,44 @@
+"""The ``spikegan`` command registry: every stage of the pipeline under one name per concept.
+
+Its commands are those of ``python -m model``, ``python -m hw`` and
+``python -m verify`` (the same modules), plus ``demo`` and ``report``.
+``spikegan/__main__.py`` parses the command line over it, and ``spikegan demo``
+runs its stages through it.
+"""
+
+from __future__ import annotations
+
+from hw.__main__ import COMMANDS as HW
+from model.__main__ import COMMANDS as MODEL
+from verify.__main__ import COMMANDS as VERIFY
+
+# The packages' own commands, in pipeline order, under one name each.
+COMMANDS = {
+    "demo": ("spikegan.demo", "a small network through train, convert, rtl and verify on both simulators, in minutes"),
+    "data": MODEL["data"],
+    "train": MODEL["train"],
+    "metrics": MODEL["metrics"],
+    "convert": MODEL["convert"],
+    "pareto": MODEL["pareto"],
+    "import": MODEL["import"],
+    "export-nir": MODEL["export-nir"],
+    "nir": MODEL["nir"],
+    "rtl": HW["rtl"],
+    "verify": VERIFY["run"],
+    "sweep-cycles": VERIFY["sweep-cycles"],
+    "synth": HW["synth"],
+    "sweep-synth": VERIFY["sweep-synth"],
+    "regress": VERIFY["regress"],
+    "mutate": VERIFY["mutate"],
+    "memristor": MODEL["memristor"],
+    "memristor-rtl": VERIFY["memristor"],
+    "ttfs": MODEL["ttfs"],
+    "hybrid": MODEL["hybrid"],
+    "report": ("spikegan.summary", "the results summary of a run, from its reports (README table)"),
+}
+ABOUT = (
+    "The same options mean the same thing everywhere: --manifest an exported network, --sim the simulator, "
+    "--vectors how many of an export's test vectors, --images how many generated images, --lanes one lane "
+    "count P, --sweep-lanes a list of them, --dataset mnist, fashion (or all), --seed a seed (default 0), "
+    "--out the output folder."
+)

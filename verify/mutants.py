@@ -1,0 +1,33 @@
+"""What both mutation runs (`verify.mutate` of the Verilog, `verify.mutate_source` of the Amaranth source) share:
+the draw of mutants spread over their kinds, and the edit that writes one mutant into a file."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+
+def spread(candidates: list[tuple], count: int, seed: int) -> list[tuple]:
+    """``count`` of the ``candidates`` (tuples whose first field is their kind) drawn with ``seed``, spread over
+    the kinds: round robin over a shuffle of each kind."""
+    rng = random.Random(seed)
+    by_kind: dict[str, list] = {}
+    for c in candidates:
+        by_kind.setdefault(c[0], []).append(c)
+    for group in by_kind.values():
+        rng.shuffle(group)
+    chosen, kinds = [], sorted(by_kind)
+    while len(chosen) < count and any(by_kind.values()):
+        for k in kinds:
+            if by_kind[k] and len(chosen) < count:
+                chosen.append(by_kind[k].pop())
+    return chosen
+
+
+def replace_line(path: Path, line: int, before: str, after: str) -> None:
+    """Make line ``line`` (1-based) of the file ``path``, which must read ``before``, read ``after``."""
+    lines = path.read_text().splitlines()
+    if lines[line - 1] != before:
+        raise RuntimeError(f"bug: a mutant does not match line {line} of {path}")
+    lines[line - 1] = after
+    path.write_text("\n".join(lines) + "\n")
