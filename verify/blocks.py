@@ -2,7 +2,7 @@
 
 A case builds its block's Verilog and memory files under
 ``<root>/<case.name>/rtl`` and returns the plan its cocotb testbench
-(``verify.tb_spike_rom``, ``verify.tb_direct_input``, ``verify.tb_xbar``, ``verify.tb_lif``, ``verify.tb_event_buffer``) reads; the
+(``verify.tb.spike_rom``, ``verify.tb.direct_input``, ``verify.tb.xbar``, ``verify.tb.lif``, ``verify.tb.event_buffer``) reads; the
 testbench holds the reference model (the golden model) and the checker.
 """
 
@@ -235,11 +235,11 @@ class EventBufferCase:
 
 
 TB_MODULES = {
-    SpikeRomCase: "verify.tb_spike_rom",
-    DirectInputCase: "verify.tb_direct_input",
-    XbarCase: "verify.tb_xbar",
-    LifCase: "verify.tb_lif",
-    EventBufferCase: "verify.tb_event_buffer",
+    SpikeRomCase: "verify.tb.spike_rom",
+    DirectInputCase: "verify.tb.direct_input",
+    XbarCase: "verify.tb.xbar",
+    LifCase: "verify.tb.lif",
+    EventBufferCase: "verify.tb.event_buffer",
 }
 
 

@@ -278,7 +278,7 @@ def design_coverage(net, traces, counters: dict) -> dict:
 
 
 def counter_names(points) -> dict[str, str]:
-    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tbkit.read_coverage`)."""
+    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tb.plan.read_coverage`)."""
     return {counter_name(p): p.name for p in points}
 
 

@@ -13,7 +13,9 @@ import random
 import cocotb
 from cocotb.triggers import FallingEdge, ReadOnly
 
-from verify.tbkit import EventCodec, read_plan, reset, write_result
+from verify.tb.clock import reset
+from verify.tb.codecs import EventCodec
+from verify.tb.plan import read_plan, write_result
 
 
 async def pass_through(dut, items, codec, offer_rate: float, ready_rate: float, rng, limit: int):

@@ -18,7 +18,9 @@ from cocotb.triggers import FallingEdge, ReadOnly
 from model.snn.config import SnnConfig
 from model.snn.golden import run_layer
 from verify.perf import lower_bound_cycles, timeout_cycles
-from verify.tbkit import EventCodec, count_words_to_counts, read_coverage, read_plan, reset, write_result
+from verify.tb.clock import reset
+from verify.tb.codecs import EventCodec, count_words_to_counts
+from verify.tb.plan import read_coverage, read_plan, write_result
 
 
 class LifTB:

@@ -17,7 +17,9 @@ from cocotb.triggers import FallingEdge, ReadOnly
 
 from model.snn.config import SnnConfig
 from model.snn.golden import encode_spikes
-from verify.tbkit import EventCodec, read_plan, reset, write_result
+from verify.tb.clock import reset
+from verify.tb.codecs import EventCodec
+from verify.tb.plan import read_plan, write_result
 
 
 @cocotb.test()

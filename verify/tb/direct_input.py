@@ -19,7 +19,9 @@ from cocotb.triggers import FallingEdge, ReadOnly
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import direct_current
 from model.snn.layout import unpack_lanes
-from verify.tbkit import EventCodec, read_plan, reset, write_result
+from verify.tb.clock import reset
+from verify.tb.codecs import EventCodec
+from verify.tb.plan import read_plan, write_result
 
 
 async def read_current(dut, config: SnnConfig) -> np.ndarray:
