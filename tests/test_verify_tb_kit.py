@@ -14,6 +14,7 @@ from amaranth.lib.fifo import SyncFIFO
 from amaranth.lib.wiring import In, Out
 
 from hw.build import write_rtl
+from verify.blocks import EventBufferCase, LifCase
 from verify.coverage import CoverPoint, counter_names
 from verify.sim import SIMULATORS, run_testbench
 from verify.tb.patterns import Pattern
@@ -35,9 +36,14 @@ def test_patterns_say_yes_as_named():
 
 @pytest.mark.parametrize("spec", ["", "sometimes", "random", "random 0", "random 1.5", "random x", "bursts 0 2",
                                   "bursts 1", "always 1"])
-def test_an_unknown_pattern_is_refused(spec):
+def test_an_unknown_pattern_is_refused_when_a_case_is_made(spec):
     with pytest.raises(ValueError, match="unknown pattern"):
         Pattern(spec)
+    with pytest.raises(ValueError, match="unknown pattern"):
+        EventBufferCase(n=4, seed=0, accept=spec)
+    with pytest.raises(ValueError, match="unknown pattern"):
+        LifCase(n_in=2, n_out=2, lanes=1, weight_bits=4, membrane_bits=8, reset="zero", leak_shift=None, timesteps=2,
+                seed=0, offer=spec)
 
 
 class StreamFifo(wiring.Component):

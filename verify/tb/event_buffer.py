@@ -1,63 +1,68 @@
 """cocotb testbench of the event buffer (`hw.events.EventBuffer`): order, no loss, no duplicates, full rate.
 
-Plan (from `verify.blocks.EventBufferCase`): a list of events ``[index, eos]``.
-Phase 1 offers them with random gaps against a randomly ready consumer and
-checks that the same sequence comes out; phase 2 offers them back to back to
-an always-ready consumer and checks one transfer per cycle (latency 1).
+Plan (from `verify.blocks.EventBufferCase`): a list of events ``[index, eos]``
+and the patterns ``offer`` (the source's pauses) and ``accept`` (the
+consumer's back-pressure). Phase 1 passes the events through under those
+patterns and checks that the same sequence comes out; phase 2 offers them
+back to back to an always-ready consumer and checks one transfer per cycle,
+each out in the cycle after it went in (latency 1).
 """
 
 from __future__ import annotations
 
-import random
-
 import cocotb
-from cocotb.triggers import FallingEdge, ReadOnly
+from cocotb.triggers import FallingEdge
 
 from verify.tb.clock import reset
 from verify.tb.codecs import EventCodec
-from verify.tb.plan import read_plan, write_result
+from verify.tb.patterns import ALWAYS, Pattern
+from verify.tb.plan import read_coverage, read_plan, write_result
+from verify.tb.streams import StreamSink, StreamSource, Transfer
 
 
-async def pass_through(dut, items, codec, offer_rate: float, ready_rate: float, rng, limit: int):
-    """Drive ``items`` through; returns (what came out, cycles)."""
-    out, k, cycles = [], 0, 0
-    while len(out) < len(items) and cycles < limit:
-        offer = k < len(items) and rng.random() < offer_rate
-        ready = rng.random() < ready_rate
-        dut.i__valid.value = int(offer)
-        dut.i__payload.value = codec.pack(*items[k]) if offer else 0
-        dut.o__ready.value = int(ready)
-        await ReadOnly()
-        if offer and int(dut.i__ready.value):
-            k += 1
-        if ready and int(dut.o__valid.value):
-            out.append(list(codec.unpack(int(dut.o__payload.value))))
-        await FallingEdge(dut.clk)
-        cycles += 1
-    dut.i__valid.value = 0
-    dut.o__ready.value = 0
-    return out, cycles
+async def pass_through(source: StreamSource, sink: StreamSink, payloads: list[int], limit: int) -> tuple[list[Transfer], list[Transfer]]:
+    """Send ``payloads`` through; the transfers (in, out)."""
+    source.send(payloads)
+    out = await sink.receive(len(payloads), limit)
+    return source.take(), out
+
+
+def first_difference(got: list, want: list) -> int:
+    """The first position where ``got`` and ``want`` differ (the shorter length if one is a prefix)."""
+    return next((j for j, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))
 
 
 @cocotb.test()
 async def event_buffer_passes_every_event_in_order(dut):
     plan = read_plan()
-    items = [[int(i), int(e)] for i, e in plan["items"]]
     codec = EventCodec(plan["n"])
-    rng = random.Random(plan["seed"])
-    dut.i__valid.value = 0
-    dut.o__ready.value = 0
+    payloads = [codec.pack(i, e) for i, e in plan["items"]]
+    offer, accept = Pattern(plan["offer"]), Pattern(plan["accept"])
+    source = StreamSource(dut, "i", offer, f"{plan['seed']} i")
+    sink = StreamSink(dut, "o", accept, f"{plan['seed']} o")
     await reset(dut)
     errors = []
-    out, random_cycles = await pass_through(dut, items, codec, 0.7, 0.5, rng, 20 * len(items) + 100)
-    if out != items:
-        errors.append(f"random handshakes: {len(out)} of {len(items)} events out, first difference at "
-                      f"{next((j for j, (a, b) in enumerate(zip(out, items)) if a != b), min(len(out), len(items)))}")
+    limit = int((20 * len(payloads) + 100) / min(offer.rate, accept.rate))
+    ins, outs = await pass_through(source, sink, payloads, limit)
+    got = [t.payload for t in outs]
+    if got != payloads:
+        errors.append(f"under the patterns: {len(got)} of {len(payloads)} events out, first difference at "
+                      f"{first_difference(got, payloads)}")
+    patterned = {"cycles": outs[-1].cycle - ins[0].cycle + 1 if outs and ins else None, "paused": source.paused,
+                 "input_stalls": source.stalls, "output_stalls": sink.stalls}
+
+    source.use(ALWAYS)
+    sink.use(ALWAYS)
     for _ in range(3):
         await FallingEdge(dut.clk)
-    out, full_cycles = await pass_through(dut, items, codec, 1.0, 1.0, rng, 20 * len(items) + 100)
-    if out != items or full_cycles != len(items) + 1:
-        errors.append(f"back to back: {len(out)} events in {full_cycles} cycles, expected {len(items)} in {len(items) + 1}")
-    write_result(plan, {"random_cycles": random_cycles, "full_rate_cycles": full_cycles, "events": len(items),
-                        "error": "; ".join(errors)})
+    ins, outs = await pass_through(source, sink, payloads, 20 * len(payloads) + 100)
+    first = ins[0].cycle if ins else 0
+    full_cycles = outs[-1].cycle - first + 1 if outs else None
+    back_to_back = [t.cycle for t in ins] == list(range(first, first + len(payloads)))
+    latency_1 = [t.cycle for t in outs] == [t.cycle + 1 for t in ins]
+    if [t.payload for t in outs] != payloads or not (back_to_back and latency_1):
+        errors.append(f"back to back: {len(outs)} events in {full_cycles} cycles, expected {len(payloads)} in "
+                      f"{len(payloads) + 1} (one in per cycle: {back_to_back}, each out one cycle later: {latency_1})")
+    write_result(plan, {"patterned": patterned, "full_rate_cycles": full_cycles, "events": len(payloads),
+                        "coverage": read_coverage(dut, plan), "error": "; ".join(errors)})
     assert not errors, "; ".join(errors)
