@@ -8,7 +8,9 @@ so reruns only simulate.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -182,3 +184,42 @@ def test_the_lif_cases_together_hit_every_rtl_coverage_bin():
         hit |= {name.removeprefix("L1 ") for name, n in result["coverage"].items() if n > 0}
     assert hit == set(RTL_POINTS) - {SKID}
 
+
+KIT = {"streams.py"}  # the only files of verify/tb/ that may drive a handshake
+HANDSHAKE = re.compile(r"(valid|ready)\b")
+
+
+def handshake_writes(source: str) -> list[int]:
+    """The lines of ``source`` that assign a ``valid`` or ``ready`` signal: a target ``<x>.value`` whose
+    ``<x>`` names one (``dut.events__ready``, ``self.valid``, ``getattr(dut, f"{port}__valid")``), or names a
+    loop variable running over literals of which one does (``for name in ("start", "events__ready")``)."""
+    tree = ast.parse(source)
+    loops: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.Tuple, ast.List)):
+            loops.setdefault(node.target.id, []).extend(ast.unparse(e) for e in node.iter.elts)
+    lines = []
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            for t in target.elts if isinstance(target, ast.Tuple) else [target]:
+                if not (isinstance(t, ast.Attribute) and t.attr == "value"):
+                    continue
+                text = ast.unparse(t.value)
+                named = [text] + [v for name, values in loops.items() if re.search(rf"\b{name}\b", text) for v in values]
+                if any(HANDSHAKE.search(n) for n in named):
+                    lines.append(node.lineno)
+    return lines
+
+
+def test_no_testbench_drives_a_handshake_by_hand():
+    """Only the kit (`verify.tb.streams`) assigns ``valid`` or ``ready``; every testbench drives its streams
+    through it. The check itself finds the kit's own assignments and the forms the testbenches once used."""
+    tb = Path(__file__).resolve().parent.parent / "verify" / "tb"
+    poked = {f"{p.relative_to(tb)}:{n}" for p in tb.rglob("*.py") if p.name not in KIT for n in handshake_writes(p.read_text())}
+    assert not poked, f"handshakes assigned outside the kit: {sorted(poked)}"
+    assert handshake_writes((tb / "streams.py").read_text())
+    for form in ["dut.events__ready.value = 0", "d.events__valid.value = int(offer)", "self.valid.value = 1",
+                 "dut.vector.value, dut.i__valid.value = 1, 1", 'getattr(dut, f"{port}__ready").value = 1',
+                 'for name in ("start", "events__ready"):\n    getattr(dut, name).value = 0']:
+        assert handshake_writes(form) == [form.count("\n") + 1], form
