@@ -48,7 +48,8 @@ XBAR = [
     XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2),  # P does not divide N: G = 3, 2 padding lanes
     XbarCase(n_in=4, n_out=3, lanes=8, weight_bits=4, seed=3),  # P > N: G = 1, a new event every cycle
     XbarCase(n_in=3, n_out=5, lanes=1, weight_bits=8, seed=4),  # one lane
-    XbarCase(n_in=4, n_out=3, lanes=8, weight_bits=4, seed=3, offer="always", enable="always"),  # never paused: an event taken every cycle
+    # never paused: an event taken every cycle
+    XbarCase(n_in=4, n_out=3, lanes=8, weight_bits=4, seed=3, offer="always", enable="always"),
     XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2, offer="bursts 5 2", enable="bursts 2 3"),  # long stalls
 ]
 # every neuron fires at every step and the output is almost never ready: back-to-back sweeps with
@@ -216,7 +217,8 @@ def test_no_testbench_drives_a_handshake_by_hand():
     """Only the kit (`verify.tb.streams`) assigns ``valid`` or ``ready``; every testbench drives its streams
     through it. The check itself finds the kit's own assignments and the forms the testbenches once used."""
     tb = Path(__file__).resolve().parent.parent / "verify" / "tb"
-    poked = {f"{p.relative_to(tb)}:{n}" for p in tb.rglob("*.py") if p.name not in KIT for n in handshake_writes(p.read_text())}
+    poked = {f"{p.relative_to(tb)}:{n}" for p in tb.rglob("*.py") if p.name not in KIT
+             for n in handshake_writes(p.read_text())}
     assert not poked, f"handshakes assigned outside the kit: {sorted(poked)}"
     assert handshake_writes((tb / "streams.py").read_text())
     for form in ["dut.events__ready.value = 0", "d.events__valid.value = int(offer)", "self.valid.value = 1",

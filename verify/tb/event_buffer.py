@@ -20,7 +20,8 @@ from verify.tb.plan import read_coverage, read_plan, write_result
 from verify.tb.streams import StreamSink, StreamSource, Transfer
 
 
-async def pass_through(source: StreamSource, sink: StreamSink, payloads: list[int], limit: int) -> tuple[list[Transfer], list[Transfer]]:
+async def pass_through(source: StreamSource, sink: StreamSink, payloads: list[int],
+                       limit: int) -> tuple[list[Transfer], list[Transfer]]:
     """Send ``payloads`` through; the transfers (in, out)."""
     source.send(payloads)
     out = await sink.receive(len(payloads), limit)

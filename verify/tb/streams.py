@@ -67,7 +67,8 @@ class StreamMonitor:
         out, self.transfers = self.transfers, []
         return out
 
-    async def receive(self, count: int, max_cycles: int, where: Callable[[int], bool] = lambda payload: True) -> list[Transfer]:
+    async def receive(self, count: int, max_cycles: int,
+                      where: Callable[[int], bool] = lambda payload: True) -> list[Transfer]:
         """Wait until ``count`` transfers whose payload satisfies ``where`` are recorded, or ``max_cycles`` cycles,
         then `take` every transfer. Call it at a falling edge; it returns at one."""
         seen, matched = 0, 0

@@ -69,7 +69,9 @@ class XbarMonitor:
             await FallingEdge(d.clk)
             await ReadOnly()
             word = d.weights.value
-            lanes = unpack_lanes([int(word)], self.lanes, self.weight_bits, signed=True)[0].tolist() if word.is_resolvable else None
+            lanes = None  # unknown before the first read
+            if word.is_resolvable:
+                lanes = unpack_lanes([int(word)], self.lanes, self.weight_bits, signed=True)[0].tolist()
             self.samples.put_nowait(Sample(
                 cycle(), int(d.events__valid.value), self.codec.unpack(int(d.events__payload.value)),
                 int(d.events__ready.value), int(d.enable.value), int(d.issue_valid.value), int(d.issue_eos.value),
