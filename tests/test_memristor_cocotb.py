@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.sim, pytest.mark.slow]
 def test_synapse_updates_match_the_fixed_model(sim):
     spec = build_spec(GanParams())
     plan = {"preset": "paper", "layer": "gen", "seed": 1, "vectors": 2000}
-    r = runner.run(sim, Synapse(spec, spec.gen), "memristor_synapse", "verify.memristor.tb_synapse", plan)
+    r = runner.simulate(sim, Synapse(spec, spec.gen), "memristor_synapse", "verify.tb.memristor_synapse", plan)
     assert r["mismatch_count"] == 0
     assert r["changed"] > 300 and r["clamped"] > 10  # the vectors reached learning and both clamps
 
@@ -30,7 +30,7 @@ def test_top_learns_on_chip_bit_exact_for_100_iterations(sim):
     p = small_params()
     target = np.array([0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 0, 1, 0, 1, 1, 0])
     plan = {"preset": "small", "seed": mix_seed(6), "target": target.tolist(), "iterations": 100}
-    r = runner.run(sim, MemristorGanTop(p, build_spec(p)), "memristor_top_small", "verify.memristor.tb_top", plan)
+    r = runner.simulate(sim, MemristorGanTop(p, build_spec(p)), "memristor_top_small", "verify.tb.memristor_top", plan)
     final = r["final"]
     assert r["iterations"] == 100 and r["mismatches"] == []
     assert final["g_states_equal"] and final["d_states_equal"] and final["last_fake_counts_equal"]

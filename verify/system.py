@@ -15,7 +15,7 @@ from verify.sim import run_testbench
 from verify.sweep_monitor import PLUSARG, sweep_probes
 from verify.wrapper import SimBuild, add_wrapper
 
-TB_MODULE = "verify.tb_generator"
+TB_MODULE = "verify.tb.generator"
 
 
 def random_export(out_dir, config: SnnConfig, seed: int, vectors: int = 2, weight_scale: float = 0.3, bias_scale: int = 0) -> Path:
@@ -103,7 +103,7 @@ def first_failure(result: dict, images: list[dict]) -> str | None:
 
 def run_fpga_top(export: Export, sim: str, root, images: list[dict], lanes: int | None = None,
                  stored_trains: bool = True) -> dict:
-    """Run ``images`` on the FPGA top under ``sim`` and read every count through its pins (``verify.tb_fpga_top``)."""
+    """Run ``images`` on the FPGA top under ``sim`` and read every count through its pins (``verify.tb.fpga_top``)."""
     build = sim_build(export, root, lanes, run_lint=True, fpga=True, stored_trains=stored_trains)
     plan = {"manifest": str(export.path), "rtl_dir": str(build.rtl.out_dir), "images": images}
-    return run_testbench(sim, build, "verify.tb_fpga_top", plan, build.rtl.out_dir.parent / sim)
+    return run_testbench(sim, build, "verify.tb.fpga_top", plan, build.rtl.out_dir.parent / sim)

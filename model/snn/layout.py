@@ -2,7 +2,7 @@
 
 Lane ``p`` of a word holds bits ``[p*bits, (p+1)*bits)`` in two's complement.
 The exporter (`model.snn.export`), the RTL builder (`hw.build`) and the
-testbenches (``verify/tb_*.py``) pack and unpack words only through here.
+testbenches (``verify/tb/``) pack and unpack words only through here.
 """
 
 from __future__ import annotations

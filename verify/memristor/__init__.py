@@ -1,1 +1,2 @@
-"""cocotb testbenches of the memristor spiking GAN blocks and their runner."""
+"""The memristor spiking GAN's RTL runs (host side): the runner and the hardware check; the testbenches are
+`verify.tb.memristor_synapse` and `verify.tb.memristor_top`."""

@@ -35,7 +35,7 @@ def run_rtl(
     """Build the top for ``preset`` and run the bit-exactness testbench on it."""
     top = MemristorGanTop(p, build_spec(p))
     plan = {"preset": preset, "seed": seed, "target": [int(b) for b in target], "iterations": iterations}
-    return runner.run(simulator, top, f"memristor_top_{preset}", "verify.memristor.tb_top", plan, optimize=True, log=log)
+    return runner.simulate(simulator, top, f"memristor_top_{preset}", "verify.tb.memristor_top", plan, optimize=True, log=log)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -20,10 +20,10 @@ from verify.wrapper import add_wrapper
 BUILDS = REPO / "sim_builds" / "memristor"
 
 
-def run(
+def simulate(
     sim: str, component, name: str, module: str, plan: dict, optimize: bool = False, log: Path | None = None
 ) -> dict:
-    """Run cocotb module ``module`` (e.g. ``verify.memristor.tb_synapse``) on ``component``.
+    """Build ``component`` and run cocotb module ``module`` (e.g. ``verify.tb.memristor_synapse``) on it under ``sim``.
 
     Returns the testbench's result dict; raises AssertionError when the testbench
     failed or wrote no result. ``optimize`` compiles Verilator's C++ at -O2/-O1

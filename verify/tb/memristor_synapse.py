@@ -11,7 +11,7 @@ from cocotb.triggers import Timer
 from model.memristor import synapse as syn
 from model.memristor.fixed import build_spec, synapse_update
 from model.memristor.gan import PRESETS
-from verify.tbkit import read_plan, write_result
+from verify.tb.plan import read_plan, write_result
 
 MODES = {syn.NONE: 0, syn.REWARD: 1, syn.PUNISH: 2}  # model mode -> hw Mode value
 

@@ -13,7 +13,7 @@ from cocotb.utils import get_sim_time
 from model.memristor.fixed import FixedGan
 from model.memristor.gan import PRESETS
 from model.snn.xorshift import Xorshift32
-from verify.tbkit import read_plan, write_result
+from verify.tb.plan import read_plan, write_result
 
 
 async def readback(dut, sel: int, count: int) -> list[int]:

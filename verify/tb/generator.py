@@ -23,7 +23,8 @@ from model.snn.golden import first_divergence, output_image, run_noise
 from verify.checker import artefacts, disagreement
 from verify.perf import lower_bound_cycles, timeout_cycles
 from verify.sweep_monitor import SweepLog, check_sweeps
-from verify.tbkit import count_words_to_counts, load_plan_export, read_coverage, read_plan, report_progress, write_result
+from verify.tb.codecs import count_words_to_counts
+from verify.tb.plan import load_plan_export, read_coverage, read_plan, report_progress, write_result
 from verify.wrapper import CLOCK_PERIOD_NS, pulse_counter
 
 

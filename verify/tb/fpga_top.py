@@ -1,7 +1,7 @@
 """cocotb testbench of the FPGA top (`hw.fpga_top.FpgaTop`): the narrow pin interface gives the golden model's counts.
 
 Plan (from `verify.system.run_fpga_top`): ``manifest``, ``rtl_dir`` and
-``images`` as for ``verify.tb_generator``. Per image it pulses ``start``,
+``images`` as for ``verify.tb.generator``. Per image it pulses ``start``,
 waits for ``done`` and reads every neuron of every layer one at a time
 through ``read_layer``/``read_group``/``read_lane`` -> ``read_count``
 (``READ_LATENCY`` cycles, one read issued per cycle), then compares them with the golden
@@ -18,7 +18,8 @@ from hw.fpga_top import READ_LATENCY
 from model.snn.config import SnnConfig
 from model.snn.golden import run_noise
 from verify.perf import lower_bound_cycles, timeout_cycles
-from verify.tbkit import load_plan_export, read_plan, reset, write_result
+from verify.tb.clock import reset
+from verify.tb.plan import load_plan_export, read_plan, write_result
 from verify.wrapper import CLOCK_PERIOD_NS
 
 
