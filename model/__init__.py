@@ -1,2 +1,3 @@
-"""PyTorch side of spikegan: data, the ANN GAN, training, ANN->SNN conversion,
-the fixed-point golden model, metrics and weight export."""
+"""PyTorch side of spikegan, one room per job: the shared chores (`common`), the network description and its
+golden models (`snn`), data, metrics, the ANN GAN (`gan`), conversion (`convert`), NIR and PyTorch (`interop`),
+and the designs (`ttfs`, `memristor`, `hybrid`). ``docs/architecture.md`` has the table."""
