@@ -40,6 +40,7 @@ from torch import nn
 
 from model.common import plots
 from model.common.errors import UserError
+from model.common.files import atomic_path
 from model.common.progress import progress_bar
 from model.common.runinfo import machine
 from model.gan.config import TrainConfig, parse_hidden, replace
@@ -210,10 +211,8 @@ def save_checkpoint(state: TrainState, path: Path) -> None:
         "train_seconds": state.train_seconds,
         "history": state.history,
     }
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_checkpoint(path: str | Path) -> dict:
