@@ -20,6 +20,7 @@ import numpy as np
 from hw.build import build
 from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
 from model.common.errors import UserError
+from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn.export import load
 
@@ -104,11 +105,7 @@ def comparison_rows(results: dict) -> list[tuple[str, int, int]]:
 
 def plot_comparison(results: dict, path: Path) -> None:
     """Paper vs ours, one pair of bars per resource (log scale: LUTRAM goes from thousands to hundreds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = comparison_rows(results)
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.6))
@@ -122,8 +119,7 @@ def plot_comparison(results: dict, path: Path) -> None:
     ax.set_title(f"{results['network']}: the paper's Table III vs ours")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def add_arguments(parser) -> None:

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from model.common.errors import UserError
+from model.common.plots import pyplot, save_figure
 from model.data.cifar import load_cifar10
 from model.data.mnist import DATASETS, ImageSet, load_dataset
 
@@ -504,11 +505,7 @@ def _markdown(dataset: str, result: dict, floor: dict, clf: Classifier) -> str:
 
 
 def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, title: str) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     x = images[:100].permute(0, 2, 3, 1).numpy()  # (N, H, W, C)
     side, cell, cols = x.shape[1], x.shape[1] + 2, 10
     rows = -(-len(x) // cols)
@@ -532,11 +529,8 @@ def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, t
     ax_hist.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return save_figure(fig, path, dpi=100)
 
 
 def run(args) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from model.common.plots import pyplot, save_figure
 from model.convert.sweep import GOAL_MSE, GOAL_T
 
 
@@ -90,11 +91,7 @@ def write_report(report: dict, out_dir: Path) -> list[Path]:
 
 def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
     """ANN / float SNN / fixed SNN images side by side, one row each; last, the ANN fed the SNN's input spike rates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     c = report["config"]
     rows = [
         ("ANN", images["ann"]),
@@ -111,18 +108,12 @@ def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
     fig.suptitle(f"T = {c['timesteps']}, {report['options']['normalisation']}, reset {c['reset']}", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def curves_figure(report: dict, path: Path) -> Path:
     """Image MSE and estimated energy per image against T, one line per normalisation/reset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5.2))
     keys = sorted({(r["normalisation"], r["reset"]) for r in report["sweep"]})
     for k, (norm, reset) in enumerate(keys):
@@ -146,6 +137,4 @@ def curves_figure(report: dict, path: Path) -> Path:
     for ax in (ax1, ax2):  # below the axes, so that no point is hidden
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

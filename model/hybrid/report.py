@@ -6,6 +6,7 @@ from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
 from model.common.plots import image_grid
+from model.common.plots import image_grid, pyplot, save_figure
 
 VARIANT_NAMES = {"ann": "ANN DCGAN", "front": "spiking front", "middle": "spiking middle", "back": "spiking back",
                  "extractor": "SNN extractor"}
@@ -62,10 +63,7 @@ def markdown(report: dict) -> str:
 
 def d_error_figure(results: dict, path: Path) -> Path:
     """D's error per update (smoothed) for every run."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for r in results["rows"]:
         e = r["history"]["d_error"]
@@ -77,9 +75,7 @@ def d_error_figure(results: dict, path: Path) -> Path:
     ax.set_title(f"{results['dataset']}: discriminator error while training")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def write(report: dict, samples: dict, out: Path) -> list[Path]:

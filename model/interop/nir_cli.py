@@ -24,6 +24,7 @@ from model.interop import nir_export
 
 from model.common.errors import UserError
 from model.common.jsonio import dumps
+from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.interop import nir_peers
 from model.snn.golden import encode_noise, encode_spikes, run_network
@@ -175,11 +176,7 @@ def markdown(report: dict) -> str:
 
 
 def figure(report: dict, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     a = report["classifier"]["accuracy"]
     axes[0].bar(["golden\n(8-bit RTL)", "snnTorch", "snnTorch\nNIR import"], [100 * v for v in a.values()], color=["C0", "C1", "C2"])
@@ -197,9 +194,7 @@ def figure(report: dict, path: Path) -> Path:
         axes[1].set_title("generator in peers (measured = emulated)")
         axes[1].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(args) -> int:
