@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from torch import nn
 
 from model.common.errors import UserError
 from model.common.plots import pyplot, save_figure
+from model.common.threads import one_thread
 from model.data.cifar import load_cifar10
 from model.data.mnist import DATASETS, ImageSet, load_dataset
 
@@ -200,23 +200,13 @@ def validate_images(images, shape: tuple[int, int, int] = SHAPES["mnist"]) -> to
     return x.clamp(0.0, 1.0)
 
 
-@contextmanager
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 @torch.no_grad()
 def embed(net: LeNet, images: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Penultimate features ``(N, F)`` and softmax probabilities ``(N, 10)`` of validated images."""
     was_training = net.training
     net.eval()
     feats, probs = [], []
-    with _one_thread():
+    with one_thread():
         for i in range(0, len(images), batch):
             f = net.features(images[i : i + batch])
             feats.append(f)
@@ -278,7 +268,7 @@ def train_classifier(
     started = time.perf_counter()
     net.train()
     bar = progress_bar(total=config.epochs * steps_per_epoch, desc=f"classifier {dataset}", unit="batch", disable=not progress, leave=False)
-    with _one_thread(), bar:
+    with one_thread(), bar:
         for _ in range(config.epochs):
             order = torch.randperm(len(y), generator=gen)
             for i in range(0, len(y), config.batch_size):
