@@ -11,7 +11,6 @@ cycles per image, is ``spikegan sweep-synth`` (`verify.synth_sweep`).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import numpy as np
 from hw.build import build
 from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn.export import load
@@ -149,7 +149,6 @@ def run(args) -> int:
     results["paper"] = PAPER
     results["seconds"] = round(time.perf_counter() - start, 1)
     results["machine"] = machine()
-    (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
     md = table_md(results)
     figure = out / "synth_report.png"
     if comparison_rows(results):
@@ -157,7 +156,7 @@ def run(args) -> int:
         md += f"\n![paper vs ours]({figure.name})\n"
     else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
         figure.unlink(missing_ok=True)
-    (out / "synth_report.md").write_text(md)
+    write_json_and_markdown(out / "synth_report.json", results, md, out / "synth_report.md", indent=2)
     print(md)
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0

@@ -37,6 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from model.common.errors import UserError
+from model.common.files import atomic_path
+from model.common.jsonio import write_json, write_json_and_markdown
 from model.common.plots import pyplot, save_figure
 from model.common.threads import one_thread
 from model.data.cifar import load_cifar10
@@ -303,18 +305,11 @@ def save_classifier(clf: Classifier, cache_dir=None) -> tuple[Path, Path]:
     pt, js = classifier_paths(clf.dataset, cache_dir)
     pt.parent.mkdir(parents=True, exist_ok=True)
     blob = {"format": CACHE_FORMAT, "dataset": clf.dataset, "config": asdict(clf.config), "state_dict": clf.net.state_dict()}
-    tmp = pt.with_name(pt.name + f".tmp{os.getpid()}")
-    torch.save(blob, tmp)
-    tmp.replace(pt)
-    _write_json(js, clf.info)
+    with atomic_path(pt) as tmp:
+        torch.save(blob, tmp)
+    write_json(js, clf.info, indent=2)
     _MEMO.pop(pt, None)
     return pt, js
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
 
 
 def load_classifier(dataset: str, cache_dir=None) -> Classifier:
@@ -426,7 +421,7 @@ def real_floor(dataset: str = "mnist", data_dir=None, n: int | None = None, cach
         keep = torch.randperm(len(train), generator=torch.Generator().manual_seed(clf.config.seed + 1))[:n]
         clf.info["floors"][key] = score(clf, train.images[keep], data_dir)
         _, js = classifier_paths(clf.dataset, cache_dir)
-        _write_json(js, clf.info)
+        write_json(js, clf.info, indent=2)
     return dict(clf.info["floors"][key])
 
 
@@ -550,10 +545,9 @@ def run(args) -> int:
     )
     if args.json:
         out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
         report = {"dataset": args.dataset, "images": str(args.images_file), "classifier_accuracy": clf.accuracy, **result, "real_floor": floor}
-        _write_json(out, report)
-        out.with_suffix(".md").write_text(_markdown(args.dataset, result, floor, clf))
+        text = _markdown(args.dataset, result, floor, clf)
+        write_json_and_markdown(out, report, text, out.with_suffix(".md"), indent=2)
         print(f"[metrics] wrote {out} and {out.with_suffix('.md')}")
     if args.figure:
         print(f"[metrics] wrote {_figure(images, result, floor, args.figure, f'{args.images_file} vs {args.dataset}')}")

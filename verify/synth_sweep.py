@@ -8,7 +8,6 @@ per image; images per second follow at the ECP5 Fmax.
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from pathlib import Path
 from hw.synth import ECP5_PARTS, synthesize
 from hw.synth_report import build_rtl, options
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.common.plots import pyplot, save_figure
 from model.snn.export import load
 from verify.cycles_sweep import check_lanes, parse_lanes
@@ -117,10 +117,9 @@ def run(args) -> int:
     c = load(args.manifest).config
     title = (f"Synthesis sweep over P: {'-'.join(map(str, c.sizes))}, xc7a100t (Yosys) and "
              f"{ECP5_PARTS[args.ecp5_part]}-{args.ecp5_speed} (nextpnr)")
-    (out / "synth_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
     plot_sweep(rows, out / "synth_sweep.png", title)
     md = markdown(rows, title) + "\n![synthesis sweep](synth_sweep.png)\n"
-    (out / "synth_sweep.md").write_text(md)
+    write_json_and_markdown(out / "synth_sweep.json", rows, md, out / "synth_sweep.md", indent=2)
     print(md)
     print(f"[sweep] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0

@@ -130,7 +130,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     report = build(args.reports)
     text = markdown(report)
-    write_json_and_markdown(args.out, "pareto", report, text)
+    write_json_and_markdown(Path(args.out) / "pareto.json", report, text)
     figure(report, Path(args.out) / "pareto.png")
     print(text)
     print(f"report: {args.out}/pareto.json, report.md, pareto.png")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from model.common.jsonio import write_json_and_markdown
 from model.common.plots import pyplot, save_figure
 from model.convert.sweep import GOAL_MSE, GOAL_T
 
@@ -80,13 +80,10 @@ def markdown(report: dict) -> str:
 
 def write_report(report: dict, out_dir: Path) -> list[Path]:
     """``conversion.json``, ``report.md``, ``samples.png`` and ``mse_energy_vs_t.png`` under ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     images = report.pop("_images")
-    json_path = out_dir / "conversion.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
-    md_path = out_dir / "report.md"
-    md_path.write_text(markdown(report))
-    return [json_path, md_path, samples_figure(images, report, out_dir / "samples.png"), curves_figure(report, out_dir / "mse_energy_vs_t.png")]
+    return [*write_json_and_markdown(out_dir / "conversion.json", report, markdown(report), indent=2),
+            samples_figure(images, report, out_dir / "samples.png"),
+            curves_figure(report, out_dir / "mse_energy_vs_t.png")]
 
 
 def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:

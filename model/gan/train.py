@@ -29,7 +29,6 @@ Adam with betas (0.5, 0.999), lr 4e-4 for G and 2e-4 for D.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from torch import nn
 from model.common import plots
 from model.common.errors import UserError
 from model.common.files import atomic_path
+from model.common.jsonio import write_json_and_markdown
 from model.common.progress import progress_bar
 from model.common.runinfo import machine
 from model.gan.config import TrainConfig, parse_hidden, replace
@@ -314,14 +314,8 @@ def finish(state: TrainState, data_size: int, out_dir: Path, evaluate: bool = Tr
     if started is not None:
         report["wall_seconds"] = round(time.perf_counter() - started, 1)
     report["machine"] = machine()
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2, default=_jsonable) + "\n")
-    (out_dir / "metrics.md").write_text(_markdown(report))
+    write_json_and_markdown(out_dir / "metrics.json", report, _markdown(report), out_dir / "metrics.md", indent=2)
     return report
-
-
-def _jsonable(value):
-    """numpy scalars and arrays (from the metrics module) as plain JSON values."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def _markdown(report: dict) -> str:

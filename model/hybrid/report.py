@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import image_grid
 from model.common.plots import image_grid, pyplot, save_figure
 
 VARIANT_NAMES = {"ann": "ANN DCGAN", "front": "spiking front", "middle": "spiking middle", "back": "spiking back",
@@ -80,9 +79,7 @@ def d_error_figure(results: dict, path: Path) -> Path:
 
 def write(report: dict, samples: dict, out: Path) -> list[Path]:
     """The JSON, the Markdown summary and the figures under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_and_markdown(out, "hybrid", report, markdown(report))
-    paths = [out / "hybrid.json", out / "report.md"]
+    paths = write_json_and_markdown(out / "hybrid.json", report, markdown(report))
     for results in report["datasets"]:
         ds = results["dataset"]
         for name, images in samples[ds].items():

@@ -23,7 +23,7 @@ import numpy as np
 from model.interop import nir_export
 
 from model.common.errors import UserError
-from model.common.jsonio import dumps
+from model.common.jsonio import write_json_and_markdown
 from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.interop import nir_peers
@@ -215,8 +215,7 @@ def run(args) -> int:
     else:
         report["generator_skipped"] = f"no manifest at {args.manifest} (make convert-fpga writes it)"
     report["total_s"] = time.perf_counter() - t0
-    (out / "nir.json").write_text(dumps(report) + "\n")
-    (out / "report.md").write_text(markdown(report))
+    write_json_and_markdown(out / "nir.json", report, markdown(report))
     figure(report, out / "nir.png")
     print(markdown(report))
     print(f"report: {out}/report.md, nir.json, nir.png; export: {report['classifier']['manifest']}")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.common.jsonio import dumps
-from model.common.plots import image_grid
+from model.common.jsonio import write_json_and_markdown
 from model.common.plots import image_grid, pyplot, save_figure
 
 SAMPLE_NAMES = {"ttfs_all": "TTFS GAN, all digits", "ann_all": "ANN GAN, all digits",
@@ -143,11 +142,7 @@ def markdown(report: dict) -> str:
 
 
 def write(report: dict, samples: dict, out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "ttfs.json").write_text(dumps(report, indent=1) + "\n")
-    paths = [out_dir / "ttfs.json"]
-    (out_dir / "report.md").write_text(markdown(report))
-    paths.append(out_dir / "report.md")
+    paths = write_json_and_markdown(out_dir / "ttfs.json", report, markdown(report), indent=1)
     for key in SAMPLE_NAMES:
         if key in samples:
             paths.append(image_grid(samples[key][:100], out_dir / f"samples_{key}.png"))

@@ -9,7 +9,6 @@ image, the model's, and the D spike counts of both per iteration).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from hw.memristor.top import MemristorGanTop
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.common.plots import pyplot, save_figure
 from model.memristor.data import decode, load_binary, mix_seed
 from model.memristor.fixed import FixedGan, build_spec
@@ -90,8 +90,8 @@ def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list
             "last_fake_equal": bool((rtl_fake == model_fake).all()),
             "rtl_last_fake_match_target": round(float((rtl_fake == target).mean()), 4),
         }
-        (out / f"hwcheck-{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-        (out / f"hwcheck-{name}.md").write_text(_markdown(report))
+        write_json_and_markdown(out / f"hwcheck-{name}.json", report, _markdown(report), out / f"hwcheck-{name}.md",
+                                indent=2)
         _figure(target, rtl_fake, model_fake, np.array(result["records"]), np.array(expected), name, report,
                 out / f"hwcheck-{name}.png")
         ok = report["counters_equal_every_iteration"] and report["states_equal"] and report["last_fake_equal"]
