@@ -1,5 +1,5 @@
-"""Figures a person looks at: matplotlib without a display (every figure of the project goes through
-`pyplot` and `save_figure`), image grids (PIL, fast enough to write every epoch) and GAN loss curves."""
+"""Figures a person looks at: matplotlib without a display (every matplotlib figure of the project is made with
+`pyplot` and written by `save_figure`), image grids (PIL, fast enough to write every epoch) and GAN loss curves."""
 
 from __future__ import annotations
 
