@@ -9,7 +9,6 @@ was built from, and `read_rtl_info` reads it back.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,10 +19,11 @@ from hw.generator import Generator
 from hw.rom import ROM_MODULE, ROM_VERILOG
 from hw.verilog import lint, to_verilog
 from model.common.errors import UserError
+from model.common.files import update_file
 from model.snn.config import NOISE_FILE, SPIKE_FILE, IntNetwork
 from model.snn.export import Export
 from model.snn.golden import encode_spikes
-from model.snn.layout import pack_biases, pack_spikes, pack_weights, write_mem
+from model.snn.layout import mem_text, pack_biases, pack_spikes, pack_weights
 
 RTL_INFO = "rtl.json"  # how the RTL in a folder was built
 
@@ -84,24 +84,9 @@ def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int]
     waivers = update_file(out_dir / WAIVERS, (_WAIVER_TEXT + own).format(verilog=verilog.name))
     mems = []
     for name, (words, width) in (mem_files or {}).items():
-        tmp = out_dir / (name + ".tmp")
-        write_mem(tmp, words, width)
-        mems.append(update_file(out_dir / name, tmp.read_text()))
-        tmp.unlink()
+        mems.append(update_file(out_dir / name, mem_text(words, width)))
     update_file(out_dir / "files.f", "".join(f"{p.name}\n" for p in (rom, verilog)))
     return RtlBuild(out_dir, top, [rom, verilog], component, mems, waivers)
-
-
-def update_file(path: Path, text: str) -> Path:
-    """Write ``text`` unless the file already holds it (keeps mtimes, so simulators skip rebuilds).
-
-    The write is atomic: parallel test workers may build the same design.
-    """
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    return path
 
 
 def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> dict[str, tuple[list[int], int]]:

@@ -11,7 +11,6 @@ cycles per image, is ``spikegan sweep-synth`` (`verify.synth_sweep`).
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -20,6 +19,8 @@ import numpy as np
 from hw.build import build
 from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn.export import load
 
@@ -104,11 +105,7 @@ def comparison_rows(results: dict) -> list[tuple[str, int, int]]:
 
 def plot_comparison(results: dict, path: Path) -> None:
     """Paper vs ours, one pair of bars per resource (log scale: LUTRAM goes from thousands to hundreds)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = comparison_rows(results)
     x = np.arange(len(rows))
     fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.6))
@@ -122,8 +119,7 @@ def plot_comparison(results: dict, path: Path) -> None:
     ax.set_title(f"{results['network']}: the paper's Table III vs ours")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def add_arguments(parser) -> None:
@@ -153,7 +149,6 @@ def run(args) -> int:
     results["paper"] = PAPER
     results["seconds"] = round(time.perf_counter() - start, 1)
     results["machine"] = machine()
-    (out / "synth_report.json").write_text(json.dumps(results, indent=2) + "\n")
     md = table_md(results)
     figure = out / "synth_report.png"
     if comparison_rows(results):
@@ -161,7 +156,7 @@ def run(args) -> int:
         md += f"\n![paper vs ours]({figure.name})\n"
     else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
         figure.unlink(missing_ok=True)
-    (out / "synth_report.md").write_text(md)
+    write_json_and_markdown(out / "synth_report.json", results, md, out / "synth_report.md", indent=2)
     print(md)
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0

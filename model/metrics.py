@@ -28,7 +28,6 @@ import math
 import os
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -38,6 +37,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from model.common.errors import UserError
+from model.common.files import atomic_path
+from model.common.jsonio import write_json, write_json_and_markdown
+from model.common.plots import pyplot, save_figure
+from model.common.threads import one_thread
 from model.data.cifar import load_cifar10
 from model.data.mnist import DATASETS, ImageSet, load_dataset
 
@@ -199,23 +202,13 @@ def validate_images(images, shape: tuple[int, int, int] = SHAPES["mnist"]) -> to
     return x.clamp(0.0, 1.0)
 
 
-@contextmanager
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 @torch.no_grad()
 def embed(net: LeNet, images: torch.Tensor, batch: int = 1000) -> tuple[torch.Tensor, torch.Tensor]:
     """Penultimate features ``(N, F)`` and softmax probabilities ``(N, 10)`` of validated images."""
     was_training = net.training
     net.eval()
     feats, probs = [], []
-    with _one_thread():
+    with one_thread():
         for i in range(0, len(images), batch):
             f = net.features(images[i : i + batch])
             feats.append(f)
@@ -277,7 +270,7 @@ def train_classifier(
     started = time.perf_counter()
     net.train()
     bar = progress_bar(total=config.epochs * steps_per_epoch, desc=f"classifier {dataset}", unit="batch", disable=not progress, leave=False)
-    with _one_thread(), bar:
+    with one_thread(), bar:
         for _ in range(config.epochs):
             order = torch.randperm(len(y), generator=gen)
             for i in range(0, len(y), config.batch_size):
@@ -312,18 +305,11 @@ def save_classifier(clf: Classifier, cache_dir=None) -> tuple[Path, Path]:
     pt, js = classifier_paths(clf.dataset, cache_dir)
     pt.parent.mkdir(parents=True, exist_ok=True)
     blob = {"format": CACHE_FORMAT, "dataset": clf.dataset, "config": asdict(clf.config), "state_dict": clf.net.state_dict()}
-    tmp = pt.with_name(pt.name + f".tmp{os.getpid()}")
-    torch.save(blob, tmp)
-    tmp.replace(pt)
-    _write_json(js, clf.info)
+    with atomic_path(pt) as tmp:
+        torch.save(blob, tmp)
+    write_json(js, clf.info, indent=2)
     _MEMO.pop(pt, None)
     return pt, js
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    tmp.replace(path)
 
 
 def load_classifier(dataset: str, cache_dir=None) -> Classifier:
@@ -435,7 +421,7 @@ def real_floor(dataset: str = "mnist", data_dir=None, n: int | None = None, cach
         keep = torch.randperm(len(train), generator=torch.Generator().manual_seed(clf.config.seed + 1))[:n]
         clf.info["floors"][key] = score(clf, train.images[keep], data_dir)
         _, js = classifier_paths(clf.dataset, cache_dir)
-        _write_json(js, clf.info)
+        write_json(js, clf.info, indent=2)
     return dict(clf.info["floors"][key])
 
 
@@ -504,11 +490,7 @@ def _markdown(dataset: str, result: dict, floor: dict, clf: Classifier) -> str:
 
 
 def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, title: str) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     x = images[:100].permute(0, 2, 3, 1).numpy()  # (N, H, W, C)
     side, cell, cols = x.shape[1], x.shape[1] + 2, 10
     rows = -(-len(x) // cols)
@@ -532,11 +514,8 @@ def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, t
     ax_hist.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return save_figure(fig, path, dpi=100)
 
 
 def run(args) -> int:
@@ -566,10 +545,9 @@ def run(args) -> int:
     )
     if args.json:
         out = Path(args.json)
-        out.parent.mkdir(parents=True, exist_ok=True)
         report = {"dataset": args.dataset, "images": str(args.images_file), "classifier_accuracy": clf.accuracy, **result, "real_floor": floor}
-        _write_json(out, report)
-        out.with_suffix(".md").write_text(_markdown(args.dataset, result, floor, clf))
+        text = _markdown(args.dataset, result, floor, clf)
+        write_json_and_markdown(out, report, text, out.with_suffix(".md"), indent=2)
         print(f"[metrics] wrote {out} and {out.with_suffix('.md')}")
     if args.figure:
         print(f"[metrics] wrote {_figure(images, result, floor, args.figure, f'{args.images_file} vs {args.dataset}')}")

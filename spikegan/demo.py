@@ -19,6 +19,7 @@ from pathlib import Path
 
 from model.common.cli import run_command
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
 from spikegan.commands import COMMANDS
 from verify.run_report import fmt
@@ -76,8 +77,7 @@ def run(args) -> int:
     shutil.copy(out / "verify-verilator" / "image_pairs.png", out / "demo.png")
     result = {"stages": timed, "bit_exact": verdicts, "wall_s": round(time.perf_counter() - start, 1),
               "machine": machine(), "figure": "demo.png"}
-    (out / "demo.json").write_text(json.dumps(result, indent=2) + "\n")
-    (out / "demo.md").write_text(markdown(result))
+    write_json_and_markdown(out / "demo.json", result, markdown(result), out / "demo.md", indent=2)
     print(markdown(result))
     return 0 if all(verdicts.values()) else 1
 

@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
 from verify.run_report import fmt
 
@@ -172,10 +173,8 @@ def run(args) -> int:
     if not any(k in s for k in ("ann", "snn")) and not s["verify"]:
         raise UserError(f"no reports found under {args.run} or {args.reports}; run `make all` first")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     table = markdown(s)
-    (out / "summary.json").write_text(json.dumps(s, indent=2) + "\n")
-    (out / "summary.md").write_text("# Results summary\n\n" + table)
+    write_json_and_markdown(out / "summary.json", s, "# Results summary\n\n" + table, out / "summary.md", indent=2)
     if args.readme:
         put_in_readme(Path(args.readme), table)
     print(table)

@@ -5,6 +5,8 @@ import pickle
 import numpy as np
 import pytest
 
+from model.common import threads
+
 
 def _write_cifar(folder, n=12, seed=0, learnable=False):
     """CIFAR-10 python batches of ``n`` images each in ``folder``: uniform noise, or (``learnable``)
@@ -23,3 +25,11 @@ def _write_cifar(folder, n=12, seed=0, learnable=False):
 def cifar_files():
     """``cifar_files(folder, n=12, seed=0, learnable=False)`` writes CIFAR-10 batches there."""
     return _write_cifar
+
+
+@pytest.fixture
+def one_thread():
+    """Torch on one thread for the test (see `model.common.threads`); a test file asks for it with
+    ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    with threads.one_thread():
+        yield

@@ -12,13 +12,7 @@ from model.gan.config import OUT_GRADS, TrainConfig, parse_hidden
 from model.gan.nets import Discriminator, Generator, TextbookGenerator, build_models, d_loss, g_loss, output_clamp, qcfs
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small networks run fastest on one thread, and do not stall when other work holds the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks run fastest on one thread
 
 
 def _affine_forward(layers, u, levels=0):

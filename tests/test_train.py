@@ -15,13 +15,7 @@ from model.gan.nets import Generator
 TINY = dict(hidden=(16, 16), d_hidden=(32,), batch=20, noise_dim=8)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks run fastest on one thread, and do not stall when other work holds the cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # small networks run fastest on one thread
 
 
 def _write_idx(path, array, dtype_code=0x08):

@@ -3,12 +3,12 @@ every P checked bit-exact (the synthesis sweep, with area and Fmax, is `verify.s
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.snn.export import DEFAULT_MANIFEST, load
 from verify.figures import cycles_sweep_png
 from verify.flow import ImageBar, plan_images
@@ -67,7 +67,6 @@ def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, bu
     report = {"manifest": str(manifest), "simulator": sim, "vectors": vectors, "rows": rows, "ok": all(r["ok"] for r in rows)}
     fig = cycles_sweep_png(out_dir / "cycles_sweep.png", rows)
     report["figures"] = [fig.name]
-    (out_dir / "cycles_sweep.json").write_text(json.dumps(report, indent=1) + "\n")
     lines = [
         f"# Cycles per image against P ({sim}, {vectors} test vector(s) per P, `{manifest}`)",
         "",
@@ -80,7 +79,8 @@ def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, bu
             f"{r['slowest_layer']:,.0f} | {r['wall_s']:.1f} | {'yes' if r['ok'] else 'NO'} |"
         )
     lines += ["", f"![cycles against P]({fig.name})", ""]
-    (out_dir / "cycles_sweep.md").write_text("\n".join(lines))
+    write_json_and_markdown(out_dir / "cycles_sweep.json", report, "\n".join(lines), out_dir / "cycles_sweep.md",
+                            indent=1)
     return report
 
 

@@ -8,14 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from model.common.plots import pyplot, save_figure
 
 
 def pick_neurons(counts: np.ndarray, n: int) -> list[int]:
@@ -34,7 +27,7 @@ def raster_png(path, panels: list[tuple[str, np.ndarray, np.ndarray, list[int]]]
     ``panels``: ``(label, software (T, N), rtl (T, N), neurons)``. A spike the
     two disagree on is drawn in red.
     """
-    plt = _plt()
+    plt = pyplot()
     fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.2 * len(panels) + 0.6), squeeze=False)
     for ax, (label, sw, hw, neurons) in zip(axes[:, 0], panels):
         for row, j in enumerate(neurons):
@@ -57,15 +50,12 @@ def raster_png(path, panels: list[tuple[str, np.ndarray, np.ndarray, list[int]]]
     fig.suptitle(title, fontsize=9, x=0.01, y=0.995, ha="left")
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.975), fontsize=7, ncol=3, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.94))
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=130)
 
 
 def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str], title: str) -> Path:
     """A grid of images: one row per source (e.g. RTL, golden, float SNN, ANN), one column per test vector."""
-    plt = _plt()
+    plt = pyplot()
     n = len(captions)
     side = isqrt(rows[0][1].shape[1])
     square = side * side == rows[0][1].shape[1]
@@ -84,15 +74,12 @@ def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str
     width = fig.get_size_inches()[0]
     fig.suptitle(textwrap.fill(title, max(30, int(width * 13))), fontsize=8, x=0.01, ha="left")
     fig.tight_layout(rect=(0, 0, 1, 0.93))
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=130)
 
 
 def cycles_sweep_png(path, rows: list[dict]) -> Path:
     """Cycles per image and the lower bound against the lane count ``P`` (log-log)."""
-    plt = _plt()
+    plt = pyplot()
     lanes = [r["lanes"] for r in rows]
     fig, ax = plt.subplots(figsize=(4.6, 3.2))
     ax.loglog(lanes, [r["cycles"] for r in rows], "o-", label="RTL cycles / image")
@@ -103,7 +90,4 @@ def cycles_sweep_png(path, rows: list[dict]) -> Path:
     ax.legend(fontsize=7)
     ax.grid(True, which="both", lw=0.3)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=130)

@@ -202,7 +202,7 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows,
         "wall_s": time.perf_counter() - start, "machine": machine(),
     }
-    write_json_and_markdown(out_dir, "mutation", report, markdown(report))
+    write_json_and_markdown(Path(out_dir) / "mutation.json", report, markdown(report))
     return report
 
 

@@ -189,7 +189,7 @@ def regress(cases: int, first: int, sims: tuple[str, ...], out_dir, root="sim_bu
         cluster.close()
     rows.sort(key=lambda r: r["seed"])
     report = summary(rows, sims, time.perf_counter() - start, n_workers, scheduler)
-    write_json_and_markdown(out_dir, "regress", report, markdown(report))
+    write_json_and_markdown(Path(out_dir) / "regress.json", report, markdown(report))
     return report
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from model.common.jsonio import write_json_and_markdown
 from verify.coverage import coverage_line
 
 
 def write_report(report: dict, out_dir: Path) -> None:
-    (out_dir / "report.json").write_text(json.dumps(report, indent=1) + "\n")
-    (out_dir / "report.md").write_text(markdown(report))
+    write_json_and_markdown(out_dir / "report.json", report, markdown(report), indent=1)
 
 
 def fmt(x, spec: str = ",.4g") -> str:

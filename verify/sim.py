@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from hw.build import update_file
 from hw.verilog import tool_env
 from model.common.errors import UserError
+from model.common.files import update_file
 from verify.wrapper import WRAPPER, SimBuild
 
 SIMULATORS = ("icarus", "verilator")

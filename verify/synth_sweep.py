@@ -8,7 +8,6 @@ per image; images per second follow at the ECP5 Fmax.
 
 from __future__ import annotations
 
-import json
 import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,8 @@ from pathlib import Path
 from hw.synth import ECP5_PARTS, synthesize
 from hw.synth_report import build_rtl, options
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import pyplot, save_figure
 from model.snn.export import load
 from verify.cycles_sweep import check_lanes, parse_lanes
 from verify.sim import SIMULATORS
@@ -63,27 +64,24 @@ def synth_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp
 
 def plot_sweep(rows: list[dict], path: Path, title: str) -> None:
     """LUTs against images per second at Fmax, one point per lane count."""
-    import matplotlib
+    from matplotlib import ticker
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.plot([r["images_per_s"] for r in rows], [r["lut"] for r in rows], "o-")
     for r in rows:
         ax.annotate(f"P={r['lanes']}", (r["images_per_s"], r["lut"]), textcoords="offset points", xytext=(5, 5))
     ax.set_xscale("log")
     ax.margins(x=0.2, y=0.1)  # room for the labels of the end points
-    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1, 3)))
-    ax.xaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 3)))
+    ax.xaxis.set_major_formatter(ticker.StrMethodFormatter("{x:,.0f}"))
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("images / s at ECP5 Fmax")
     ax.set_ylabel("LUTs (Yosys synth_xilinx)")
     ax.set_title(textwrap.fill(title, 60), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def markdown(rows: list[dict], title: str) -> str:
@@ -119,10 +117,9 @@ def run(args) -> int:
     c = load(args.manifest).config
     title = (f"Synthesis sweep over P: {'-'.join(map(str, c.sizes))}, xc7a100t (Yosys) and "
              f"{ECP5_PARTS[args.ecp5_part]}-{args.ecp5_speed} (nextpnr)")
-    (out / "synth_sweep.json").write_text(json.dumps(rows, indent=2) + "\n")
     plot_sweep(rows, out / "synth_sweep.png", title)
     md = markdown(rows, title) + "\n![synthesis sweep](synth_sweep.png)\n"
-    (out / "synth_sweep.md").write_text(md)
+    write_json_and_markdown(out / "synth_sweep.json", rows, md, out / "synth_sweep.md", indent=2)
     print(md)
     print(f"[sweep] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0

@@ -15,7 +15,8 @@ from pathlib import Path
 from amaranth import Value
 from amaranth.lib import wiring
 
-from hw.build import RtlBuild, update_file
+from hw.build import RtlBuild
+from model.common.files import update_file
 from verify.coverage import counter_name
 from verify.sweep_monitor import wrapper_lines
 

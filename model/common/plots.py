@@ -1,12 +1,35 @@
-"""Figures a person looks at: image grids (PIL, fast enough to write every epoch)
-and GAN loss curves (matplotlib, headless)."""
+"""Figures a person looks at: matplotlib without a display (every matplotlib figure of the project is made with
+`pyplot` and written by `save_figure`), image grids (PIL, fast enough to write every epoch) and GAN loss curves."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import torch
+
+
+@cache
+def pyplot():
+    """``matplotlib.pyplot`` on the headless Agg backend, chosen once: figures here are files, never windows.
+
+    Imported on first use, so that commands which draw nothing do not pay for matplotlib.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, dpi: int) -> Path:
+    """Write ``fig`` as a PNG of ``dpi`` dots per inch and close it (pyplot keeps every figure until closed)."""
+    path = Path(path)
+    fig.savefig(path, dpi=dpi)
+    pyplot().close(fig)
+    return path
 
 
 def image_grid(images, path: str | Path, nrow: int = 10, scale: int = 2, pad: int = 2) -> Path:
@@ -35,11 +58,7 @@ def image_grid(images, path: str | Path, nrow: int = 10, scale: int = 2, pad: in
 
 def loss_curve(history: dict[str, list[float]], path: str | Path, updates_per_epoch: int, title: str = "") -> Path:
     """Plot D and G losses and D's mean outputs per update, with a running mean over one epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     def smooth(values):
         v = np.asarray(values, dtype=np.float64)
         k = max(1, min(updates_per_epoch, len(v)))
@@ -60,7 +79,4 @@ def loss_curve(history: dict[str, list[float]], path: str | Path, updates_per_ep
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.plots import pyplot, save_figure
 from model.gan.config import TrainConfig
 
 ENERGY_MODELS = {"literature": "energy_uj", "integer_memory": "energy_uj_integer_memory"}
@@ -105,11 +106,7 @@ def markdown(report: dict) -> str:
 
 def figure(report: dict, path: Path) -> Path:
     """FID against energy/ANN (literature model), one marker per training x coding, the front joined."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = report["points"]
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for name in sorted({(r["training"], r["coding"]) for r in rows}):
@@ -122,9 +119,7 @@ def figure(report: dict, path: Path) -> Path:
     ax.set(xscale="log", xlabel="energy / ANN (literature model)", ylabel="classifier FID (fixed-point SNN)")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)
 
 
 def add_arguments(parser) -> None:
@@ -135,7 +130,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     report = build(args.reports)
     text = markdown(report)
-    write_json_and_markdown(args.out, "pareto", report, text)
+    write_json_and_markdown(Path(args.out) / "pareto.json", report, text)
     figure(report, Path(args.out) / "pareto.png")
     print(text)
     print(f"report: {args.out}/pareto.json, report.md, pareto.png")

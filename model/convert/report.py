@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import pyplot, save_figure
 from model.convert.sweep import GOAL_MSE, GOAL_T
 
 
@@ -79,22 +80,15 @@ def markdown(report: dict) -> str:
 
 def write_report(report: dict, out_dir: Path) -> list[Path]:
     """``conversion.json``, ``report.md``, ``samples.png`` and ``mse_energy_vs_t.png`` under ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     images = report.pop("_images")
-    json_path = out_dir / "conversion.json"
-    json_path.write_text(json.dumps(report, indent=2) + "\n")
-    md_path = out_dir / "report.md"
-    md_path.write_text(markdown(report))
-    return [json_path, md_path, samples_figure(images, report, out_dir / "samples.png"), curves_figure(report, out_dir / "mse_energy_vs_t.png")]
+    return [*write_json_and_markdown(out_dir / "conversion.json", report, markdown(report), indent=2),
+            samples_figure(images, report, out_dir / "samples.png"),
+            curves_figure(report, out_dir / "mse_energy_vs_t.png")]
 
 
 def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
     """ANN / float SNN / fixed SNN images side by side, one row each; last, the ANN fed the SNN's input spike rates."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     c = report["config"]
     rows = [
         ("ANN", images["ann"]),
@@ -111,18 +105,12 @@ def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
     fig.suptitle(f"T = {c['timesteps']}, {report['options']['normalisation']}, reset {c['reset']}", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def curves_figure(report: dict, path: Path) -> Path:
     """Image MSE and estimated energy per image against T, one line per normalisation/reset."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5.2))
     keys = sorted({(r["normalisation"], r["reset"]) for r in report["sweep"]})
     for k, (norm, reset) in enumerate(keys):
@@ -146,6 +134,4 @@ def curves_figure(report: dict, path: Path) -> Path:
     for ax in (ax1, ax2):  # below the axes, so that no point is hidden
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

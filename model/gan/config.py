@@ -14,12 +14,12 @@ non-saturating G loss; lr 4e-4 for G, 2e-4 for D).
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from model.common.errors import UserError
+from model.common.jsonio import write_json
 
 ARCHS = ("spikegan", "textbook")
 G_LOSSES = ("minimax", "nonsaturating")
@@ -93,9 +93,6 @@ class TrainConfig:
         """Epochs (the last possibly partial) that ``updates`` steps span."""
         return math.ceil(self.updates / self.updates_per_epoch(n_images))
 
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2)
-
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
         names = {f.name for f in dataclasses.fields(cls)}
@@ -106,7 +103,7 @@ class TrainConfig:
         return cls(**{**d, **tuples})
 
     def save(self, path: Path) -> None:
-        Path(path).write_text(self.to_json() + "\n")
+        write_json(path, dataclasses.asdict(self), indent=2)
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:

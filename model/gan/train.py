@@ -29,7 +29,6 @@ Adam with betas (0.5, 0.999), lr 4e-4 for G and 2e-4 for D.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from dataclasses import dataclass, field
@@ -40,6 +39,8 @@ from torch import nn
 
 from model.common import plots
 from model.common.errors import UserError
+from model.common.files import atomic_path
+from model.common.jsonio import write_json_and_markdown
 from model.common.progress import progress_bar
 from model.common.runinfo import machine
 from model.gan.config import TrainConfig, parse_hidden, replace
@@ -210,10 +211,8 @@ def save_checkpoint(state: TrainState, path: Path) -> None:
         "train_seconds": state.train_seconds,
         "history": state.history,
     }
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
 
 
 def load_checkpoint(path: str | Path) -> dict:
@@ -315,14 +314,8 @@ def finish(state: TrainState, data_size: int, out_dir: Path, evaluate: bool = Tr
     if started is not None:
         report["wall_seconds"] = round(time.perf_counter() - started, 1)
     report["machine"] = machine()
-    (out_dir / "metrics.json").write_text(json.dumps(report, indent=2, default=_jsonable) + "\n")
-    (out_dir / "metrics.md").write_text(_markdown(report))
+    write_json_and_markdown(out_dir / "metrics.json", report, _markdown(report), out_dir / "metrics.md", indent=2)
     return report
-
-
-def _jsonable(value):
-    """numpy scalars and arrays (from the metrics module) as plain JSON values."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
 def _markdown(report: dict) -> str:

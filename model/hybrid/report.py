@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import image_grid
+from model.common.plots import image_grid, pyplot, save_figure
 
 VARIANT_NAMES = {"ann": "ANN DCGAN", "front": "spiking front", "middle": "spiking middle", "back": "spiking back",
                  "extractor": "SNN extractor"}
@@ -62,10 +62,7 @@ def markdown(report: dict) -> str:
 
 def d_error_figure(results: dict, path: Path) -> Path:
     """D's error per update (smoothed) for every run."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for r in results["rows"]:
         e = r["history"]["d_error"]
@@ -77,16 +74,12 @@ def d_error_figure(results: dict, path: Path) -> Path:
     ax.set_title(f"{results['dataset']}: discriminator error while training")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def write(report: dict, samples: dict, out: Path) -> list[Path]:
     """The JSON, the Markdown summary and the figures under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    write_json_and_markdown(out, "hybrid", report, markdown(report))
-    paths = [out / "hybrid.json", out / "report.md"]
+    paths = write_json_and_markdown(out / "hybrid.json", report, markdown(report))
     for results in report["datasets"]:
         ds = results["dataset"]
         for name, images in samples[ds].items():

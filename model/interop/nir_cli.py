@@ -23,7 +23,8 @@ import numpy as np
 from model.interop import nir_export
 
 from model.common.errors import UserError
-from model.common.jsonio import dumps
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.interop import nir_peers
 from model.snn.golden import encode_noise, encode_spikes, run_network
@@ -175,11 +176,7 @@ def markdown(report: dict) -> str:
 
 
 def figure(report: dict, path: Path) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
     a = report["classifier"]["accuracy"]
     axes[0].bar(["golden\n(8-bit RTL)", "snnTorch", "snnTorch\nNIR import"], [100 * v for v in a.values()], color=["C0", "C1", "C2"])
@@ -197,9 +194,7 @@ def figure(report: dict, path: Path) -> Path:
         axes[1].set_title("generator in peers (measured = emulated)")
         axes[1].legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def run(args) -> int:
@@ -220,8 +215,7 @@ def run(args) -> int:
     else:
         report["generator_skipped"] = f"no manifest at {args.manifest} (make convert-fpga writes it)"
     report["total_s"] = time.perf_counter() - t0
-    (out / "nir.json").write_text(dumps(report) + "\n")
-    (out / "report.md").write_text(markdown(report))
+    write_json_and_markdown(out / "nir.json", report, markdown(report))
     figure(report, out / "nir.png")
     print(markdown(report))
     print(f"report: {out}/report.md, nir.json, nir.png; export: {report['classifier']['manifest']}")

@@ -11,13 +11,13 @@ fixed-point model) is ``python -m verify memristor`` (`verify.memristor.hwcheck`
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
 from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
 from model.common.progress import progress_bar
 from model.memristor import figures
 from model.memristor.data import load_binary, mix_seed
@@ -125,8 +125,7 @@ def run_dataset(name: str, args: argparse.Namespace, p: GanParams) -> dict:
         "networks": rows,
         "figures": {k: str(out / f"{k}.png") for k in ("grid", "curves", "conductance")},
     }
-    (out / "report.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "report.md").write_text(_markdown(summary))
+    write_json_and_markdown(out / "report.json", summary, _markdown(summary), indent=2)
     return summary
 
 

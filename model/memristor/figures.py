@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from model.memristor.train import History  # noqa: E402
+from model.common.plots import pyplot, save_figure
+from model.memristor.train import History
 
 
 def image_grid(rows: list[tuple[str, np.ndarray]], titles: list[str], path: Path, suptitle: str) -> None:
     """One row per ``(label, images (n, 144))``, one column per image."""
     n = len(titles)
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.2 * n + 1.8, 1.3 * len(rows) + 0.6), squeeze=False,
+    fig, axes = pyplot().subplots(len(rows), n, figsize=(1.2 * n + 1.8, 1.3 * len(rows) + 0.6), squeeze=False,
                              layout="constrained")
     for r, (label, images) in enumerate(rows):
         vmax = max(1.0, float(np.max(images)))
@@ -33,8 +30,7 @@ def image_grid(rows: list[tuple[str, np.ndarray]], titles: list[str], path: Path
             bar.set_label(label, fontsize=7)
             bar.ax.tick_params(labelsize=6)
     fig.suptitle(suptitle, fontsize=10)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def _smooth(x: np.ndarray, width: int) -> np.ndarray:
@@ -44,7 +40,7 @@ def _smooth(x: np.ndarray, width: int) -> np.ndarray:
 
 def learning_curves(histories: list[History], labels: list[str], path: Path, title: str, width: int = 10) -> None:
     """Pixel match of the stage-2 fake, D accuracy and G spikes over iterations."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = pyplot().subplots(1, 3, figsize=(13, 3.6))
     match = np.array([h.match for h in histories])
     for h, lab in zip(histories, labels):
         axes[0].plot(_smooth(np.asarray(h.match), width), lw=0.7, alpha=0.6, label=lab)
@@ -68,15 +64,14 @@ def learning_curves(histories: list[History], labels: list[str], path: Path, tit
     axes[2].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def conductance_histograms(
     before: dict[str, np.ndarray], after: dict[str, np.ndarray], path: Path, title: str
 ) -> None:
     """Histograms of ``g * R_on`` for G and D synapses, before and after training."""
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, axes = pyplot().subplots(1, 2, figsize=(10, 3.4))
     bins = np.linspace(0, 1, 41)
     for ax, layer, name in ((axes[0], "gen", "generator (12 x 144)"), (axes[1], "disc", "discriminator (144 x 2)")):
         ax.hist(before[layer].ravel(), bins=bins, alpha=0.5, label="initial", density=True)
@@ -85,5 +80,4 @@ def conductance_histograms(
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from model.common.errors import UserError
-from model.common.jsonio import dumps
+from model.common.jsonio import dumps, write_json
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import direct_current, encode_noise, encode_spikes, run_network
 from model.snn.layout import (
@@ -120,9 +120,7 @@ def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -
         "vectors": vectors,
         "extra": extra_json,
     }
-    path = out_dir / MANIFEST
-    path.write_text(json.dumps(manifest, indent=2) + "\n")
-    return path
+    return write_json(out_dir / MANIFEST, manifest, indent=2)
 
 
 # ---------------------------------------------------------------- load

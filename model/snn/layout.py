@@ -112,10 +112,15 @@ def unpack_spikes(words, n: int) -> np.ndarray:
 # ---------------------------------------------------------------- $readmemh files
 
 
-def write_mem(path, words, width: int) -> None:
-    """Write words as ``$readmemh`` hex, one word per line, ``ceil(width / 4)`` digits each."""
+def mem_text(words, width: int) -> str:
+    """Words as ``$readmemh`` hex, one word per line, ``ceil(width / 4)`` digits each."""
     digits = -(-width // 4)
-    Path(path).write_text("".join(f"{w:0{digits}x}\n" for w in words))
+    return "".join(f"{w:0{digits}x}\n" for w in words)
+
+
+def write_mem(path, words, width: int) -> None:
+    """Write `mem_text` of the words to ``path``."""
+    Path(path).write_text(mem_text(words, width))
 
 
 def read_mem(path, width: int, depth: int | None = None) -> list[int]:

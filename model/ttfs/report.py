@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.common.jsonio import dumps
-from model.common.plots import image_grid
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import image_grid, pyplot, save_figure
 
 SAMPLE_NAMES = {"ttfs_all": "TTFS GAN, all digits", "ann_all": "ANN GAN, all digits",
                 "ttfs_per_digit": "TTFS GAN, one per digit", "ann_per_digit": "ANN GAN, one per digit"}
@@ -142,11 +142,7 @@ def markdown(report: dict) -> str:
 
 
 def write(report: dict, samples: dict, out_dir: Path) -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "ttfs.json").write_text(dumps(report, indent=1) + "\n")
-    paths = [out_dir / "ttfs.json"]
-    (out_dir / "report.md").write_text(markdown(report))
-    paths.append(out_dir / "report.md")
+    paths = write_json_and_markdown(out_dir / "ttfs.json", report, markdown(report), indent=1)
     for key in SAMPLE_NAMES:
         if key in samples:
             paths.append(image_grid(samples[key][:100], out_dir / f"samples_{key}.png"))
@@ -157,10 +153,7 @@ def write(report: dict, samples: dict, out_dir: Path) -> list[Path]:
 
 def classifier_figure(rows: list[dict], path: Path) -> Path:
     """Accuracy, decision step and spikes to decision of each TTFS row, side by side."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     ttfs = [r for r in rows if "decision_step" in r]
     labels = [f"{r['dataset']}\n{r['model'].split(', ')[1].split()[0]} {r['norm']}" for r in ttfs]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
@@ -170,17 +163,12 @@ def classifier_figure(rows: list[dict], path: Path) -> Path:
         ax.set_xticks(range(len(ttfs)), labels, fontsize=7)
         ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def validation_figure(rows: list[dict], path: Path) -> Path:
     """Held-out accuracy against updates of each TTFS row, the kept update marked."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     for r in rows:
         if r.get("validation"):
@@ -191,6 +179,4 @@ def validation_figure(rows: list[dict], path: Path) -> Path:
     ax.set(xlabel="update", ylabel="held-out accuracy", title="TTFS classifiers: held-out accuracy (kept weights marked)")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

@@ -9,24 +9,21 @@ image, the model's, and the D spike counts of both per iteration).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from hw.memristor.top import MemristorGanTop  # noqa: E402
-from model.common.errors import UserError  # noqa: E402
-from model.memristor.data import decode, load_binary, mix_seed  # noqa: E402
-from model.memristor.fixed import FixedGan, build_spec  # noqa: E402
-from model.memristor.gan import GanParams  # noqa: E402
-from model.snn.xorshift import MASK32, Xorshift32  # noqa: E402
-from verify.memristor import runner  # noqa: E402
-from verify.sim import SIMULATORS  # noqa: E402
+from hw.memristor.top import MemristorGanTop
+from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
+from model.common.plots import pyplot, save_figure
+from model.memristor.data import decode, load_binary, mix_seed
+from model.memristor.fixed import FixedGan, build_spec
+from model.memristor.gan import GanParams
+from model.snn.xorshift import MASK32, Xorshift32
+from verify.memristor import runner
+from verify.sim import SIMULATORS
 
 
 def run_rtl(
@@ -91,8 +88,8 @@ def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list
             "last_fake_equal": bool((rtl_fake == model_fake).all()),
             "rtl_last_fake_match_target": round(float((rtl_fake == target).mean()), 4),
         }
-        (out / f"hwcheck-{name}.json").write_text(json.dumps(report, indent=2) + "\n")
-        (out / f"hwcheck-{name}.md").write_text(_markdown(report))
+        write_json_and_markdown(out / f"hwcheck-{name}.json", report, _markdown(report), out / f"hwcheck-{name}.md",
+                                indent=2)
         _figure(target, rtl_fake, model_fake, np.array(result["records"]), np.array(expected), name, report,
                 out / f"hwcheck-{name}.png")
         ok = report["counters_equal_every_iteration"] and report["states_equal"] and report["last_fake_equal"]
@@ -124,7 +121,7 @@ def _markdown(r: dict) -> str:
 
 
 def _figure(target, rtl_fake, model_fake, rtl, model, name: str, r: dict, path: Path) -> None:
-    fig = plt.figure(figsize=(12, 3.2))
+    fig = pyplot().figure(figsize=(12, 3.2))
     for k, (img, title) in enumerate(((target, "target"), (rtl_fake, "RTL fake (last)"), (model_fake, "model fake (last)"))):
         ax = fig.add_subplot(1, 5, k + 1)
         ax.imshow(img.reshape(12, 12), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
@@ -144,8 +141,7 @@ def _figure(target, rtl_fake, model_fake, rtl, model, name: str, r: dict, path: 
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
 
 
 def run(args: argparse.Namespace) -> int:
