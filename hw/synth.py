@@ -32,6 +32,7 @@ from pathlib import Path
 
 from hw.build import read_rtl_info
 from model.common.errors import UserError
+from model.common.jsonio import write_json
 
 TARGETS = ("xc7", "ecp5", "ice40", "asic", "vivado")
 
@@ -279,7 +280,7 @@ def synthesize(design: Design, target: str, workdir: Path, **options) -> dict:
     report = FLOWS[target](design, Path(workdir), **options)
     report["top"] = design.top
     report["seconds"] = round(time.perf_counter() - start, 1)
-    (Path(workdir) / f"{target}_report.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_json(Path(workdir) / f"{target}_report.json", report, indent=2)
     return report
 
 

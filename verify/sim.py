@@ -24,6 +24,7 @@ from typing import Callable
 from hw.verilog import tool_env
 from model.common.errors import UserError
 from model.common.files import update_file
+from model.common.jsonio import write_json
 from verify.wrapper import WRAPPER, SimBuild
 
 SIMULATORS = ("icarus", "verilator")
@@ -98,7 +99,7 @@ def run_testbench(
     progress_path = build_dir / "progress"
     progress_path.write_text("0")
     plan = dict(plan, result=str(result_path), progress=str(progress_path))
-    plan_path.write_text(json.dumps(plan, indent=1))
+    write_json(plan_path, plan, indent=1)
 
     env = tool_env()
     os.environ["PATH"] = env["PATH"]  # cocotb-test looks tools up in this process's PATH
