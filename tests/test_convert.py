@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from model.convert import cli as convert_cli
+from model.convert.checkpoint import export_with_check
 
 from model.convert import sweep as convert_sweep
 
@@ -154,7 +155,7 @@ def test_convert_export_golden_end_to_end(tmp_path):
     cfg = SnnConfig(sizes=sizes, timesteps=24, lanes=4, weight_bits=8, membrane_bits=20)
     conv = convert(layers, noise(300, 12), cfg, ConvertOptions("p99.9"))
     u_vec = noise(3, 12, seed=9)
-    manifest, check = convert_cli.export_with_check(conv, tmp_path, u_vec, conv.metadata())
+    manifest, check = export_with_check(conv, tmp_path, u_vec, conv.metadata())
     assert "golden" in check
     export = load(manifest)
     net, man = export.net, export.manifest

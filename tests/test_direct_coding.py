@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from model.convert import cli as convert_cli
+from model.convert.checkpoint import export_with_check
 
 from model.common.errors import UserError
 from model.convert import sweep as convert_sweep
@@ -112,7 +112,7 @@ def test_the_sweep_prices_layer_one_as_macs_and_exports_a_direct_network(tmp_pat
     assert fx["macs"] == 12 * 20 and fx["synaptic_ops_by_layer"][0] == 0
     assert fx["energy_uj"] == pytest.approx((fx["synaptic_ops"] * 0.9 + 240 * 4.6) * 1e-6)
     conv = convert(layers, noise(100, 12), cfg, ConvertOptions())
-    manifest, check = convert_cli.export_with_check(conv, tmp_path, noise(2, 12, seed=9), conv.metadata())
+    manifest, check = export_with_check(conv, tmp_path, noise(2, 12, seed=9), conv.metadata())
     assert "golden" in check
     export = load(manifest)
     assert export.net.config.coding == "direct" and not export.vectors[0].spikes.any()
