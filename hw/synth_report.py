@@ -3,9 +3,10 @@
     spikegan synth --manifest weights/gan-mnist-fpga/snn/manifest.json \
         --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-fpga
 
-Writes ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside
-ours, row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same
-as bars) in ``--out``. The lane sweep, which also simulates each design for its
+`synth_report` (which ``spikegan.api.synthesise`` calls too) writes
+``synth_report.json``, ``synth_report.md`` (the paper's Table III beside ours,
+row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same as
+bars) in ``--out``. The lane sweep, which also simulates each design for its
 cycles per image, is ``spikegan sweep-synth`` (`verify.synth_sweep`).
 """
 
@@ -24,6 +25,8 @@ from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn.export import load
 
+DEFAULT_TARGETS = ("xc7", "ecp5", "asic", "vivado")
+
 
 def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True):
     """The FPGA top's RTL (`hw.fpga_top.FpgaTop`) for ``manifest`` at ``lanes``: its network and `Design`."""
@@ -38,8 +41,8 @@ def options(target: str, ecp5_part: str, ecp5_speed: int) -> dict:
 
 
 def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ecp5_speed: int,
-                ice40_manifest: Path | None, ice40_part: str) -> dict:
-    net, design = build_rtl(manifest, out / "rtl")
+                ice40_manifest: Path | None, ice40_part: str, lanes: int | None = None) -> dict:
+    net, design = build_rtl(manifest, out / "rtl", lanes)
     results = {"manifest": str(manifest), "network": "-".join(map(str, net.config.sizes)),
                "config": net.config.to_dict(), "top": design.top, "targets": {}}
     for target in targets:
@@ -61,6 +64,44 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, e
         results["targets"][target] = r
         print(f"[synth] {target}: done in {r['seconds']} s", flush=True)
     return results
+
+
+def default_out(manifest) -> Path:
+    """``build/synth/<run>``, the run being the folder above the export's."""
+    return Path("build/synth") / Path(manifest).resolve().parent.parent.name
+
+
+def synth_report(manifest, out=None, targets=DEFAULT_TARGETS, ecp5_part: str = "45k", ecp5_speed: int = 8,
+                 ice40_manifest=None, ice40_part: str = "hx8k", lanes: int | None = None) -> dict:
+    """Synthesise the generator of ``manifest`` (at ``lanes``) for ``targets`` into ``out`` (default
+    ``build/synth/<run>``) and write the report beside the paper's Table III; returns the report."""
+    manifest = Path(manifest)
+    if not manifest.exists():
+        raise UserError(f"manifest {manifest} not found; run 'make convert' first.")
+    bad = [t for t in targets if t not in TARGETS]
+    if bad:
+        raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
+    out = Path(out) if out is not None else default_out(manifest)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    results = run_targets(manifest, out, list(targets), ecp5_part, ecp5_speed,
+                          None if ice40_manifest is None else Path(ice40_manifest), ice40_part, lanes)
+    results["paper"] = PAPER
+    results["seconds"] = round(time.perf_counter() - start, 1)
+    results["machine"] = machine()
+    figure = out / "synth_report.png"
+    if comparison_rows(results):
+        plot_comparison(results, figure)
+    else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
+        figure.unlink(missing_ok=True)
+    write_json_and_markdown(out / "synth_report.json", results, markdown(results), out / "synth_report.md", indent=2)
+    return results
+
+
+def markdown(results: dict) -> str:
+    """The report's Markdown: the table, and the figure when there is one."""
+    figure = "\n![paper vs ours](synth_report.png)\n" if comparison_rows(results) else ""
+    return table_md(results) + figure
 
 
 def table_md(results: dict) -> str:
@@ -125,7 +166,7 @@ def plot_comparison(results: dict, path: Path) -> None:
 def add_arguments(parser) -> None:
     parser.add_argument("--manifest", required=True, type=Path, help="exported network (make convert-fpga)")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default build/synth/<run>)")
-    parser.add_argument("--targets", default="xc7,ecp5,asic,vivado", help=f"comma-separated, of {', '.join(TARGETS)}")
+    parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS), help=f"comma-separated, of {', '.join(TARGETS)}")
     parser.add_argument("--ecp5-part", default="45k", choices=sorted(ECP5_PARTS), help="ECP5 part")
     parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8),
                         help="ECP5 speed grade (8 the fastest; 6 the slowest, nextpnr's default)")
@@ -135,28 +176,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    if not args.manifest.exists():
-        raise UserError(f"manifest {args.manifest} not found; run 'make convert' first.")
-    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    bad = [t for t in targets if t not in TARGETS]
-    if bad:
-        raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
-    out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
-    out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    results = run_targets(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
-                          args.ice40_part)
-    results["paper"] = PAPER
-    results["seconds"] = round(time.perf_counter() - start, 1)
-    results["machine"] = machine()
-    md = table_md(results)
-    figure = out / "synth_report.png"
-    if comparison_rows(results):
-        plot_comparison(results, figure)
-        md += f"\n![paper vs ours]({figure.name})\n"
-    else:  # no xc7 or asic run: nothing to plot, and no figure left from an earlier run
-        figure.unlink(missing_ok=True)
-    write_json_and_markdown(out / "synth_report.json", results, md, out / "synth_report.md", indent=2)
-    print(md)
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    out = args.out or default_out(args.manifest)
+    results = synth_report(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
+                           args.ice40_part)
+    print(markdown(results))
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0
