@@ -1,6 +1,7 @@
 """Shared fixtures."""
 
 import pickle
+import struct
 
 import numpy as np
 import pytest
@@ -25,6 +26,26 @@ def _write_cifar(folder, n=12, seed=0, learnable=False):
 def cifar_files():
     """``cifar_files(folder, n=12, seed=0, learnable=False)`` writes CIFAR-10 batches there."""
     return _write_cifar
+
+
+def _write_mnist(folder, n=40, seed=0):
+    """``n`` synthetic MNIST training digits in ``folder`` as IDX files: a bright bar at one of two heights."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n) % 2
+    images = np.zeros((n, 28, 28))
+    for i, label in enumerate(labels):
+        images[i, 8 + 10 * label : 11 + 10 * label, 4:24] = 200 + 55 * rng.random((3, 20))
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in (("train-images-idx3-ubyte", images), ("train-labels-idx1-ubyte", labels)):
+        header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+        (folder / name).write_bytes(header + array.astype(np.uint8).tobytes())
+    return folder
+
+
+@pytest.fixture(scope="session")
+def mnist_files():
+    """``mnist_files(folder, n=40, seed=0)`` writes synthetic MNIST training IDX files there."""
+    return _write_mnist
 
 
 @pytest.fixture

@@ -47,6 +47,10 @@ def load_generator(checkpoint=DEFAULT_CHECKPOINT) -> torch.nn.Module:
 
 def snn_config(sizes, paper: bool = False, **fields) -> SnnConfig:
     """The `SnnConfig` of a generator of ``sizes``: `DEFAULT` (``paper``: `PAPER`) with the ``fields`` not None."""
+    known = [f.name for f in dataclasses.fields(SnnConfig) if f.name != "sizes"]
+    for name in fields:
+        if name not in known:
+            raise UserError(f"no SnnConfig field {name!r}; the fields a conversion takes: {', '.join(known)}")
     given = {k: v for k, v in fields.items() if v is not None}
     return dataclasses.replace(PAPER if paper else DEFAULT, sizes=tuple(sizes), **given)
 
