@@ -1,6 +1,7 @@
 """The Python API calls the commands' code: on a tiny run made as ``make all`` makes one, each stage writes what
 its command writes, takes its defaults, and refuses bad input with its message."""
 
+import importlib
 import inspect
 import json
 import os
@@ -55,7 +56,7 @@ def _tiny_export(folder, **fields):
 
 def _parse(command: str, argv=()):
     parser = parser_for(command, "")
-    __import__(COMMANDS[command][0], fromlist=["add_arguments"]).add_arguments(parser)
+    importlib.import_module(COMMANDS[command][0]).add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
