@@ -61,7 +61,7 @@ help:
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
 	@echo "  make nir           an snnTorch classifier in through NIR (accuracy beside snnTorch's, RTL on both simulators) and"
 	@echo "                    the generator out to snnTorch and sinabs, every difference explained -> reports/nir"
-	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also writes it into README.md"
+	@echo "  make report        the results summary of this run -> reports/summary.md; make readme also fills the results of README.md and docs/ from the reports there are"
 	@echo "  make test-fast     the tests without simulators and slow ones"
 	@echo "  make clean         remove sim_builds/, build/ and reports/ (weights/ stays)"
 
@@ -223,7 +223,7 @@ report: | $(SETUP)
 	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports
 
 readme: | $(SETUP)
-	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports --readme README.md
+	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports --pages README.md docs
 
 test: $(SETUP)
 	$(PY) -m pytest -n 2 --dist loadgroup --durations=20

@@ -34,7 +34,7 @@ COMMANDS = {
     "memristor-rtl": VERIFY["memristor"],
     "ttfs": MODEL["ttfs"],
     "hybrid": MODEL["hybrid"],
-    "report": ("spikegan.summary", "the results summary of a run, from its reports (README table)"),
+    "report": ("spikegan.summary", "the results summary of a run, from its reports; fills the results of README.md and docs/"),
 }
 ABOUT = (
     "The same options mean the same thing everywhere: --manifest an exported network, --sim the simulator, "

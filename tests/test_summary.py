@@ -9,7 +9,7 @@ import pytest
 
 from model.common.errors import UserError
 from spikegan.__main__ import main
-from spikegan.summary import BEGIN, END, collect, markdown, put_in_readme
+from spikegan.summary import collect, findings, markdown
 
 MACHINE = {"cpu": "test CPU", "cpus": 2, "memory_gib": 24.0, "load_1min": 1.5, "date": "2026-12-01 10:00 UTC", "python": "3.11"}
 
@@ -64,14 +64,22 @@ def test_missing_reports_are_said_not_invented(run):
     assert "MHz" not in md and "Not in this run: make synth" in md
 
 
-def test_readme_table_between_markers(run, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# title\n\n{BEGIN}\nold numbers\n{END}\n\nrest\n")
-    put_in_readme(readme, "| new | table |\n")
-    assert readme.read_text() == f"# title\n\n{BEGIN}\n| new | table |\n{END}\n\nrest\n"
-    readme.write_text("no markers")
-    with pytest.raises(UserError, match="no summary markers"):
-        put_in_readme(readme, "x")
+def test_findings_are_three_lines_of_the_run(run):
+    lines = findings(collect(run["run"], run["fpga"], run["reports"]))
+    assert len(lines) == 3
+    assert "FID 114.0 where the ANN scores 37.5 on the same 128 noise vectors" in lines[0]
+    assert "1.60x the ANN's" in lines[1] and "2.00x once every operation pays its weight read" in lines[1]
+    assert "8 of 8 test vectors under icarus and verilator" in lines[2]
+
+
+def test_the_report_fills_the_pages_it_is_given(run):
+    page = run["root"] / "page.md"
+    page.write_text("# page\n\n<!-- results:findings:begin -->\nold\n<!-- results:findings:end -->\n")
+    out = run["root"] / "reports"
+    argv = ["report", "--run", str(run["run"]), "--fpga-run", str(run["fpga"]), "--reports", str(run["reports"]),
+            "--out", str(out), "--root", str(run["root"]), "--pages", str(page)]
+    assert main(argv) == 0
+    assert "\nold\n" not in page.read_text() and "FID 114.0" in page.read_text()
 
 
 def test_report_command(run, capsys):

@@ -19,7 +19,8 @@ def _cpu_name() -> str:
 
 
 def machine() -> dict:
-    """CPU, core count, memory, the 1-minute load average (the load the wall times were measured under) and the date."""
+    """CPU, core count, memory, the 1-minute load average (the load the wall times were measured under), the date
+    and the commit."""
     try:
         load = os.getloadavg()[0]
     except OSError:
@@ -35,13 +36,20 @@ def machine() -> dict:
         "load_1min": load,
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "python": platform.python_version(),
+        "commit": commit(),
     }
 
 
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+
+
 def commit() -> str:
-    """The checkout's short commit hash ('?' outside a git checkout)."""
+    """The checkout's short commit hash, ``-dirty`` after it when tracked files differ from it ('?' outside a
+    git checkout)."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        head = _git("rev-parse", "--short", "HEAD")
+        return head + ("-dirty" if _git("status", "--porcelain", "--untracked-files=no") else "")
     except (OSError, subprocess.CalledProcessError):
         return "?"
 

@@ -25,7 +25,7 @@ from model.snn.golden import encode_noise, encode_spikes, run_noise
 
 DEFAULT_CHECKPOINT = "weights/gan-mnist/checkpoint.pt"
 # The paper's configuration (the dataclass defaults: Bernoulli rate coding, Eq. 4, at T = 64) and the default,
-# the cheapest point of the measured fidelity/energy front whose FID is within 10 % of the ANN's (README).
+# the cheapest point of the measured fidelity/energy front whose FID is within 10 % of the ANN's (`make pareto`, docs/generator.md).
 PAPER = SnnConfig()
 DEFAULT = dataclasses.replace(PAPER, coding="direct", timesteps=32)
 

@@ -5,8 +5,8 @@ Table I of the SpikeGAN paper trains with batch 600 for 1,500 updates (15 epochs
 below the project's quality bar, and a 2-core machine cannot afford batch 600 for the
 ~6,000 updates the bar needs; the defaults are therefore batch 256 and 6,000 updates
 (1.5 M samples). ``--batch 600 --updates 1500`` runs Table I's batch and update count.
-The measured figures behind this choice, and the commands that make them, are in the
-README (section 1). The remaining fields are the recipe chosen by a measured sweep
+The choice is described in ``docs/generator.md`` (section 1), beside the measured
+figures of the default. The remaining fields are the recipe chosen by a measured sweep
 (BatchNorm in G, folded away at conversion; the true hardtanh gradient at the output;
 non-saturating G loss; lr 4e-4 for G, 2e-4 for D).
 """

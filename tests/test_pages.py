@@ -1,0 +1,86 @@
+"""Results blocks of the README and the design pages are filled from a run's reports, and only from them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from model.common.errors import UserError
+from spikegan.pages import BLOCKS, Block, blocks_in, body, fill, pages_in
+
+REPO = Path(__file__).resolve().parent.parent
+MACHINE = {"cpu": "test CPU", "cpus": 2, "date": "2026-12-01 10:00 UTC", "commit": "abc1234"}
+
+
+def page_with(tmp_path: Path, *names: str) -> Path:
+    page = tmp_path / "docs" / "page.md"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text("# A page\n\n" + "".join(f"<!-- results:{n}:begin -->\nold {n}\n<!-- results:{n}:end -->\n\n"
+                                             for n in names) + "prose\n")
+    return page
+
+
+def write_report(root: Path, name: str, markdown: str, report: dict | None = None) -> None:
+    block = BLOCKS[name]
+    (root / block.report).parent.mkdir(parents=True, exist_ok=True)
+    (root / block.report).write_text(json.dumps(report or {"machine": MACHINE}))
+    (root / block.markdown).write_text(markdown)
+
+
+def test_a_block_takes_its_report_and_names_the_run(tmp_path):
+    write_report(tmp_path, "hybrid", "# Hybrid\n\n## mnist\n\n| a | b |\n|---|---|\n| 1 | 2 |\n")
+    page = page_with(tmp_path, "hybrid", "ttfs")
+    assert fill(page, tmp_path) == (["hybrid"], ["ttfs"])
+    text = page.read_text()
+    assert "### mnist" in text and "| 1 | 2 |" in text and "# Hybrid" not in text and "old hybrid" not in text
+    assert "2026-12-01 10:00 UTC" in text and "commit abc1234" in text and "make hybrid" in text
+    assert "old ttfs" in text and text.endswith("prose\n")  # no report: the block stays as it was
+
+
+def test_filling_twice_gives_the_same_page(tmp_path):
+    write_report(tmp_path, "regress", "# R\n\ntext\n")
+    page = page_with(tmp_path, "regress")
+    fill(page, tmp_path)
+    once = page.read_text()
+    fill(page, tmp_path)
+    assert page.read_text() == once
+
+
+def test_figures_are_copied_beside_the_page(tmp_path):
+    write_report(tmp_path, "nir", "# NIR\n\n![accuracy](nir.png)\n")
+    (tmp_path / "reports/nir/nir.png").write_bytes(b"png")
+    page = page_with(tmp_path, "nir")
+    fill(page, tmp_path)
+    assert "![accuracy](figures/results/nir/nir.png)" in page.read_text()
+    assert (page.parent / "figures/results/nir/nir.png").read_bytes() == b"png"
+
+
+def test_unknown_blocks_and_bad_reports_are_refused(tmp_path):
+    page = page_with(tmp_path, "no-such-report")
+    with pytest.raises(UserError, match="no-such-report"):
+        fill(page, tmp_path)
+    block = BLOCKS["regress"]
+    (tmp_path / block.report).parent.mkdir(parents=True)
+    (tmp_path / block.report).write_text("{not json")
+    (tmp_path / block.markdown).write_text("# R\n")
+    with pytest.raises(UserError, match="make regress"):
+        fill(page_with(tmp_path, "regress"), tmp_path)
+    with pytest.raises(UserError, match="README.md docs"):
+        pages_in([tmp_path / "missing"])
+
+
+def test_a_block_needs_one_source():
+    with pytest.raises(ValueError):
+        Block("r.json", "make x")
+
+
+def test_body_drops_the_title_and_nests_the_headings():
+    assert body("# T\n\ntext\n## a\n") == ["text", "### a"]
+
+
+def test_every_block_of_the_readme_and_docs_is_known_and_every_known_block_is_shown():
+    shown = [name for page in pages_in([REPO / "README.md", REPO / "docs"]) for name in blocks_in(page)]
+    assert set(shown) <= set(BLOCKS)
+    assert set(BLOCKS) <= set(shown)
