@@ -39,6 +39,7 @@ from torch import nn
 from model.common.errors import UserError
 from model.common.files import atomic_path
 from model.common.jsonio import write_json, write_json_and_markdown
+from model.common.npy import read_npy
 from model.common.plots import pyplot, save_figure
 from model.common.threads import one_thread
 from model.data.cifar import load_cifar10
@@ -456,19 +457,18 @@ def load_images_file(path: str | Path) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"images file {path} does not exist")
-    try:
-        if path.suffix == ".npy":
-            data = torch.from_numpy(np.load(path, allow_pickle=False))
-        elif path.suffix == ".pt":
+    if path.suffix == ".npy":
+        data = torch.from_numpy(read_npy(path))
+    elif path.suffix == ".pt":
+        try:
             data = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(data, dict):
-                data = data.get("images")
-        else:
-            raise UserError(f"images file {path} must end in .pt or .npy")
-    except UserError:
-        raise
-    except Exception as e:
-        raise UserError(f"cannot read images from {path}: {str(e)[:200]}") from e
+        except Exception:  # torch's words are about its own API, not the file
+            raise UserError(f"{path} is not a tensor file torch.save wrote (torch cannot read it safely); "
+                            "save the images with torch.save(images, path)") from None
+        if isinstance(data, dict):
+            data = data.get("images")
+    else:
+        raise UserError(f"images file {path} must end in .pt or .npy")
     if not isinstance(data, torch.Tensor):
         raise UserError(f"{path} must hold a tensor (or a dict with an 'images' tensor), not {type(data).__name__}")
     return data

@@ -33,9 +33,10 @@ def add_arguments(parser) -> None:
 
 
 def failure(first: dict) -> str:
-    """The first failed check: what disagrees with what, and where (vector, layer, neuron, step)."""
-    where = {k: first[k] for k in ("vector", "layer", "neuron", "step") if first.get(k) is not None}
-    return f"{first.get('text', 'the check failed')}; first divergence: {where}"
+    """The first failed check: what disagrees with what, and where (vector, layer, neuron, step) if known."""
+    where = ", ".join(f"{k} {first[k]}" for k in ("vector", "layer", "neuron", "step") if first.get(k) is not None)
+    text = first.get("text", "the check failed")
+    return f"{text}; first divergence: {where}" if where else text
 
 
 def run(args) -> int:

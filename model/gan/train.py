@@ -221,16 +221,15 @@ def load_checkpoint(path: str | Path) -> dict:
     if path.is_dir():
         path = path / CHECKPOINT
     if not path.is_file():
-        raise UserError(f"no checkpoint at {path}; train one with 'python -m model train --out {path.parent}'.")
+        raise UserError(f"no checkpoint at {path}; train one with `spikegan train --out {path.parent}`")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated zip, foreign pickle, random bytes
-        raise UserError(
-            f"checkpoint {path} is corrupt or not a PyTorch file ({type(e).__name__}: {str(e)[:200]}); "
-            "delete it and train again."
-        ) from e
+    except Exception:  # a text file, random bytes, a foreign pickle, a truncated zip: torch's words are about its API
+        raise UserError(f"{path} is not a PyTorch checkpoint that spikegan train wrote (torch cannot read it as one); "
+                        f"give the checkpoint.pt of a run (`spikegan train --out <run>` writes <run>/{CHECKPOINT}), "
+                        "and if spikegan train wrote this file, it is corrupt: train that run again") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise UserError(f"{path} is not a spikegan GAN checkpoint (expected format {FORMAT!r}); train one with 'python -m model train'.")
+        raise UserError(f"{path} is not a spikegan GAN checkpoint (expected format {FORMAT!r}); train one with `spikegan train`")
     try:
         payload["config"] = TrainConfig.from_dict(payload["config"])
     except (TypeError, KeyError) as e:

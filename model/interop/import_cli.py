@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from model.common.errors import UserError
+from model.common.npy import read_npy
 from model.convert.conversion import OUTPUTS, ConvertOptions
 from model.snn.config import RATE_RESETS, SnnConfig
 
@@ -50,10 +51,7 @@ def inputs(path, n0: int, count: int, seed: int) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"no inputs file at {p}; save rows in [0, 1] with numpy.save")
-    try:
-        x = np.load(p, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise UserError(f"{p} is not a .npy array ({e})") from None
+    x = read_npy(p)
     x = x.reshape(len(x), -1) if x.ndim > 1 else x
     if x.ndim != 2 or x.shape[1] != n0 or not len(x):
         raise UserError(f"{p}: expected rows of {n0} values, got shape {x.shape}")
