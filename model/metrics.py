@@ -432,8 +432,8 @@ def real_floor(dataset: str = "mnist", data_dir=None, n: int | None = None, cach
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     common = dict(
-        data_dir=dict(default=None, help="folder with IDX files or CIFAR-10 batches (else DATA_DIR, else the default sources)"),
-        weights_dir=dict(default=None, help="classifier cache folder (else SPIKEGAN_WEIGHTS, else weights/)"),
+        data_dir=dict(default=None, help="folder with IDX files or CIFAR-10 batches (default: DATA_DIR, else the standard sources)"),
+        weights_dir=dict(default=None, help="classifier cache folder (default: SPIKEGAN_WEIGHTS, else weights/)"),
     )
     fmt = dict(formatter_class=parser.formatter_class)
     c = sub.add_parser("classifier", **fmt, help="train (or load) the metric classifier; print its accuracy and the real-data floor")
@@ -445,8 +445,9 @@ def add_arguments(parser) -> None:
                                             "or (N, 3, 32, 32) for CIFAR-10, in [0, 1])")
     s.add_argument("--dataset", choices=DATASETS, default="mnist", help="dataset the images imitate")
     s.add_argument("--images-file", required=True, help="a .pt file holding a tensor (or a dict with 'images'), or a .npy file")
-    s.add_argument("--json", default=None, help="also write the scores here as JSON, with a Markdown twin (.md)")
-    s.add_argument("--figure", default=None, help="also write a PNG: the first 100 images and the class histogram")
+    s.add_argument("--json", default=None, help="also write the scores here as JSON, with a Markdown twin .md (default: none)")
+    s.add_argument("--figure", default=None, help="also write a PNG: the first 100 images and the class histogram "
+                   "(default: none)")
     for p in (c, s):
         for name, kw in common.items():
             p.add_argument("--" + name.replace("_", "-"), **kw)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import DEFAULT_RUN, add_out
 from model.common.runinfo import machine
 from verify.run_report import fmt
 
@@ -25,12 +26,13 @@ BEGIN, END = "<!-- summary:begin (spikegan report) -->", "<!-- summary:end -->"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--run", default="weights/gan-mnist", help="the trained and converted network (make train convert)")
+    parser.add_argument("--run", default=DEFAULT_RUN, help="the trained and converted network (make train convert)")
     parser.add_argument("--fpga-run", default="weights/gan-mnist-fpga",
                         help="the paper's FPGA network (make train-fpga convert-fpga), for area, Fmax and images/s")
     parser.add_argument("--reports", default="reports", help="where make verify and make synth wrote their reports")
-    parser.add_argument("--out", default="reports", help="folder of summary.json and summary.md")
-    parser.add_argument("--readme", default=None, help="also write the table into this README, between its markers")
+    add_out(parser, "reports", "folder of summary.json and summary.md")
+    parser.add_argument("--readme", default=None,
+                        help="also write the table into this README, between its markers (default: none)")
 
 
 def _read(path: Path) -> dict | None:
