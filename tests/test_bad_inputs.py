@@ -180,6 +180,14 @@ def test_a_pickled_module_whose_code_is_gone_asks_for_its_state_dict(tmp_path, m
     assert "pickles a module whose code is not importable here" in err and "state_dict()" in err
 
 
+def test_nir_refuses_a_direct_coded_generator_before_it_trains(tmp_path, capsys):
+    """Layer 1 of a direct-coded network takes no spikes: the peers would agree on nothing but the biases."""
+    c = SnnConfig(sizes=(6, 5, 4), timesteps=8, weight_bits=6, membrane_bits=20, lanes=2, coding="direct")
+    export_network(random_network(c, seed=1), tmp_path / "snn", np.random.default_rng(0).random((2, 6)))
+    assert main(["nir", "--manifest", str(tmp_path / "snn" / "manifest.json"), "--out", str(tmp_path / "r")]) == 2
+    assert "is direct-coded" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
 def test_a_missing_rtl_folder_says_how_to_write_it(base, tmp_path):
     with pytest.raises(UserError) as e:
         shipped_rtl(tmp_path / "nortl", load(base), None)

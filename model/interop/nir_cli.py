@@ -207,12 +207,16 @@ def run(args) -> int:
     for name in ("train", "test", "vectors", "images", "hidden", "timesteps", "epochs"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be >= 1")
+    export = load(args.manifest) if Path(args.manifest).exists() else None
+    if export is not None and export.config.direct:
+        raise UserError(f"{args.manifest} is direct-coded: its layer 1 takes no spikes, so the peers would have no input "
+                        "to compare on; give a spike-coded generator (make convert-fpga writes one, as does "
+                        "spikegan convert --coding bernoulli)")
     t0 = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"classifier": classifier(args, out), "machine": machine()}
-    if Path(args.manifest).exists():
-        export = load(args.manifest)
+    if export is not None:
         trip, graph = round_trip(export, out)
         report["generator"] = {"manifest": args.manifest, "round_trip": trip,
                                "peers": peers(export, args.images, args.seed, graph)}
