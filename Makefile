@@ -136,8 +136,8 @@ regress: | $(SETUP)
 	$(SG) regress --cases $(CASES) --out reports/regress
 
 mutate: | $(SETUP)
-	$(SG) mutate --mutants 100 --seed 0 --out reports/mutation
-	$(SG) mutate --against regress --mutants 100 --cases 6 --seed 0 --out reports/mutation-regress
+	$(SG) mutate --sim icarus --mutants 100 --seed 0 --out reports/mutation
+	$(SG) mutate --against regress --sim icarus --mutants 100 --cases 6 --seed 0 --out reports/mutation-regress
 
 # ---- the fidelity/energy Pareto front: training x input coding x T on the FPGA-size network (100-64-64-784)
 PARETO_T ?= 4,8,16,32,64
@@ -173,7 +173,7 @@ MEMRISTOR_DATASET = $(if $(filter command line environment,$(origin DATASET)),$(
 
 memristor: | $(SETUP)
 	$(SG) memristor --dataset $(MEMRISTOR_DATASET)
-	$(SG) memristor-rtl --dataset $(MEMRISTOR_DATASET) --iterations 100
+	$(SG) memristor-rtl --dataset $(MEMRISTOR_DATASET) --iterations 100 --out weights/memristor
 
 # Time-to-first-spike Spiking-GAN (paper 002): classifier table on MNIST and Fashion-MNIST, GANs on MNIST;
 # the exported TTFS generator on both simulators, the rate-coded FPGA network's cycles at the same P beside

@@ -164,8 +164,10 @@ def read_rtl_info(rtl_dir) -> RtlInfo:
     """What `build_generator` wrote into ``rtl_dir``'s ``rtl.json``."""
     path = Path(rtl_dir) / RTL_INFO
     if not path.is_file():
-        raise UserError(f"{path} not found; run 'make rtl' (python -m hw rtl) first.")
+        raise UserError(f"{rtl_dir} is not a folder spikegan rtl wrote (it has no {RTL_INFO}); "
+                        f"write one with `spikegan rtl --manifest <export> --out {rtl_dir}`")
     try:
         return RtlInfo(**json.loads(path.read_text()))
     except (json.JSONDecodeError, TypeError) as e:
-        raise UserError(f"{path} is not an rtl.json this version wrote ({e}); rebuild it with 'make rtl'.") from None
+        raise UserError(f"{path} is not an rtl.json this version wrote ({e}); write the folder again with "
+                        f"`spikegan rtl --manifest <export> --out {rtl_dir}`") from None

@@ -1,6 +1,7 @@
 """``spikegan rtl`` / ``python -m hw rtl`` (``make rtl``): the generator's Verilog for an exported network.
 
-Writes to ``--out``: ``spikegan_generator.v`` (from Amaranth, one flat module,
+Writes to ``--out`` (default ``build/rtl/<run>``, the run the export belongs to):
+``spikegan_generator.v`` (from Amaranth, one flat module,
 no data inside), ``spikegan_rom.v`` (the ``$readmemh`` ROM), the ``.mem`` files
 it reads (weights and biases of each layer, the Spike ROM and the encoder ROM
 with all test vectors), ``files.f`` (the Verilog sources in compile order),
@@ -13,23 +14,25 @@ from __future__ import annotations
 from pathlib import Path
 
 from hw.build import build
-from model.snn.export import DEFAULT_MANIFEST, load
+from model.common.options import add_manifest, add_out, run_name
+from model.snn.export import load
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network (make convert)")
-    parser.add_argument("--out", default="build/rtl", help="output folder")
-    parser.add_argument("--lanes", type=int, default=None, help="lanes P (default: the export's); weights are re-packed")
+    add_manifest(parser)
+    add_out(parser, None, "output folder", shown="build/rtl/<run>")
+    parser.add_argument("--lanes", type=int, default=None, help="lanes P, the weights re-packed (default: the export's)")
     parser.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only -Wall")
 
 
 def run(args) -> int:
     export = load(args.manifest).with_lanes(args.lanes)
-    rtl = build(export, args.out, run_lint=not args.no_lint)
+    out = Path(args.out) if args.out else Path("build/rtl") / run_name(export.path)
+    rtl = build(export, out, run_lint=not args.no_lint)
     c = export.config
     size = sum(f.stat().st_size for f in rtl.mem_files)
     print(
-        f"wrote {Path(args.out)}: {', '.join(p.name for p in rtl.sources)} + {len(rtl.mem_files)} .mem files "
+        f"wrote {out}: {', '.join(p.name for p in rtl.sources)} + {len(rtl.mem_files)} .mem files "
         f"({size / 1e6:.1f} MB) for {'-'.join(map(str, c.sizes))}, T={c.timesteps}, P={c.lanes}; "
         + ("lint clean (verilator -Wall, waivers in lint_waivers.vlt)" if not args.no_lint else "lint skipped")
     )

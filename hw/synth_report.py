@@ -1,12 +1,13 @@
 """``spikegan synth`` / ``python -m hw synth`` (``make synth``): synthesise the exported generator, compare with the paper.
 
     spikegan synth --manifest weights/gan-mnist-fpga/snn/manifest.json \
-        --targets xc7,ecp5,asic,vivado --out build/synth/gan-mnist-fpga
+        --targets xc7,ecp5,asic,vivado --out reports/synth
 
 `synth_report` (which ``spikegan.api.synthesise`` calls too) writes
 ``synth_report.json``, ``synth_report.md`` (the paper's Table III beside ours,
 row by row) and, when xc7 or asic is run, ``synth_report.png`` (the same as
-bars) in ``--out``. The lane sweep, which also simulates each design for its
+bars) in ``--out`` (default ``reports/synth``), beside the RTL and each
+target's tool outputs. The lane sweep, which also simulates each design for its
 cycles per image, is ``spikegan sweep-synth`` (`verify.synth_sweep`).
 """
 
@@ -21,6 +22,7 @@ from hw.build import build
 from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_manifest, add_out
 from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn.export import load
@@ -66,22 +68,16 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, e
     return results
 
 
-def default_out(manifest) -> Path:
-    """``build/synth/<run>``, the run being the folder above the export's."""
-    return Path("build/synth") / Path(manifest).resolve().parent.parent.name
-
-
-def synth_report(manifest, out=None, targets=DEFAULT_TARGETS, ecp5_part: str = "45k", ecp5_speed: int = 8,
+def synth_report(manifest, out="reports/synth", targets=DEFAULT_TARGETS, ecp5_part: str = "45k", ecp5_speed: int = 8,
                  ice40_manifest=None, ice40_part: str = "hx8k", lanes: int | None = None) -> dict:
-    """Synthesise the generator of ``manifest`` (at ``lanes``) for ``targets`` into ``out`` (default
-    ``build/synth/<run>``) and write the report beside the paper's Table III; returns the report."""
+    """Synthesise the generator of ``manifest`` (at ``lanes``) for ``targets`` into ``out`` and write the report
+    beside the paper's Table III; returns the report."""
     manifest = Path(manifest)
-    if not manifest.exists():
-        raise UserError(f"manifest {manifest} not found; run 'make convert' first.")
     bad = [t for t in targets if t not in TARGETS]
     if bad:
         raise UserError(f"unknown target(s) {bad}; choose from {', '.join(TARGETS)}.")
-    out = Path(out) if out is not None else default_out(manifest)
+    load(manifest)  # a missing or broken export is refused before anything is written
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     results = run_targets(manifest, out, list(targets), ecp5_part, ecp5_speed,
@@ -164,21 +160,22 @@ def plot_comparison(results: dict, path: Path) -> None:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", required=True, type=Path, help="exported network (make convert-fpga)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default build/synth/<run>)")
+    add_manifest(parser, "make convert writes it, make convert-fpga the paper's FPGA network")
+    add_out(parser, "reports/synth", "output folder: the report, the RTL and each target's tool outputs")
     parser.add_argument("--targets", default=",".join(DEFAULT_TARGETS), help=f"comma-separated, of {', '.join(TARGETS)}")
     parser.add_argument("--ecp5-part", default="45k", choices=sorted(ECP5_PARTS), help="ECP5 part")
     parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8),
-                        help="ECP5 speed grade (8 the fastest; 6 the slowest, nextpnr's default)")
+                        help="ECP5 speed grade: 8 the fastest, 6 the slowest and nextpnr's own choice")
     parser.add_argument("--ice40-manifest", type=Path, default=None,
-                        help="a smaller network for iCE40 (the paper's does not fit its block RAM; make convert-ice40)")
+                        help="a smaller network for iCE40, which the paper's does not fit; make convert-ice40 writes it "
+                             "(default: none, and the ice40 target is refused)")
     parser.add_argument("--ice40-part", default="hx8k", choices=sorted(ICE40_PARTS), help="iCE40 part")
 
 
 def run(args) -> int:
     start = time.perf_counter()
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    out = args.out or default_out(args.manifest)
+    out = Path(args.out)
     results = synth_report(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
                            args.ice40_part)
     print(markdown(results))

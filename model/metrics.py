@@ -39,6 +39,7 @@ from torch import nn
 from model.common.errors import UserError
 from model.common.files import atomic_path
 from model.common.jsonio import write_json, write_json_and_markdown
+from model.common.npy import read_npy
 from model.common.plots import pyplot, save_figure
 from model.common.threads import one_thread
 from model.data.cifar import load_cifar10
@@ -431,8 +432,8 @@ def real_floor(dataset: str = "mnist", data_dir=None, n: int | None = None, cach
 def add_arguments(parser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     common = dict(
-        data_dir=dict(default=None, help="folder with IDX files or CIFAR-10 batches (else DATA_DIR, else the default sources)"),
-        weights_dir=dict(default=None, help="classifier cache folder (else SPIKEGAN_WEIGHTS, else weights/)"),
+        data_dir=dict(default=None, help="folder with IDX files or CIFAR-10 batches (default: DATA_DIR, else the standard sources)"),
+        weights_dir=dict(default=None, help="classifier cache folder (default: SPIKEGAN_WEIGHTS, else weights/)"),
     )
     fmt = dict(formatter_class=parser.formatter_class)
     c = sub.add_parser("classifier", **fmt, help="train (or load) the metric classifier; print its accuracy and the real-data floor")
@@ -444,8 +445,9 @@ def add_arguments(parser) -> None:
                                             "or (N, 3, 32, 32) for CIFAR-10, in [0, 1])")
     s.add_argument("--dataset", choices=DATASETS, default="mnist", help="dataset the images imitate")
     s.add_argument("--images-file", required=True, help="a .pt file holding a tensor (or a dict with 'images'), or a .npy file")
-    s.add_argument("--json", default=None, help="also write the scores here as JSON, with a Markdown twin (.md)")
-    s.add_argument("--figure", default=None, help="also write a PNG: the first 100 images and the class histogram")
+    s.add_argument("--json", default=None, help="also write the scores here as JSON, with a Markdown twin .md (default: none)")
+    s.add_argument("--figure", default=None, help="also write a PNG: the first 100 images and the class histogram "
+                   "(default: none)")
     for p in (c, s):
         for name, kw in common.items():
             p.add_argument("--" + name.replace("_", "-"), **kw)
@@ -456,19 +458,18 @@ def load_images_file(path: str | Path) -> torch.Tensor:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"images file {path} does not exist")
-    try:
-        if path.suffix == ".npy":
-            data = torch.from_numpy(np.load(path, allow_pickle=False))
-        elif path.suffix == ".pt":
+    if path.suffix == ".npy":
+        data = torch.from_numpy(read_npy(path))
+    elif path.suffix == ".pt":
+        try:
             data = torch.load(path, map_location="cpu", weights_only=True)
-            if isinstance(data, dict):
-                data = data.get("images")
-        else:
-            raise UserError(f"images file {path} must end in .pt or .npy")
-    except UserError:
-        raise
-    except Exception as e:
-        raise UserError(f"cannot read images from {path}: {str(e)[:200]}") from e
+        except Exception:  # torch's words are about its own API, not the file
+            raise UserError(f"{path} is not a tensor file torch.save wrote (torch cannot read it safely); "
+                            "save the images with torch.save(images, path)") from None
+        if isinstance(data, dict):
+            data = data.get("images")
+    else:
+        raise UserError(f"images file {path} must end in .pt or .npy")
     if not isinstance(data, torch.Tensor):
         raise UserError(f"{path} must hold a tensor (or a dict with an 'images' tensor), not {type(data).__name__}")
     return data

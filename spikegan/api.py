@@ -132,7 +132,7 @@ def verify(export=DEFAULT_MANIFEST, sim: str = "verilator", vectors: int = 10, o
     return verify_run(manifest, sim, vectors, out_dir or f"reports/verify-{sim}", lanes=lanes, **options)
 
 
-def synthesise(export, targets=("xc7", "ecp5", "asic", "vivado"), out_dir=None, lanes: int | None = None,
+def synthesise(export, targets=("xc7", "ecp5", "asic", "vivado"), out_dir="reports/synth", lanes: int | None = None,
                **options) -> dict:
     """Synthesise an export's generator behind the FPGA top for ``targets``, as ``spikegan synth`` does, into
     ``out_dir`` (default ``build/synth/<run>``); returns the report (``report["targets"][target]``).

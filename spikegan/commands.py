@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hw.__main__ import COMMANDS as HW
 from model.__main__ import COMMANDS as MODEL
+from model.common.options import DEFAULT_DATASET, DEFAULT_MANIFEST, DEFAULT_SEED, DEFAULT_SIM
 from verify.__main__ import COMMANDS as VERIFY
 
 # The packages' own commands, in pipeline order, under one name each.
@@ -37,8 +38,10 @@ COMMANDS = {
     "report": ("spikegan.summary", "the results summary of a run, from its reports; fills the results of README.md and docs/"),
 }
 ABOUT = (
-    "The same options mean the same thing everywhere: --manifest an exported network, --sim the simulator, "
+    "The same options mean the same thing, with the same default, everywhere: --manifest an exported network "
+    f"(default: {DEFAULT_MANIFEST}, what make convert writes), --sim the simulator (default: {DEFAULT_SIM}), "
     "--vectors how many of an export's test vectors, --images how many generated images, --lanes one lane "
-    "count P, --sweep-lanes a list of them, --dataset mnist, fashion (or all), --seed a seed (default 0), "
-    "--out the output folder."
+    f"count P, --sweep-lanes a list of them, --dataset mnist, fashion or all (default: {DEFAULT_DATASET}), "
+    f"--seed a seed (default: {DEFAULT_SEED}), --out the output folder (networks under weights/<run>/, RTL under "
+    "build/rtl/<run>/, reports under reports/<command>/)."
 )

@@ -7,7 +7,8 @@ updates, converted at T = 16, and verified bit for bit under Verilator
 under ``--out`` (rebuilt on every run): the run's weights and export, the RTL,
 both verification reports, ``demo.md``/``demo.json`` (stages, wall times,
 verdicts) and ``demo.png`` (the RTL's images beside the golden model, the
-float SNN and the ANN).
+float SNN and the ANN). It empties ``--out`` only if an earlier demo made it
+(`model.common.files.own_folder`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from pathlib import Path
 
 from model.common.cli import run_command
 from model.common.errors import UserError
+from model.common.files import own_folder
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_dataset, add_out, add_seed
 from model.common.runinfo import machine
 from spikegan.commands import COMMANDS
 from verify.run_report import fmt
@@ -28,11 +31,11 @@ VECTORS = {"verilator": 4, "icarus": 2}  # test vectors verified per simulator
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--out", default="reports/demo", help="output folder (emptied first)")
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion"), help="training set")
+    add_out(parser, "reports/demo", "output folder (emptied before each run if an earlier demo made it)")
+    add_dataset(parser, "training set")
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
     parser.add_argument("--updates", type=int, default=1000, help="training updates of the small generator")
-    parser.add_argument("--seed", type=int, default=0, help="training seed")
+    add_seed(parser, "training seed")
 
 
 def _stage(command: str, argv: list[str]) -> None:
@@ -61,10 +64,7 @@ def stages(out: Path, args) -> list[tuple[str, str, list[str]]]:
 
 
 def run(args) -> int:
-    out = Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    out = own_folder(args.out, "spikegan demo")
     start = time.perf_counter()
     timed = []
     for name, command, argv in stages(out, args):

@@ -18,19 +18,21 @@ from pathlib import Path
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import DEFAULT_RUN, add_out
 from model.common.runinfo import machine
 from spikegan.pages import fill, pages_in
 from verify.run_report import fmt
 
+
 def add_arguments(parser) -> None:
-    parser.add_argument("--run", default="weights/gan-mnist", help="the trained and converted network (make train convert)")
+    parser.add_argument("--run", default=DEFAULT_RUN, help="the trained and converted network (make train convert)")
     parser.add_argument("--fpga-run", default="weights/gan-mnist-fpga",
                         help="the paper's FPGA network (make train-fpga convert-fpga), for area, Fmax and images/s")
     parser.add_argument("--reports", default="reports", help="where make verify and make synth wrote their reports")
-    parser.add_argument("--out", default="reports", help="folder of summary.json and summary.md")
+    add_out(parser, "reports", "folder of summary.json and summary.md")
     parser.add_argument("--pages", nargs="*", default=[], metavar="PAGE",
                         help="Markdown pages, or folders of them (README.md docs), whose results blocks to fill from "
-                             "the reports under --root (spikegan.pages)")
+                             "the reports under --root (spikegan.pages) (default: none)")
     parser.add_argument("--root", default=".", help="the folder the pages' report paths are relative to")
 
 

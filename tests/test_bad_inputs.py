@@ -5,17 +5,24 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import nir
 import numpy as np
 import pytest
+import torch
 
+from model.common.errors import UserError
 from model.snn.config import SnnConfig
-from model.snn.export import export_network
+from model.snn.export import export_network, load
 from model.snn.golden import random_network
 from spikegan.__main__ import main
+from verify.flow import shipped_rtl
+from verify.run_cli import failure
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +111,7 @@ CLI_CASES = {
     "unknown command": (["nonsense"], "unknown command"),
     "bad sim": (["verify", "--sim", "modelsim"], "invalid choice"),
     "no checkpoint": (["convert", "--checkpoint", "{tmp}/none.pt"], "no generator checkpoint"),
-    "corrupt checkpoint": (["convert", "--checkpoint", "{tmp}/bad.pt"], "is corrupt or not a PyTorch file"),
+    "corrupt checkpoint": (["convert", "--checkpoint", "{tmp}/bad.pt"], "bad.pt is not a PyTorch checkpoint"),
     "vectors 0": (["convert", "--checkpoint", "{tmp}/bad.pt", "--vectors", "0"], "--vectors must be >= 1"),
     "no manifest": (["verify", "--manifest", "{tmp}/nothing"], "no SNN manifest"),
     "no nir file": (["import", "{tmp}/none.nir"], "no NIR file"),
@@ -114,7 +121,21 @@ CLI_CASES = {
     "ttfs batch 0": (["ttfs", "--batch", "0"], "--batch must be >= 1"),
     "unknown option": (["ttfs", "--timesteps", "0"], "unrecognized arguments"),
     "inputs out of range": (["import", "{tmp}/g.nir", "--inputs", "{tmp}/x.npy"], "must lie in [0, 1]"),
+    "text as checkpoint": (["convert", "--checkpoint", "{tmp}/notes.txt"], "notes.txt is not a PyTorch checkpoint"),
+    "pickle as checkpoint": (["convert", "--checkpoint", "{tmp}/pickled.pt"], "pickled.pt is not a PyTorch checkpoint"),
+    "garbage torch file": (["import", "{tmp}/garbage.pt"], "garbage.pt is not a file torch.save wrote"),
+    "text as npy images": (["metrics", "score", "--images-file", "{tmp}/bad.npy"], "bad.npy is not a .npy array"),
+    "text as pt images": (["metrics", "score", "--images-file", "{tmp}/garbage.pt"], "garbage.pt is not a tensor file"),
+    "objects as npy images": (["metrics", "score", "--images-file", "{tmp}/objects.npy"], "objects.npy holds Python objects"),
+    "text as npy inputs": (["import", "{tmp}/g.nir", "--inputs", "{tmp}/bad.npy"], "bad.npy is not a .npy array"),
+    "images without labels": (["train", "--data-dir", "{tmp}/idx", "--updates", "1", "--out", "{tmp}/run"],
+                              "has train-images-idx3-ubyte but not train-labels-idx1-ubyte"),
 }
+
+# Words that mislead in a message about the user's file: a library's advice meant for its own API, a parser's
+# internals, or an instruction to delete what the user gave.
+MISLEADING = ("Traceback", "weights_only", "allow_pickle", "invalid literal", "could not convert", "delete it",
+              "python -m", "{}")
 
 
 @pytest.mark.parametrize("case", sorted(CLI_CASES))
@@ -124,6 +145,13 @@ def test_a_bad_argument_or_file_exits_non_zero_with_a_message(case, tmp_path, ca
     (tmp_path / "bad.nir").write_bytes(b"not hdf5")
     (tmp_path / "bad.onnx").write_bytes(b"x")
     np.save(tmp_path / "x.npy", np.full((2, 4), 2.0))
+    np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    (tmp_path / "bad.npy").write_text("hello\n")
+    (tmp_path / "notes.txt").write_text("meeting notes\n")
+    (tmp_path / "pickled.pt").write_bytes(pickle.dumps({"a": object()}, protocol=2))
+    (tmp_path / "garbage.pt").write_text("I am not a model\n")
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "train-images-idx3-ubyte").write_bytes(b"\0\0\x08\x03" + b"\0" * 12)
     nir.write(tmp_path / "g.nir", nir.NIRGraph(nodes={
         "input": nir.Input(input_type=np.array([4])), "fc": nir.Affine(weight=np.ones((3, 4)), bias=np.zeros(3)),
         "n": nir.IF(r=np.ones(3), v_threshold=np.ones(3), v_reset=np.zeros(3)),
@@ -135,9 +163,42 @@ def test_a_bad_argument_or_file_exits_non_zero_with_a_message(case, tmp_path, ca
         rc = e.code
     assert rc == 2
     out = capsys.readouterr()
-    assert "Traceback" not in out.err
+    for words in MISLEADING:
+        assert words not in out.err, out.err
     if message:
         assert message in out.err
+
+
+def test_a_pickled_module_whose_code_is_gone_asks_for_its_state_dict(tmp_path, monkeypatch, capsys):
+    gone = types.ModuleType("gone_net")
+    gone.Net = type("Net", (torch.nn.Sequential,), {"__module__": "gone_net"})
+    monkeypatch.setitem(sys.modules, "gone_net", gone)
+    torch.save(gone.Net(torch.nn.Linear(4, 3), torch.nn.ReLU()), tmp_path / "net.pt")
+    monkeypatch.delitem(sys.modules, "gone_net")
+    assert main(["import", str(tmp_path / "net.pt"), "--out", str(tmp_path / "snn")]) == 2
+    err = capsys.readouterr().err
+    assert "pickles a module whose code is not importable here" in err and "state_dict()" in err
+
+
+def test_nir_refuses_a_direct_coded_generator_before_it_trains(tmp_path, capsys):
+    """Layer 1 of a direct-coded network takes no spikes: the peers would agree on nothing but the biases."""
+    c = SnnConfig(sizes=(6, 5, 4), timesteps=8, weight_bits=6, membrane_bits=20, lanes=2, coding="direct")
+    export_network(random_network(c, seed=1), tmp_path / "snn", np.random.default_rng(0).random((2, 6)))
+    assert main(["nir", "--manifest", str(tmp_path / "snn" / "manifest.json"), "--out", str(tmp_path / "r")]) == 2
+    assert "is direct-coded" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_a_missing_rtl_folder_says_how_to_write_it(base, tmp_path):
+    with pytest.raises(UserError) as e:
+        shipped_rtl(tmp_path / "nortl", load(base), None)
+    assert f"spikegan rtl --manifest {load(base).path} --out {tmp_path / 'nortl'}" in str(e.value)
+    assert "make rtl" not in str(e.value) and "python -m" not in str(e.value)
+
+
+def test_a_failure_names_where_it_diverged_only_when_it_knows():
+    assert failure({"text": "the shipped RTL differs: layer1_weights.mem"}) == "the shipped RTL differs: layer1_weights.mem"
+    assert failure({"text": "counts differ", "vector": 0, "layer": 2, "neuron": 5, "step": None}) == \
+        "counts differ; first divergence: vector 0, layer 2, neuron 5"
 
 
 def test_a_single_hidden_layer_can_be_asked_for():

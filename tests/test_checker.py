@@ -18,6 +18,7 @@ from model.snn.export import load
 from model.snn.layout import pack_spikes, write_mem
 from verify.__main__ import main as verify_main
 from verify.flow import verify_run
+from verify.run_cli import failure
 from verify.system import random_export, run_generator, sim_build
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "checker"
@@ -98,6 +99,7 @@ def test_the_shipped_rtl_is_what_is_verified(small, shipped, tmp_path):
     report = verify_run(small, "verilator", 1, tmp_path / "bad", build_root=ROOT, vcd=False, rtl_dir=shipped)
     assert not report["ok"] and not report["shipped_rtl"]["identical"]
     assert SMALL.weight_file(1) in report["first_divergence"]["text"]
+    assert "{}" not in failure(report["first_divergence"]) and "spikegan rtl" in failure(report["first_divergence"])
 
 
 def test_shipped_rtl_of_another_export_is_refused(small, shipped, tmp_path, capsys):

@@ -149,7 +149,8 @@ def test_import_quantises_to_the_asked_widths_and_prints_its_choices(tmp_path, c
     assert main(["import", str(tmp_path / "g.nir"), "--timesteps", "8", "--weight-bits", "6", "--lanes", "3",
                  "--vectors", "2", "--out", str(tmp_path / "snn")]) == 0
     out = capsys.readouterr().out
-    assert "reset zero (the default" in out and "exported" in out
+    assert "reset subtract (the default" in out and "exported" in out
+    assert load(tmp_path / "snn").config.reset == SnnConfig().reset == "subtract"  # convert's default too
     ex = load(tmp_path / "snn")
     assert ex.config.sizes == (6, 8, 4) and ex.config.weight_bits == 6 and ex.config.timesteps == 8
     assert 16 <= int(np.abs(ex.net.weights[0]).max()) <= 31 and len(ex.vectors) == 2
@@ -194,7 +195,7 @@ REFUSED = {
 def test_unsupported_constructs_are_refused_by_name(case):
     make, message = REFUSED[case]
     with pytest.raises(UserError, match=re.escape(message)):
-        nir_import.from_graph(make(), dt=1e-4 if "dt" not in case else None)
+        nir_import.from_graph(make(), dt=1e-4 if "dt" not in case else None, reset="zero" if case == "v_reset" else None)
 
 
 @pytest.mark.parametrize("content", [None, b"not an hdf5 file", b"\x89HDF\r\n\x1a\n" + b"\0" * 64])

@@ -9,10 +9,11 @@ import numpy as np
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
-from model.snn.export import DEFAULT_MANIFEST, load
+from model.common.options import add_manifest, add_out, add_sim
+from model.snn.export import load
 from verify.figures import cycles_sweep_png
 from verify.flow import ImageBar, plan_images
-from verify.sim import SIMULATORS, check_simulator
+from verify.sim import check_simulator
 from verify.system import run_generator, sim_build
 
 
@@ -85,11 +86,11 @@ def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, bu
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network (make convert)")
-    parser.add_argument("--sim", choices=SIMULATORS, default="verilator", help="simulator")
+    add_manifest(parser)
+    add_sim(parser)
     parser.add_argument("--sweep-lanes", default="1,4,16,64", help="comma-separated lane counts P")
     parser.add_argument("--vectors", type=int, default=2, help="test vectors per P, the first N of the export")
-    parser.add_argument("--out", default="reports/sweep-cycles", help="report folder")
+    add_out(parser, "reports/sweep-cycles")
     parser.add_argument("--build-root", default="sim_builds", help="where RTL and simulator builds go")
 
 

@@ -168,10 +168,13 @@ def check_tools(sim: str) -> None:
 
 def shipped_rtl(rtl_dir, export: Export, lanes: int | None):
     """The RTL info of a folder ``spikegan rtl`` wrote, checked to be built from ``export``."""
+    write_it = f"spikegan rtl --manifest {export.path} --out {rtl_dir}"
+    if not Path(rtl_dir).is_dir():
+        raise UserError(f"--rtl {rtl_dir}: no such folder; write the RTL of this export there with `{write_it}`")
     info = read_rtl_info(rtl_dir)
     if info.manifest_sha256 != export.sha256:
         raise UserError(f"the RTL in {rtl_dir} was built from another export ({info.manifest}); build it from this one: "
-                        f"spikegan rtl --manifest {export.path} --out {rtl_dir}")
+                        f"`{write_it}`")
     if lanes is not None and lanes != info.lanes:
         raise UserError(f"the RTL in {rtl_dir} has P = {info.lanes}, --lanes asks for {lanes}; drop one of them")
     return info
@@ -225,7 +228,7 @@ def verify_run(
         if not shipped["identical"] and checked["ok"]:
             checked["ok"] = False
             checked["first_divergence"] = {"text": f"the shipped RTL in {rtl_dir} differs from the RTL verified: "
-                                                   f"{', '.join(shipped['differ'])}; run spikegan rtl (make rtl) again"}
+                                                   f"{', '.join(shipped['differ'])}; write it again with `spikegan rtl --manifest {export.path} --out {rtl_dir}`"}
     built_info = read_rtl_info(build.rtl.out_dir)
     report = {
         "manifest": str(manifest),

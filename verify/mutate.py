@@ -30,6 +30,7 @@ from pathlib import Path
 
 from hw.build import RtlBuild
 from model.common.errors import UserError
+from model.common.options import add_out, add_seed, add_sim
 from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
 from model.snn.config import SnnConfig
@@ -37,7 +38,7 @@ from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
 from verify.coverage import coverage_line, design_coverage, directed_noise, semantic_applicable, semantic_bins
 from verify.mutants import replace_line, spread
-from verify.sim import SIMULATORS, check_simulator
+from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
 from verify.wrapper import add_wrapper
 
@@ -232,7 +233,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--manifest", default=None,
                         help="exported network whose RTL is mutated (default: a random 16-2-5-9-16 network with biases, "
                              "saturating 8-bit membranes, T = 12, P = 2 and 8 directed vectors)")
-    parser.add_argument("--sim", choices=SIMULATORS, default="icarus", help="simulator")
+    add_sim(parser, "simulator (Icarus compiles each mutant faster; make mutate takes it)")
     parser.add_argument("--mutants", type=int, default=100, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
     parser.add_argument("--cases", type=int, default=6,
@@ -240,8 +241,8 @@ def add_arguments(parser) -> None:
                              "together cover the most configuration bins (every reset, coding, depth, lane split)")
     parser.add_argument("--first", type=int, default=0, help="with --against regress: the first seed considered")
     parser.add_argument("--workers", type=int, default=None, help="with --against regress: Dask workers (default: one per core)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the draw")
-    parser.add_argument("--out", default="reports/mutation", help="report folder")
+    add_seed(parser, "seed of the draw")
+    add_out(parser, "reports/mutate")
     parser.add_argument("--build-root", default="sim_builds/mutants", help="where the mutants are built")
 
 

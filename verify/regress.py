@@ -24,6 +24,7 @@ import numpy as np
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_out
 from model.common.runinfo import machine
 from model.snn.config import RATE_CODINGS, SnnConfig
 from verify.coverage import RTL_POINTS, design_coverage, directed_noise
@@ -232,7 +233,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sims", default=",".join(SIMULATORS), help="comma-separated simulators")
     parser.add_argument("--scheduler", default=None, help="address of a running Dask scheduler (default: a LocalCluster)")
     parser.add_argument("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
-    parser.add_argument("--out", default="reports/regress", help="report folder")
+    add_out(parser, "reports/regress")
     parser.add_argument("--build-root", default="sim_builds/regress", help="where the cases are built")
     parser.add_argument("--keep-builds", action="store_true", help="keep passing cases' folders (failing ones are always kept)")
 

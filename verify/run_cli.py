@@ -11,31 +11,31 @@ from __future__ import annotations
 
 import sys
 
-from model.snn.export import DEFAULT_MANIFEST
+from model.common.options import add_manifest, add_out, add_sim
 from verify.flow import SOURCES, verify_run
 from verify.run_report import markdown
-from verify.sim import SIMULATORS
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network (make convert)")
-    parser.add_argument("--sim", choices=SIMULATORS, default="verilator", help="simulator")
+    add_manifest(parser)
+    add_sim(parser)
     parser.add_argument("--vectors", type=int, default=10, help="test vectors to run, the first N of the export")
     parser.add_argument("--source", choices=SOURCES, default="alternate",
                         help="input spikes from the stored trains (rom), the on-chip encoder, or alternating")
     parser.add_argument("--lanes", type=int, default=None, help="build the RTL with this many lanes P (default: the export's)")
-    parser.add_argument("--out", default=None, help="report folder (default reports/verify-<sim>)")
+    add_out(parser, None, shown="reports/verify-<sim>")
     parser.add_argument("--build-root", default="sim_builds", help="where RTL and simulator builds go")
     parser.add_argument("--no-vcd", action="store_true", help="skip the waveform dump, its check and the raster")
-    parser.add_argument("--rtl", default=None,
-                        help="the RTL folder spikegan rtl wrote for this export: its files must equal the RTL verified")
+    parser.add_argument("--rtl", default=None, help="the RTL folder spikegan rtl wrote for this export: its files must "
+                        "equal the RTL verified (default: none, only the RTL built for the run is checked)")
     parser.add_argument("--raster-neurons", type=int, default=16, help="neurons per layer in the raster figure")
 
 
 def failure(first: dict) -> str:
-    """The first failed check: what disagrees with what, and where (vector, layer, neuron, step)."""
-    where = {k: first[k] for k in ("vector", "layer", "neuron", "step") if first.get(k) is not None}
-    return f"{first.get('text', 'the check failed')}; first divergence: {where}"
+    """The first failed check: what disagrees with what, and where (vector, layer, neuron, step) if known."""
+    where = ", ".join(f"{k} {first[k]}" for k in ("vector", "layer", "neuron", "step") if first.get(k) is not None)
+    text = first.get("text", "the check failed")
+    return f"{text}; first divergence: {where}" if where else text
 
 
 def run(args) -> int:

@@ -25,9 +25,9 @@ from hw.verilog import tool_env
 from model.common.errors import UserError
 from model.common.files import update_file
 from model.common.jsonio import write_json
+from model.common.options import SIMULATORS
 from verify.wrapper import WRAPPER, SimBuild
 
-SIMULATORS = ("icarus", "verilator")
 REPO = Path(__file__).resolve().parent.parent
 RUNTIME_CACHE = REPO / "sim_builds" / "verilator-runtime"  # Verilator's runtime objects (`verify.verilator_runtime`)
 PLAN_ENV = "SPIKEGAN_PLAN"  # names the plan file for the testbench (read by `verify.tb.plan.read_plan`)

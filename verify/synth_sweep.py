@@ -17,10 +17,10 @@ from hw.synth import ECP5_PARTS, synthesize
 from hw.synth_report import build_rtl, options
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_manifest, add_out, add_sim
 from model.common.plots import pyplot, save_figure
 from model.snn.export import load
 from verify.cycles_sweep import check_lanes, parse_lanes
-from verify.sim import SIMULATORS
 from verify.system import run_generator, sim_build
 
 
@@ -97,24 +97,22 @@ def markdown(rows: list[dict], title: str) -> str:
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", required=True, type=Path, help="exported network (make convert-fpga)")
+    add_manifest(parser, "make convert writes it, make convert-fpga the paper's FPGA network")
     parser.add_argument("--sweep-lanes", default="1,4,16,64", help="comma-separated lane counts P")
     parser.add_argument("--ecp5-part", default="85k", choices=sorted(ECP5_PARTS), help="ECP5 part")
-    parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8), help="ECP5 speed grade")
-    parser.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator of the cycle count")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default build/synth/<run>)")
+    parser.add_argument("--ecp5-speed", type=int, default=8, choices=(6, 7, 8), help="ECP5 speed grade, 8 the fastest")
+    add_sim(parser, "simulator of the cycle count")
+    add_out(parser, "reports/sweep-synth")
 
 
 def run(args) -> int:
     """The sweep, ``synth_sweep.json``, ``synth_sweep.md`` and ``synth_sweep.png`` in ``--out/``."""
     lanes = parse_lanes(args.sweep_lanes)
-    if not args.manifest.exists():
-        raise UserError(f"manifest {args.manifest} not found; run 'make convert-fpga' first.")
-    out = args.out or Path("build/synth") / args.manifest.resolve().parent.parent.name
+    c = load(args.manifest).config
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    rows = synth_sweep(args.manifest, out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
-    c = load(args.manifest).config
+    rows = synth_sweep(Path(args.manifest), out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
     title = (f"Synthesis sweep over P: {'-'.join(map(str, c.sizes))}, xc7a100t (Yosys) and "
              f"{ECP5_PARTS[args.ecp5_part]}-{args.ecp5_speed} (nextpnr)")
     plot_sweep(rows, out / "synth_sweep.png", title)

@@ -1,13 +1,17 @@
 """Writing files that other processes may read or write at the same time (parallel test workers, simulators,
 caches): through a temporary file renamed into place, so that nobody sees half a file, and, for sources,
-only when the text changed, so that simulators see unchanged files as unchanged."""
+only when the text changed, so that simulators see unchanged files as unchanged. And folders a command
+empties before each run: only those it made (`own_folder`)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from model.common.errors import UserError
 
 
 @contextmanager
@@ -37,4 +41,22 @@ def update_file(path, text: str) -> Path:
     path = Path(path)
     if not path.exists() or path.read_text() != text:
         write_atomic(path, text)
+    return path
+
+
+OWNER_FILE = ".made-by-spikegan"  # in a folder a command made, naming the command
+
+
+def own_folder(path, command: str) -> Path:
+    """``path`` emptied for a new run of ``command``: made, or emptied if ``command`` made it before; a
+    folder holding anything else is left alone (a `UserError`), so that a mistyped ``--out`` loses nothing."""
+    path = Path(path)
+    owner = path / OWNER_FILE
+    if path.is_dir() and any(path.iterdir()):
+        if not owner.is_file() or owner.read_text().strip() != command:
+            raise UserError(f"{path} holds files {command} did not make, and {command} empties its folder before "
+                            "each run: give --out a new or empty folder (or remove that one yourself)")
+        shutil.rmtree(path)
+    path.mkdir(parents=True, exist_ok=True)
+    owner.write_text(command + "\n")
     return path

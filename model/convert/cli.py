@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 
 from model.common.errors import UserError
+from model.common.options import add_out, add_seed
 from model.convert.checkpoint import DEFAULT, DEFAULT_CHECKPOINT, PAPER, convert_checkpoint
 from model.convert.conversion import ConvertOptions
 from model.convert.report import markdown, write_report
@@ -32,19 +33,20 @@ from model.snn.config import RATE_CODINGS, RATE_RESETS
 
 def add_arguments(parser) -> None:
     d = DEFAULT
-    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="trained generator (make train)")
-    parser.add_argument("--out", default=None, help="export folder (default: <checkpoint folder>/snn)")
+    parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="trained generator (make train writes it)")
+    add_out(parser, None, "export folder", shown="<checkpoint folder>/snn")
     parser.add_argument("--timesteps", type=int, default=None,
-                        help=f"T of the exported network (default {d.timesteps}; with --paper {PAPER.timesteps})")
+                        help=f"T of the exported network (default: {d.timesteps}, with --paper {PAPER.timesteps})")
     parser.add_argument("--reset", choices=RATE_RESETS, default=d.reset, help="reset after a spike: to zero or by subtraction")
     parser.add_argument("--coding", choices=RATE_CODINGS, default=None,
-                        help=f"(default {d.coding}; with --paper {PAPER.coding}) input coding: bernoulli (a random number per input and step, Eq. 4), stratified (the "
+                        help="input coding: bernoulli (a random number per input and step, Eq. 4), stratified (the "
                              "bit-reversed step as every input's threshold: exact rates) or direct (no input spikes: "
-                             "layer 1 adds W_1 X every step), docs/hardware-semantics.md")
+                             "layer 1 adds W_1 X every step), docs/hardware-semantics.md "
+                             f"(default: {d.coding}, with --paper {PAPER.coding})")
     parser.add_argument("--paper", action="store_true",
                         help=f"the paper's configuration: --coding {PAPER.coding} --timesteps {PAPER.timesteps} "
                              "unless given")
-    parser.add_argument("--leak-shift", type=int, default=d.leak_shift, help="LIF leak V -= V >> k (default: IF, no leak)")
+    parser.add_argument("--leak-shift", type=int, default=d.leak_shift, help="LIF leak V -= V >> k (default: none, IF)")
     parser.add_argument("--weight-bits", type=int, default=d.weight_bits, help="q: bits per weight")
     parser.add_argument("--membrane-bits", type=int, default=d.membrane_bits, help="m: bits per membrane")
     parser.add_argument("--lanes", type=int, default=d.lanes, help="P: neurons per memory word (layout only)")
@@ -59,7 +61,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-fid", action="store_true", help="skip the classifier FID")
     parser.add_argument("--no-peer", action="store_true", help="skip the sinabs benchmark")
     parser.add_argument("--no-report", action="store_true", help="export only")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the noise vectors")
+    add_seed(parser, "seed of the noise vectors")
 
 
 def run(args) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_out
 from model.common.plots import pyplot, save_figure
 from model.gan.config import TrainConfig
 
@@ -124,7 +125,7 @@ def figure(report: dict, path: Path) -> Path:
 
 def add_arguments(parser) -> None:
     parser.add_argument("reports", nargs="+", help="conversion.json files of `spikegan convert` (made with FIDs)")
-    parser.add_argument("--out", default="reports/pareto", help="output folder (default reports/pareto)")
+    add_out(parser, "reports/pareto")
 
 
 def run(args) -> int:

@@ -6,8 +6,8 @@ from model.data.mnist import DATASETS, SPLITS, fetch_all, load_dataset
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("action", choices=("fetch", "info"))
-    parser.add_argument("--data-dir", default=None, help="folder with IDX files (else DATA_DIR, else defaults)")
+    parser.add_argument("action", choices=("fetch", "info"), help="fetch: download what is missing; info: describe each split")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
 
 
 def run(args) -> int:

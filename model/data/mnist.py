@@ -114,6 +114,10 @@ def _from_idx_dir(name: str, split: str, data_dir: Path) -> ImageSet:
     for sub in _SUBDIRS[name]:
         folder = data_dir / sub
         img, lab = _find_idx(folder, img_stem), _find_idx(folder, lab_stem)
+        if bool(img) != bool(lab):
+            found, missing, what = (img, lab_stem, "labels") if img else (lab, img_stem, "images")
+            raise DataError(f"{folder} has {found.name} but not {missing}[.gz]: put the {name} {split} {what} "
+                            "file beside it (from the dataset's home page)")
         if img and lab:
             images, labels = read_idx(img), read_idx(lab)
             if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):

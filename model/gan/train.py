@@ -38,9 +38,11 @@ import torch
 from torch import nn
 
 from model.common import plots
+from model.common.cli import shown
 from model.common.errors import UserError
 from model.common.files import atomic_path
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_out
 from model.common.progress import progress_bar
 from model.common.runinfo import machine
 from model.gan.config import TrainConfig, parse_hidden, replace
@@ -221,16 +223,15 @@ def load_checkpoint(path: str | Path) -> dict:
     if path.is_dir():
         path = path / CHECKPOINT
     if not path.is_file():
-        raise UserError(f"no checkpoint at {path}; train one with 'python -m model train --out {path.parent}'.")
+        raise UserError(f"no checkpoint at {path}; train one with `spikegan train --out {path.parent}`")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # truncated zip, foreign pickle, random bytes
-        raise UserError(
-            f"checkpoint {path} is corrupt or not a PyTorch file ({type(e).__name__}: {str(e)[:200]}); "
-            "delete it and train again."
-        ) from e
+    except Exception:  # a text file, random bytes, a foreign pickle, a truncated zip: torch's words are about its API
+        raise UserError(f"{path} is not a PyTorch checkpoint that spikegan train wrote (torch cannot read it as one); "
+                        f"give the checkpoint.pt of a run (`spikegan train --out <run>` writes <run>/{CHECKPOINT}), "
+                        "and if spikegan train wrote this file, it is corrupt: train that run again") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise UserError(f"{path} is not a spikegan GAN checkpoint (expected format {FORMAT!r}); train one with 'python -m model train'.")
+        raise UserError(f"{path} is not a spikegan GAN checkpoint (expected format {FORMAT!r}); train one with `spikegan train`")
     try:
         payload["config"] = TrainConfig.from_dict(payload["config"])
     except (TypeError, KeyError) as e:
@@ -376,32 +377,36 @@ _OVERRIDES_ON_RESUME = ("updates",)
 
 def add_arguments(parser) -> None:
     d = TrainConfig()
-    parser.add_argument("--dataset", choices=("mnist", "fashion"), default=None, help=f"training set (default {d.dataset})")
+    parser.add_argument("--dataset", choices=("mnist", "fashion"), default=None, help=f"training set (default: {d.dataset})")
     parser.add_argument("--arch", choices=("spikegan", "textbook"), default=None,
-                        help="spikegan: convertible generator (default); textbook: LeakyReLU/tanh/Gaussian baseline")
-    parser.add_argument("--batch", type=int, default=None, help=f"batch size (default {d.batch}; Table I: 600)")
+                        help=f"spikegan: the convertible generator; textbook: the LeakyReLU/tanh/Gaussian baseline "
+                             f"(default: {d.arch})")
+    parser.add_argument("--batch", type=int, default=None, help=f"batch size; Table I: 600 (default: {d.batch})")
     parser.add_argument("--updates", type=int, default=None,
-                        help=f"parameter updates (default {d.updates}; Table I: 1500 of batch 600 = 15 epochs of 60,000)")
-    parser.add_argument("--epochs", type=int, default=None, help="train this many full epochs instead of --updates")
+                        help=f"parameter updates; Table I: 1500 of batch 600 = 15 epochs of 60,000 (default: {d.updates})")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="train this many full epochs instead of --updates (default: none, --updates counts)")
     parser.add_argument("--hidden", type=parse_hidden, default=None,
                         help="generator hidden sizes: one size for two equal layers (64 -> 100-64-64-784), a size and a comma for one "
-                        "layer (40, -> 100-40-784) or a comma list (default 1200)")
-    parser.add_argument("--lr", type=float, default=None, help="Adam learning rate of both G and D")
-    parser.add_argument("--lr-g", type=float, default=None, help=f"Adam learning rate of G (default {d.lr_g})")
-    parser.add_argument("--lr-d", type=float, default=None, help=f"Adam learning rate of D (default {d.lr_d})")
+                        f"layer (40, -> 100-40-784) or a comma list (default: {','.join(map(str, d.hidden))})")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="Adam learning rate of both G and D (default: none, --lr-g and --lr-d)")
+    parser.add_argument("--lr-g", type=float, default=None, help=f"Adam learning rate of G (default: {shown(d.lr_g)})")
+    parser.add_argument("--lr-d", type=float, default=None, help=f"Adam learning rate of D (default: {shown(d.lr_d)})")
     parser.add_argument("--g-loss", choices=("minimax", "nonsaturating"), default=None,
-                        help=f"generator loss: Eq. 3 as written or -log D(G(z)) (default {d.g_loss})")
+                        help=f"generator loss: Eq. 3 as written or -log D(G(z)) (default: {d.g_loss})")
     parser.add_argument("--qcfs-levels", type=int, default=None,
                         help="conversion-aware training: G's hidden activations quantised to this many rate-code levels and "
-                        "clipped at a learnt scale (QCFS; convert with --norm unit); default 0: ReLU")
+                        f"clipped at a learnt scale (QCFS; convert with --norm unit); 0: ReLU (default: {d.qcfs_levels})")
     parser.add_argument("--rate-penalty", type=float, default=None,
-                        help="with --qcfs-levels: add this x G's mean hidden spike rate to its loss, for fewer spikes (default 0)")
-    parser.add_argument("--seed", type=int, default=None, help=f"random seed (default {d.seed})")
-    parser.add_argument("--data-dir", default=None, help="folder with IDX files (else DATA_DIR, else the default sources)")
-    parser.add_argument("--out", default=None, help="output folder (default weights/gan-<dataset>)")
+                        help="with --qcfs-levels: add this x G's mean hidden spike rate to its loss, for fewer spikes "
+                             f"(default: {shown(d.rate_penalty)})")
+    parser.add_argument("--seed", type=int, default=None, help=f"random seed (default: {d.seed})")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
+    add_out(parser, None, "output folder", shown="weights/gan-<dataset>")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt (up to --updates/--epochs if given)")
     parser.add_argument("--no-metrics", action="store_true", help="skip the metric classifier at the end")
-    parser.add_argument("--device", default="cpu", help="torch device (default cpu; results differ slightly across devices)")
+    parser.add_argument("--device", default="cpu", help="torch device; results differ slightly across devices")
 
 
 def _config_from_args(args) -> tuple[TrainConfig, dict]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import torch
 
 from model.common.errors import UserError
+from model.common.options import DEFAULT_DATASET, add_out, add_seed
 from model.common.runinfo import command_line, commit, machine
 from model.hybrid import experiments, report as hybrid_report
 from model.hybrid.nets import DISCRIMINATORS, VARIANTS, NetShape
@@ -23,7 +24,8 @@ DATASETS = ("mnist", "fashion", "cifar10")
 def add_arguments(parser) -> None:
     parser.add_argument("--variant", default="all", help=f"generators: 'all' or a comma list of {', '.join(VARIANTS)}")
     parser.add_argument("--disc", default="both", choices=(*DISCRIMINATORS, "both"), help="discriminators")
-    parser.add_argument("--dataset", default="mnist", help=f"comma list of {', '.join(DATASETS)} (CIFAR-10 needs --data-dir)")
+    parser.add_argument("--dataset", default=DEFAULT_DATASET,
+                        help=f"comma list of {', '.join(DATASETS)}; CIFAR-10 needs --data-dir")
     parser.add_argument("--updates", type=int, default=1000, help="updates of every run (G and D alternate)")
     parser.add_argument("--batch", type=int, default=64, help="images per update")
     parser.add_argument("--width", type=int, default=16, help="G's channels are 4w, 4w, 2w (the paper: w = 32)")
@@ -33,11 +35,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--theta", type=float, default=1.0, help="threshold of every LIF neuron")
     parser.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate (G and D)")
     parser.add_argument("--images", type=int, default=1000, help="generated images scored per run")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images (tests)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images, for tests (default: all)")
     parser.add_argument("--device", default="cpu", help="torch device: cpu, or cuda when a GPU is there")
-    parser.add_argument("--data-dir", default=None, help="IDX folder, or the CIFAR-10 batches (default: DATA_DIR or the built-in sources)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the weights, the data order and the noise")
-    parser.add_argument("--out", default="reports/hybrid", help="report folder")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files or CIFAR-10 batches (default: DATA_DIR, else the standard sources)")
+    add_seed(parser, "seed of the weights, the data order and the noise")
+    add_out(parser, "reports/hybrid")
 
 
 def _names(text: str, known: tuple[str, ...], what: str) -> tuple[str, ...]:

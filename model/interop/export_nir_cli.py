@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from model.common.options import add_manifest, add_out
 from model.interop.nir_export import DT, write
-from model.snn.export import DEFAULT_MANIFEST, load
+from model.snn.export import load
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--manifest", default=DEFAULT_MANIFEST, help="exported network (make convert, spikegan import)")
-    parser.add_argument("--out", default=None, help="the NIR file (default: network.nir beside the manifest)")
+    add_manifest(parser, "make convert or spikegan import writes it")
+    add_out(parser, None, "the NIR file", shown="network.nir in the export's folder")
     parser.add_argument("--dt", type=float, default=DT, help="seconds per step written into LIF time constants")
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from model.common.errors import UserError
+from model.common.npy import read_npy
+from model.common.options import add_out, add_seed
 from model.convert.conversion import OUTPUTS, ConvertOptions
 from model.snn.config import RATE_RESETS, SnnConfig
 
@@ -23,10 +25,11 @@ TORCH_SUFFIXES = (".pt", ".pth")
 def add_arguments(parser) -> None:
     d = SnnConfig()
     parser.add_argument("source", help="a NIR file (.nir/.h5) or a PyTorch MLP (.pt/.pth: nn.Sequential or its state dict)")
-    parser.add_argument("--out", default=None, help="export folder (default: weights/imported/<source name>/snn)")
+    add_out(parser, None, "export folder", shown="weights/imported/<source name>/snn")
     parser.add_argument("--dt", type=float, default=None, help="NIR: seconds per step, for LIF leaks (default: the graph's metadata)")
     parser.add_argument("--reset", choices=RATE_RESETS, default=None,
-                        help="reset after a spike (default: the graph's metadata, else zero, NIR's v <- v_reset; PyTorch: subtract)")
+                        help="reset after a spike: to zero (NIR's v <- v_reset) or by subtraction "
+                             f"(default: a NIR graph's metadata, else {d.reset})")
     parser.add_argument("--timesteps", type=int, default=None, help=f"T (default: the graph's metadata, else {d.timesteps})")
     parser.add_argument("--weight-bits", type=int, default=None, help=f"q: bits per weight (default: {d.weight_bits})")
     parser.add_argument("--membrane-bits", type=int, default=None, help=f"m: bits per membrane (default: {d.membrane_bits})")
@@ -38,7 +41,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--output", choices=OUTPUTS, default=None,
                         help="PyTorch: the last layer is an image in [0, 1] or scores (default: what the module ends in)")
     parser.add_argument("--norm", default=ConvertOptions().normalisation, help="PyTorch: 'max' or a percentile like 'p99.9'")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the uniform inputs")
+    add_seed(parser, "seed of the uniform inputs")
 
 
 def inputs(path, n0: int, count: int, seed: int) -> np.ndarray:
@@ -50,10 +53,7 @@ def inputs(path, n0: int, count: int, seed: int) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise UserError(f"no inputs file at {p}; save rows in [0, 1] with numpy.save")
-    try:
-        x = np.load(p, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise UserError(f"{p} is not a .npy array ({e})") from None
+    x = read_npy(p)
     x = x.reshape(len(x), -1) if x.ndim > 1 else x
     if x.ndim != 2 or x.shape[1] != n0 or not len(x):
         raise UserError(f"{p}: expected rows of {n0} values, got shape {x.shape}")
@@ -75,7 +75,7 @@ def load_source(args):
         def calib(n0):
             return inputs(args.inputs, n0, args.calib, args.seed + 1)
 
-        return imported.from_torch(src, calib, args.output, args.norm, reset=args.reset or "subtract", **options)
+        return imported.from_torch(src, calib, args.output, args.norm, reset=args.reset or SnnConfig().reset, **options)
     raise UserError(f"{src}: unknown kind of file; give a NIR file ({', '.join(NIR_SUFFIXES)}) "
                     f"or a PyTorch file ({', '.join(TORCH_SUFFIXES)})")
 

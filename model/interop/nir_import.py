@@ -275,7 +275,7 @@ def from_graph(graph, dt: float | None = None, reset: str | None = None) -> NirN
     if not isinstance(meta, dict):
         raise UserError(f"the graph's {PROJECT_KEY!r} metadata must be a mapping, got {type(meta).__name__}")
     config = meta.get("config")
-    reset, reset_note = _choice(config or {}, "reset", reset, "zero", "reset")
+    reset, reset_note = _choice(config or {}, "reset", reset, SnnConfig().reset, "reset")
     if reset not in RATE_RESETS:
         raise UserError(f"reset must be one of {RATE_RESETS}, got {reset!r}")
     dt, dt_note = _choice(meta, "dt", dt, None, "dt")

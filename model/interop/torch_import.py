@@ -108,8 +108,12 @@ def load(path) -> tuple[list[tuple[torch.Tensor, torch.Tensor]], str]:
     except Exception:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as e:
-            raise UserError(f"{path} is not a readable PyTorch file ({type(e).__name__}: {e})") from None
+        except (ImportError, AttributeError) as e:  # a pickled module whose class is not importable here
+            raise UserError(f"{path} pickles a module whose code is not importable here ({e}); save its state dict "
+                            "instead: torch.save(model.state_dict(), path)") from None
+        except Exception:  # text, random bytes, a truncated file: the unpickler's words say nothing useful
+            raise UserError(f"{path} is not a file torch.save wrote; save the MLP with "
+                            "torch.save(model.state_dict(), path)") from None
     if isinstance(obj, nn.Module):
         return module_layers(obj)
     if isinstance(obj, dict):

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from model.common.errors import UserError
+from model.common.options import add_dataset, add_out, add_seed
 from model.common.jsonio import write_json_and_markdown
 from model.common.progress import progress_bar
 from model.memristor import figures
@@ -30,17 +31,17 @@ GOAL = 0.95
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="mnist", choices=("mnist", "fashion", "all"), help="dataset(s)")
+    add_dataset(parser, "dataset(s)", ("mnist", "fashion", "all"))
     parser.add_argument("--mode", default="image", choices=("image", "class"), help="train per image or per class")
     parser.add_argument("--classes", type=int, default=10, help="classes 0 .. N-1, one network each")
     parser.add_argument("--per-class", type=int, default=20, help="images per class in --mode class")
     parser.add_argument("--iterations", type=int, default=300, help="training iterations per network")
     parser.add_argument("--model", default="float", choices=("float", "fixed"), help="float reference or integer model")
-    parser.add_argument("--seed", type=int, default=0, help="network k uses xorshift32 seed mix_seed(SEED, k)")
+    add_seed(parser, "network k uses xorshift32 seed mix_seed(SEED, k)")
     parser.add_argument("--eval-samples", type=int, default=20, help="noise samples per trained network")
-    parser.add_argument("--split", default="train", choices=("train", "test"))
-    parser.add_argument("--data-dir", default=None, help="folder with IDX files (else the default sources)")
-    parser.add_argument("--out", default="weights/memristor", help="output folder")
+    parser.add_argument("--split", default="train", choices=("train", "test"), help="split of the training images")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
+    add_out(parser, "weights/memristor", "output folder: the trained networks, their figures and reports")
 
 
 def _check(args: argparse.Namespace) -> None:

@@ -41,7 +41,6 @@ FORMAT = "spikegan-snn"
 # 2: the configuration names its neuron model and input coding.
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
-DEFAULT_MANIFEST = "weights/gan-mnist/snn/manifest.json"
 
 
 def _sha256(path: Path) -> str:

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from model.common.errors import UserError
+from model.common.options import DEFAULT_RUN, add_dataset, add_out, add_seed
 from model.common.runinfo import command_line, commit, machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
@@ -27,12 +28,12 @@ DATASETS = ("mnist", "fashion")
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--dataset", default="all", choices=(*DATASETS, "all"),
-                        help="data of the classifier table and the GANs ('all': the classifier on both, the GANs on MNIST)")
+    add_dataset(parser, "data of the classifier table and the GANs ('all': the classifier on both, the GANs on MNIST)",
+                (*DATASETS, "all"))
     parser.add_argument("--epochs", type=int, default=10, help="classifier epochs on MNIST")
     parser.add_argument("--fashion-epochs", type=int, default=2, help="classifier epochs on Fashion-MNIST (60,000 images)")
     parser.add_argument("--batch", type=int, default=10, help="samples per update (gradients summed, S4NN's per-sample rate)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images (tests)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N training images, for tests (default: all)")
     parser.add_argument("--validation", type=int, default=1000,
                         help="training images held out to keep the TTFS classifier's best weights (checked every 250 updates; 0: keep the last)")
     parser.add_argument("--gan-updates", type=int, default=1500, help="GAN updates on all digits (TTFS and ANN alike)")
@@ -50,11 +51,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", default="weights/ttfs-mnist/snn", help="where the 8-bit TTFS generator is exported for make rtl / verify")
     parser.add_argument("--vectors", type=int, default=10, help="test vectors (noise spike times) to export")
     parser.add_argument("--lanes", type=int, default=16, help="P of the exported generator's memory layout")
-    parser.add_argument("--rate-report", default="weights/gan-mnist/snn/report/conversion.json",
+    parser.add_argument("--rate-report", default=f"{DEFAULT_RUN}/snn/report/conversion.json",
                         help="the rate-coded generator's conversion report (make convert), for the energy comparison")
-    parser.add_argument("--data-dir", default=None, help="IDX folder (default: DATA_DIR or the built-in sources)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights, the data order and the noise")
-    parser.add_argument("--out", default="reports/ttfs", help="report folder")
+    parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
+    add_seed(parser, "seed of the initial weights, the data order and the noise")
+    add_out(parser, "reports/ttfs")
 
 
 def _check(args) -> None:

@@ -17,13 +17,13 @@ import numpy as np
 from hw.memristor.top import MemristorGanTop
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_dataset, add_out, add_seed, add_sim
 from model.common.plots import pyplot, save_figure
 from model.memristor.data import decode, load_binary, mix_seed
 from model.memristor.fixed import FixedGan, build_spec
 from model.memristor.gan import GanParams
 from model.snn.xorshift import MASK32, Xorshift32
 from verify.memristor import runner
-from verify.sim import SIMULATORS
 
 
 def run_rtl(
@@ -36,14 +36,14 @@ def run_rtl(
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", default="all", choices=("mnist", "fashion", "all"), help="dataset(s) of the target image")
+    add_dataset(parser, "dataset(s) of the target image", ("mnist", "fashion", "all"))
     parser.add_argument("--iterations", type=int, default=100,
                         help="on-chip training iterations (Icarus needs about 10 min per 100)")
-    parser.add_argument("--sim", default="verilator", choices=SIMULATORS, help="simulator")
-    parser.add_argument("--seed", type=int, default=0, help="xorshift32 seed mix_seed(SEED), as for spikegan memristor")
+    add_sim(parser)
+    add_seed(parser, "xorshift32 seed mix_seed(SEED), as for spikegan memristor")
     parser.add_argument("--split", default="train", choices=("train", "test"), help="split of the target image")
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
-    parser.add_argument("--out", default="weights/memristor", help="report folder")
+    add_out(parser, "reports/memristor-rtl")
 
 
 def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list[dict]:
