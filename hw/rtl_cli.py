@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hw.build import build
-from model.common.options import add_manifest, add_out, run_name
+from model.common.options import add_manifest, add_out, rtl_folder
 from model.snn.export import load
 
 
@@ -27,7 +27,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     export = load(args.manifest).with_lanes(args.lanes)
-    out = Path(args.out) if args.out else Path("build/rtl") / run_name(export.path)
+    out = Path(args.out) if args.out else rtl_folder(export.path)
     rtl = build(export, out, run_lint=not args.no_lint)
     c = export.config
     size = sum(f.stat().st_size for f in rtl.mem_files)

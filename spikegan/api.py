@@ -28,13 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from model.common.errors import UserError
+from model.common.options import DEFAULT_MANIFEST, rtl_folder
 from model.common.plots import image_grid
 from model.convert.checkpoint import DEFAULT_CHECKPOINT, CheckpointConversion, convert_checkpoint
 from model.convert.checkpoint import load_generator as _load_generator
 from model.convert.conversion import ConvertOptions
 from model.interop.imported import Imported, from_nir, from_torch
 from model.interop.nir_export import DT, write
-from model.snn.export import DEFAULT_MANIFEST, Export
+from model.snn.export import Export
 from model.snn.export import load as _load
 from model.snn.golden import GoldenResult, encode_noise, run_noise
 
@@ -110,12 +111,14 @@ def save_images(result: GoldenResult, path="samples.png", nrow: int = 10) -> Pat
     return image_grid(images(result), path, nrow)
 
 
-def build_rtl(export=DEFAULT_MANIFEST, out_dir="build/rtl", lanes: int | None = None, lint: bool = True):
+def build_rtl(export=DEFAULT_MANIFEST, out_dir=None, lanes: int | None = None, lint: bool = True):
     """The generator's Verilog and ``.mem`` files for an export (or its manifest), as ``spikegan rtl`` writes
-    them; returns the `hw.build.RtlBuild` (``.sources``, ``.mem_files``, ``.component``)."""
+    them, into ``out_dir`` (default ``build/rtl/<run>``); returns the `hw.build.RtlBuild` (``.sources``,
+    ``.mem_files``, ``.component``)."""
     from hw.build import build
 
-    return build(_as_export(export), out_dir, lanes, run_lint=lint)
+    export = _as_export(export)
+    return build(export, out_dir or rtl_folder(export.path), lanes, run_lint=lint)
 
 
 def verify(export=DEFAULT_MANIFEST, sim: str = "verilator", vectors: int = 10, out_dir=None,
@@ -135,7 +138,7 @@ def verify(export=DEFAULT_MANIFEST, sim: str = "verilator", vectors: int = 10, o
 def synthesise(export, targets=("xc7", "ecp5", "asic", "vivado"), out_dir="reports/synth", lanes: int | None = None,
                **options) -> dict:
     """Synthesise an export's generator behind the FPGA top for ``targets``, as ``spikegan synth`` does, into
-    ``out_dir`` (default ``build/synth/<run>``); returns the report (``report["targets"][target]``).
+    ``out_dir`` (default ``reports/synth``); returns the report (``report["targets"][target]``).
 
     ``options``: `hw.synth_report.synth_report`'s (``ecp5_part``, ``ecp5_speed``, ``ice40_manifest``, ...).
     """

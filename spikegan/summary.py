@@ -30,7 +30,7 @@ def add_arguments(parser) -> None:
                         help="the paper's FPGA network (make train-fpga convert-fpga), for area, Fmax and images/s")
     parser.add_argument("--reports", default="reports", help="where make verify and make synth wrote their reports")
     add_out(parser, "reports", "folder of summary.json and summary.md")
-    parser.add_argument("--pages", nargs="*", default=[], metavar="PAGE",
+    parser.add_argument("--pages", nargs="*", default=None, metavar="PAGE",
                         help="Markdown pages, or folders of them (README.md docs), whose results blocks to fill from "
                              "the reports under --root (spikegan.pages) (default: none)")
     parser.add_argument("--root", default=".", help="the folder the pages' report paths are relative to")
@@ -203,7 +203,7 @@ def run(args) -> int:
     write_json_and_markdown(out / "summary.json", s, text, out / "summary.md", indent=2)
     print(text)
     print(f"wrote {out / 'summary.md'}, {out / 'summary.json'}")
-    for page in pages_in(args.pages):
+    for page in pages_in(args.pages or []):
         filled, left = fill(page, Path(args.root))
         print(f"{page}: filled {', '.join(filled) or 'nothing'}" + (f"; no report yet for {', '.join(left)}" if left else ""))
     return 0

@@ -46,6 +46,11 @@ def add_out(parser, default: str | None, what: str = "report folder", shown: str
     parser.add_argument("--out", default=default, help=what + (f" (default: {shown})" if shown else ""))
 
 
+def rtl_folder(manifest) -> Path:
+    """Where the RTL of an export goes unless ``--out`` says: ``build/rtl/<run>``."""
+    return Path("build/rtl") / run_name(manifest)
+
+
 def run_name(manifest) -> str:
     """The run an export belongs to: ``<run>`` of ``weights/<run>/snn/manifest.json`` (or of its folder)."""
     folder = Path(manifest).resolve()

@@ -18,12 +18,13 @@ import numpy as np
 import torch
 
 from model.common.errors import UserError
+from model.common.options import DEFAULT_RUN
 from model.convert.conversion import Affine, Conversion, ConvertOptions, check_layers, convert
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.float_snn import SaturationPossible, from_int_network, simulate
 from model.snn.golden import encode_noise, encode_spikes, run_noise
 
-DEFAULT_CHECKPOINT = "weights/gan-mnist/checkpoint.pt"
+DEFAULT_CHECKPOINT = f"{DEFAULT_RUN}/checkpoint.pt"
 # The paper's configuration (the dataclass defaults: Bernoulli rate coding, Eq. 4, at T = 64) and the default,
 # the cheapest point of the measured fidelity/energy front whose FID is within 10 % of the ANN's (`make pareto`, docs/generator.md).
 PAPER = SnnConfig()

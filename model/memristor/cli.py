@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from model.common.errors import UserError
-from model.common.options import add_dataset, add_out, add_seed
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_dataset, add_out, add_seed
 from model.common.progress import progress_bar
 from model.memristor import figures
 from model.memristor.data import load_binary, mix_seed
