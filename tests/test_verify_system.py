@@ -241,7 +241,7 @@ def test_a_direct_fpga_top_gives_golden_counts(tiny_direct_manifest, sim, tmp_pa
 
 
 @pytest.mark.sim
-def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys):
+def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys, png_title):
     """``spikegan sweep-cycles``: every P bit-exact, fewer cycles with more lanes, JSON + Markdown + PNG."""
     from spikegan.__main__ import main
 
@@ -252,3 +252,5 @@ def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys):
     assert [r["lanes"] for r in report["rows"]] == [1, 4] and report["ok"]
     assert report["rows"][1]["cycles"] < report["rows"][0]["cycles"]
     assert (out / "cycles_sweep.png").stat().st_size > 0 and "Cycles per image against P" in capsys.readouterr().out
+    assert TINY.describe(lanes=False) in png_title(out / "cycles_sweep.png")
+    assert all(r["lower_bound"] <= r["cycles"] for r in report["rows"]) and report["clock_mhz"] == 100

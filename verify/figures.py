@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from math import isqrt
 from pathlib import Path
 
 import numpy as np
 
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 
 
 def pick_neurons(counts: np.ndarray, n: int) -> list[int]:
@@ -47,7 +46,7 @@ def raster_png(path, panels: list[tuple[str, np.ndarray, np.ndarray, list[int]]]
         plt.Line2D([], [], marker="o", ls="", ms=3, color="black", label="RTL (from the VCD)"),
         plt.Line2D([], [], marker="x", ls="", color="red", label="mismatch"),
     ]
-    fig.suptitle(textwrap.fill(title, 120), fontsize=9)
+    fig.suptitle(wrap(title, 120), fontsize=9)
     fig.legend(handles=handles, loc="outside lower center", fontsize=7, ncol=3, frameon=False)
     return save_figure(fig, path, dpi=130)
 
@@ -70,8 +69,8 @@ def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str
             if c == 0:
                 ax.set_ylabel(label, fontsize=7)
             if r == 0:
-                ax.set_title("\n".join(textwrap.fill(line, 16) for line in captions[c].split("\n")), fontsize=6)
-    fig.suptitle(textwrap.fill(title, int(fig.get_size_inches()[0] * 13)), fontsize=8)
+                ax.set_title("\n".join(wrap(line, 16) for line in captions[c].split("\n")), fontsize=6)
+    fig.suptitle(wrap(title, int(fig.get_size_inches()[0] * 13)), fontsize=8)
     return save_figure(fig, path, dpi=130)
 
 
@@ -87,6 +86,6 @@ def cycles_sweep_png(path, rows: list[dict], title: str) -> Path:
     ax.set_ylabel("cycles per image")
     ax.legend(fontsize=7)
     ax.grid(True, which="both", lw=0.3)
-    fig.suptitle(textwrap.fill(title, 75), fontsize=8)
+    fig.suptitle(wrap(title, 75), fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path, dpi=130)

@@ -8,7 +8,6 @@ per image; images per second follow at the ECP5 Fmax.
 
 from __future__ import annotations
 
-import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,7 +16,7 @@ from hw.synth import ECP5_PARTS, synthesize
 from hw.synth_report import build_rtl, options
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.snn.export import load
 from verify.cycles_sweep import check_lanes, parse_lanes
 from verify.sim import SIMULATORS
@@ -78,7 +77,7 @@ def plot_sweep(rows: list[dict], path: Path, title: str) -> None:
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("images / s at ECP5 Fmax")
     ax.set_ylabel("LUTs (Yosys synth_xilinx)")
-    fig.suptitle(textwrap.fill(title, 60), fontsize=9)
+    fig.suptitle(wrap(title, 60), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path, dpi=120)

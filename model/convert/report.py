@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.convert.sweep import GOAL_MSE, GOAL_T
+from model.snn.config import SnnConfig
 
 
 def markdown(report: dict) -> str:
@@ -78,6 +79,13 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def generator_words(report: dict) -> str:
+    """The exported generator in words, for figure titles: configuration, normalisation, checkpoint."""
+    config = SnnConfig.from_dict(report["config"]).describe(lanes=False)
+    words = f"{config}, {report['options']['normalisation']} normalisation"
+    return words + (f"; {report['checkpoint']}" if report.get("checkpoint") else "")
+
+
 def write_report(report: dict, out_dir: Path) -> list[Path]:
     """``conversion.json``, ``report.md``, ``samples.png`` and ``mse_energy_vs_t.png`` under ``out_dir``."""
     images = report.pop("_images")
@@ -89,7 +97,6 @@ def write_report(report: dict, out_dir: Path) -> list[Path]:
 def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
     """ANN / float SNN / fixed SNN images side by side, one row each; last, the ANN fed the SNN's input spike rates."""
     plt = pyplot()
-    c = report["config"]
     rows = [
         ("ANN", images["ann"]),
         ("float SNN", images["float"]),
@@ -103,7 +110,8 @@ def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
-    fig.suptitle(f"T = {c['timesteps']}, {report['options']['normalisation']}, reset {c['reset']}", fontsize=9)
+    fig.suptitle(wrap(f"The same {n} noise vectors through each model: {generator_words(report)}", 110),
+                 fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
 
@@ -133,5 +141,9 @@ def curves_figure(report: dict, path: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
     for ax in (ax1, ax2):  # below the axes, so that no point is hidden
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+    c = report["config"]
+    fig.suptitle(f"Image MSE and energy per image against T, every normalisation and reset, {report['images']} images: "
+                 f"{'-'.join(map(str, c['sizes']))} generator, {c['coding']} coding, {c['weight_bits']}-bit weights, "
+                 f"{c['membrane_bits']}-bit membranes", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
