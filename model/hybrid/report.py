@@ -62,7 +62,7 @@ def markdown(report: dict) -> str:
 
 def lif_words(lif: dict) -> str:
     """A spiking module's neurons in words: T, threshold, leak, reset."""
-    leak = "none" if lif["leak_shift"] is None else f"beta = 1 - 2^-{lif['leak_shift']}"
+    leak = "none (IF)" if lif["leak_shift"] is None else f"beta = 1 - 2^-{lif['leak_shift']}"
     return f"T = {lif['timesteps']}, theta = {lif['theta']:g}, leak {leak}, reset {lif['reset']}"
 
 
