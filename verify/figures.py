@@ -82,6 +82,8 @@ def cycles_sweep_png(path, rows: list[dict], title: str) -> Path:
     ax.loglog(lanes, [r["cycles"] for r in rows], "o-", label="RTL cycles / image (simulated)")
     ax.loglog(lanes, [r["lower_bound"] for r in rows], "s--", label="lower bound (no run is faster)")
     ax.loglog(lanes, [r["serial_sum"] for r in rows], "^:", label="serial sum (the layers one after another)")
+    ax.set_xticks(lanes, [str(p) for p in lanes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_xlabel("lanes P")
     ax.set_ylabel("cycles per image")
     ax.legend(fontsize=7)
