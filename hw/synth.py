@@ -35,6 +35,8 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json
 
 TARGETS = ("xc7", "ecp5", "ice40", "asic", "vivado")
+# The clock the ECP5 and Vivado flows are constrained to; the verify report states the time per image at it.
+CLOCK_MHZ = 100.0
 
 # Xilinx 7-series primitives grouped as the paper's Table III (and Vivado) count them.
 XC7_GROUPS = {
@@ -196,7 +198,7 @@ def synth_nextpnr(family: NextpnrFamily, design: Design, workdir: Path, part: st
             "bitstream": str(workdir / bitstream)}
 
 
-def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = 100.0, speed: int = 6) -> dict:
+def synth_ecp5(design: Design, workdir: Path, part: str = "25k", freq_mhz: float = CLOCK_MHZ, speed: int = 6) -> dict:
     """ECP5 ``part`` at speed grade ``speed`` (6: the slowest, nextpnr's default; 8: the fastest)."""
     return synth_nextpnr(ECP5, design, workdir, part, freq_mhz, speed)
 
@@ -238,7 +240,8 @@ def synth_asic(design: Design, workdir: Path) -> dict:
     }
 
 
-def write_vivado(design: Design, workdir: Path, part: str = "xc7a100tcsg324-1", period_ns: float = 10.0) -> dict:
+def write_vivado(design: Design, workdir: Path, part: str = "xc7a100tcsg324-1",
+                 period_ns: float = 1000 / CLOCK_MHZ) -> dict:
     """Write a Vivado non-project Tcl flow and an XDC; Vivado is not available here."""
     files = stage(design, workdir)
     mems = [Path(f).name for f in design.mem_files]

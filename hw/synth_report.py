@@ -23,8 +23,9 @@ from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, s
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_manifest, add_out
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.common.runinfo import machine
+from model.snn.config import SnnConfig
 from model.snn.export import load
 
 DEFAULT_TARGETS = ("xc7", "ecp5", "asic", "vivado")
@@ -153,7 +154,8 @@ def plot_comparison(results: dict, path: Path) -> None:
     ax.set_xticks(x, [r[0] for r in rows])
     ax.set_yscale("log")
     ax.set_ylabel("count (LUTs, flip-flops, memory bits; log scale)")
-    ax.set_title(f"{results['network']}: the paper's Table III vs ours")
+    fig.suptitle(wrap(f"Resources of the generator's FPGA top, the paper's Table III vs ours: "
+                               f"{SnnConfig.from_dict(results['config']).describe()}", 90), fontsize=9)
     ax.legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path, dpi=120)

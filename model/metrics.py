@@ -40,7 +40,7 @@ from model.common.errors import UserError
 from model.common.files import atomic_path
 from model.common.jsonio import write_json, write_json_and_markdown
 from model.common.npy import read_npy
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.common.threads import one_thread
 from model.data.cifar import load_cifar10
 from model.data.mnist import DATASETS, ImageSet, load_dataset
@@ -513,7 +513,7 @@ def _figure(images: torch.Tensor, result: dict, floor: dict, path: str | Path, t
                       f"entropy {result['entropy']:.3f}")
     ax_hist.title.set_fontsize(9)
     ax_hist.legend()
-    fig.suptitle(title)
+    fig.suptitle(wrap(title, 110), fontsize=10)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return save_figure(fig, path, dpi=100)
@@ -551,5 +551,7 @@ def run(args) -> int:
         write_json_and_markdown(out, report, text, out.with_suffix(".md"), indent=2)
         print(f"[metrics] wrote {out} and {out.with_suffix('.md')}")
     if args.figure:
-        print(f"[metrics] wrote {_figure(images, result, floor, args.figure, f'{args.images_file} vs {args.dataset}')}")
+        title = (f"Classifier scores of {result['n']} images from {args.images_file} against real {args.dataset}: "
+                 "a sample and the predicted classes")
+        print(f"[metrics] wrote {_figure(images, result, floor, args.figure, title)}")
     return 0

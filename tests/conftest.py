@@ -54,3 +54,16 @@ def one_thread():
     ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
     with threads.one_thread():
         yield
+
+
+def _png_title(path) -> str:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.text.get("Title", "")
+
+
+@pytest.fixture
+def png_title():
+    """``png_title(path)``: the title a figure of the project stores in its PNG (`model.common.plots`)."""
+    return _png_title

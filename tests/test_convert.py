@@ -173,7 +173,7 @@ def test_convert_export_golden_end_to_end(tmp_path):
     np.testing.assert_array_equal(gold.image, vectors[0].image)
 
 
-def test_cli_convert_report(tmp_path, monkeypatch):
+def test_cli_convert_report(tmp_path, monkeypatch, png_title):
     """`python -m model convert` on a tiny trained-format checkpoint: export, report files, goals and table."""
     from model.gan.config import TrainConfig
     from model.gan.train import init_state, save_checkpoint
@@ -196,6 +196,8 @@ def test_cli_convert_report(tmp_path, monkeypatch):
     for name in ("report.md", "samples.png", "mse_energy_vs_t.png"):
         assert (out / "report" / name).stat().st_size > 0
     assert "| 64 | p99.9 | subtract |" in (out / "report" / "report.md").read_text()
+    title = png_title(out / "report" / "samples.png")
+    assert "100-16-16-784 network, direct coding, T = 64" in title and "checkpoint.pt" in title
     # energy under both models (`model.snn.energy`), the SNN's and the ANN's
     row = report["sweep"][0]["fixed"]
     assert row["energy_uj_integer_memory"] > 0 and report["ann_energy_uj_integer_memory"] > 0

@@ -120,6 +120,21 @@ def test_the_sweep_prices_layer_one_as_macs_and_exports_a_direct_network(tmp_pat
     np.testing.assert_array_equal(gold.counts[-1], export.vectors[0].counts[-1])
 
 
+def test_a_direct_coded_conversion_report_calls_its_input_what_it_is(tmp_path, png_title):
+    """No "spike rates" where the input is a current: the last reference ANN is fed the quantised input X / 2^R."""
+    from model.convert.report import write_report
+
+    sizes = (12, 20, 784)  # the figures show 28 x 28 images
+    cfg = SnnConfig(sizes=sizes, timesteps=16, lanes=4, coding="direct")
+    report = convert_sweep.build_report(random_generator(sizes, seed=8), noise(100, 12), noise(8, 12, seed=3), cfg,
+                                        ConvertOptions(), (16,), fid=False, with_peer=False)
+    write_report(report, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    assert "spike rates" not in md and "MSE float vs ANN of the quantised input X / 2^R" in md
+    assert "12-20-784 network, direct coding, T = 16" in png_title(tmp_path / "samples.png")
+    assert "12-20-784 generator, direct coding" in png_title(tmp_path / "mse_energy_vs_t.png")
+
+
 def test_the_rtl_of_a_direct_network_stores_no_input_spikes(tmp_path):
     from hw.build import build_generator, read_rtl_info
     from hw.direct_input import DirectInput

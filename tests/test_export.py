@@ -268,3 +268,14 @@ def test_refuses_spike_rom_that_disagrees_with_the_encoder(exported):
     _rewrite(path, "vector1_spikes.mem", "\n".join(lines) + "\n")
     with pytest.raises(UserError, match="vector 1: the Spike ROM does not match"):
         load(path)
+
+
+def test_a_configuration_says_itself_in_words():
+    """One wording for every report and figure title; the leak as "none (IF)" or "V >> k"."""
+    assert SnnConfig(sizes=(100, 64, 784), timesteps=32, lanes=16, coding="direct").describe() == (
+        "100-64-784 network, direct coding, T = 32, 8-bit weights, 24-bit membranes, reset subtract, "
+        "leak none (IF), P = 16 lanes")
+    lif = SnnConfig(sizes=(4, 3), leak_shift=3, reset="zero").describe(lanes=False)
+    assert lif.endswith("reset zero, leak V >> 3") and "lanes" not in lif
+    ttfs = SnnConfig(sizes=(4, 3), timesteps=8, input_bits=4, neuron="ttfs", coding="ttfs", reset="floor")
+    assert ttfs.describe().startswith("4-3 TTFS network, ttfs coding, T = 8")

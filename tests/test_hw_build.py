@@ -21,7 +21,7 @@ from model.common.errors import UserError
 from model.snn.config import TTFS, IntNetwork, SnnConfig
 from model.snn.export import load
 from model.snn.golden import encode_noise, random_network
-from verify.perf import lower_bound_cycles
+from verify.perf import below_bound, cycle_budget
 from verify.system import random_export, sim_build
 
 TINY = SnnConfig(sizes=(12, 9, 7, 10), timesteps=10, lanes=4, weight_bits=6, membrane_bits=12, input_bits=4)
@@ -125,19 +125,39 @@ def test_lint_still_reports_real_problems(tmp_path):
         lint(build.sources, "spike_rom", build.waivers)
 
 
-def test_lower_bound_formula():
+def test_cycle_budget_of_two_layers():
+    """Each layer's work, their serial sum, and the lower bound: layer 1's work, then layer 2's last sweep."""
     trains = [np.array([[1, 0, 0]] + [[0, 1, 0]] + [[0, 0, 0]] * 3), np.array([[1, 0, 0, 1]] + [[1, 0, 0, 0]] + [[0] * 4] * 3)]
     c = SnnConfig(sizes=(3, 4, 2), timesteps=5, lanes=2)
-    b = lower_bound_cycles(c, trains + [np.zeros((5, 2))])
-    assert b["per_layer"] == [(2 + 5) * 2, (3 + 5) * 1] and b["bound"] == 22 and b["slowest_layer"] == 14
+    b = cycle_budget(c, trains + [np.zeros((5, 2))])
+    assert b["per_layer"] == [(2 + 5) * 2, (3 + 5) * 1] and b["serial_sum"] == 22 and b["busiest_layer"] == 14
+    assert b["lower_bound"] == 14 + 1  # layer 2 sweeps step T - 1 (G_2 = 1 slot) after layer 1's last slot
+    assert cycle_budget(c, trains + [np.zeros((5, 2))], encode=1)["lower_bound"] == 5 * (3 + 1) + 2 + 1  # the encoder
 
 
-def test_lower_bound_of_a_ttfs_layer_counts_one_cycle_per_step_without_input():
+def test_the_lower_bound_of_a_direct_coded_network_waits_for_the_current():
+    """Layer 2 starts only after layer 1's current is made (N_0 * G_1 slots) and its first sweep slot issued."""
+    trains = [np.zeros((5, 3)), np.array([[1, 0, 0, 1]] + [[1, 0, 0, 0]] + [[0, 0, 1, 0]] + [[0] * 4] * 2)]
+    c = SnnConfig(sizes=(3, 4, 6), timesteps=5, lanes=2, coding="direct", membrane_bits=16)
+    b = cycle_budget(c, trains + [np.zeros((5, 6))])
+    assert b["per_layer"] == [(3 + 5) * 2, (4 + 5) * 3] and b["events"] == [3, 4]
+    assert b["lower_bound"] == (3 * 2 + 1) + 27
+
+
+def test_cycle_budget_of_a_ttfs_layer_counts_one_cycle_per_step_without_input():
     """A TTFS layer sweeps only at steps with input events: the other steps cost their marker's cycle."""
     trains = [np.array([[1, 0, 0]] + [[0, 1, 1]] + [[0, 0, 0]] * 3), np.zeros((5, 4), dtype=int)]
     c = SnnConfig(sizes=(3, 4, 2), timesteps=5, lanes=2, **TTFS)
-    b = lower_bound_cycles(c, trains + [np.zeros((5, 2))])
+    b = cycle_budget(c, trains + [np.zeros((5, 2))])
     assert b["per_layer"] == [(3 + 2) * 2 + 3, 0 + 5] and b["events"] == [3, 0]
+    assert b["lower_bound"] == 13 + 1  # layer 2 does not sweep step T - 1: its marker alone
+
+
+def test_below_bound_names_an_image_faster_than_its_bound():
+    images = [{"vector": 0, "encode": 0, "cycles": 30, "cycle_budget": {"lower_bound": 30}},
+              {"vector": 1, "encode": 1, "cycles": 29, "cycle_budget": {"lower_bound": 30}}]
+    assert below_bound(images[:1]) is None
+    assert "vector 1 (encode=1) took 29 cycles, below its lower bound 30" in below_bound(images)
 
 
 def test_a_ttfs_network_with_a_bias_is_refused():

@@ -199,7 +199,7 @@ def test_bad_cifar10_files_are_refused_with_a_fix(tmp_path, problem, cifar_files
         load_cifar10("train", None)
 
 
-def test_cli_runs_cifar10_and_writes_the_report(tmp_path, cifar_files, monkeypatch):
+def test_cli_runs_cifar10_and_writes_the_report(tmp_path, cifar_files, monkeypatch, png_title):
     from model.__main__ import main
 
     monkeypatch.setenv("SPIKEGAN_WEIGHTS", str(tmp_path / "weights"))
@@ -217,6 +217,10 @@ def test_cli_runs_cifar10_and_writes_the_report(tmp_path, cifar_files, monkeypat
     assert (tmp_path / "weights" / "classifier-cifar10.pt").is_file()
     for f in ("report.md", "samples_cifar10_back-g_snn-d.png", "d_error_cifar10.png"):
         assert (out / f).stat().st_size > 0
+    title = png_title(out / "samples_cifar10_back-g_snn-d.png")
+    assert "spiking back generator, SNN discriminator, on cifar10, 2 updates of batch 4" in title
+    assert "G's LIF T = 3, theta = 0.05" in title and "D's LIF T = 2" in title
+    assert "on cifar10" in png_title(out / "d_error_cifar10.png")
     assert "real-data floor" in (out / "report.md").read_text()
 
 

@@ -115,13 +115,15 @@ def test_small_network_learns_too():
     assert evaluate(model, target, samples=10).mean >= 0.95
 
 
-def test_cli_writes_figures_and_reports(tmp_path, capsys):
+def test_cli_writes_figures_and_reports(tmp_path, capsys, png_title):
     rc = main(["memristor", "--dataset", "mnist", "--classes", "2", "--iterations", "40", "--eval-samples", "3",
                "--out", str(tmp_path)])
     assert rc == 0
     out = tmp_path / "mnist-image"
     for f in ("grid.png", "curves.png", "conductance.png", "report.md"):
         assert (out / f).stat().st_size > 0
+    for f in ("grid.png", "curves.png", "conductance.png"):
+        assert "mnist 12x12, float model, G 12-144, D 144-2, 40 iterations of image training" in png_title(out / f)
     report = json.loads((out / "report.json").read_text())
     assert [n["class"] for n in report["networks"]] == [0, 1]
     assert report["goal"] == 0.95 and isinstance(report["goal_met_all"], bool)

@@ -198,7 +198,7 @@ def test_real_floor_is_cached_in_the_json(tiny_cache, monkeypatch):
 # ----------------------------------------------------------------------- CLI
 
 
-def test_cli_score_writes_json_markdown_and_figure(tiny_cache, mnist_test, tmp_path, capsys):
+def test_cli_score_writes_json_markdown_and_figure(tiny_cache, mnist_test, tmp_path, capsys, png_title):
     images = tmp_path / "gen.npy"
     np.save(images, mnist_test[:200].numpy())
     out = tmp_path / "report" / "scores.json"
@@ -209,6 +209,7 @@ def test_cli_score_writes_json_markdown_and_figure(tiny_cache, mnist_test, tmp_p
     assert report["n"] == 200 and report["real_floor"]["n"] == 200
     assert "| fid |" in out.with_suffix(".md").read_text()
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"200 images from {images} against real mnist" in png_title(png)
     assert "fid" in capsys.readouterr().out
 
 

@@ -301,7 +301,7 @@ def test_snntorch_is_our_network_under_a_strict_threshold_and_its_reset_order(le
 
 
 @pytest.mark.slow
-def test_the_nir_command_reports_both_directions(tmp_path, capsys):
+def test_the_nir_command_reports_both_directions(tmp_path, capsys, png_title):
     from model.snn.export import export_network
 
     net = random_net(sizes=(8, 10, 6))
@@ -315,6 +315,8 @@ def test_the_nir_command_reports_both_directions(tmp_path, capsys):
         assert report["generator"]["peers"][peer]["output_vs_emulated"] == 1.0
     assert set(report["classifier"]["accuracy"]) == {"golden", "snntorch", "snntorch_nir_import"}
     assert (tmp_path / "rep" / "nir.png").is_file() and (tmp_path / "rep" / "report.md").is_file()
+    assert "classifier 784-16-10" in png_title(tmp_path / "rep" / "nir.png")
+    assert "generator 8-10-6" in png_title(tmp_path / "rep" / "nir.png")
     assert len(load(tmp_path / "clf").vectors) == 2 and "NIR in and out" in capsys.readouterr().out
 
 

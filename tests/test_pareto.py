@@ -22,7 +22,7 @@ def _report(tmp_path, name, rows, levels=0, fid=True, rate=0.0):
     TrainConfig(hidden=(8, 8), qcfs_levels=levels, rate_penalty=rate).save(run / "config.json")
     if not fid:
         rows = [{k: v for k, v in r.items() if k != "fid_fixed"} for r in rows]
-    report = {"checkpoint": str(run / "checkpoint.pt"), "config": {"coding": "stratified"}, "images": 1000,
+    report = {"checkpoint": str(run / "checkpoint.pt"), "config": {"coding": "stratified", "sizes": [100, 8, 8, 784]}, "images": 1000,
               "ann_energy_uj": 10.0, "ann_energy_uj_integer_memory": 10.0, "fid_ann": 30.0, "fid_real_floor": 5.0,
               "sweep": rows}
     path = run / "conversion.json"
@@ -30,7 +30,7 @@ def _report(tmp_path, name, rows, levels=0, fid=True, rate=0.0):
     return path
 
 
-def test_front_keeps_the_points_nothing_beats_on_energy_and_fid(tmp_path):
+def test_front_keeps_the_points_nothing_beats_on_energy_and_fid(tmp_path, png_title):
     relu = _report(tmp_path, "relu", [_row(8, 90.0, 1e6), _row(16, 60.0, 2e6), _row(32, 70.0, 4e6)])
     qcfs = _report(tmp_path, "qcfs", [_row(8, 50.0, 1.5e6), _row(16, 40.0, 3e6)], levels=8)
     report = build([str(relu), str(qcfs)])
@@ -40,7 +40,7 @@ def test_front_keeps_the_points_nothing_beats_on_energy_and_fid(tmp_path):
     assert [r["energy_vs_ann_literature"] for r in report["points"][:2]] == pytest.approx([0.1, 0.2])
     text = markdown(report)
     assert "| QCFS L=8 | stratified | 16 |" in text and "(250k, 750k)" in text
-    assert figure(report, tmp_path / "p.png").stat().st_size > 0
+    assert "100-8-8-784" in png_title(figure(report, tmp_path / "p.png")) and "1000 images" in png_title(tmp_path / "p.png")
     rate = _report(tmp_path, "rate", [_row(8, 50.0, 1e6)], levels=16, rate=0.5)
     assert build([str(rate)])["points"][0]["training"] == "QCFS L=16 + rate 0.5"
 

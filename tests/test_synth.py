@@ -76,7 +76,7 @@ def test_vivado_script_names_sources_memories_and_clock(design, tmp_path):
     assert "get_ports clk" in (tmp_path / "constraints.xdc").read_text()
 
 
-def test_report_command_writes_table(manifest, tmp_path, capsys):
+def test_report_command_writes_table(manifest, tmp_path, capsys, png_title):
     assert spikegan_main(["synth", "--manifest", str(manifest), "--targets", "asic,vivado", "--out", str(tmp_path)]) == 0
     report = json.loads((tmp_path / "synth_report.json").read_text())
     assert report["network"] == "32-64-64-128" and report["top"] == "spikegan_fpga"
@@ -84,6 +84,7 @@ def test_report_command_writes_table(manifest, tmp_path, capsys):
     md = (tmp_path / "synth_report.md").read_text()
     assert "222,972" in md and "Vivado project" in md
     assert (tmp_path / "synth_report.png").stat().st_size > 0 and "synth_report.png" in md
+    assert "32-64-64-128 network" in png_title(tmp_path / "synth_report.png")
     assert spikegan_main(["synth", "--manifest", str(manifest), "--targets", "vivado", "--out", str(tmp_path)]) == 0
     assert not (tmp_path / "synth_report.png").exists()  # nothing to compare: no stale figure left
     assert spikegan_main(["synth", "--manifest", str(manifest), "--targets", "ice40", "--out", str(tmp_path / "x")]) == 2
@@ -164,7 +165,7 @@ def test_missing_tool_and_inputs(tmp_path, monkeypatch, design):
 
 
 @pytest.mark.slow
-def test_synth_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path):
+def test_synth_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path, png_title):
     """The sweep on a small network, P = 2 and 8: more lanes, more logic and fewer cycles per image."""
     out = tmp_path / "out"
     argv = ["sweep-synth", "--manifest", str(ice40_manifest), "--sweep-lanes", "2,8", "--sim", "icarus", "--ecp5-part", "45k"]
@@ -177,3 +178,4 @@ def test_synth_sweep_reports_area_fmax_and_cycles(ice40_manifest, tmp_path):
     assert rows[1]["lut"] > rows[0]["lut"] and rows[1]["cycles_per_image"] < rows[0]["cycles_per_image"]
     md = (out / "synth_sweep.md").read_text()
     assert (out / "synth_sweep.png").stat().st_size > 0 and "images/s" in md and "16-32-32-64" in md
+    assert "16-32-32-64 network" in png_title(out / "synth_sweep.png") and "| lower bound |" in md

@@ -88,10 +88,12 @@ def test_resume_continues_exactly(tiny_data_dir, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_checkpoint_round_trip_and_outputs(tiny_data_dir, tmp_path):
+def test_checkpoint_round_trip_and_outputs(tiny_data_dir, tmp_path, png_title):
     T.train(_config(tiny_data_dir), tmp_path, evaluate=False, progress=False)
     for name in ("checkpoint.pt", "config.json", "samples_latest.png", "loss_curve.png", "metrics.json", "metrics.md"):
         assert (tmp_path / name).is_file(), name
+    for name in ("samples_latest.png", "loss_curve.png"):  # which GAN: its sizes and dataset
+        assert "GAN 8-16-16-784 on mnist" in png_title(tmp_path / name)
     payload = T.load_checkpoint(tmp_path)
     assert payload["config"] == _config(tiny_data_dir) and payload["step"] == 6
     gen = T.load_generator(tmp_path / "checkpoint.pt")

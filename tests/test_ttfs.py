@@ -347,7 +347,7 @@ def test_ttfs_config_needs_its_reset_and_room_for_the_times():
 
 
 @pytest.mark.slow
-def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
+def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys, png_title):
     import json
 
     from model.__main__ import main
@@ -369,6 +369,10 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys):
     assert "initial weights per layer: U[-20, 30], U[0, 2]" in (tmp_path / "report" / "report.md").read_text()
     for f in ("report.md", "samples_ttfs_all.png", "samples_ann_all.png", "classifier.png", "validation.png"):
         assert (tmp_path / "report" / f).stat().st_size > 0
+    assert "TTFS GAN, all digits (G 100-400-784, T = 256" in png_title(tmp_path / "report" / "samples_ttfs_all.png")
+    assert "on mnist, 4 updates" in png_title(tmp_path / "report" / "samples_ann_all.png")
+    assert "784-400-10" in png_title(tmp_path / "report" / "classifier.png")
+    assert "mnist: 1 epoch(s)" in png_title(tmp_path / "report" / "validation.png")
     ex = load(tmp_path / "snn" / "manifest.json")
     assert ex.config.neuron == "ttfs" and ex.config.lanes == 8 and len(ex.vectors) == 2
     assert "Aggressive TTFS against the S4NN targets" in capsys.readouterr().out

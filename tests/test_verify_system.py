@@ -20,6 +20,7 @@ from model.snn.config import IntNetwork, SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import run_network, run_noise
 from verify.__main__ import main as verify_main
+from verify.perf import below_bound
 from verify.sim import SIMULATORS
 from verify.system import random_export, run_fpga_top, run_generator, sim_build
 from verify.vcd import spike_trains
@@ -54,6 +55,7 @@ def test_tiny_generator_equals_golden_model(tiny_manifest, sim, tmp_path):
     export = load(tiny_manifest)
     result, arrays = run_generator(export, sim, sim_build(export, ROOT / sim), _every_image(VECTORS), vcd=vcd)
     assert not result["error"], result["error"]
+    assert below_bound(result["images"]) is None
     net, vectors = export.net, export.vectors
     for k, im in enumerate(result["images"]):
         assert im["ok"] and im["mse_vs_golden"] == 0.0 and im["first_divergence"] is None
@@ -76,6 +78,7 @@ def test_a_stratified_generator_equals_the_golden_model_from_both_sources(sim, t
     export = load(random_export(tmp_path / "snn", config, seed=13, vectors=2, weight_scale=0.35))
     result, arrays = run_generator(export, sim, sim_build(export, tmp_path / "b"), _every_image(2), optimize=False)
     assert not result["error"], result["error"]
+    assert below_bound(result["images"]) is None
     for k, im in enumerate(result["images"]):
         assert im["ok"] and np.array_equal(arrays[f"image{k}_spikes0"], export.vectors[im["vector"]].spikes)
     x = np.array(export.vectors[0].noise_x)
@@ -98,7 +101,8 @@ def test_a_direct_coded_generator_equals_the_golden_model(tiny_direct_manifest, 
         for l in range(1, config.layers + 1):
             assert np.array_equal(arrays[f"image{k}_spikes{l}"], gold.spikes[l]) and gold.counts[l].sum() > 0
         assert 0 < gold.counts[1].sum() < config.timesteps * config.sizes[1]  # layer 1 neither silent nor saturated
-        assert im["cycles"] >= im["lower_bound"]["per_layer"][0] >= config.sizes[0] * config.groups(1)
+        assert im["cycle_budget"]["per_layer"][0] >= config.sizes[0] * config.groups(1)
+    assert below_bound(result["images"]) is None
 
 
 @pytest.mark.sim
@@ -110,6 +114,20 @@ def test_leaky_zero_reset_generator_with_other_lanes(tmp_path):
     result, _ = run_generator(export, "icarus", sim_build(export, ROOT / "leaky", lanes=3), _every_image(2))
     assert not result["error"], result["error"]
     assert all(im["ok"] for im in result["images"]) and len(result["images"]) == 4
+    assert below_bound(result["images"]) is None
+
+
+@pytest.mark.sim
+def test_pipelined_layers_beat_their_serial_sum_but_never_the_lower_bound(tmp_path):
+    """Four layers of equal work overlap: every image takes fewer cycles than the layers one after another,
+    and never fewer than the lower bound (`verify.perf.cycle_budget`), from the stored trains or the encoder."""
+    config = dataclasses.replace(TINY, sizes=(16, 16, 16, 16))
+    export = load(random_export(tmp_path / "snn", config, seed=3, vectors=2, weight_scale=0.35))
+    result, _ = run_generator(export, "verilator", sim_build(export, tmp_path / "b"), _every_image(2), optimize=False)
+    assert not result["error"], result["error"]
+    assert below_bound(result["images"]) is None
+    for im in result["images"]:
+        assert im["cycle_budget"]["lower_bound"] <= im["cycles"] < im["cycle_budget"]["serial_sum"]
 
 
 def _one_neuron_weaker(manifest: Path, out: Path) -> tuple[Path, int]:
@@ -150,7 +168,7 @@ def test_verify_cli_fails_on_a_mismatch(tiny_manifest, tmp_path, monkeypatch, ca
 
 
 @pytest.mark.sim
-def test_verify_cli_report(tiny_manifest, tmp_path, capsys):
+def test_verify_cli_report(tiny_manifest, tmp_path, capsys, png_title):
     out = tmp_path / "report"
     code = verify_main(["run", "--manifest", str(tiny_manifest), "--sim", "icarus", "--vectors", "3",
                         "--out", str(out), "--build-root", str(ROOT / "cli")])
@@ -162,8 +180,26 @@ def test_verify_cli_report(tiny_manifest, tmp_path, capsys):
         assert (out / name).stat().st_size > 0
     cov = report["coverage"]  # the bins the two vectors run reach, of those this design can reach
     assert 0 < cov["hit"] <= cov["applicable"] and cov["by_kind"]["rtl"][0] > 0
-    assert "coverage (`verify.coverage`)" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "coverage (`verify.coverage`)" in md
     assert "all images match" in capsys.readouterr().out
+    assert all(r["cycles"] >= r["lower_bound"] for r in report["images"]) and report["summary"]["min_cycles_over_bound"] >= 1
+    assert report["summary"]["clock_mhz"] == 100 and "us at 100 MHz" in md and "images/s" in md
+    assert TINY.describe() in md and "leak none (IF)" in md and "| stored spike trains |" in md
+    for name, what in (("image_pairs.png", "test vectors"), ("raster.png", "Spike times")):
+        assert what in png_title(out / name) and TINY.describe() in png_title(out / name)
+
+
+@pytest.mark.sim
+def test_a_direct_coded_verify_report_names_its_input_a_current(tiny_direct_manifest, tmp_path, png_title):
+    out = tmp_path / "report"
+    assert verify_main(["run", "--manifest", str(tiny_direct_manifest), "--sim", "verilator", "--vectors", "2",
+                        "--out", str(out), "--build-root", str(tmp_path / "b"), "--no-vcd"]) == 0
+    md = (out / "report.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith(("| 0 |", "| 1 |"))]
+    assert len(rows) == 2 and all("| layer-1 current (direct coding) |" in r for r in rows)
+    assert "spike rates" not in md and "stored spike trains" not in md
+    assert "direct coding" in png_title(out / "image_pairs.png")
 
 
 def test_verify_cli_bad_input(tmp_path, capsys, monkeypatch):
@@ -205,7 +241,7 @@ def test_a_direct_fpga_top_gives_golden_counts(tiny_direct_manifest, sim, tmp_pa
 
 
 @pytest.mark.sim
-def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys):
+def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys, png_title):
     """``spikegan sweep-cycles``: every P bit-exact, fewer cycles with more lanes, JSON + Markdown + PNG."""
     from spikegan.__main__ import main
 
@@ -216,3 +252,5 @@ def test_cycles_sweep_command(tiny_manifest, tmp_path, capsys):
     assert [r["lanes"] for r in report["rows"]] == [1, 4] and report["ok"]
     assert report["rows"][1]["cycles"] < report["rows"][0]["cycles"]
     assert (out / "cycles_sweep.png").stat().st_size > 0 and "Cycles per image against P" in capsys.readouterr().out
+    assert TINY.describe(lanes=False) in png_title(out / "cycles_sweep.png")
+    assert all(r["lower_bound"] <= r["cycles"] for r in report["rows"]) and report["clock_mhz"] == 100

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
 from math import isqrt
 from pathlib import Path
 
 import numpy as np
 
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 
 
 def pick_neurons(counts: np.ndarray, n: int) -> list[int]:
@@ -28,7 +27,7 @@ def raster_png(path, panels: list[tuple[str, np.ndarray, np.ndarray, list[int]]]
     two disagree on is drawn in red.
     """
     plt = pyplot()
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.2 * len(panels) + 0.6), squeeze=False)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 2.2 * len(panels) + 1.0), squeeze=False, layout="constrained")
     for ax, (label, sw, hw, neurons) in zip(axes[:, 0], panels):
         for row, j in enumerate(neurons):
             t_sw, t_hw = np.flatnonzero(sw[:, j]), np.flatnonzero(hw[:, j])
@@ -47,9 +46,8 @@ def raster_png(path, panels: list[tuple[str, np.ndarray, np.ndarray, list[int]]]
         plt.Line2D([], [], marker="o", ls="", ms=3, color="black", label="RTL (from the VCD)"),
         plt.Line2D([], [], marker="x", ls="", color="red", label="mismatch"),
     ]
-    fig.suptitle(title, fontsize=9, x=0.01, y=0.995, ha="left")
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.975), fontsize=7, ncol=3, frameon=False)
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.suptitle(wrap(title, 120), fontsize=9)
+    fig.legend(handles=handles, loc="outside lower center", fontsize=7, ncol=3, frameon=False)
     return save_figure(fig, path, dpi=130)
 
 
@@ -59,7 +57,8 @@ def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str
     n = len(captions)
     side = isqrt(rows[0][1].shape[1])
     square = side * side == rows[0][1].shape[1]
-    fig, axes = plt.subplots(len(rows), n, figsize=(1.1 * n + 0.9, 1.2 * len(rows) + 0.5), squeeze=False)
+    fig, axes = plt.subplots(len(rows), n, figsize=(max(1.1 * n + 0.9, 4.5), 1.2 * len(rows) + 1.2), squeeze=False,
+                             layout="constrained")
     for r, (label, images) in enumerate(rows):
         for c in range(n):
             ax = axes[r, c]
@@ -70,24 +69,25 @@ def image_pairs_png(path, rows: list[tuple[str, np.ndarray]], captions: list[str
             if c == 0:
                 ax.set_ylabel(label, fontsize=7)
             if r == 0:
-                ax.set_title(captions[c], fontsize=6)
-    width = fig.get_size_inches()[0]
-    fig.suptitle(textwrap.fill(title, max(30, int(width * 13))), fontsize=8, x=0.01, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.93))
+                ax.set_title("\n".join(wrap(line, 16) for line in captions[c].split("\n")), fontsize=6)
+    fig.suptitle(wrap(title, int(fig.get_size_inches()[0] * 13)), fontsize=8)
     return save_figure(fig, path, dpi=130)
 
 
-def cycles_sweep_png(path, rows: list[dict]) -> Path:
-    """Cycles per image and the lower bound against the lane count ``P`` (log-log)."""
+def cycles_sweep_png(path, rows: list[dict], title: str) -> Path:
+    """Cycles per image, their lower bound and the layers' serial sum against the lane count ``P`` (log-log)."""
     plt = pyplot()
     lanes = [r["lanes"] for r in rows]
-    fig, ax = plt.subplots(figsize=(4.6, 3.2))
-    ax.loglog(lanes, [r["cycles"] for r in rows], "o-", label="RTL cycles / image")
-    ax.loglog(lanes, [r["lower_bound"] for r in rows], "s--", label="event-driven lower bound (sum of layers)")
-    ax.loglog(lanes, [r["slowest_layer"] for r in rows], "^:", label="busiest layer alone")
+    fig, ax = plt.subplots(figsize=(5.2, 3.8))
+    ax.loglog(lanes, [r["cycles"] for r in rows], "o-", label="RTL cycles / image (simulated)")
+    ax.loglog(lanes, [r["lower_bound"] for r in rows], "s--", label="lower bound (no run is faster)")
+    ax.loglog(lanes, [r["serial_sum"] for r in rows], "^:", label="serial sum (the layers one after another)")
+    ax.set_xticks(lanes, [str(p) for p in lanes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.set_xlabel("lanes P")
     ax.set_ylabel("cycles per image")
     ax.legend(fontsize=7)
     ax.grid(True, which="both", lw=0.3)
+    fig.suptitle(wrap(title, 75), fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path, dpi=130)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import read_rtl_info
+from hw.synth import CLOCK_MHZ
 from model.common.errors import UserError
 from model.common.runinfo import machine
 from model.snn.export import Export, load
@@ -23,7 +24,7 @@ from model.snn.golden import GoldenResult, first_divergence, output_image, run_n
 from verify.coverage import design_coverage
 from verify.figures import image_pairs_png, pick_neurons, raster_png
 from verify.references import float_references
-from verify.run_report import write_report
+from verify.run_report import SOURCE_WORDS, write_report
 from verify.sim import check_simulator
 from verify.system import run_generator, sim_build
 from verify.vcd import spike_trains
@@ -51,6 +52,11 @@ def source_name(config, encode: int) -> str:
     """What fed an image: the stored trains ("rom"), the on-chip "encoder", or layer 1's "current" (direct coding,
     which has one source)."""
     return "current" if config.direct else "encoder" if encode else "rom"
+
+
+def export_label(export: Export) -> str:
+    """The export's run (the folder above ``snn/``, e.g. ``gan-mnist``) and configuration, for figure titles."""
+    return f"{export.path.resolve().parent.parent.name}: {export.config.describe()}"
 
 
 class ImageBar:
@@ -120,9 +126,11 @@ def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[Gol
                 "mismatched_spikes": im["mismatched_spikes"],
                 "first_divergence": im["first_divergence"],
                 "cycles": im["cycles"],
-                "lower_bound": im["lower_bound"]["bound"],
-                "slowest_layer": im["lower_bound"]["slowest_layer"],
-                "cycles_over_bound": im["cycles"] / im["lower_bound"]["bound"],
+                "us_at_clock": im["cycles"] / CLOCK_MHZ,
+                "lower_bound": im["cycle_budget"]["lower_bound"],
+                "cycles_over_bound": im["cycles"] / im["cycle_budget"]["lower_bound"],
+                "serial_sum": im["cycle_budget"]["serial_sum"],
+                "busiest_layer": im["cycle_budget"]["busiest_layer"],
                 "wall_s": im["wall_s"],
                 "ok": im["ok"],
             }
@@ -143,7 +151,7 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
     if rows:
         checked["figures"].append(_image_pairs(out_dir, export, plan[: len(rows)], run, expected, refs))
         if run.vcd is not None:
-            checked["vcd"], fig = _vcd_check(run.vcd, out_dir, plan[0], expected[0], export.config, raster_neurons)
+            checked["vcd"], fig = _vcd_check(run.vcd, out_dir, plan[0], expected[0], export, raster_neurons)
             checked["figures"].append(fig)
     bad = [r for r in rows if not r["ok"]]
     if len(rows) < len(plan):  # the testbench stopped early (a hang)
@@ -222,7 +230,8 @@ def verify_run(
     t_built = time.perf_counter()
     run = run_step(export, sim, build, plan, out_dir, vcd)
     t_simulated = time.perf_counter()
-    checked = compare_step(export, plan, run, out_dir, raster_neurons)
+    built_info = read_rtl_info(build.rtl.out_dir)
+    checked = compare_step(export.with_lanes(built_info.lanes), plan, run, out_dir, raster_neurons)
     if shipped_info is not None:
         checked["shipped_rtl"] = shipped = compare_shipped(rtl_dir, shipped_info, build)
         if not shipped["identical"] and checked["ok"]:
@@ -254,8 +263,12 @@ def _summary(checked: dict, build_s: float, simulator_s: float, total_s: float) 
         "images": len(rows),
         "mismatching_images": checked["mismatching_images"],
         "mean_cycles": _stat(np.mean, rows, "cycles"),
+        "clock_mhz": CLOCK_MHZ,
+        "mean_us_at_clock": _stat(np.mean, rows, "us_at_clock"),
         "mean_cycles_over_bound": _stat(np.mean, rows, "cycles_over_bound"),
+        "min_cycles_over_bound": _stat(np.min, rows, "cycles_over_bound"),
         "max_cycles_over_bound": _stat(np.max, rows, "cycles_over_bound"),
+        "mean_serial_sum": _stat(np.mean, rows, "serial_sum"),
         "mean_image_wall_s": _stat(np.mean, rows, "wall_s"),
         "build_s": build_s,
         "simulator_s": simulator_s,
@@ -269,17 +282,20 @@ def _summary(checked: dict, build_s: float, simulator_s: float, total_s: float) 
 
 def _image_pairs(out_dir: Path, export: Export, plan, run: SimRun, expected, refs) -> Path:
     n = len(plan)
-    rows = [("RTL", np.stack([rtl_image(export, run, k) for k in range(n)])),
-            ("golden model", np.stack([e.image for e in expected[:n]]))]
+    rows = [("RTL\n(simulated)", np.stack([rtl_image(export, run, k) for k in range(n)])),
+            ("golden\nmodel", np.stack([e.image for e in expected[:n]]))]
     if refs:
         rows += [("float SNN", refs["float_snn"][:n]), ("ANN", refs["ann"][:n])]
-    captions = [f"v{p['vector']} {source_name(export.config, p['encode'])[:3]}" for p in plan]
-    title = "RTL vs software (paper Fig. 6): rows = source, columns = test vectors"
+    sources = [SOURCE_WORDS[source_name(export.config, p["encode"])] for p in plan]
+    captions = [f"test vector {p['vector']}\n{s}" for p, s in zip(plan, sources)]
+    title = (f"Generated images of {n} test vectors, one row per model (the RTL must equal the golden model bit for "
+             f"bit{'; the float SNN and the ANN are the software references' if refs else ''}); {export_label(export)}")
     return image_pairs_png(out_dir / "image_pairs.png", rows, captions, title)
 
 
-def _vcd_check(vcd_path: Path, out_dir: Path, item: dict, expected, config, neurons: int):
+def _vcd_check(vcd_path: Path, out_dir: Path, item: dict, expected, export: Export, neurons: int):
     """Spike trains from the VCD of the first image vs the golden model, and the raster figure."""
+    config = export.config
     layers = list(range(1, config.layers + 1))
     trains = spike_trains(vcd_path, config.sizes, config.timesteps, [0] + layers)
     div = first_divergence(expected.spikes, [trains[l] for l in range(config.layers + 1)])
@@ -288,8 +304,9 @@ def _vcd_check(vcd_path: Path, out_dir: Path, item: dict, expected, config, neur
         chosen = pick_neurons(expected.counts[l], neurons)
         panels.append((f"layer {l}", expected.spikes[l], trains[l], chosen))
     title = (
-        f"vector {item['vector']} ({source_name(config, item['encode'])}): spike times of chosen neurons, "
-        f"golden model vs RTL waveform ({'identical' if div is None else 'DIFFERENT'})"
+        f"Spike times of up to {neurons} neurons per layer, test vector {item['vector']} "
+        f"({SOURCE_WORDS[source_name(config, item['encode'])]}): golden model vs the RTL's waveform, "
+        f"{'identical' if div is None else 'DIFFERENT'}; {export_label(export)}"
     )
     fig = raster_png(out_dir / "raster.png", panels, title)
     info = {

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from hw.build import RtlBuild
 from model.common.errors import UserError
-from model.common.options import add_out, add_seed, add_sim
 from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_out, add_seed, add_sim
 from model.common.runinfo import machine
 from model.snn.config import SnnConfig
 from model.snn.export import export_network, load

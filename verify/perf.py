@@ -1,4 +1,5 @@
-"""The event-driven lower bound on cycles per image, from the golden model's spike counts."""
+"""Cycles per image from the golden model's spike trains: each layer's own work, the lower bound the pipelined
+generator can never beat, the serial sum of the layers, and the testbenches' time-outs."""
 
 from __future__ import annotations
 
@@ -16,35 +17,73 @@ def swept_steps(config: SnnConfig, spikes_in) -> np.ndarray:
     return np.ones(spikes_in.shape[-2], dtype=bool)
 
 
-def lower_bound_cycles(config: SnnConfig, spikes) -> dict:
-    """Cycles an event-driven generator with ``P`` lanes needs at least, layer after layer.
+def input_events(config: SnnConfig, layer: int, spikes_in) -> np.ndarray:
+    """The events layer ``layer`` reads weight rows for, per step ``(T,)``: its input spikes, or for a
+    direct-coded layer 1 its ``N_0`` inputs, read once before step 0 to make its current."""
+    spikes_in = np.asarray(spikes_in)
+    if config.driven(layer):
+        events = np.zeros(spikes_in.shape[-2], dtype=np.int64)
+        events[0] = config.sizes[0]
+        return events
+    return spikes_in.sum(axis=-1).astype(np.int64)
 
-    Layer ``l`` reads ``G_l = ceil(N_l / P)`` weight words per incoming spike,
-    sweeps its ``G_l`` membrane words at each swept step (`swept_steps`) and
-    passes each other step's marker on in one cycle:
-    ``sum_l (E_{l-1} + S_l) * G_l + (T - S_l)`` with ``E_{l-1}`` the spikes
-    of layer ``l - 1`` in the image and ``S_l`` the swept steps, from the
-    trains ``spikes[l - 1]`` ``(T, N_{l-1})`` (``spikes[0]`` the input). A
-    pipelined design overlaps the layers, so it may even beat this sum; the
-    busiest layer alone (``slowest_layer``) is the bound for a pipeline.
-    A direct-coded layer 1 has no input spikes but reads each input's
-    ``G_1`` words once per image for its current: ``E_0 = N_0``.
+
+def source_cycles(config: SnnConfig, encode: int) -> int:
+    """Cycles the rate encoder (``encode = 1``) needs to make an image's input words: ``N_0 + 1`` per step,
+    one after another. Other sources count 0: leaving a stage out keeps a lower bound a lower bound, and they are
+    seldom slower than layer 1."""
+    return config.timesteps * (config.sizes[0] + 1) if encode and config.coding in ("bernoulli", "stratified") else 0
+
+
+def cycle_budget(config: SnnConfig, spikes, encode: int = 0) -> dict:
+    """The cycles each layer needs for one image, and what they imply for the whole generator.
+
+    Layer ``l`` has one issue slot a cycle (`docs/hardware-architecture.md`, cycle budget): ``G_l`` slots per
+    input event, ``G_l`` per swept step, one per other step's marker, so its work is
+    ``W_l = (E_{l-1} + S_l) * G_l + (T - S_l)`` (``spikes[l - 1]`` ``(T, N_{l-1})`` are its input trains,
+    ``spikes[0]`` the input; `input_events`, `swept_steps`).
+
+    - ``lower_bound``: cycles the generator can never beat. Layer ``l`` gets its first event only after every
+      layer ``k < l`` has taken its step-0 events and issued a slot of its step-0 sweep
+      (``E_{k-1}(0) * G_k + 1``), and after its last slot every later layer ``k`` still gets the last marker and
+      sweeps step ``T - 1`` (``G_k`` slots, or one if it does not sweep there); the bound is the largest
+      ``head_l + W_l + tail_l``, or the rate encoder's work (`source_cycles`) and every layer's tail where
+      that is larger. Pipeline latencies come on top.
+    - ``serial_sum``: ``sum_l W_l``, what the layers need one after another. Not a bound: the layers overlap,
+      so a generator usually needs fewer cycles.
+    - ``busiest_layer``: ``max_l W_l``.
     """
     T = config.timesteps
-    per_layer, events = [], []
+    per_layer, events, heads, tails = [], [], [], []
     for l in range(1, config.layers + 1):
-        e = config.sizes[0] if config.driven(l) else int(np.asarray(spikes[l - 1]).sum())
-        swept = int(swept_steps(config, spikes[l - 1]).sum())
-        events.append(e)
-        per_layer.append((e + swept) * config.groups(l) + T - swept)
-    return {"bound": sum(per_layer), "per_layer": per_layer, "events": events, "slowest_layer": max(per_layer)}
+        e = input_events(config, l, spikes[l - 1])
+        swept = swept_steps(config, spikes[l - 1])
+        g = config.groups(l)
+        events.append(int(e.sum()))
+        per_layer.append((int(e.sum()) + int(swept.sum())) * g + T - int(swept.sum()))
+        heads.append(int(e[0]) * g + 1)
+        tails.append(g if swept[-1] else 1)
+    paths = [source_cycles(config, encode) + sum(tails)]
+    paths += [sum(heads[:k]) + w + sum(tails[k + 1:]) for k, w in enumerate(per_layer)]
+    return {"lower_bound": max(paths), "serial_sum": sum(per_layer), "busiest_layer": max(per_layer),
+            "per_layer": per_layer, "events": events}
 
 
-def timeout_cycles(config: SnnConfig, bound: int, outputs: int = 0, ready_rate: float = 1.0) -> int:
+def below_bound(images: list[dict]) -> str | None:
+    """The first of a testbench's ``images`` that took fewer cycles than its lower bound, which no run can beat
+    (then the bound or the RTL's timing is wrong), in words; None if there is none."""
+    for im in images:
+        if im["cycles"] < im["cycle_budget"]["lower_bound"]:
+            return (f"vector {im['vector']} (encode={im['encode']}) took {im['cycles']} cycles, below its lower bound "
+                    f"{im['cycle_budget']['lower_bound']} (verify.perf.cycle_budget)")
+    return None
+
+
+def timeout_cycles(config: SnnConfig, serial_sum: int, outputs: int = 0, ready_rate: float = 1.0) -> int:
     """How long a testbench waits for a result: far above any correct run.
 
-    4x the summed lower ``bound`` of `lower_bound_cycles`, slack per step, and
+    4x the ``serial_sum`` of `cycle_budget` (the layers one after another), slack per step, and
     4 cycles per output event at the consumer's acceptance rate ``ready_rate``
     (a testbench that stalls the output).
     """
-    return 4 * bound + 200 * config.timesteps + 10_000 + int(4 * outputs / ready_rate)
+    return 4 * serial_sum + 200 * config.timesteps + 10_000 + int(4 * outputs / ready_rate)

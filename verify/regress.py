@@ -5,7 +5,8 @@ reset, leak, coding), exports it with random weights, builds its RTL and runs
 it on each simulator against the golden model (every layer's spike trains,
 counts and membranes, from the stored trains and from the on-chip encoder);
 the simulators must also agree on the coverage counters and on the cycle
-each layer ends each step's sweep in. The cases are
+each layer ends each step's sweep in, and no image may take fewer cycles than
+its lower bound (`verify.perf.cycle_budget`). The cases are
 Dask tasks: a ``LocalCluster`` over this machine's cores by default, or the
 cluster at ``--scheduler`` (its workers need this project installed at the same
 commit, e.g. ``make setup`` in a checkout on each host, and the simulators on
@@ -126,6 +127,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     stays for inspection."""
     from model.snn.export import export_network, load
     from model.snn.golden import run_noise
+    from verify.perf import below_bound
     from verify.system import first_failure, run_generator, sim_build
 
     start = time.perf_counter()
@@ -151,7 +153,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
         except Exception as e:  # a lint failure or a crash is this case's failure, not the regression's
             return row | {"verdict": "fail", "sim": sim, "stage": stage, "why": f"{type(e).__name__}: {str(e)[:300]}",
                           "seconds": time.perf_counter() - start}
-        failure = first_failure(result, images)
+        failure = first_failure(result, images) or below_bound(result["images"])
         timing = [im["sweep_ends"] for im in result["images"]]
         if not failure and counters and result["coverage"] != counters:
             failure = "the coverage counters differ between the simulators"

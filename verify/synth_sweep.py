@@ -8,7 +8,6 @@ per image; images per second follow at the ECP5 Fmax.
 
 from __future__ import annotations
 
-import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +17,7 @@ from hw.synth_report import build_rtl, options
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_manifest, add_out, add_sim
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.snn.export import load
 from verify.cycles_sweep import check_lanes, parse_lanes
 from verify.system import run_generator, sim_build
@@ -56,7 +55,7 @@ def synth_sweep(manifest: Path, out: Path, lanes: list[int], ecp5_part: str, ecp
         rows.append({"lanes": p, "lut": xc7["lut"], "ff": xc7["ff"], "lutram": xc7["lutram"],
                      "bram36_equiv": xc7["bram36_equiv"], "ecp5_lut4": util.get("TRELLIS_COMB", {}).get("used"),
                      "ecp5_dp16kd": util.get("DP16KD", {}).get("used"), "ecp5_fmax_mhz": fmax,
-                     "cycles_per_image": cycles, "lower_bound_cycles": int(img["lower_bound"]["bound"]),
+                     "cycles_per_image": cycles, "lower_bound_cycles": int(img["cycle_budget"]["lower_bound"]),
                      "images_per_s": round(fmax * 1e6 / cycles, 1) if fmax else None})
         print(f"[sweep] P = {p}: {rows[-1]}", flush=True)
     return rows
@@ -78,7 +77,7 @@ def plot_sweep(rows: list[dict], path: Path, title: str) -> None:
     ax.xaxis.set_minor_formatter(ticker.NullFormatter())
     ax.set_xlabel("images / s at ECP5 Fmax")
     ax.set_ylabel("LUTs (Yosys synth_xilinx)")
-    ax.set_title(textwrap.fill(title, 60), fontsize=9)
+    fig.suptitle(wrap(title, 60), fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     fig.tight_layout()
     save_figure(fig, path, dpi=120)
@@ -87,7 +86,7 @@ def plot_sweep(rows: list[dict], path: Path, title: str) -> None:
 def markdown(rows: list[dict], title: str) -> str:
     md = [f"# {title}", "",
           "| P | xc7 LUT | xc7 FF | xc7 LUTRAM | xc7 BRAM36 eq. | ECP5 LUT4 | ECP5 DP16KD | ECP5 Fmax (MHz) "
-          "| cycles/image | summed bound | images/s at Fmax |",
+          "| cycles/image | lower bound | images/s at Fmax |",
           "|---|---|---|---|---|---|---|---|---|---|---|"]
     md += [f"| {r['lanes']} | {r['lut']:,} | {r['ff']:,} | {r['lutram']} | {r['bram36_equiv']} | "
            f"{r['ecp5_lut4']:,} | {r['ecp5_dp16kd']} | {r['ecp5_fmax_mhz']} | {r['cycles_per_image']:,} | "
@@ -113,7 +112,7 @@ def run(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     rows = synth_sweep(Path(args.manifest), out / "sweep", lanes, args.ecp5_part, args.ecp5_speed, args.sim)
-    title = (f"Synthesis sweep over P: {'-'.join(map(str, c.sizes))}, xc7a100t (Yosys) and "
+    title = (f"Synthesis sweep over P: {c.describe(lanes=False)}; xc7a100t (Yosys) and "
              f"{ECP5_PARTS[args.ecp5_part]}-{args.ecp5_speed} (nextpnr)")
     plot_sweep(rows, out / "synth_sweep.png", title)
     md = markdown(rows, title) + "\n![synthesis sweep](synth_sweep.png)\n"

@@ -58,7 +58,7 @@ def run_generator(
 ) -> tuple[dict, dict]:
     """Run ``images`` (``{"vector": n, "encode": 0|1}``) of ``export`` on the generator ``build`` under ``sim``.
 
-    Returns the testbench's result (per image: cycles, lower bound, wall time,
+    Returns the testbench's result (per image: cycles, cycle budget, wall time,
     mismatches, first divergence, the cycle each layer ended each step's sweep
     in; ``error`` is non-empty on any mismatch) and
     the recorded arrays (``image{k}_counts{l}``, ``image{k}_spikes{l}``).

@@ -16,7 +16,7 @@ from pathlib import Path
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.gan.config import TrainConfig
 
 ENERGY_MODELS = {"literature": "energy_uj", "integer_memory": "energy_uj_integer_memory"}
@@ -53,6 +53,7 @@ def points(report: dict) -> list[dict]:
     """The report's sweep rows as front points: fixed-point SNN figures, energy as a share of the ANN's."""
     ann = {model: report[f"ann_{key}"] for model, key in ENERGY_MODELS.items()}
     base = {"training": training_name(report.get("checkpoint", "")), "coding": report["config"]["coding"],
+            "sizes": report["config"]["sizes"],
             "checkpoint": report.get("checkpoint"), "fid_ann": report.get("fid_ann"), "images": report["images"]}
     out = []
     for r in report["sweep"]:
@@ -119,6 +120,10 @@ def figure(report: dict, path: Path) -> Path:
         ax.annotate(f"T={r['timesteps']}", (r["energy_vs_ann_literature"], r["fid"]), fontsize=7)
     ax.set(xscale="log", xlabel="energy / ANN (literature model)", ylabel="classifier FID (fixed-point SNN)")
     ax.legend(fontsize=7)
+    sizes = sorted({"-".join(map(str, r["sizes"])) for r in rows if r.get("sizes")})
+    fig.suptitle(wrap(f"Fidelity against energy of the converted generators ({', '.join(sizes)}), one point "
+                               f"per T x normalisation x reset of each conversion report, {rows[0]['images']} images "
+                               "each; the front joined", 80), fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=120)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.convert.sweep import GOAL_MSE, GOAL_T
+from model.snn.config import SnnConfig, leak_text
 
 
 def markdown(report: dict) -> str:
@@ -16,7 +17,7 @@ def markdown(report: dict) -> str:
         "# Conversion report",
         "",
         f"Generator {'-'.join(map(str, c['sizes']))}, {c['weight_bits']}-bit weights, {c['membrane_bits']}-bit "
-        f"membrane, leak {'none (IF)' if c['leak_shift'] is None else 'V >> ' + str(c['leak_shift'])}, "
+        f"membrane, leak {leak_text(c['leak_shift'])}, {c['coding']} coding, "
         f"{report['images']} noise vectors, calibration on {report['calibration_vectors']}. "
         f"ANN: {report['ann_macs']:,} MACs = {report['ann_energy_uj']:.2f} uJ per image (literature), "
         f"{report['ann_energy_uj_integer_memory']:.2f} uJ (integer + memory) ({report['energy_note']}).",
@@ -25,7 +26,8 @@ def markdown(report: dict) -> str:
     if "fid_ann" in report:
         lines += [f"Classifier FID: ANN {report['fid_ann']}, real data of the same size {report['fid_real_floor']}.", ""]
     has_fid = "fid_float" in report["sweep"][0]
-    head = "| T | norm | reset | MSE float-ANN | MSE fixed-float | MSE fixed-ANN | MSE float-ANN(input rates) |"
+    head = ("| T | norm | reset | MSE float-ANN | MSE fixed-float | MSE fixed-ANN | "
+            f"MSE float vs ANN of the {ann_input(c['coding'])} |")
     head += " FID float | FID fixed |" if has_fid else ""
     head += (f" spikes/neuron {', '.join(f'L{l}' for l in range(1, len(c['sizes'])))} | synaptic ops/image |"
              " energy uJ (x ANN), literature | integer + memory |")
@@ -78,6 +80,18 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def ann_input(coding: str) -> str:
+    """What the last reference ANN is fed: the input as the SNN really receives it under ``coding``."""
+    return "quantised input X / 2^R" if coding == "direct" else "realised input spike rates"
+
+
+def generator_words(report: dict) -> str:
+    """The exported generator in words, for figure titles: configuration, normalisation, checkpoint."""
+    config = SnnConfig.from_dict(report["config"]).describe(lanes=False)
+    words = f"{config}, {report['options']['normalisation']} normalisation"
+    return words + (f"; {report['checkpoint']}" if report.get("checkpoint") else "")
+
+
 def write_report(report: dict, out_dir: Path) -> list[Path]:
     """``conversion.json``, ``report.md``, ``samples.png`` and ``mse_energy_vs_t.png`` under ``out_dir``."""
     images = report.pop("_images")
@@ -87,14 +101,14 @@ def write_report(report: dict, out_dir: Path) -> list[Path]:
 
 
 def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
-    """ANN / float SNN / fixed SNN images side by side, one row each; last, the ANN fed the SNN's input spike rates."""
+    """ANN / float SNN / fixed SNN images side by side, one row each; last, the ANN fed the input as the SNN receives
+    it (`ann_input`)."""
     plt = pyplot()
-    c = report["config"]
     rows = [
         ("ANN", images["ann"]),
         ("float SNN", images["float"]),
         ("fixed SNN", images["fixed"]),
-        ("ANN of the input\nspike rates", images["ann_rates"]),
+        ("ANN of the\n" + wrap(ann_input(report["config"]["coding"]), 16), images["ann_rates"]),
     ]
     fig, axes = plt.subplots(len(rows), 1, figsize=(n * 0.9, len(rows) * 1.1))
     for ax, (name, img) in zip(axes, rows):
@@ -103,7 +117,8 @@ def samples_figure(images: dict, report: dict, path: Path, n: int = 10) -> Path:
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
-    fig.suptitle(f"T = {c['timesteps']}, {report['options']['normalisation']}, reset {c['reset']}", fontsize=9)
+    fig.suptitle(wrap(f"The same {n} noise vectors through each model: {generator_words(report)}", 110),
+                 fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
 
@@ -133,5 +148,9 @@ def curves_figure(report: dict, path: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
     for ax in (ax1, ax2):  # below the axes, so that no point is hidden
         ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False)
+    c = report["config"]
+    fig.suptitle(f"Image MSE and energy per image against T, every normalisation and reset, {report['images']} images: "
+                 f"{'-'.join(map(str, c['sizes']))} generator, {c['coding']} coding, {c['weight_bits']}-bit weights, "
+                 f"{c['membrane_bits']}-bit membranes", fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)

@@ -180,13 +180,20 @@ def run_updates(
         done = epoch + 1
         if out_dir is not None:
             grid = _grid_samples(state.generator, fixed_noise)
-            plots.image_grid(grid, out_dir / "samples_latest.png")
+            title = f"Samples of the {gan_label(cfg)}, after epoch {done} of {n_epochs} (the same noise every epoch)"
+            plots.image_grid(grid, out_dir / "samples_latest.png", title)
             if done % grid_every == 0 or state.step == cfg.updates:
-                plots.image_grid(grid, out_dir / f"samples_epoch{done:03d}.png")
+                plots.image_grid(grid, out_dir / f"samples_epoch{done:03d}.png", title)
             if done % cfg.checkpoint_every == 0 and state.step < cfg.updates:
                 save_checkpoint(state, out_dir / CHECKPOINT)
     bar.close()
     return state
+
+
+def gan_label(cfg: TrainConfig) -> str:
+    """The GAN in words: architecture, generator sizes, dataset, seed."""
+    return (f"{cfg.arch} GAN {cfg.noise_dim}-{'-'.join(map(str, cfg.hidden))}-784 on {cfg.dataset}, "
+            f"seed {cfg.seed}")
 
 
 @torch.no_grad()
@@ -289,8 +296,9 @@ def finish(state: TrainState, data_size: int, out_dir: Path, evaluate: bool = Tr
     recalibrate_batchnorm(state.generator, seed=cfg.seed)
     save_checkpoint(state, out_dir / CHECKPOINT)
     upe = cfg.updates_per_epoch(data_size)
-    plots.image_grid(_grid_samples(state.generator, fixed_grid_noise(state)), out_dir / "samples_latest.png")
-    plots.loss_curve(state.history, out_dir / "loss_curve.png", upe, f"{cfg.arch} GAN on {cfg.dataset}, seed {cfg.seed}")
+    plots.image_grid(_grid_samples(state.generator, fixed_grid_noise(state)), out_dir / "samples_latest.png",
+                     f"Samples of the {gan_label(cfg)}, after {state.step} updates (BatchNorm statistics re-estimated)")
+    plots.loss_curve(state.history, out_dir / "loss_curve.png", upe, f"Training of the {gan_label(cfg)}")
     report = {
         "arch": cfg.arch,
         "dataset": cfg.dataset,
@@ -447,8 +455,7 @@ def run(args) -> int:
 
         n = len(load_dataset(config.dataset, "train", config.data_dir))
         config = replace(config, updates=args.epochs * config.updates_per_epoch(n))
-    print(f"[train] {config.arch} GAN {config.noise_dim}-{'-'.join(map(str, config.hidden))}-784 on {config.dataset}: "
-          f"{config.updates} updates of batch {config.batch}, seed {config.seed} -> {out_dir}")
+    print(f"[train] {gan_label(config)}: {config.updates} updates of batch {config.batch} -> {out_dir}")
     report = train(config, out_dir, resume=args.resume, evaluate=not args.no_metrics, device=args.device)
     print(f"[train] {report['updates']} updates ({report['passes_over_data']} passes over {report['train_images']} images): "
           f"training {report['train_seconds']} s, whole command {report['wall_seconds']} s")

@@ -8,7 +8,7 @@ images (mode coverage), the spikes per image and synaptic operations of the spik
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import torch
 
@@ -83,6 +83,7 @@ def run_all(dataset: str, base: HybridConfig, variants, discriminators, images: 
             rows.append(row)
             samples[config.name] = generated[:100]
     results = {"dataset": dataset, "train_images": len(train_images), "rows": rows,
+               "lif": {"generator": asdict(base.g_lif), "discriminator": asdict(base.d_lif)},
                "floor": metrics.real_floor(dataset, data_dir, n=images),
                "classifier_accuracy": metrics.get_classifier(dataset, data_dir).accuracy}
     return results, samples

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import image_grid, pyplot, save_figure
+from model.common.plots import image_grid, pyplot, save_figure, wrap
 
 VARIANT_NAMES = {"ann": "ANN DCGAN", "front": "spiking front", "middle": "spiking middle", "back": "spiking back",
                  "extractor": "SNN extractor"}
@@ -60,6 +60,26 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def lif_words(lif: dict) -> str:
+    """A spiking module's neurons in words: T, threshold, leak, reset."""
+    leak = "none (IF)" if lif["leak_shift"] is None else f"beta = 1 - 2^-{lif['leak_shift']}"
+    return f"T = {lif['timesteps']}, theta = {lif['theta']:g}, leak {leak}, reset {lif['reset']}"
+
+
+def run_words(results: dict, row: dict) -> str:
+    """One run in words: generator, discriminator, dataset, budget and (if any) the spiking modules' neurons."""
+    lif = results["lif"]
+    spiking = [f"G's LIF {lif_words(lif['generator'])}"] if row["variant"] != "ann" else []
+    spiking += [f"D's LIF {lif_words(lif['discriminator'])}"] if row["discriminator"] == "snn" else []
+    return (f"{VARIANT_NAMES[row['variant']]} generator, {row['discriminator'].upper()} discriminator, "
+            f"on {results['dataset']}, {row['updates']} updates of batch {row['batch']}"
+            + "".join(f"; {s}" for s in spiking))
+
+
+def samples_title(results: dict, row: dict, n: int) -> str:
+    return f"{n} samples, FID {row['fid']:.1f}: {run_words(results, row)}"
+
+
 def d_error_figure(results: dict, path: Path) -> Path:
     """D's error per update (smoothed) for every run."""
     plt = pyplot()
@@ -71,7 +91,10 @@ def d_error_figure(results: dict, path: Path) -> Path:
         ax.plot(smooth, label=f"{VARIANT_NAMES[r['variant']]}, {r['discriminator'].upper()} D")
     ax.set_xlabel("update (sampled)")
     ax.set_ylabel("D's error on its batch")
-    ax.set_title(f"{results['dataset']}: discriminator error while training")
+    snn = any(r["discriminator"] == "snn" for r in results["rows"])
+    note = f" (the SNN D's LIF: {lif_words(results['lif']['discriminator'])})" if snn else ""
+    fig.suptitle(wrap(f"The discriminator's error while training, each run on {results['dataset']}{note}", 90),
+                 fontsize=8)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path, dpi=100)
@@ -82,7 +105,9 @@ def write(report: dict, samples: dict, out: Path) -> list[Path]:
     paths = write_json_and_markdown(out / "hybrid.json", report, markdown(report))
     for results in report["datasets"]:
         ds = results["dataset"]
+        rows = {r["name"]: r for r in results["rows"]}
         for name, images in samples[ds].items():
-            paths.append(image_grid(images, out / f"samples_{ds}_{name}.png"))
+            title = samples_title(results, rows[name], len(images))
+            paths.append(image_grid(images, out / f"samples_{ds}_{name}.png", title))
         paths.append(d_error_figure(results, out / f"d_error_{ds}.png"))
     return paths

@@ -16,7 +16,7 @@ from model.common.errors import UserError
 from model.common.npy import read_npy
 from model.common.options import add_out, add_seed
 from model.convert.conversion import OUTPUTS, ConvertOptions
-from model.snn.config import RATE_RESETS, SnnConfig
+from model.snn.config import RATE_RESETS, SnnConfig, leak_text
 
 NIR_SUFFIXES = (".nir", ".h5", ".hdf5")
 TORCH_SUFFIXES = (".pt", ".pth")
@@ -88,6 +88,6 @@ def run(args) -> int:
     out = Path(args.out) if args.out else Path("weights/imported") / Path(args.source).stem / "snn"
     export = net.export(out, inputs(args.inputs, c.sizes[0], args.vectors, args.seed))
     print(f"{'-'.join(map(str, c.sizes))} network, T = {c.timesteps}, reset {c.reset}, "
-          f"leak {'none (IF)' if c.leak_shift is None else f'V >> {c.leak_shift}'}: exported {export.path}")
+          f"leak {leak_text(c.leak_shift)}: exported {export.path}")
     print(f"next: spikegan rtl --manifest {export.path}  and  spikegan verify --manifest {export.path} --sim icarus")
     return 0

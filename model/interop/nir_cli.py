@@ -25,9 +25,10 @@ from model.interop import nir_export
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out, add_seed
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.common.runinfo import machine
 from model.interop import nir_peers
+from model.snn.config import leak_text
 from model.snn.golden import encode_noise, encode_spikes, run_network
 
 # Spike-coded, as the peers need (the default run's generator is direct-coded: layer 1 takes no spikes).
@@ -179,6 +180,19 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def figure_title(report: dict) -> str:
+    """What the NIR figure shows: the classifier's and (if run) the generator's configuration."""
+    k = report["classifier"]
+    title = (f"Through NIR: snnTorch classifier {'-'.join(map(str, k['sizes']))} (T = {k['timesteps']}, "
+             f"leak {leak_text(k['leak_shift'])}, {k['weight_bits']}-bit weights) on the golden model")
+    g = report.get("generator")
+    if g:
+        p = g["peers"]
+        title += (f"; generator {'-'.join(map(str, p['sizes']))} (T = {p['timesteps']}, reset {p['reset']}) "
+                  "in sinabs and snnTorch")
+    return title
+
+
 def figure(report: dict, path: Path) -> Path:
     plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
@@ -197,6 +211,7 @@ def figure(report: dict, path: Path) -> Path:
         axes[1].set_ylabel("equal spike counts vs golden (%)")
         axes[1].set_title("generator in peers (measured = emulated)")
         axes[1].legend()
+    fig.suptitle(wrap(figure_title(report), 120), fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
 

@@ -94,18 +94,21 @@ def run_dataset(name: str, args: argparse.Namespace, p: GanParams) -> dict:
             gens.append(ev.images[0])
             counts.append(ev.counts[0])
     ref_label = "target (12x12 binarised)" if args.mode == "image" else "class majority"
+    setup = (f"{name} 12x12, {args.model} model, G {p.n_latent}-{p.n_pixels}, D {p.n_pixels}-2, "
+             f"{args.iterations} iterations of {args.mode} training, seed {args.seed}")
     figures.image_grid(
         [(ref_label, np.array(refs)), ("generated", np.array(gens)), ("spike counts", np.array(counts))],
         [f"class {c}" for c in classes],
         out / "grid.png",
-        f"{name}: real vs generated ({args.model} model, {args.iterations} iterations, {args.mode} training)",
+        f"Real vs generated, one network per class: {setup}",
     )
-    figures.learning_curves(hists, [f"{c}" for c in classes], out / "curves.png", f"{name}: learning curves ({args.model})")
+    figures.learning_curves(hists, [f"{c}" for c in classes], out / "curves.png",
+                            f"Learning curves, one line per class: {setup}")
     figures.conductance_histograms(
         {layer: np.concatenate([b[layer].ravel() for b in before]) for layer in ("gen", "disc")},
         {layer: np.concatenate([a[layer].ravel() for a in after]) for layer in ("gen", "disc")},
         out / "conductance.png",
-        f"{name}: synaptic conductances before and after training ({args.model})",
+        f"Synaptic conductances before and after training: {setup}",
     )
     means = [r["match_mean"] for r in rows]
     summary = {

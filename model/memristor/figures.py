@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from model.common.plots import pyplot, save_figure
+from model.common.plots import pyplot, save_figure, wrap
 from model.memristor.train import History
 
 
@@ -29,7 +29,7 @@ def image_grid(rows: list[tuple[str, np.ndarray]], titles: list[str], path: Path
             bar = fig.colorbar(shown, ax=list(axes[r]), fraction=0.02, pad=0.01)
             bar.set_label(label, fontsize=7)
             bar.ax.tick_params(labelsize=6)
-    fig.suptitle(suptitle, fontsize=10)
+    fig.suptitle(wrap(suptitle, int(fig.get_size_inches()[0] * 11)), fontsize=10)
     save_figure(fig, path, dpi=120)
 
 

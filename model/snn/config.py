@@ -42,6 +42,11 @@ def groups_of(n: int, lanes: int) -> int:
     return -(-n // lanes)
 
 
+def leak_text(leak_shift: int | None) -> str:
+    """The leak as every report writes it: "none (IF)", or "V >> k" (LIF: ``V -= V >> k`` each step)."""
+    return "none (IF)" if leak_shift is None else f"V >> {leak_shift}"
+
+
 def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -179,6 +184,13 @@ class SnnConfig:
         if not _is_int(lanes) or lanes < 1:
             raise UserError(f"lanes must be an integer >= 1, got {lanes!r}")
         return replace(self, lanes=lanes)
+
+    def describe(self, lanes: bool = True) -> str:
+        """The configuration in one line of words, for report headers and figure titles (``lanes``: with ``P``)."""
+        kind = "TTFS network" if self.neuron == "ttfs" else "network"
+        return (f"{'-'.join(map(str, self.sizes))} {kind}, {self.coding} coding, T = {self.timesteps}, "
+                f"{self.weight_bits}-bit weights, {self.membrane_bits}-bit membranes, reset {self.reset}, "
+                f"leak {leak_text(self.leak_shift)}" + (f", P = {self.lanes} lanes" if lanes else ""))
 
     def to_dict(self) -> dict:
         d = asdict(self)

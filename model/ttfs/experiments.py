@@ -137,6 +137,7 @@ def gan_runs(dataset: str, config: GanConfig, per_digit_updates: int, images: in
     results["fixed_point"] = fixed_point_check(gan, fixed, min(images, 100), seed=1)
     results["d_on_fakes"] = _d_verdict(gan, samples["ttfs_all"])
     results["config"] = dict(config.__dict__)
+    results["dataset"] = dataset
     return results, {"gan": gan, "fixed": fixed, **samples}
 
 

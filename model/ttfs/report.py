@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from model.common.jsonio import write_json_and_markdown
-from model.common.plots import image_grid, pyplot, save_figure
+from model.common.plots import image_grid, pyplot, save_figure, wrap
 
 SAMPLE_NAMES = {"ttfs_all": "TTFS GAN, all digits", "ann_all": "ANN GAN, all digits",
                 "ttfs_per_digit": "TTFS GAN, one per digit", "ann_per_digit": "ANN GAN, one per digit"}
@@ -141,11 +141,24 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def samples_title(gan: dict, key: str, n: int) -> str:
+    """What a sample grid shows: which GAN, its configuration, its training and its FID."""
+    c, r = gan["config"], gan[key]
+    spiking = (f", T = {c['timesteps']}, theta = {c['theta']:g}, {c['target']} targets, {c['norm']} norm"
+               if key.startswith("ttfs") else "")
+    per = " per digit" if r.get("per") else ""
+    return (f"{n} samples of the {SAMPLE_NAMES[key]} (G {'-'.join(map(str, c['g_sizes']))}{spiking}) on "
+            f"{gan['dataset']}, {r['updates']:,}{per} updates of batch {r['batch']}, "
+            f"FID {r['score']['fid']:.2f}")
+
+
 def write(report: dict, samples: dict, out_dir: Path) -> list[Path]:
     paths = write_json_and_markdown(out_dir / "ttfs.json", report, markdown(report), indent=1)
     for key in SAMPLE_NAMES:
         if key in samples:
-            paths.append(image_grid(samples[key][:100], out_dir / f"samples_{key}.png"))
+            images = samples[key][:100]
+            title = samples_title(report["gan"], key, len(images))
+            paths.append(image_grid(images, out_dir / f"samples_{key}.png", title))
     paths.append(classifier_figure(report["classifier"], out_dir / "classifier.png"))
     paths.append(validation_figure(report["classifier"], out_dir / "validation.png"))
     return paths
@@ -162,8 +175,17 @@ def classifier_figure(rows: list[dict], path: Path) -> Path:
         ax.bar(range(len(ttfs)), [r[key] for r in ttfs], color="tab:blue")
         ax.set_xticks(range(len(ttfs)), labels, fontsize=7)
         ax.set_title(title)
+    fig.suptitle(f"TTFS classifiers 784-400-10 (Sec. 3.1), one bar per dataset, target and norm: {training(rows)}",
+                 fontsize=9)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)
+
+
+def training(rows: list[dict]) -> str:
+    """The classifiers' training in words: per dataset, epochs, batch and images."""
+    first = {r["dataset"]: r for r in reversed(rows)}
+    return "; ".join(f"{ds}: {r['epochs']} epoch(s) of batch {r['batch']} on {r['train_images']:,} images"
+                     for ds, r in reversed(first.items()))
 
 
 def validation_figure(rows: list[dict], path: Path) -> Path:
@@ -176,7 +198,9 @@ def validation_figure(rows: list[dict], path: Path) -> Path:
             line, = ax.plot(up, acc, label=f"{r['dataset']} {r['model'].split(', ')[1]} {r['norm']}")
             if r.get("best_update") is not None:
                 ax.plot([r["best_update"]], [max(acc)], "o", color=line.get_color())
-    ax.set(xlabel="update", ylabel="held-out accuracy", title="TTFS classifiers: held-out accuracy (kept weights marked)")
+    ax.set(xlabel="update", ylabel="held-out accuracy")
+    fig.suptitle(wrap("TTFS classifiers 784-400-10: accuracy on held-out training images while training "
+                               f"(the weights kept marked); {training(rows)}", 80), fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return save_figure(fig, path, dpi=110)

@@ -21,7 +21,7 @@ from cocotb.utils import get_sim_time
 from model.snn.config import SnnConfig
 from model.snn.golden import first_divergence, output_image, run_noise
 from verify.checker import artefacts, disagreement
-from verify.perf import lower_bound_cycles, timeout_cycles
+from verify.perf import cycle_budget, timeout_cycles
 from verify.sweep_monitor import SweepLog, check_sweeps
 from verify.tb.codecs import count_words_to_counts
 from verify.tb.plan import load_plan_export, read_coverage, read_plan, report_progress, write_result
@@ -192,9 +192,9 @@ async def generator_matches_golden(dut):
         n, encode = int(item["vector"]), int(item["encode"])
         vec = vectors[n]
         expected = run_noise(net, vec.noise_x, record_membranes=sweep_log is not None)  # the reference model
-        bound = lower_bound_cycles(config, expected.spikes)
+        budget = cycle_budget(config, expected.spikes, encode)
         start = time.perf_counter()
-        limit = timeout_cycles(config, bound["bound"])
+        limit = timeout_cycles(config, budget["serial_sum"])
         try:
             observed = await tb.run_image(n, encode, timeout_cycles=limit)
         except SimTimeoutError:
@@ -225,7 +225,7 @@ async def generator_matches_golden(dut):
                 "vector": n,
                 "encode": encode,
                 "cycles": observed["cycles"],
-                "lower_bound": bound,
+                "cycle_budget": budget,
                 "wall_s": wall,
                 "mse_vs_golden": float(np.mean((image - expected.image) ** 2)),
                 "sweep_ends": {str(l): ends for l, ends in sweep_ends.items()},
@@ -241,7 +241,7 @@ async def generator_matches_golden(dut):
         report_progress(plan, k + 1)
         dut._log.info(
             "vector %d encode=%d: %d cycles (lower bound %d), %.2f s, %s",
-            n, encode, observed["cycles"], bound["bound"], wall, "match" if check["ok"] else "MISMATCH",
+            n, encode, observed["cycles"], budget["lower_bound"], wall, "match" if check["ok"] else "MISMATCH",
         )
     np.savez_compressed(plan["observed"], **arrays)
     write_result(plan, {"images": images, "error": "; ".join(failures), "coverage": read_coverage(dut, plan)})

@@ -16,7 +16,7 @@ from cocotb.triggers import FallingEdge
 
 from model.snn.config import SnnConfig
 from model.snn.golden import run_layer
-from verify.perf import lower_bound_cycles, timeout_cycles
+from verify.perf import cycle_budget, timeout_cycles
 from verify.tb.clock import cycle, reset
 from verify.tb.codecs import EventCodec, count_words_to_counts, spike_trains
 from verify.tb.patterns import Pattern
@@ -76,9 +76,9 @@ async def lif_matches_golden(dut):
     failures, images = [], []
     for n, spikes in enumerate(np.array(plan["spikes"], dtype=np.uint8)):
         expected, _ = run_layer(w, b, theta, config, spikes[None])
-        bound = lower_bound_cycles(config, [spikes])["bound"]
+        serial = cycle_budget(config, [spikes])["serial_sum"]
         outputs = config.timesteps * (config.sizes[1] + 1)  # at most: every neuron and the marker, every step
-        limit = timeout_cycles(config, int(bound / offer.rate), outputs, accept.rate)
+        limit = timeout_cycles(config, int(serial / offer.rate), outputs, accept.rate)
         got = await tb.run_image(spikes, max_cycles=limit)
         diff = np.argwhere(expected[0] != got["trains"])
         counters_equal = np.array_equal(expected[0].sum(axis=0), got["counts"])
