@@ -106,9 +106,11 @@ def images(result: GoldenResult) -> np.ndarray:
     return pixels.reshape(len(pixels), side, side)
 
 
-def save_images(result: GoldenResult, path="samples.png", nrow: int = 10) -> Path:
-    """`images` of ``result`` as one PNG grid, ``nrow`` to a row (`model.common.plots.image_grid`)."""
-    return image_grid(images(result), path, nrow)
+def save_images(result: GoldenResult, path="samples.png", title: str = "images of the golden model",
+                nrow: int = 10) -> Path:
+    """`images` of ``result`` as one PNG grid under ``title`` (say which network and noise), ``nrow`` to a row
+    (`model.common.plots.image_grid`)."""
+    return image_grid(images(result), path, title, nrow)
 
 
 def build_rtl(export=DEFAULT_MANIFEST, out_dir=None, lanes: int | None = None, lint: bool = True):

@@ -109,8 +109,9 @@ def test_images_are_the_golden_models_image_of_the_output_trains(made, tmp_path)
     images = api.images(result)
     assert images.shape == (3, 28, 28)
     assert np.array_equal(images.reshape(3, -1), decode_image(export.config, result.spikes[-1]))
-    grid = Image.open(api.save_images(result, tmp_path / "grid.png", nrow=3))
-    assert grid.size == ((3 * 30 + 2) * 2, (30 + 2) * 2)  # 28 x 28 images, 2 pixels apart, scaled by 2
+    grid = Image.open(api.save_images(result, tmp_path / "grid.png", "three images", nrow=3))
+    assert grid.width == (3 * 30 + 2) * 2 and grid.height > (30 + 2) * 2  # 28 x 28 images 2 pixels apart, x 2, a title
+    assert grid.text["Title"] == "three images"
     assert api.images(api.simulate(export, np.full(100, 0.5))).shape == (1, 28, 28)
 
 
@@ -222,7 +223,8 @@ def test_the_gan_example_runs_as_written_on_the_default_export(made):
     done = _run_python(gan_example(), made)
     assert "output spikes per image:" in done.stdout
     grid = Image.open(made / "samples.png")
-    assert grid.size == ((4 * 30 + 2) * 2,) * 2  # 16 images of 28 x 28, 4 to a row, 2 pixels apart, scaled by 2
+    assert grid.width == (4 * 30 + 2) * 2  # 16 images of 28 x 28, 4 to a row, 2 pixels apart, scaled by 2
+    assert grid.height > grid.width and "fresh noise" in grid.text["Title"]
 
 
 @pytest.mark.sim
