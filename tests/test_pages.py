@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,40 @@ def test_every_block_of_the_readme_and_docs_is_known_and_every_known_block_is_sh
     shown = [name for page in pages_in([REPO / "README.md", REPO / "docs"]) for name in blocks_in(page)]
     assert set(shown) <= set(BLOCKS)
     assert set(BLOCKS) <= set(shown)
+
+
+@pytest.mark.slow
+@pytest.mark.sim
+def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, mnist_files, monkeypatch):
+    """Train, convert and verify a tiny generator with the commands, then `spikegan report --pages` on copies of
+    the README and docs/: the blocks those reports feed are filled from them, the others stay as they were."""
+    from model.common import threads
+    from spikegan.__main__ import main
+
+    monkeypatch.chdir(tmp_path)
+    run = Path("weights/gan-mnist")
+    with threads.one_thread():
+        assert main(["train", "--data-dir", str(mnist_files(tmp_path / "data")), "--hidden", "16", "--batch", "20",
+                     "--updates", "20", "--no-metrics", "--out", str(run)]) == 0
+        assert main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--sweep-t", "8",
+                     "--calib", "64", "--images", "8", "--vectors", "1", "--no-fid", "--no-peer"]) == 0
+    assert main(["verify", "--manifest", str(run / "snn/manifest.json"), "--sim", "verilator", "--vectors", "1",
+                 "--out", "reports/verify-verilator"]) == 0
+    pages = tmp_path / "pages"
+    (pages / "docs").mkdir(parents=True)
+    shutil.copy(REPO / "README.md", pages / "README.md")
+    for page in (REPO / "docs").glob("*.md"):
+        shutil.copy(page, pages / "docs" / page.name)
+    assert main(["report", "--run", str(run), "--out", "reports", "--root", ".",
+                 "--pages", str(pages / "README.md"), str(pages / "docs")]) == 0
+
+    readme, generator = (pages / "README.md").read_text(), (pages / "docs/generator.md").read_text()
+    verified = json.loads(Path("reports/verify-verilator/report.json").read_text())
+    assert "on 1 of 1 test vectors under verilator (100-16-16-784)" in readme
+    assert f"{verified['summary']['mean_cycles']:,.0f} cycles per image" in readme
+    conversion = Path(BLOCKS["conversion"].markdown).read_text()
+    assert body(conversion)[0] in generator and body(Path(BLOCKS["verify-verilator"].markdown).read_text())[0] in generator
+    assert body(Path(BLOCKS["ann"].markdown).read_text())[0] in generator
+    assert "Not run yet" in (pages / "docs/ttfs.md").read_text()
+    commit = json.loads(Path("reports/summary.json").read_text())["machine"]["commit"]
+    assert f"commit {commit}" in readme
