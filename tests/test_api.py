@@ -16,6 +16,7 @@ from PIL import Image
 
 from model.common import threads
 from model.common.cli import parser_for
+from model.convert import cli as convert_cli
 from model.common.errors import UserError
 from model.interop.imported import Imported
 from model.snn.config import CODINGS, TTFS, SnnConfig
@@ -159,7 +160,8 @@ def test_the_api_defaults_are_the_commands():
     d = _defaults(api.convert)
     assert (d["checkpoint"], d["normalisation"], d["round_offset"], d["vectors"], d["calib"], d["images"], d["seed"],
             d["paper"]) == (convert.checkpoint, convert.norm, not convert.no_round_offset, convert.vectors,
-                            convert.calib, convert.images, convert.seed, convert.paper)
+                            convert.calib, convert_cli.RATE_IMAGES if convert.images is None else convert.images, convert.seed,
+                            convert.paper)
     assert _defaults(api.load_generator)["checkpoint"] == convert.checkpoint
     assert _defaults(api.load)["manifest"] == rtl.manifest == verify.manifest
     d = _defaults(api.build_rtl)

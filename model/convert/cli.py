@@ -24,6 +24,9 @@ import time
 
 from model.common.errors import UserError
 from model.common.options import add_out, add_seed
+from model.convert import exact_cli
+from model.convert.exact_cli import EXACT_IMAGES, EXACT_T
+from model.convert.exact_sweep import SWEEP_T as EXACT_SWEEP_T
 from model.convert.checkpoint import DEFAULT, DEFAULT_CHECKPOINT, PAPER, convert_checkpoint
 from model.convert.conversion import ConvertOptions
 from model.convert.report import markdown, write_report
@@ -31,12 +34,20 @@ from model.convert.sweep import SWEEP_T, build_report
 from model.snn.config import RATE_CODINGS, RATE_RESETS
 
 
+RATE_IMAGES = 128
+
+
 def add_arguments(parser) -> None:
     d = DEFAULT
     parser.add_argument("--checkpoint", default=DEFAULT_CHECKPOINT, help="trained generator (make train writes it)")
     add_out(parser, None, "export folder", shown="<checkpoint folder>/snn")
+    parser.add_argument("--neuron", choices=("rate", "ramp"), default="rate",
+                        help="rate: the rate converter (Eq. 6-7, the codings below); ramp: the exact ReLU -> TTFS "
+                             "conversion, one spike per neuron, docs/exact-ttfs-semantics.md (export to "
+                             "<checkpoint folder>/snn-ramp, report T x clip)")
     parser.add_argument("--timesteps", type=int, default=None,
-                        help=f"T of the exported network (default: {d.timesteps}, with --paper {PAPER.timesteps})")
+                        help=f"T of the exported network (default: {d.timesteps}, with --paper {PAPER.timesteps}, "
+                             f"with --neuron ramp {EXACT_T})")
     parser.add_argument("--reset", choices=RATE_RESETS, default=d.reset, help="reset after a spike: to zero or by subtraction")
     parser.add_argument("--coding", choices=RATE_CODINGS, default=None,
                         help="input coding: bernoulli (a random number per input and step, Eq. 4), stratified (the "
@@ -48,27 +59,44 @@ def add_arguments(parser) -> None:
                              "unless given")
     parser.add_argument("--leak-shift", type=int, default=d.leak_shift, help="LIF leak V -= V >> k (default: none, IF)")
     parser.add_argument("--weight-bits", type=int, default=d.weight_bits, help="q: bits per weight")
-    parser.add_argument("--membrane-bits", type=int, default=d.membrane_bits, help="m: bits per membrane")
+    parser.add_argument("--membrane-bits", type=int, default=None,
+                        help=f"m: bits per membrane (default: {d.membrane_bits}; with --neuron ramp the fewest that fit)")
     parser.add_argument("--lanes", type=int, default=d.lanes, help="P: neurons per memory word (layout only)")
-    parser.add_argument("--norm", default=ConvertOptions().normalisation, help="'max' (Eq. 6), a percentile like 'p99.9', or 'unit' for a generator trained with --qcfs-levels")
+    parser.add_argument("--norm", default=ConvertOptions().normalisation,
+                        help="'max' (Eq. 6), a percentile like 'p99.9', or 'unit' for a generator trained with "
+                             "--qcfs-levels; with --neuron ramp, each hidden layer's clip")
     parser.add_argument(
         "--no-round-offset", action="store_true", help="do not add theta/(2T) to the biases (floor instead of round)"
     )
     parser.add_argument("--vectors", type=int, default=10, help="test noise vectors to export")
     parser.add_argument("--calib", type=int, default=2000, help="calibration noise vectors for the normalisation")
-    parser.add_argument("--images", type=int, default=128, help="generated images per point of the report's sweep")
-    parser.add_argument("--sweep-t", default=",".join(map(str, SWEEP_T)), help="comma-separated T values of the sweep")
+    parser.add_argument("--images", type=int, default=None,
+                        help=f"generated images per point of the report's sweep (default: {RATE_IMAGES}; with --neuron ramp {EXACT_IMAGES})")
+    parser.add_argument("--sweep-t", default=None,
+                        help=f"comma-separated T values of the sweep (default: {','.join(map(str, SWEEP_T))}; "
+                             f"with --neuron ramp {','.join(map(str, EXACT_SWEEP_T))})")
     parser.add_argument("--no-fid", action="store_true", help="skip the classifier FID")
     parser.add_argument("--no-peer", action="store_true", help="skip the sinabs benchmark")
     parser.add_argument("--no-report", action="store_true", help="export only")
     add_seed(parser, "seed of the noise vectors")
 
 
-def run(args) -> int:
+def sweep_values(text: str | None, default: tuple[int, ...]) -> tuple[int, ...]:
+    """The T values of ``--sweep-t``."""
+    if text is None:
+        return default
     try:
-        sweep_t = tuple(int(t) for t in args.sweep_t.split(","))
+        return tuple(int(t) for t in text.split(","))
     except ValueError:
-        raise UserError(f"--sweep-t must be comma-separated integers, got {args.sweep_t!r}") from None
+        raise UserError(f"--sweep-t must be comma-separated integers, got {text!r}") from None
+
+
+def run(args) -> int:
+    if args.neuron == "ramp":
+        return exact_cli.run(args, sweep_values(args.sweep_t, EXACT_SWEEP_T))
+    sweep_t = sweep_values(args.sweep_t, SWEEP_T)
+    if args.images is None:
+        args.images = RATE_IMAGES
     options = ConvertOptions(args.norm, not args.no_round_offset)
     t0 = time.perf_counter()
     done = convert_checkpoint(

@@ -20,8 +20,10 @@ from model.snn.xorshift import ALGORITHM as RNG_ALGORITHM
 RATE_RESETS = ("zero", "subtract")
 RESETS = (*RATE_RESETS, "floor")
 # Neuron models: "rate" is the IF/LIF of the semantics doc (leak_shift None: IF); "ttfs" fires at
-# most once per image (reset "floor", no leak) and is read out by its first spike time.
-NEURONS = ("rate", "ttfs")
+# most once per image (reset "floor", no leak) and is read out by its first spike time; "ramp" is the
+# exact ReLU -> TTFS neuron of docs/exact-ttfs-semantics.md (one window per layer, its value the spike time).
+NEURONS = ("rate", "ttfs", "ramp")
+TTFS_NEURONS = ("ttfs", "ramp")  # read out by their first spike times
 # Input codings: "bernoulli" compares X_i with a fresh xorshift32 number each step (Eq. 4);
 # "stratified" compares it with a low-discrepancy threshold of the step, the same for every input
 # (the bit-reversed step), so the rate has no coding noise; "direct" sends no input spikes: layer 1
@@ -30,6 +32,7 @@ NEURONS = ("rate", "ttfs")
 CODINGS = ("bernoulli", "stratified", "direct", "ttfs")
 RATE_CODINGS = ("bernoulli", "stratified", "direct")  # the codings of a rate-coded ("rate") network
 TTFS = {"neuron": "ttfs", "coding": "ttfs", "reset": "floor", "leak_shift": None}
+RAMP = {**TTFS, "neuron": "ramp"}
 RNG_SEED = 0x2545F491
 
 # Memory files of the generator (``$readmemh``), named once for the exporter, the RTL and the testbenches.
@@ -103,10 +106,11 @@ class SnnConfig:
             problems.append(f"coding {self.coding!r} is not one this version implements ({', '.join(CODINGS)})")
         if self.coding == "direct" and self.neuron != "rate":
             problems.append(f"direct coding drives rate neurons, not {self.neuron!r} ones")
-        if (self.neuron == "ttfs" or self.reset == "floor" or self.coding == "ttfs") and not problems:
-            wrong = {k: getattr(self, k) for k, v in TTFS.items() if getattr(self, k) != v}
+        if (self.neuron in TTFS_NEURONS or self.reset == "floor" or self.coding == "ttfs") and not problems:
+            needs = RAMP if self.neuron == "ramp" else TTFS
+            wrong = {k: getattr(self, k) for k, v in needs.items() if getattr(self, k) != v}
             if wrong:
-                problems.append(f"a TTFS network needs {TTFS}; this one has {wrong}")
+                problems.append(f"a {'ramp' if needs is RAMP else 'TTFS'} network needs {needs}; this one has {wrong}")
             elif self.timesteps > 1 << self.input_bits:
                 problems.append(f"ttfs coding stores spike times 0..T in R + 1 bits: needs T <= 2^R = {1 << self.input_bits}, got T = {self.timesteps}")
         if problems:
@@ -187,7 +191,7 @@ class SnnConfig:
 
     def describe(self, lanes: bool = True) -> str:
         """The configuration in one line of words, for report headers and figure titles (``lanes``: with ``P``)."""
-        kind = "TTFS network" if self.neuron == "ttfs" else "network"
+        kind = {"ttfs": "TTFS network", "ramp": "exact-TTFS (ramp) network"}.get(self.neuron, "network")
         return (f"{'-'.join(map(str, self.sizes))} {kind}, {self.coding} coding, T = {self.timesteps}, "
                 f"{self.weight_bits}-bit weights, {self.membrane_bits}-bit membranes, reset {self.reset}, "
                 f"leak {leak_text(self.leak_shift)}" + (f", P = {self.lanes} lanes" if lanes else ""))
@@ -260,6 +264,9 @@ class IntNetwork:
                 )
             if b.size and (b.min() < mlo or b.max() > mhi):
                 raise UserError(f"layer {l}: bias out of the {c.membrane_bits}-bit range (found {b.min()} .. {b.max()})")
+            if c.neuron == "ramp":
+                _check_ramp_layer(c, l, w, b, int(th))
+                continue
             if c.neuron == "ttfs" and b.any():
                 raise UserError(f"layer {l}: a TTFS neuron has no bias (found {int((b != 0).sum())} non-zero); "
                                 "export TTFS networks with zero biases")
@@ -278,3 +285,21 @@ class IntNetwork:
                     f"layer {l}: a neuron reset to the floor ({mlo}) could fire again (its inputs can add "
                     f"{rise}, threshold {th}); use more membrane bits"
                 )
+
+
+def _check_ramp_layer(c: SnnConfig, l: int, w, b, theta: int) -> None:
+    """A ramp layer's threshold is ``T R`` and its membrane holds ``T sum|W| + |B|`` (docs/exact-ttfs-semantics.md)."""
+    import numpy as np
+
+    mhi = c.membrane_range[1]
+    if theta < c.timesteps or theta % c.timesteps:
+        raise UserError(f"layer {l}: a ramp threshold is T R with an integer R >= 1; {theta} is not a multiple of T = {c.timesteps}")
+    reach = max(c.timesteps * int(np.abs(w).sum(1).max(initial=0)) + int(np.abs(b).max(initial=0)), theta)
+    if reach > mhi:
+        raise UserError(f"layer {l}: the membrane can reach {reach}, beyond the {c.membrane_bits}-bit range's {mhi}; "
+                        f"use {ramp_membrane_bits(reach)} membrane bits")
+
+
+def ramp_membrane_bits(reach: int) -> int:
+    """The fewest signed bits that hold ``-reach .. reach``."""
+    return int(reach).bit_length() + 1

@@ -6,6 +6,8 @@ problem", ISSCC 2014, Fig. 1.1.9).
 * ``integer_memory``: what a fixed-point datapath does. An SNN synaptic operation is an
   integer add at the membrane width; an ANN MAC an integer multiply of two words of the
   weight width plus an add at the accumulator width; and both read one weight from SRAM.
+  A neuron update (a membrane addition or threshold comparison that reads no weight) is an
+  add at the membrane width (literature: a float add).
   Integer add energy scales with the width (8-bit 0.03 pJ, 32-bit 0.1 pJ), multiply with
   its square (8-bit 0.2 pJ, 32-bit 3.1 pJ); an 8 kB SRAM reads 64 bits for 10 pJ.
 """
@@ -29,6 +31,15 @@ def snn_op_pj(model: str, membrane_bits: int, weight_bits: int) -> float:
     raise ValueError(f"energy model must be one of {', '.join(MODELS)}, not {model!r}")
 
 
+def update_pj(model: str, membrane_bits: int) -> float:
+    """Energy of one neuron update: an addition at the membrane width that reads no weight (pJ)."""
+    if model == "literature":
+        return E_AC_PJ
+    if model == "integer_memory":
+        return membrane_bits * INT_ADD_PJ_PER_BIT
+    raise ValueError(f"energy model must be one of {', '.join(MODELS)}, not {model!r}")
+
+
 def ann_mac_pj(model: str, weight_bits: int, accumulator_bits: int) -> float:
     """Energy of one multiply-accumulate (pJ)."""
     if model == "literature":
@@ -39,10 +50,12 @@ def ann_mac_pj(model: str, weight_bits: int, accumulator_bits: int) -> float:
     raise ValueError(f"energy model must be one of {', '.join(MODELS)}, not {model!r}")
 
 
-def energy_uj(synaptic_ops: float, macs: float, model: str, *, membrane_bits: int, weight_bits: int, accumulator_bits: int) -> float:
-    """Energy per image (uJ) of ``synaptic_ops`` SNN operations plus ``macs`` MACs."""
+def energy_uj(synaptic_ops: float, macs: float, model: str, *, membrane_bits: int, weight_bits: int,
+              accumulator_bits: int, updates: float = 0) -> float:
+    """Energy per image (uJ) of ``synaptic_ops`` SNN operations plus ``macs`` MACs plus ``updates`` neuron updates."""
     return (synaptic_ops * snn_op_pj(model, membrane_bits, weight_bits)
-            + macs * ann_mac_pj(model, weight_bits, accumulator_bits)) * 1e-6
+            + macs * ann_mac_pj(model, weight_bits, accumulator_bits)
+            + updates * update_pj(model, membrane_bits)) * 1e-6
 
 
 def energy_table(ops: float, macs: float, *, membrane_bits: int, weight_bits: int, accumulator_bits: int) -> dict:

@@ -23,7 +23,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from model.common.errors import UserError
-from model.snn.config import IntNetwork, SnnConfig
+from model.snn import ramp
+from model.snn.config import TTFS_NEURONS, IntNetwork, SnnConfig
 from model.snn.xorshift import xorshift32_stream
 
 _BATCH_ELEMENTS = 1 << 23  # images per chunk x T x widest layer: bounds the int64 work arrays
@@ -43,7 +44,8 @@ def random_numbers(config: SnnConfig, timesteps: int | None = None) -> np.ndarra
 
 def encode_noise(u, config: SnnConfig) -> np.ndarray:
     """Noise ``u`` in [0, 1] (shape ``(..., N_0)``) to the encoder's integers: ``X = min(floor(u 2^R + 1/2), 2^R)``
-    (bernoulli), or the spike time ``X = floor(u T + 1/2)`` (ttfs: ``u = t / T``)."""
+    (bernoulli), the spike time ``X = floor(u T + 1/2)`` (ttfs: ``u = t / T``), or for the ramp neuron
+    ``X = T - floor(u T + 1/2)`` (its value ``T - X`` is ``u`` in ``T`` levels)."""
     u = np.asarray(u, dtype=np.float64)
     if u.shape[-1:] != (config.sizes[0],):
         raise UserError(f"noise must have {config.sizes[0]} values in its last axis, got shape {u.shape}")
@@ -53,7 +55,8 @@ def encode_noise(u, config: SnnConfig) -> np.ndarray:
             f"found {u.min():.4g} .. {u.max():.4g}"
         )
     full = config.timesteps if config.coding == "ttfs" else 1 << config.input_bits
-    return np.minimum(np.floor(u * full + 0.5), full).astype(np.int64)
+    x = np.minimum(np.floor(u * full + 0.5), full).astype(np.int64)
+    return full - x if config.neuron == "ramp" else x
 
 
 def stratified_thresholds(config: SnnConfig, timesteps: int | None = None) -> np.ndarray:
@@ -106,7 +109,7 @@ def decode_image(config: SnnConfig, out_spikes) -> np.ndarray:
     network ``(T - t) / T`` of the first spike time ``t`` (``T`` if none: black)."""
     s = np.asarray(out_spikes)
     t = s.shape[-2]
-    if config.neuron == "ttfs":
+    if config.neuron in TTFS_NEURONS:
         return (t - first_spike_times(s)) / t
     return s.sum(axis=-2, dtype=np.int64) / t
 
@@ -116,7 +119,7 @@ def output_image(config: SnnConfig, counts, out_spikes=None) -> np.ndarray:
     output counts (which a TTFS image cannot be read from)."""
     if out_spikes is not None:
         return decode_image(config, out_spikes)
-    if config.neuron == "ttfs":
+    if config.neuron in TTFS_NEURONS:
         raise ValueError("a TTFS image is read from its output spike times: record the output layer's trains")
     return np.asarray(counts) / config.timesteps
 
@@ -273,12 +276,26 @@ def run_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray,
     return out, trace
 
 
+def _run_ramp_layer(w, bias, threshold: int, config: SnnConfig, spikes_in: np.ndarray, record: bool = False):
+    """`ramp.run_layer` as `run_layer` returns it: the trace's membranes are those at the end of each
+    integrating step (``V`` is held while the layer fires); nothing saturates (`IntNetwork.validate`)."""
+    out, membranes = ramp.run_layer(w, bias, threshold, spikes_in)
+    if not record:
+        return out, None
+    trace = LayerTrace.empty(membranes.shape)
+    trace.membranes[...] = membranes
+    trace.biased[...] = membranes
+    return out, trace
+
+
 def run_network(net: IntNetwork, spike_0, record_membranes: bool = False, current=None) -> GoldenResult:
     """Run the network on input spike trains ``(T, N_0)`` or ``(B, T, N_0)`` (0/1).
 
     ``T`` is taken from the input (normally ``config.timesteps``). A direct-coded
     network has no input spikes (all 0) and takes layer 1's `direct_current`
-    ``(N_1,)`` or ``(B, N_1)`` instead, in place of its bias. Large batches are
+    ``(N_1,)`` or ``(B, N_1)`` instead, in place of its bias. A ramp network
+    (`model.snn.ramp`) runs one window per layer: ``spikes[l]`` are layer ``l``'s
+    trains in window ``l``, its membranes those of window ``l - 1``. Large batches are
     run in chunks of images, which changes nothing but memory use.
     """
     c = net.config
@@ -298,7 +315,7 @@ def run_network(net: IntNetwork, spike_0, record_membranes: bool = False, curren
         part_mems = [None]
         for l, (w, th) in enumerate(zip(net.weights, net.thresholds)):
             b = biases[l] if biases[l].ndim == 1 else biases[l][k * chunk : (k + 1) * chunk]
-            out, m = run_layer(w, b, th, c, part[-1], record_membranes)
+            out, m = (_run_ramp_layer if c.neuron == "ramp" else run_layer)(w, b, th, c, part[-1], record_membranes)
             part.append(out)
             part_mems.append(m)
         mems.append(part_mems)
