@@ -136,9 +136,6 @@ def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fp
     direct-coded network never has any (see `DirectInput`).
     ``source``: the export ``net`` comes from, named in ``rtl.json``.
     """
-    if net.config.neuron == "ramp":
-        raise UserError("the ramp neuron (exact TTFS, docs/exact-ttfs-semantics.md) has no hardware mode yet: its "
-                        "network runs in the golden model (spikegan.api.simulate); build RTL from a rate or ttfs export")
     stored_trains = stored_trains and not net.config.direct  # a direct-coded network has no input spikes to store
     x = np.asarray(noise_x)
     top = FPGA_TOP if fpga else TOP

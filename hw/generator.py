@@ -9,6 +9,7 @@ from amaranth.lib.wiring import In, Out
 from hw.direct_input import DirectInput
 from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
+from hw.ramp_layer import RampLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.widths import abits
 from model.snn.config import IntNetwork
@@ -111,7 +112,7 @@ class Generator(wiring.Component):
             m.d.comb += source.encode.eq(self.encode)
         layers = []
         for l, lp in enumerate(self.layer_params, start=1):
-            layer = LifLayer(lp)
+            layer = RampLayer(lp) if c.neuron == "ramp" else LifLayer(lp)
             m.submodules[f"layer{l}"] = layer
             layers.append(layer)
         streams = [source.events] + [layer.spikes for layer in layers]

@@ -149,3 +149,16 @@ def test_an_output_layer_that_fires_every_step_fills_its_fifo_only_if_one_word_o
     result, _ = run_generator(ex, "icarus", sim_build(ex, tmp_path / "b"), [{"vector": 0, "encode": 0}], optimize=False)
     assert not result["error"] and result["coverage"]["L2 sweep held by the FIFO"] > 0
     assert (result["coverage"]["L2 fire FIFO full"] > 0) == output_fifo_can_fill(c) == (lanes == 16)
+
+
+def test_ramp_bins_of_the_membrane_at_the_end_of_its_integrating_window():
+    from verify.coverage import RAMP_BINS, ramp_bins_of
+
+    t, r = 8, 3
+    v = np.array([24, 25, 3, 2, 0, -1, 6, 5])
+    bins = ramp_bins_of(v, t * r, t)
+    assert list(bins) == list(RAMP_BINS)
+    np.testing.assert_array_equal(bins["at a step's threshold"], [1, 0, 1, 0, 0, 0, 1, 0])
+    np.testing.assert_array_equal(bins["one below a step's threshold"], [0, 0, 0, 1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(bins["above theta"], [0, 1, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(bins["negative"], [0, 0, 0, 0, 0, 1, 0, 0])

@@ -143,14 +143,6 @@ def test_export_and_load_a_ramp_network(tmp_path):
         np.testing.assert_array_equal(v.image, closed[-1][v.index] / 16)
 
 
-def test_hardware_build_refuses_a_ramp_network(tmp_path):
-    from hw.build import build_generator
-
-    net = _random_net((4, 4), 8, 0)
-    with pytest.raises(UserError, match="no hardware mode yet"):
-        build_generator(net, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False)
-
-
 def test_cli_convert_ramp(tmp_path, png_title):
     """`spikegan convert --neuron ramp` on a tiny checkpoint: export, report, goals, figures."""
     from model.gan.config import TrainConfig
@@ -173,3 +165,15 @@ def test_cli_convert_ramp(tmp_path, png_title):
     assert "exact TTFS" in png_title(out / "report" / "samples.png")
     with pytest.raises(UserError, match="--paper"):
         convert_cli.run(parser.parse_args(["--neuron", "ramp", "--paper", "--checkpoint", str(tmp_path / "checkpoint.pt")]))
+
+
+def test_cycle_budget_of_a_ramp_network():
+    """Windows one after another; in each the larger of the two layers' work (`verify.perf.cycle_budget`)."""
+    from verify.perf import cycle_budget
+
+    c = _config((4, 8, 4), 10)  # P = 4: G_1 = 2, G_2 = 1
+    spikes = [np.zeros((10, 4)), np.zeros((10, 8)), np.zeros((10, 4))]
+    spikes[0][0, :3], spikes[1][2, :5] = 1, 1  # E_0 = 3, E_1 = 5
+    b = cycle_budget(c, spikes)
+    # window 0: (3 + 10) 2 = 26; window 1: max(10 x 2, (5 + 10) x 1) = 20; window 2: 10 x 1
+    assert b["lower_bound"] == 26 + 20 + 10 and b["per_layer"] == [26 + 20, 15 + 10] and b["events"] == [3, 5]

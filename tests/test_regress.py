@@ -16,7 +16,7 @@ from verify.regress import BINS, CONFIG_BINS, bins_of, case_network, config_bins
 def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible():
     configs = [draw(seed) for seed in range(300)]
     assert configs == [draw(seed) for seed in range(300)]
-    assert {c.neuron for c in configs} == {"rate", "ttfs"} and {c.reset for c in configs} == {"zero", "subtract", "floor"}
+    assert {c.neuron for c in configs} == {"rate", "ttfs", "ramp"} and {c.reset for c in configs} == {"zero", "subtract", "floor"}
     assert {c.layers for c in configs} == {1, 2, 3} and any(c.max_groups == 1 for c in configs)
     assert any(c.lanes == 1 for c in configs) and any(c.leak_shift for c in configs)
     assert any(c.sizes[0] == 1 for c in configs)  # a single input: the encoder's one-bit words
@@ -24,7 +24,8 @@ def test_every_drawn_case_is_a_valid_configuration_and_the_draw_is_reproducible(
 
 
 def test_every_drawn_ttfs_and_direct_case_makes_a_network():
-    """No case of the two codings with constraints of their own (no bias; room for the current) is skipped."""
+    """No case of the codings and neurons with constraints of their own (no bias; room for the current; room
+    for the ramp's reach) is skipped."""
     seeds = [s for s in range(100) if draw(s).coding in ("ttfs", "direct")]
     assert len(seeds) > 20
     for s in seeds:

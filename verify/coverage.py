@@ -62,6 +62,25 @@ RTL_POINTS = {
     SKID: ("{skid_valid}", ("skid_valid",)),
     SKIPPED_STEP: ("{sw_skip}", ("sw_skip",)),
 }
+# the same for a ramp layer (`hw.ramp_layer.RampLayer`): events write its slopes, sweeps its membranes,
+# firing sweeps its counters
+RAMP_POINTS = {
+    "forward slope": ("{s_fwd} & {s1_ev}", ("s_fwd", "s1_ev")),
+    "forward membrane": ("{v_fwd} & ({s1_sw} | {s1_fire})", ("v_fwd", "s1_sw", "s1_fire")),
+    "forward counter": ("{c_fwd} & {s1_fire}", ("c_fwd", "s1_fire")),
+    "forward counter at push": ("{f_fwd} & {s2_fire}", ("f_fwd", "s2_fire")),
+    "read in its write-back cycle": ("{s_wr__en} & {ev_issue} & ({s_wr__addr} == {s_rd__addr})",
+                                     ("s_wr__en", "ev_issue", "s_wr__addr", "s_rd__addr")),
+    "read of a cleared group": ("{s1_ev} & ({s1_g} >= {s_front})", ("s1_ev", "s1_g", "s_front")),
+    "firing step held by the FIFO": ("{firing} & ~{sweeping} & ~{can_sweep}", ("firing", "sweeping", "can_sweep")),
+    **{k: RTL_POINTS[k] for k in ("fire FIFO full", "word of 2+ spikes", SKID)},
+}
+
+
+def points_of(config: SnnConfig) -> dict:
+    """The RTL bins of ``config``'s layers: `RAMP_POINTS` for ramp layers, else `RTL_POINTS`."""
+    return RAMP_POINTS if config.neuron == "ramp" else RTL_POINTS
+
 
 
 def signal(layer: int | None, name: str) -> str:
@@ -77,20 +96,20 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
     ``standalone``: of a one-layer ``config`` whose LIF layer is the design (no buffer, no skid bin)."""
     from hw.lif import IN_FLIGHT
 
-    points = []
+    points, kinds = [], points_of(config)
     for l in range(1, config.layers + 1):
         where = None if standalone else l
-        names = {s.replace(".", "_"): signal(where, s) for _, sigs in RTL_POINTS.values() for s in sigs}
+        names = {s.replace(".", "_"): signal(where, s) for _, sigs in kinds.values() for s in sigs}
         names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "  # the event buffer feeding the layer
         names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
         if config.driven(l):  # no input spikes: the event path is constant and folded away
             names |= {"ev_issue": "1'b0", "s1_ev": "1'b0", "marker": signal(where, "xbar.issue_valid"),
                       "v_rd__addr": f"({signal(where, 'sweeping')} ? {signal(where, 'sw_g')} : 0)"}
-        for key, (expr, sigs) in RTL_POINTS.items():
+        for key, (expr, sigs) in kinds.items():
             if (standalone and key == SKID) or not _has_point(config, key):
                 continue
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
-                expr, sigs = expr.replace("({v_wr__addr} == {v_rd__addr})", "1'b1"), tuple(s for s in sigs if "addr" not in s)
+                expr, sigs = _SAME_ADDRESS.sub("1'b1", expr), tuple(s for s in sigs if "addr" not in s)
             used = tuple(ref for s in sigs for ref in _REFERENCE.findall(names[s.replace(".", "_")]))
             points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
@@ -103,6 +122,7 @@ def buffer_points() -> list[CoverPoint]:
     return [CoverPoint(SKID, expression.format(skid_valid=skid_valid), (skid_valid,))]
 
 
+_SAME_ADDRESS = re.compile(r"\(\{(\w)_wr__addr\} == \{\1_rd__addr\}\)")
 _REFERENCE = re.compile(r"dut\.\\\S+ |dut\.\w+")  # the DUT signals an expression of `signal` references reads
 
 
@@ -168,12 +188,44 @@ def reach(net, layer: int) -> Reach:
 
 
 # the RTL bins that exist only in layers of at most this many words (a group must follow itself closely)
-MAX_GROUPS = {"forward membrane": 1, "forward counter at push": 1, "forward counter": 2, "read in its write-back cycle": 2}
+MAX_GROUPS = {"forward membrane": 1, "forward counter at push": 1, "forward counter": 2, "read in its write-back cycle": 2,
+              "forward slope": 1}
+
+
+# a ramp neuron's membrane at the end of its integrating window (docs/exact-ttfs-semantics.md): exactly at
+# the falling threshold of a firing step, one below it, above theta (it fires at step 0), below zero
+RAMP_BINS = ("at a step's threshold", "one below a step's threshold", "above theta", "negative")
+
+
+def ramp_bins_of(v, theta: int, timesteps: int) -> dict[str, np.ndarray]:
+    """Which membranes ``v`` (any shape) fall in each of `RAMP_BINS`."""
+    r = theta // timesteps
+    return {RAMP_BINS[0]: (v % r == 0) & (v >= r) & (v <= theta),
+            RAMP_BINS[1]: (v % r == r - 1) & (v >= r - 1) & (v < theta),
+            RAMP_BINS[2]: v > theta, RAMP_BINS[3]: v < 0}
+
+
+def ramp_applicable(net) -> list[str]:
+    """The ramp bins within reach: the membrane lies in ``B + T S-`` .. ``B + T S+``."""
+    c, out = net.config, []
+    for l in range(1, c.layers + 1):
+        w, b, th = np.asarray(net.weights[l - 1]), np.asarray(net.biases[l - 1]), int(net.thresholds[l - 1])
+        top = b + c.timesteps * np.maximum(w, 0).sum(axis=1)
+        bottom = b + c.timesteps * np.minimum(w, 0).sum(axis=1)
+        r, lanes = th // c.timesteps, np.arange(c.sizes[l]) % c.lanes
+        reachable = {RAMP_BINS[0]: top >= r, RAMP_BINS[1]: (top >= r - 1) & (bottom < th),
+                     RAMP_BINS[2]: top > th, RAMP_BINS[3]: bottom < 0}
+        out += [f"L{l} lane {p} {what}" for p in range(min(c.lanes, c.sizes[l]))
+                for what in RAMP_BINS if reachable[what][lanes == p].any()]
+    return out
 
 
 def semantic_applicable(net) -> list[str]:
     """The semantic bins ``net`` (an `IntNetwork`) can reach (`reach`): the bias saturates upwards only with
-    reset by subtraction (elsewhere the neuron fires and the saturated value is never used)."""
+    reset by subtraction (elsewhere the neuron fires and the saturated value is never used); `ramp_applicable`
+    for a ramp network."""
+    if net.config.neuron == "ramp":
+        return ramp_applicable(net)
     config, out = net.config, []
     for l in range(1, config.layers + 1):
         n, r = config.sizes[l], reach(net, l)
@@ -204,7 +256,7 @@ def rtl_applicable(config: SnnConfig) -> list[str]:
     out = []
     for l in range(1, config.layers + 1):
         g, n = config.groups(l), config.sizes[l]
-        out += [f"L{l} {key}" for key in RTL_POINTS if g <= MAX_GROUPS.get(key, g)
+        out += [f"L{l} {key}" for key in points_of(config) if g <= MAX_GROUPS.get(key, g)
                 and not (key == "word of 2+ spikes" and min(config.lanes, n) < 2)
                 and not (key == "fire FIFO full" and l == config.layers and not output_fifo_can_fill(config))
                 and _has_point(config, key)]
@@ -223,6 +275,10 @@ def semantic_bins(net, traces) -> set[str]:
     for l in range(1, config.layers + 1):
         tr, th = traces[l], int(net.thresholds[l - 1])
         lanes = np.arange(config.sizes[l]) % config.lanes
+        if config.neuron == "ramp":  # the membrane at the end of the integrating window
+            for what, at in ramp_bins_of(tr.membranes[..., -1, :], th, config.timesteps).items():
+                hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at.reshape(-1, len(lanes)).any(axis=0)])}
+            continue
         for what, value in (("at threshold", th), ("one below threshold", th - 1)):
             at = (tr.biased == value).any(axis=tuple(range(tr.biased.ndim - 1)))
             hit |= {f"L{l} lane {p} {what}" for p in np.unique(lanes[at])}

@@ -53,6 +53,8 @@ def cycle_budget(config: SnnConfig, spikes, encode: int = 0) -> dict:
       so a generator usually needs fewer cycles.
     - ``busiest_layer``: ``max_l W_l``.
     """
+    if config.neuron == "ramp":
+        return _ramp_budget(config, spikes)
     T = config.timesteps
     per_layer, events, heads, tails = [], [], [], []
     for l in range(1, config.layers + 1):
@@ -66,6 +68,23 @@ def cycle_budget(config: SnnConfig, spikes, encode: int = 0) -> dict:
     paths = [source_cycles(config, encode) + sum(tails)]
     paths += [sum(heads[:k]) + w + sum(tails[k + 1:]) for k, w in enumerate(per_layer)]
     return {"lower_bound": max(paths), "serial_sum": sum(per_layer), "busiest_layer": max(per_layer),
+            "per_layer": per_layer, "events": events}
+
+
+def _ramp_budget(config: SnnConfig, spikes) -> dict:
+    """`cycle_budget` of a ramp network (docs/exact-ttfs-semantics.md): layer ``l`` integrates window ``l - 1``
+    in ``(E_{l-1} + T) G_l`` slots and fires window ``l`` in ``T G_l``, so ``W_l = (E_{l-1} + 2T) G_l``. The
+    windows of one image follow each other (a layer fires only after its input's last marker), and within
+    window ``l`` layer ``l + 1`` cannot take an event before layer ``l`` made it: the lower bound is the sum over
+    the windows of the larger of the two layers' work in it."""
+    T, L = config.timesteps, config.layers
+    events = [int(np.asarray(spikes[l - 1]).sum()) for l in range(1, L + 1)]
+    g = [config.groups(l) for l in range(1, L + 1)]
+    integrate = [(e + T) * gl for e, gl in zip(events, g)]
+    fire = [T * gl for gl in g]
+    windows = [integrate[0]] + [max(fire[k], integrate[k + 1]) for k in range(L - 1)] + [fire[-1]]
+    per_layer = [i + f for i, f in zip(integrate, fire)]
+    return {"lower_bound": sum(windows), "serial_sum": sum(per_layer), "busiest_layer": max(per_layer),
             "per_layer": per_layer, "events": events}
 
 

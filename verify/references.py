@@ -18,6 +18,8 @@ def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
     network) or the checkpoint is gone.
     """
     extra = manifest.get("extra", {})
+    if config.neuron == "ramp" and extra.get("clips") and extra.get("checkpoint"):
+        return _exact_references(extra, vectors, config)
     ckpt, lambdas, options = extra.get("checkpoint"), extra.get("activation_scales"), extra.get("conversion")
     if not (ckpt and lambdas and options):
         return {}, "no float SNN / ANN reference: the manifest does not come from `python -m model convert`"
@@ -36,3 +38,22 @@ def float_references(manifest: dict, vectors, config) -> tuple[dict, str]:
     snn = simulate(params, spikes, drive=u if config.direct else None).image.double().numpy()
     ann = ann_forward(layers, u).numpy()
     return {"float_snn": snn, "ann": ann}, f"float SNN and ANN rebuilt from {ckpt}"
+
+
+def _exact_references(extra: dict, vectors, config) -> tuple[dict, str]:
+    """A ramp network's references: the ANN, and as its "float SNN" the ANN with every activation on the same
+    ``T`` levels (`model.convert.exact.fake_quantised`), from the clips the exact converter recorded."""
+    ckpt = extra["checkpoint"]
+    if not Path(ckpt).is_file():
+        return {}, f"no float reference / ANN: checkpoint {ckpt} not found"
+    import torch
+
+    from model.convert.conversion import ann_forward, check_layers
+    from model.convert.exact import fake_quantised
+    from model.gan.train import load_generator
+
+    layers = check_layers(load_generator(ckpt).affine_layers())
+    u = torch.as_tensor(np.stack([v.noise_u for v in vectors]), dtype=torch.float64)
+    ref = (fake_quantised(layers, extra["clips"], config.timesteps, u)[-1] / config.timesteps).numpy()
+    return {"float_snn": ref, "ann": ann_forward(layers, u).numpy()}, (
+        f"ANN, and as float SNN the ANN on {config.timesteps} activation levels, rebuilt from {ckpt}")

@@ -27,21 +27,23 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out
 from model.common.runinfo import machine
-from model.snn.config import RATE_CODINGS, SnnConfig
-from verify.coverage import RTL_POINTS, design_coverage, directed_noise
+from model.snn.config import RAMP, RATE_CODINGS, SnnConfig
+from verify.coverage import RAMP_BINS, RAMP_POINTS, RTL_POINTS, design_coverage, directed_noise
 from verify.sim import SIMULATORS
 
 CONFIG_BINS = (
     "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding stratified",
-    "coding direct", "coding ttfs",
+    "coding direct", "coding ttfs", "neuron ramp (exact ttfs)",
     "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
     "an empty time step", "a silent neuron", "every neuron of a layer fires", "narrow weights (q <= 3)",
     "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)", "one input (N_0 = 1)",
 )
 # the per-layer bins of `verify.coverage`, hit when any layer of a case hits them
 LAYER_BINS = ("at threshold", "one below threshold", "weight saturates high", "weight saturates low",
-              "bias saturates high", "bias saturates low", *RTL_POINTS)
+              "bias saturates high", "bias saturates low", *RTL_POINTS, *RAMP_BINS,
+              *(k for k in RAMP_POINTS if k not in RTL_POINTS))
 BINS = CONFIG_BINS + LAYER_BINS
+RAMP_SHARE = 0.15  # of the cases: ramp networks (docs/exact-ttfs-semantics.md)
 VECTORS = 4  # directed noise vectors per case, each run from its stored trains and through the encoder
 
 
@@ -58,6 +60,11 @@ def draw(seed: int) -> SnnConfig:
     if ttfs:
         return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=min(48, q + 16), input_bits=r,
                          lanes=lanes, neuron="ttfs", coding="ttfs", reset="floor", leak_shift=None)
+    if random.Random(f"ramp {seed}").random() < RAMP_SHARE:  # drawn apart, so the other cases stay as they were
+        t = min(t, 1 << r)  # its input's spike times 0 .. T in R + 1 bits
+        reach = t * max(sizes) * (1 << (q - 1)) * 2  # T sum|W| + |B|, biases within +-theta
+        return SnnConfig(sizes=sizes, timesteps=t, weight_bits=q, membrane_bits=min(48, reach.bit_length() + 1),
+                         input_bits=r, lanes=lanes, **RAMP)
     coding = rng.choice(RATE_CODINGS)
     m = rng.randint(q + 2, min(48, q + 12))
     if coding == "direct":  # room for layer 1's current, B_1 + W_1 X with X up to 2^R (`IntNetwork`)
@@ -70,9 +77,12 @@ def draw(seed: int) -> SnnConfig:
 def case_network(config: SnnConfig, seed: int, rng: np.random.Generator):
     """The random network of case ``seed`` (`model.snn.golden.random_network`): random weight and bias scales,
     no bias for a TTFS network (its neuron has none)."""
+    from model.snn import ramp
     from model.snn.golden import random_network
 
     weight_scale, bias_scale = float(rng.uniform(0.2, 0.6)), int(rng.integers(0, 4))
+    if config.neuron == "ramp":
+        return ramp.random_network(config, seed=seed, weight_scale=weight_scale, bias_scale=bias_scale / 2)
     return random_network(config, seed=seed, weight_scale=weight_scale,
                           bias_scale=0 if config.neuron == "ttfs" else bias_scale)
 
@@ -81,6 +91,7 @@ def config_bins(config: SnnConfig) -> set[str]:
     """The configuration bins a case hits by its configuration alone."""
     c = config
     hit = {f"reset {c.reset}" if c.reset != "floor" else "reset floor (ttfs)", f"coding {c.coding}",
+           *({"neuron ramp (exact ttfs)"} if c.neuron == "ramp" else ()),
            "leak none" if c.leak_shift is None else "leak on", f"depth {c.layers}"}
     divides = [n % c.lanes == 0 for n in c.sizes[1:]]
     hit.add("P divides a layer" if any(divides) else "P divides no layer")

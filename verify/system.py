@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import build
-from model.snn.config import SnnConfig
+from model.snn.config import TTFS_NEURONS, SnnConfig
 from model.snn.export import Export, export_network
 from model.snn.golden import random_network
 from verify.coverage import counter_names, rtl_points
@@ -68,7 +68,7 @@ def run_generator(
     """
     if monitor_layers is None:
         monitor_layers = list(range(export.config.layers + 1))
-    if export.config.neuron == "ttfs" and export.config.layers not in monitor_layers:
+    if export.config.neuron in TTFS_NEURONS and export.config.layers not in monitor_layers:
         monitor_layers = [*monitor_layers, export.config.layers]  # a TTFS image is read from its output spike times
     sim_dir = build.rtl.out_dir.parent / sim
     observed = sim_dir / "observed.npz"

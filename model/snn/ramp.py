@@ -108,3 +108,22 @@ class Operations:
     def neuron_updates(self) -> int:
         """Membrane updates and threshold comparisons together: the additions that read no weight."""
         return sum(self.updates) + sum(self.comparisons)
+
+
+def random_network(config: SnnConfig, seed: int = 0, weight_scale: float = 0.25, bias_scale: float = 1.0) -> IntNetwork:
+    """A random ramp network of ``config``'s shape (for tests and the regression, not a model): Gaussian weights
+    with ``sigma = weight_scale * (2^(q-1) - 1)``, clipped; ``R_l`` such that inputs at half their range put a
+    neuron near mid-range, at least 1; biases uniform in ``+-bias_scale theta_l``. The membrane must hold the
+    reach (`IntNetwork.validate` refuses it otherwise)."""
+    rng = np.random.default_rng(seed)
+    wlo, whi = config.weight_range
+    t, weights, biases, thresholds = config.timesteps, [], [], []
+    for l in range(1, config.layers + 1):
+        n_in, n_out = config.sizes[l - 1], config.sizes[l]
+        w = np.clip(np.round(rng.normal(0, weight_scale * whi, (n_out, n_in))), wlo, whi).astype(np.int64)
+        r = max(1, int(weight_scale * whi * np.sqrt(n_in) / 2))
+        theta = t * r
+        weights.append(w)
+        biases.append(rng.integers(-int(bias_scale * theta), int(bias_scale * theta) + 1, n_out).astype(np.int64))
+        thresholds.append(theta)
+    return IntNetwork(config, weights, biases, thresholds)
