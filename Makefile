@@ -24,7 +24,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs hybrid nir report readme test test-fast clean help
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact hybrid nir report readme test test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -56,6 +56,9 @@ help:
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all;"
 	@echo "                    G's hidden layer silenced to TTFS_BUDGET=100 spikes per image from signed initial weights;"
 	@echo "                    TTFS_SILENCE=0 TTFS_INIT_MIN=\"0 0\" TTFS_INIT_MAX=\"8 2\": the paper's G)"
+	@echo "  make exact         exact ReLU -> TTFS conversion (one spike per neuron): T x clip report of $(RUN) -> $(RUN)/snn-ramp,"
+	@echo "                    its RTL on both simulators (full, FPGA and iCE40 networks) and the FPGA network synthesised"
+	@echo "                    beside its rate-coded and direct-coded conversions -> reports/exact"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -196,6 +199,33 @@ ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga
 	$(SG) synth --manifest $(TTFS)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth-rate-fpga
+
+# Exact ReLU -> TTFS conversion (docs/exact-ttfs.md): the full generator's T x clip report (EXACT_FLAGS: more
+# `spikegan convert --neuron ramp` options), the ramp RTL on both simulators for the full, FPGA and iCE40 networks,
+# and the FPGA network synthesised as a ramp network beside its rate-coded (the paper's) and direct-coded ones.
+EXACT_FLAGS ?=
+
+exact: $(RUN)/snn-ramp/manifest.json $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json \
+       $(FPGA)/snn/manifest.json $(FPGA)/snn-direct/manifest.json | $(SETUP)
+	$(SG) verify --manifest $(RUN)/snn-ramp/manifest.json --sim verilator --vectors 10 --out reports/exact/verify-verilator
+	$(SG) verify --manifest $(RUN)/snn-ramp/manifest.json --sim icarus --vectors 2 --out reports/exact/verify-icarus
+	$(SG) verify --manifest $(FPGA)/snn-ramp/manifest.json --sim icarus --vectors 4 --out reports/exact/verify-icarus-fpga
+	$(SG) verify --manifest $(ICE40)/snn-ramp/manifest.json --sim icarus --vectors 2 --out reports/exact/verify-icarus-ice40
+	$(SG) synth --manifest $(FPGA)/snn-ramp/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth
+	$(SG) synth --manifest $(FPGA)/snn-direct/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth-direct-fpga
+	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth-rate-fpga
+
+$(RUN)/snn-ramp/manifest.json: $(RUN)/checkpoint.pt
+	$(SG) convert --neuron ramp --checkpoint $< $(EXACT_FLAGS)
+
+$(FPGA)/snn-ramp/manifest.json: $(FPGA)/checkpoint.pt
+	$(SG) convert --neuron ramp --checkpoint $< --no-report
+
+$(ICE40)/snn-ramp/manifest.json: $(ICE40)/checkpoint.pt
+	$(SG) convert --neuron ramp --checkpoint $< --weight-bits 4 --lanes 4 --vectors 2 --no-report
+
+$(FPGA)/snn-direct/manifest.json: $(FPGA)/checkpoint.pt
+	$(SG) convert --checkpoint $< --images 64 --no-peer --out $(@D)
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

@@ -54,6 +54,27 @@ def _exported_row(conv: dict) -> dict:
     raise UserError("conversion.json has no sweep row for its exported configuration; re-run make convert")
 
 
+def _network(config: dict) -> str:
+    """A network in a few words: its sizes, and "exact TTFS" for a ramp network."""
+    sizes = "-".join(map(str, config["sizes"]))
+    return f"{sizes} exact TTFS" if config.get("neuron") == "ramp" else sizes
+
+
+def _exact_entry(report: dict) -> dict:
+    """The exported point of the exact-TTFS report (`model.convert.exact_sweep`) and its peers."""
+    t, clip = report["export"]["config"]["timesteps"], report["export"]["clip"]
+    row = next((r for r in report["sweep"] if (r["timesteps"], r["clip"]) == (t, clip)), None)
+    if row is None:
+        raise UserError("exact.json has no sweep row for its exported T and clip; re-run make exact")
+    return {"timesteps": t, "clip": clip, "images": report["images"], "fid_fixed": row.get("fid_fixed"),
+            "fid_ann": report.get("fid_ann"), "floor_fid": report.get("fid_real_floor"),
+            "spikes_per_neuron": row["spikes_per_neuron"][1:], "max_spikes_per_neuron": row["max_spikes_per_neuron"],
+            "synaptic_ops": row["synaptic_ops"], "energy_uj": row["energy_uj"], "ann_energy_uj": row["ann_energy_uj"],
+            "zero_skipping_ann_energy_uj": row["zero_skipping_ann_energy_uj"],
+            "rate": [{"name": r["name"], "fid": r["fid_fixed"], "energy_ratio": {m: r["energy_uj"][m] / r["ann_energy_uj"][m]
+                                                                             for m in r["energy_uj"]}} for r in report["rate"]]}
+
+
 def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
     """Every figure of the summary, each with the file it comes from; a missing report leaves its entry out."""
     s = {"sources": {}, "stages": []}
@@ -75,10 +96,15 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
                     "ann_energy_uj_integer_memory": conv.get("ann_energy_uj_integer_memory")}
         s["sources"]["snn"] = str(run / "snn" / "report" / "conversion.json")
         s["stages"].append(("convert " + run.name, conv.get("seconds"), conv.get("machine")))
+    exact = _read(run / "snn-ramp" / "report" / "exact.json")
+    if exact and "export" in exact:
+        s["exact"] = _exact_entry(exact)
+        s["sources"]["exact"] = str(run / "snn-ramp" / "report" / "exact.json")
+        s["stages"].append(("convert --neuron ramp " + run.name, exact.get("seconds"), exact.get("machine")))
     s["verify"] = []
-    for path in sorted(reports.glob("verify-*/report.json")):
+    for path in sorted([*reports.glob("verify-*/report.json"), *reports.glob("exact/verify-*/report.json")]):
         v = _read(path)
-        s["verify"].append({"report": str(path), "simulator": v["simulator"], "network": "-".join(map(str, v["config"]["sizes"])),
+        s["verify"].append({"report": str(path), "simulator": v["simulator"], "network": _network(v["config"]),
                             "lanes": v["config"]["lanes"], "vectors": v["summary"]["images"],
                             "mismatching": v["summary"]["mismatching_images"], "ok": v["ok"],
                             "mean_cycles": v["summary"]["mean_cycles"], "manifest": v["manifest"]})
@@ -124,6 +150,19 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
             snn, ann = n["energy_uj_integer_memory"], n["ann_energy_uj_integer_memory"]
             out.append(("energy per image (integer datapath + weight reads)", f"{snn:.2f} uJ",
                         f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.snn.energy`, integer_memory)", s["sources"]["snn"]))
+    if "exact" in s:
+        x = s["exact"]
+        rate = "; ".join(f"rate converter, {r['name']}: FID {fmt(r['fid'], '.2f')}" for r in x["rate"])
+        out.append((f"image quality, exact TTFS generator (one spike per neuron, T = {x['timesteps']}, clip {x['clip']})",
+                    fmt(x["fid_fixed"], ".2f"),
+                    f"the ANN on the same {x['images']:,} noise vectors {fmt(x['fid_ann'], '.2f')}; real data "
+                    f"{fmt(x['floor_fid'], '.2f')}; {rate}", s["sources"]["exact"]))
+        for model, name in (("literature", "literature convention"), ("integer_memory", "integer datapath + weight reads")):
+            snn, ann, skip = x["energy_uj"][model], x["ann_energy_uj"][model], x["zero_skipping_ann_energy_uj"][model]
+            rate = "; ".join(f"rate converter, {r['name']}: {r['energy_ratio'][model]:.2f}x" for r in x["rate"])
+            out.append((f"energy per image, exact TTFS generator ({name}, neuron updates included)", f"{snn:.2f} uJ",
+                        f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ, {snn / skip:.2f}x an ANN that skips zero activations; "
+                        f"{rate}", s["sources"]["exact"]))
     for v in s["verify"]:
         out.append((f"bit-exact RTL, {v['network']} P = {v['lanes']} ({v['simulator']})",
                     f"{v['vectors'] - v['mismatching']} / {v['vectors']} vectors",
@@ -160,7 +199,8 @@ def table(s: dict) -> list[str]:
 
 
 def findings(s: dict) -> list[str]:
-    """The run's three findings in a line each: image quality, energy under both models, bit-exactness."""
+    """The run's findings in a line each: image quality, energy under both models, the exact TTFS generator
+    (when `make exact` ran), bit-exactness."""
     out = []
     if "snn" in s:
         n = s["snn"]
@@ -173,6 +213,13 @@ def findings(s: dict) -> list[str]:
             ratio = n["energy_uj_integer_memory"] / n["ann_energy_uj_integer_memory"]
             energy += f", {ratio:.2f}x once every operation pays its weight read (integer datapath + SRAM)"
         out.append(energy + ".")
+    if "exact" in s:
+        x = s["exact"]
+        ratio = {m: x["energy_uj"][m] / x["ann_energy_uj"][m] for m in x["energy_uj"]}
+        out.append(f"- **Exact TTFS:** converted with one spike per neuron (T = {x['timesteps']}), the generator scores "
+                   f"FID {fmt(x['fid_fixed'], '.1f')} where the ANN scores {fmt(x['fid_ann'], '.1f')} on "
+                   f"{x['images']:,} noise vectors, for {ratio['literature']:.2f}x the ANN's energy under the literature "
+                   f"convention and {ratio['integer_memory']:.2f}x with every weight read paid.")
     if s["verify"]:
         exact = sum(v["vectors"] - v["mismatching"] for v in s["verify"])
         total = sum(v["vectors"] for v in s["verify"])

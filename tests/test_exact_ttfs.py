@@ -177,3 +177,12 @@ def test_cycle_budget_of_a_ramp_network():
     b = cycle_budget(c, spikes)
     # window 0: (3 + 10) 2 = 26; window 1: max(10 x 2, (5 + 10) x 1) = 20; window 2: 10 x 1
     assert b["lower_bound"] == 26 + 20 + 10 and b["per_layer"] == [26 + 20, 15 + 10] and b["events"] == [3, 5]
+
+
+def test_a_ramp_export_names_its_make_target():
+    from pathlib import Path
+
+    from model.snn.export import export_command
+
+    assert export_command(Path("weights/gan-mnist/snn-ramp/manifest.json")) == "`make exact`"
+    assert export_command(Path("weights/gan-mnist/snn/manifest.json")) == "`make convert`"

@@ -89,3 +89,29 @@ def test_report_command(run, capsys):
     assert "19.25" in (out / "summary.md").read_text() and json.loads((out / "summary.json").read_text())["ann"]["fid"] == 19.25
     assert main(["report", "--run", str(run["root"] / "none"), "--reports", str(run["root"] / "none")]) == 2
     assert "run `make all` first" in capsys.readouterr().err
+
+
+def test_the_exact_ttfs_generator_joins_the_findings_and_the_table(run):
+    """With `make exact`'s report the summary shows the exported point's FID and energy under both models, beside
+    the ANN, an ANN that skips zeros and the rate converter, and its RTL rows name it."""
+    energy = lambda a, b: {"literature": a, "integer_memory": b}  # noqa: E731
+    sweep = [{"timesteps": t, "clip": "p99.9", "fid_fixed": 20.0 + t, "spikes_per_neuron": [1.0, 0.4, 0.3, 0.2],
+              "max_spikes_per_neuron": 1, "synaptic_ops": 9e5, "energy_uj": energy(1.0, 1.2),
+              "ann_energy_uj": energy(10.0, 4.0), "zero_skipping_ann_energy_uj": energy(5.0, 2.0)} for t in (16, 32)]
+    _write(run["run"] / "snn-ramp/report/exact.json", {
+        "images": 1000, "fid_ann": 22.5, "fid_real_floor": 5.0, "sweep": sweep, "seconds": 170.0, "machine": MACHINE,
+        "export": {"config": {"timesteps": 32}, "clip": "p99.9"},
+        "rate": [{"name": "direct (default)", "fid_fixed": 35.0, "energy_uj": energy(6.0, 8.0), "ann_energy_uj": energy(12.0, 4.0)}]})
+    _write(run["reports"] / "exact/verify-verilator/report.json", {
+        "simulator": "verilator", "manifest": str(run["run"] / "snn-ramp/manifest.json"),
+        "config": {"sizes": [100, 1200, 1200, 784], "lanes": 16, "neuron": "ramp"}, "ok": True,
+        "summary": {"images": 10, "mismatching_images": 0, "mean_cycles": 62000.0, "total_s": 60.0}})
+    s = collect(run["run"], run["fpga"], run["reports"])
+    lines = findings(s)
+    assert len(lines) == 4 and "FID 52.0 where the ANN scores 22.5 on 1,000 noise vectors" in lines[2]
+    assert "0.10x the ANN's energy under the literature convention and 0.30x" in lines[2]
+    md = markdown(s)
+    for text in ("exact TTFS generator (one spike per neuron, T = 32, clip p99.9) | 52.00", "0.20x an ANN that skips",
+                 "rate converter, direct (default): 0.50x", "rate converter, direct (default): 2.00x",
+                 "100-1200-1200-784 exact TTFS P = 16 (verilator) | 10 / 10 vectors", "62,000 cycles per image"):
+        assert text in md, text

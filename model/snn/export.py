@@ -184,8 +184,14 @@ _TARGETS = (
 )
 
 
+# Exports beside a run's default one (weights/<run>/<folder>), by the target that writes them.
+_FOLDERS = {"snn-ramp": "make exact", "snn-direct": "make exact"}
+
+
 def export_command(path: Path) -> str:
     """How the export at ``path`` (its manifest) is made again: its make target, or the commands that export."""
+    if Path(path).parent.name in _FOLDERS:
+        return f"`{_FOLDERS[Path(path).parent.name]}`"
     run = Path(path).parent.parent.name
     for pattern, target in _TARGETS:
         m = re.fullmatch(pattern, run)
