@@ -58,7 +58,7 @@ help:
 	@echo "                    TTFS_SILENCE=0 TTFS_INIT_MIN=\"0 0\" TTFS_INIT_MAX=\"8 2\": the paper's G)"
 	@echo "  make exact         exact ReLU -> TTFS conversion (one spike per neuron): T x clip report of $(RUN) -> $(RUN)/snn-ramp,"
 	@echo "                    its RTL on both simulators (full, FPGA and iCE40 networks) and the FPGA network synthesised"
-	@echo "                    beside its rate-coded and direct-coded conversions -> reports/exact"
+	@echo "                    beside its rate-coded and direct-coded conversions, mutants of the ramp layer -> reports/exact"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -202,7 +202,8 @@ ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 
 # Exact ReLU -> TTFS conversion (docs/exact-ttfs.md): the full generator's T x clip report (EXACT_FLAGS: more
 # `spikegan convert --neuron ramp` options), the ramp RTL on both simulators for the full, FPGA and iCE40 networks,
-# and the FPGA network synthesised as a ramp network beside its rate-coded (the paper's) and direct-coded ones.
+# the FPGA network synthesised as a ramp network beside its rate-coded (the paper's) and direct-coded ones, and
+# 100 mutants of the ramp layer's logic against the checks of spikegan verify.
 EXACT_FLAGS ?=
 
 exact: $(RUN)/snn-ramp/manifest.json $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json \
@@ -214,6 +215,7 @@ exact: $(RUN)/snn-ramp/manifest.json $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn
 	$(SG) synth --manifest $(FPGA)/snn-ramp/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth
 	$(SG) synth --manifest $(FPGA)/snn-direct/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth-direct-fpga
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth-rate-fpga
+	$(SG) mutate --neuron ramp --sim icarus --mutants 100 --seed 0 --out reports/exact/mutation
 
 $(RUN)/snn-ramp/manifest.json: $(RUN)/checkpoint.pt
 	$(SG) convert --neuron ramp --checkpoint $< $(EXACT_FLAGS)

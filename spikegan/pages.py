@@ -73,6 +73,7 @@ BLOCKS = {
     "exact-synth": _report("reports/exact/synth", "synth_report", "make exact", "synth_report.md"),
     "exact-synth-direct-fpga": _report("reports/exact/synth-direct-fpga", "synth_report", "make exact", "synth_report.md"),
     "exact-synth-rate-fpga": _report("reports/exact/synth-rate-fpga", "synth_report", "make exact", "synth_report.md"),
+    "exact-mutation": _report("reports/exact/mutation", "mutation", "make exact"),
     "memristor": _report("weights/memristor", "report", "make memristor"),
     "memristor-rtl": _report("weights/memristor", "hwcheck-mnist", "make memristor", "hwcheck-mnist.md"),
     "hybrid": _report("reports/hybrid", "hybrid", "make hybrid"),

@@ -78,3 +78,14 @@ endmodule
     assert drives_nothing(text, 5) and drives_nothing(text, 6)
     assert not drives_nothing(text, 7)  # read by out
     assert not drives_nothing(text, 8)  # out is a port, read outside
+
+
+def test_a_ramp_networks_mutants_are_drawn_from_its_ramp_layers_own_logic():
+    from model.snn.config import RAMP
+    from verify.mutate import LAYER_LOGIC, mutated_logic
+
+    verilog = ("  assign \\layer1.fire  = a >= b;\n  assign \\layer1.xbar.addr  = c + d;\n"
+               "  assign \\source.x  = e & f;\n  assign \\layer12.slope0  = g + h;\n")
+    lines = {line for _, line, _, _ in sites(verilog, LAYER_LOGIC)}
+    assert lines == {1, 4}  # the layers' own wires, not their XBAR's, not the Spike ROM's
+    assert mutated_logic(SnnConfig(**RAMP)) is LAYER_LOGIC and mutated_logic(SnnConfig()) is None

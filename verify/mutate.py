@@ -33,7 +33,8 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out, add_seed, add_sim
 from model.common.runinfo import machine
-from model.snn.config import SnnConfig
+from model.snn import ramp
+from model.snn.config import RAMP, SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
 from verify.coverage import coverage_line, design_coverage, directed_noise, semantic_applicable, semantic_bins
@@ -72,12 +73,17 @@ class Mutant:
     after: str
 
 
-def sites(verilog: str) -> list[tuple[str, int, str, str]]:
-    """Every (kind, line, before, after) one operator can make of one ``assign`` of ``verilog``."""
+# The wires of a layer's own logic, not of its XBAR, FIFO, serialiser or ROMs (`hw.ramp_layer.RampLayer`).
+LAYER_LOGIC = re.compile(r"^\s*assign\s+\\layer\d+\.[^.\s]+ ")
+
+
+def sites(verilog: str, within: re.Pattern | None = None) -> list[tuple[str, int, str, str]]:
+    """Every (kind, line, before, after) one operator can make of one ``assign`` of ``verilog`` (``within``: of
+    the assigns it matches only)."""
     out = []
     for n, text in enumerate(verilog.splitlines(), start=1):
         m = ASSIGN.match(text)
-        if not m:
+        if not m or (within is not None and not within.match(text)):
             continue
         lhs, rhs = m.groups()
         for kind, pattern, repl in OPERATORS:
@@ -89,9 +95,15 @@ def sites(verilog: str) -> list[tuple[str, int, str, str]]:
     return out
 
 
-def choose(verilog: str, count: int, seed: int) -> list[Mutant]:
+def choose(verilog: str, count: int, seed: int, within: re.Pattern | None = None) -> list[Mutant]:
     """``count`` mutants of ``verilog`` drawn with ``seed`` (`spread` over the kinds)."""
-    return [Mutant(i, *s) for i, s in enumerate(spread(sites(verilog), count, seed))]
+    return [Mutant(i, *s) for i, s in enumerate(spread(sites(verilog, within), count, seed))]
+
+
+def mutated_logic(config: SnnConfig) -> re.Pattern | None:
+    """Where the mutants of ``config``'s generator are drawn: a ramp network's in its layers' own logic (the
+    ramp layer, `LAYER_LOGIC`); any other network's anywhere in the design."""
+    return LAYER_LOGIC if config.neuron == "ramp" else None
 
 
 def drives_nothing(verilog: str, line: int) -> bool:
@@ -174,7 +186,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     if baseline["error"]:
         raise UserError(f"the unmutated RTL fails its checks ({baseline['error'][:200]}): fix that before mutating it")
     verilog = base.rtl.sources[-1].read_text()
-    mutants = choose(verilog, count, seed)
+    within = mutated_logic(export.config)
+    mutants = choose(verilog, count, seed, within)
     rows = []
     for m in mutants:
         if drives_nothing(verilog, m.line):
@@ -190,7 +203,8 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
     scored = max(len(rows) - equivalent, 1)
     report = {
         "manifest": str(manifest), "simulator": sim, "seed": seed, "images_per_mutant": len(images),
-        "sites": len(sites(verilog)), "mutants": len(rows), "killed": killed, "equivalent": equivalent,
+        "sites": len(sites(verilog, within)), "where": "the ramp layers' own logic" if within else "the whole design",
+        "mutants": len(rows), "killed": killed, "equivalent": equivalent,
         "score": killed / scored, "score_of_all": killed / len(rows), "score_without_timing": by_checks / scored,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "timing")},
         "coverage": design_coverage(export.net, run_noise(export.net, export.noise_x,
@@ -209,7 +223,7 @@ def markdown(report: dict) -> str:
     lines = [
         "# Mutation testing of the generated RTL", "",
         f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the generator's "
-        f"Verilog, each run on {report['images_per_mutant']} images under {report['simulator']} against the golden "
+        f"Verilog ({report.get('where', 'the whole design')}), each run on {report['images_per_mutant']} images under {report['simulator']} against the golden "
         f"model and for the unmutated design's timing; {report['equivalent']} are equivalent (they assign a wire "
         f"nothing reads) and not run. **Mutation score {report['score']:.1%}** of the other "
         f"{report['mutants'] - report['equivalent']} ({report['killed']} killed: {k['tool chain']} by the tool "
@@ -232,7 +246,11 @@ def add_arguments(parser) -> None:
                              "regress: faults in the generator's Amaranth source, each against --cases regression cases")
     parser.add_argument("--manifest", default=None,
                         help="exported network whose RTL is mutated (default: a random 16-2-5-9-16 network with biases, "
-                             "saturating 8-bit membranes, T = 12, P = 2 and 8 directed vectors)")
+                             "saturating 8-bit membranes, T = 12, P = 2 and 8 directed vectors); a ramp network's "
+                             "mutants are drawn from its ramp layers' own logic")
+    parser.add_argument("--neuron", choices=("rate", "ramp"), default="rate",
+                        help="without --manifest: the default network's neuron (ramp: the same shape as a ramp "
+                             "network, docs/exact-ttfs-semantics.md)")
     add_sim(parser, "simulator (Icarus compiles each mutant faster; make mutate takes it)")
     parser.add_argument("--mutants", type=int, default=100, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
@@ -248,25 +266,35 @@ def add_arguments(parser) -> None:
 
 TARGET = SnnConfig(sizes=(16, 2, 5, 9, 16), timesteps=12, lanes=2, weight_bits=6, membrane_bits=8, input_bits=4,
                    reset="subtract")
+RAMP_TARGET = SnnConfig(sizes=(16, 2, 5, 9, 16), timesteps=12, lanes=2, weight_bits=6, membrane_bits=15, input_bits=4,
+                        **RAMP)
 TARGET_VECTORS = 8
 
 
-def default_target(build_root, seed: int, tries: int = 30) -> Path:
+def _target_network(neuron: str, seed: int):
+    if neuron == "ramp":
+        return ramp.random_network(RAMP_TARGET, seed=seed, weight_scale=0.6, bias_scale=0.5)
+    return random_network(TARGET, seed=seed, weight_scale=0.6, bias_scale=16)
+
+
+def default_target(build_root, seed: int, tries: int = 30, neuron: str = "rate") -> Path:
     """The default network to mutate: random weights and biases; P = 2 makes layers of 1, 3, 5 and 8 words (every
     forwarding path, P dividing some layers and not others, each layer's consumer slower per event than the
     layer itself, so every fire FIFO but the last backs up and holds its sweep); 8-bit membranes that saturate.
     Of the network seeds ``seed .. seed + tries - 1``, the one whose directed vectors
-    (`verify.coverage.directed_noise`) leave the fewest semantic bins unhit is taken."""
+    (`verify.coverage.directed_noise`) leave the fewest semantic bins unhit is taken. ``neuron`` "ramp": a ramp
+    network of the same shape (`RAMP_TARGET`, `model.snn.ramp.random_network`)."""
     best = None
     for s in range(seed, seed + tries):
-        net = random_network(TARGET, seed=s, weight_scale=0.6, bias_scale=16)
+        net = _target_network(neuron, s)
         u = directed_noise(net, TARGET_VECTORS, s, candidates=1024)
-        gold = run_noise(net, encode_noise(u, TARGET), record_membranes=True)
+        gold = run_noise(net, encode_noise(u, net.config), record_membranes=True)
         missed = set(semantic_applicable(net)) - semantic_bins(net, gold.traces)
         if best is None or len(missed) < best[0]:
             best = (len(missed), s, net, u)
     _, s, net, u = best
-    return export_network(net, Path(build_root) / f"target-s{seed}", u, extra={"random_seed": s})
+    folder = f"target-s{seed}" + ("" if neuron == "rate" else f"-{neuron}")
+    return export_network(net, Path(build_root) / folder, u, extra={"random_seed": s})
 
 
 def run(args) -> int:
@@ -285,7 +313,7 @@ def run(args) -> int:
                                                           args.build_root, args.workers, progress))
         print(mutate_source.markdown(report))
     else:
-        manifest = args.manifest or default_target(args.build_root, args.seed)
+        manifest = args.manifest or default_target(args.build_root, args.seed, neuron=args.neuron)
         report = with_progress(args.mutants, f"mutants under {args.sim}", "mutant", lambda progress: mutation_run(
             manifest, args.sim, args.mutants, args.seed, args.out, args.build_root, args.vectors, progress))
         print(markdown(report))
