@@ -64,7 +64,8 @@ class Generator(wiring.Component):
     encoder; without ``stored_trains`` always the encoder, see `SpikeRom`; a
     direct-coded network computes layer 1's current first and ignores ``encode``,
     see `DirectInput`; the submodule ``source`` is the one or the other). The layers run as a
-    pipeline, each up to two time steps ahead of the next. ``done`` rises when the last layer has
+    pipeline, each up to two time steps ahead of the next; a ramp network's layers (`RampLayer`) run
+    one window after another, each firing while the next integrates. ``done`` rises when the last layer has
     swept step ``T - 1`` and stays high until the next ``start``; ``cycles`` counts the clock
     cycles from ``start`` to ``done``.
 
