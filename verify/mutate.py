@@ -245,9 +245,9 @@ def add_arguments(parser) -> None:
                         help="verify: faults in one generated design's Verilog, against the checks of spikegan verify; "
                              "regress: faults in the generator's Amaranth source, each against --cases regression cases")
     parser.add_argument("--manifest", default=None,
-                        help="exported network whose RTL is mutated (default: a random 16-2-5-9-16 network with biases, "
-                             "saturating 8-bit membranes, T = 12, P = 2 and 8 directed vectors); a ramp network's "
-                             "mutants are drawn from its ramp layers' own logic")
+                        help="exported network whose RTL is mutated; a ramp network's mutants are drawn from its ramp "
+                             "layers' own logic (default: a random 16-2-5-9-16 network with biases, saturating 8-bit "
+                             "membranes, T = 12, P = 2 and 8 directed vectors)")
     parser.add_argument("--neuron", choices=("rate", "ramp"), default="rate",
                         help="without --manifest: the default network's neuron (ramp: the same shape as a ramp "
                              "network, docs/exact-ttfs-semantics.md)")
