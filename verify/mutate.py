@@ -249,8 +249,8 @@ def add_arguments(parser) -> None:
                              "layers' own logic (default: a random 16-2-5-9-16 network with biases, saturating 8-bit "
                              "membranes, T = 12, P = 2 and 8 directed vectors)")
     parser.add_argument("--neuron", choices=("rate", "ramp"), default="rate",
-                        help="without --manifest: the default network's neuron (ramp: the same shape as a ramp "
-                             "network, docs/exact-ttfs-semantics.md)")
+                        help="without --manifest: the neuron of the network mutated (ramp: a ramp network of the same "
+                             "shape, docs/exact-ttfs-semantics.md)")
     add_sim(parser, "simulator (Icarus compiles each mutant faster; make mutate takes it)")
     parser.add_argument("--mutants", type=int, default=100, help="mutants to draw")
     parser.add_argument("--vectors", type=int, default=None, help="test vectors per mutant (default: all of the export's)")
