@@ -165,6 +165,9 @@ def test_cli_convert_ramp(tmp_path, png_title):
     assert "exact TTFS" in png_title(out / "report" / "samples.png")
     with pytest.raises(UserError, match="--paper"):
         convert_cli.run(parser.parse_args(["--neuron", "ramp", "--paper", "--checkpoint", str(tmp_path / "checkpoint.pt")]))
+    with pytest.raises(UserError, match=r"use \d+ membrane bits \(the converter picks them when not told\)"):
+        convert_cli.run(parser.parse_args(["--neuron", "ramp", "--membrane-bits", "10", "--no-report",
+                                           "--checkpoint", str(tmp_path / "checkpoint.pt"), "--out", str(tmp_path / "x")]))
 
 
 def test_cycle_budget_of_a_ramp_network():

@@ -262,11 +262,11 @@ class IntNetwork:
                     f"layer {l}: weight out of range [{wlo}, {whi}] for {c.weight_bits}-bit weights "
                     f"(found {w.min()} .. {w.max()})"
                 )
-            if b.size and (b.min() < mlo or b.max() > mhi):
-                raise UserError(f"layer {l}: bias out of the {c.membrane_bits}-bit range (found {b.min()} .. {b.max()})")
-            if c.neuron == "ramp":
+            if c.neuron == "ramp":  # its reach bounds the bias too, and says how many bits would do
                 _check_ramp_layer(c, l, w, b, int(th))
                 continue
+            if b.size and (b.min() < mlo or b.max() > mhi):
+                raise UserError(f"layer {l}: bias out of the {c.membrane_bits}-bit range (found {b.min()} .. {b.max()})")
             if c.neuron == "ttfs" and b.any():
                 raise UserError(f"layer {l}: a TTFS neuron has no bias (found {int((b != 0).sum())} non-zero); "
                                 "export TTFS networks with zero biases")
@@ -297,7 +297,7 @@ def _check_ramp_layer(c: SnnConfig, l: int, w, b, theta: int) -> None:
     reach = max(c.timesteps * int(np.abs(w).sum(1).max(initial=0)) + int(np.abs(b).max(initial=0)), theta)
     if reach > mhi:
         raise UserError(f"layer {l}: the membrane can reach {reach}, beyond the {c.membrane_bits}-bit range's {mhi}; "
-                        f"use {ramp_membrane_bits(reach)} membrane bits")
+                        f"use {ramp_membrane_bits(reach)} membrane bits (the converter picks them when not told)")
 
 
 def ramp_membrane_bits(reach: int) -> int:
