@@ -189,3 +189,13 @@ def test_a_ramp_export_names_its_make_target():
 
     assert export_command(Path("weights/gan-mnist/snn-ramp/manifest.json")) == "`make exact`"
     assert export_command(Path("weights/gan-mnist/snn/manifest.json")) == "`make convert`"
+
+
+def test_the_api_simulates_a_ramp_export_with_its_golden_model(tmp_path):
+    from spikegan import api
+
+    net = _random_net((8, 12, 16), 16, 2)
+    manifest = export_network(net, tmp_path, np.random.default_rng(0).random((2, 8)))
+    u = np.random.default_rng(1).random((3, 8))
+    result = api.simulate(manifest, u)
+    np.testing.assert_array_equal(api.images(result).reshape(3, -1), ramp.values(net, encode_noise(u, net.config))[-1] / 16)
