@@ -74,7 +74,7 @@ BLOCKS = {
     "exact-synth-direct-fpga": _report("reports/exact/synth-direct-fpga", "synth_report", "make exact", "synth_report.md"),
     "exact-synth-rate-fpga": _report("reports/exact/synth-rate-fpga", "synth_report", "make exact", "synth_report.md"),
     "exact-mutation": _report("reports/exact/mutation", "mutation", "make exact"),
-    "memristor": _report("weights/memristor", "report", "make memristor"),
+    "memristor": _report("weights/memristor/mnist-image", "report", "make memristor"),
     "memristor-rtl": _report("weights/memristor", "hwcheck-mnist", "make memristor", "hwcheck-mnist.md"),
     "hybrid": _report("reports/hybrid", "hybrid", "make hybrid"),
     "nir": _report("reports/nir", "nir", "make nir"),

@@ -108,7 +108,7 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
                             "lanes": v["config"]["lanes"], "vectors": v["summary"]["images"],
                             "mismatching": v["summary"]["mismatching_images"], "ok": v["ok"],
                             "mean_cycles": v["summary"]["mean_cycles"], "manifest": v["manifest"]})
-        s["stages"].append((f"verify {path.parent.name}", v["summary"]["total_s"], v.get("machine")))
+        s["stages"].append((f"verify {path.parent.relative_to(reports).as_posix()}", v["summary"]["total_s"], v.get("machine")))
     synth = _read(reports / "synth" / "synth_report.json")
     if synth:
         t = synth["targets"]

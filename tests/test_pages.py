@@ -87,6 +87,17 @@ def test_every_block_of_the_readme_and_docs_is_known_and_every_known_block_is_sh
     assert set(BLOCKS) <= set(shown)
 
 
+def test_the_memristor_block_reads_the_report_make_memristor_writes():
+    import argparse
+
+    from model.memristor import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_arguments(parser)
+    args = parser.parse_args([])
+    assert BLOCKS["memristor"].report == f"{args.out}/{cli.run_name('mnist', args)}/report.json"
+
+
 @pytest.mark.slow
 @pytest.mark.sim
 def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, mnist_files, monkeypatch):
