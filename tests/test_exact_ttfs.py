@@ -163,6 +163,7 @@ def test_cli_convert_ramp(tmp_path, png_title):
     assert all(r["max_spikes_per_neuron"] <= 1 for r in report["sweep"])
     assert report["ann"]["macs"] == 100 * 16 + 16 * 16 + 16 * 784
     assert "exact TTFS" in png_title(out / "report" / "samples.png")
+    assert "![the ANN's and the exact TTFS generator's images](samples.png)" in (out / "report" / "report.md").read_text()
     with pytest.raises(UserError, match="--paper"):
         convert_cli.run(parser.parse_args(["--neuron", "ramp", "--paper", "--checkpoint", str(tmp_path / "checkpoint.pt")]))
     with pytest.raises(UserError, match=r"use \d+ membrane bits \(the converter picks them when not told\)"):

@@ -91,6 +91,7 @@ def markdown(report: dict) -> str:
     lines += [line for text in _goals_text(report) for line in (text, "")][:-1] + ["", "## Against the ANN and the rate converter", ""] + _peers_table(report)
     lines += ["", "## T x clip", "", "m: membrane bits; the float reference is the ANN with its activations on the same "
               "T levels.", ""] + _sweep_table(report)
+    lines += [line for name, what in report.get("figures", {}).items() for line in ("", f"![{what}]({name})")]
     if "export" in report:
         lines += ["", f"Export: {report['export']['manifest']}; {report['export']['check']}."]
     lines += ["", f"Report made in {report['seconds']} s.", ""]
@@ -148,6 +149,9 @@ def write_report(report: dict, out_dir: Path, shown: tuple) -> list[Path]:
     """``exact.json``, ``report.md``, the FID and energy figures and the images of the point ``shown``
     ``(T, clip)`` beside the ANN's, under ``out_dir``."""
     images = report.pop("_images")
+    report["figures"] = {**({"fid_vs_t.png": "FID against T", "energy_vs_fid.png": "energy against FID"}
+                            if "fid_ann" in report else {}),
+                         **({"samples.png": "the ANN's and the exact TTFS generator's images"} if shown in images else {})}
     paths = write_json_and_markdown(out_dir / "exact.json", report, markdown(report), indent=2)
     if "fid_ann" in report:
         paths += [fid_figure(report, out_dir / "fid_vs_t.png"), energy_figure(report, out_dir / "energy_vs_fid.png")]
