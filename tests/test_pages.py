@@ -133,3 +133,7 @@ def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, m
     assert "Not run yet" in (pages / "docs/ttfs.md").read_text()
     commit = json.loads(Path("reports/summary.json").read_text())["machine"]["commit"]
     assert f"commit {commit}" in readme
+
+
+def test_the_readme_is_read_in_five_minutes():
+    assert len((REPO / "README.md").read_text().splitlines()) <= 200
