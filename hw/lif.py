@@ -60,9 +60,42 @@ class LayerParams:
         return self.config.bias_file(self.layer)
 
     @property
+    def membrane_layout(self) -> data.ArrayLayout:
+        """A word of ``P`` membranes (or slopes) of ``m`` bits."""
+        return data.ArrayLayout(signed(self.config.membrane_bits), self.config.lanes)
+
+    @property
+    def counter_layout(self) -> data.ArrayLayout:
+        """A word of ``P`` spike counters that count up to ``T``."""
+        return data.ArrayLayout(unsigned(self.config.count_bits), self.config.lanes)
+
+    def ports(self) -> dict:
+        """The ports every layer has: its input and output events, ``clear`` and the count read-out."""
+        return {
+            "events": In(event_signature(self.n_in)),
+            "spikes": Out(event_signature(self.n_out)),
+            "clear": In(1),
+            "count_addr": In(abits(self.groups)),
+            "count_data": Out(self.counter_layout),
+        }
+
+    @property
     def driven(self) -> bool:
         """Layer 1 of a direct-coded network: no input spikes, a current read in place of the bias."""
         return self.config.driven(self.layer)
+
+
+def fired_output(m: Module, params: LayerParams, spikes) -> SyncFIFOBuffered:
+    """A layer's way out: the fire FIFO (words of fired neurons; room for two steps plus the groups in flight)
+    and the serialiser that turns its words into the events of ``spikes``. Returns the FIFO, whose write side
+    is the layer's."""
+    c = params.config
+    m.submodules.fifo = fifo = SyncFIFOBuffered(width=group_layout(params.n_out, c.lanes).size,
+                                                depth=2 * params.groups + IN_FLIGHT)
+    m.submodules.serialiser = ser = EventSerialiser(params.n_out, c.lanes)
+    m.d.comb += [ser.i.payload.eq(fifo.r_data), ser.i.valid.eq(fifo.r_rdy), fifo.r_en.eq(ser.i.ready)]
+    wiring.connect(m, ser.o, wiring.flipped(spikes))
+    return fifo
 
 
 class LifLayer(wiring.Component):
@@ -129,25 +162,10 @@ class LifLayer(wiring.Component):
             raise ValueError(f"threshold {params.threshold} does not fit {c.membrane_bits} signed bits")
         self.params = params
         self.groups = params.groups
-        self.count_bits = c.count_bits
-        super().__init__(
-            {
-                "events": In(event_signature(params.n_in)),
-                "spikes": Out(event_signature(params.n_out)),
-                "clear": In(1),
-                "count_addr": In(abits(self.groups)),
-                "count_data": Out(data.ArrayLayout(unsigned(self.count_bits), c.lanes)),
-                **({"current": Out(rom_read_signature(self.groups, c.bias_word_bits))} if params.driven else {}),
-            }
-        )
-
-    @property
-    def membrane_layout(self) -> data.ArrayLayout:
-        return data.ArrayLayout(signed(self.params.config.membrane_bits), self.params.config.lanes)
-
-    @property
-    def counter_layout(self) -> data.ArrayLayout:
-        return data.ArrayLayout(unsigned(self.count_bits), self.params.config.lanes)
+        super().__init__({
+            **params.ports(),
+            **({"current": Out(rom_read_signature(self.groups, c.bias_word_bits))} if params.driven else {}),
+        })
 
     def elaborate(self, platform):
         m = Module()
@@ -160,24 +178,21 @@ class LifLayer(wiring.Component):
             m.submodules.bias = bias = Rom(c.bias_word_bits, G, p.bias_file)
         wiring.connect(m, wiring.flipped(self.events), xbar.events)
         mem = self._memories(m)
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=group_layout(p.n_out, c.lanes).size, depth=2 * G + IN_FLIGHT)
+        fifo = fired_output(m, p, self.spikes)
         s1 = self._issue(m, xbar, bias, mem, fifo)
         s2 = self._register(m, s1, xbar, bias, mem)
         fire, integrated, swept = self._execute(m, s2)
         self._push(m, s2, fire, integrated, swept, mem, fifo)
-        m.submodules.serialiser = ser = EventSerialiser(p.n_out, c.lanes)
-        m.d.comb += [ser.i.payload.eq(fifo.r_data), ser.i.valid.eq(fifo.r_rdy), fifo.r_en.eq(ser.i.ready)]
-        wiring.connect(m, ser.o, wiring.flipped(self.spikes))
         return m
 
     def _memories(self, m: Module) -> SimpleNamespace:
         """Membranes and counters (read ports transparent to their write ports), the count read-out, and the
         clear frontiers: a group not yet written in this image reads as 0."""
         G = self.groups
-        m.submodules.vmem = vmem = Memory(shape=self.membrane_layout, depth=G, init=[])
+        m.submodules.vmem = vmem = Memory(shape=self.params.membrane_layout, depth=G, init=[])
         v_wr = vmem.write_port()
         v_rd = vmem.read_port(transparent_for=(v_wr,))
-        m.submodules.cmem = cmem = Memory(shape=self.counter_layout, depth=G, init=[])
+        m.submodules.cmem = cmem = Memory(shape=self.params.counter_layout, depth=G, init=[])
         c_wr = cmem.write_port()
         c_rd = cmem.read_port(transparent_for=(c_wr,))
         c_out = cmem.read_port()
@@ -246,8 +261,8 @@ class LifLayer(wiring.Component):
         """Cycle c + 1: memory outputs into registers, forwarding the write of this cycle."""
         G = self.groups
         s2 = SimpleNamespace(ev=Signal(name="s2_ev"), sw=Signal(name="s2_sw"), last=Signal(name="s2_last"),
-                             g=Signal(abits(G), name="s2_g"), v=Signal(self.membrane_layout, name="r_v"),
-                             c=Signal(self.counter_layout, name="r_c"), w=Signal.like(xbar.weights, name="r_w"),
+                             g=Signal(abits(G), name="s2_g"), v=Signal(self.params.membrane_layout, name="r_v"),
+                             c=Signal(self.params.counter_layout, name="r_c"), w=Signal.like(xbar.weights, name="r_w"),
                              b=Signal(self.params.config.bias_word_bits, name="r_b"))
         m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g),
                      s2.w.eq(xbar.weights), s2.b.eq(bias.data)]
@@ -304,7 +319,7 @@ class LifLayer(wiring.Component):
         G, P = self.groups, self.params.config.lanes
         f_bits, f_sw, f_last = Signal(P), Signal(), Signal()
         f_g = Signal(abits(G))
-        f_c = Signal(self.counter_layout)
+        f_c = Signal(self.params.counter_layout)
         f_fwd = Signal(name="f_fwd")
         m.d.comb += f_fwd.eq(mem.c_wr.en & (mem.c_wr.addr == s2.g))
         m.d.sync += [

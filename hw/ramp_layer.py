@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from amaranth import Const, Module, Mux, Signal, signed, unsigned
+from amaranth import Const, Module, Mux, Signal, signed
 from amaranth.lib import data, wiring
-from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
-from amaranth.lib.wiring import In, Out
 
-from hw.events import EventSerialiser, event_signature, group_layout
-from hw.lif import IN_FLIGHT, LayerParams
+from hw.events import group_layout
+from hw.lif import LayerParams, fired_output
 from hw.rom import Rom
 from hw.widths import abits
 from hw.xbar import Xbar
@@ -52,27 +50,12 @@ class RampLayer(wiring.Component):
             raise ValueError(f"threshold {params.threshold} is not T R (T = {c.timesteps}) within {c.membrane_bits} signed bits")
         self.params = params
         self.groups = params.groups
-        self.count_bits = c.count_bits
-        super().__init__({
-            "events": In(event_signature(params.n_in)),
-            "spikes": Out(event_signature(params.n_out)),
-            "clear": In(1),
-            "count_addr": In(abits(self.groups)),
-            "count_data": Out(data.ArrayLayout(unsigned(self.count_bits), c.lanes)),
-        })
+        super().__init__(params.ports())
 
     @property
     def slope(self) -> int:
         """``R = theta / T``: the threshold falls by it each firing step."""
         return self.params.threshold // self.params.config.timesteps
-
-    @property
-    def membrane_layout(self) -> data.ArrayLayout:
-        return data.ArrayLayout(signed(self.params.config.membrane_bits), self.params.config.lanes)
-
-    @property
-    def counter_layout(self) -> data.ArrayLayout:
-        return data.ArrayLayout(unsigned(self.count_bits), self.params.config.lanes)
 
     def elaborate(self, platform):
         m = Module()
@@ -81,14 +64,11 @@ class RampLayer(wiring.Component):
         m.submodules.bias = bias = Rom(c.bias_word_bits, G, p.bias_file)
         wiring.connect(m, wiring.flipped(self.events), xbar.events)
         mem = self._memories(m)
-        m.submodules.fifo = fifo = SyncFIFOBuffered(width=group_layout(p.n_out, c.lanes).size, depth=2 * G + IN_FLIGHT)
+        fifo = fired_output(m, p, self.spikes)
         s1 = self._issue(m, xbar, bias, mem, fifo)
         s2 = self._register(m, s1, xbar, bias, mem)
         fire, counters, slopes, membranes = self._execute(m, s2, mem)
         self._push(m, s2, fire, counters, slopes, membranes, mem, fifo)
-        m.submodules.serialiser = ser = EventSerialiser(p.n_out, c.lanes)
-        m.d.comb += [ser.i.payload.eq(fifo.r_data), ser.i.valid.eq(fifo.r_rdy), fifo.r_en.eq(ser.i.ready)]
-        wiring.connect(m, ser.o, wiring.flipped(self.spikes))
         return m
 
     def _memories(self, m: Module) -> SimpleNamespace:
@@ -96,13 +76,13 @@ class RampLayer(wiring.Component):
         the clear frontiers: writes come in ascending passes over the groups, so the groups written since
         ``clear`` are ``0 .. front - 1`` and the others read as 0."""
         G = self.groups
-        m.submodules.smem = smem = Memory(shape=self.membrane_layout, depth=G, init=[])
+        m.submodules.smem = smem = Memory(shape=self.params.membrane_layout, depth=G, init=[])
         s_wr = smem.write_port()
         s_rd = smem.read_port(transparent_for=(s_wr,))
-        m.submodules.vmem = vmem = Memory(shape=self.membrane_layout, depth=G, init=[])
+        m.submodules.vmem = vmem = Memory(shape=self.params.membrane_layout, depth=G, init=[])
         v_wr = vmem.write_port()
         v_rd = vmem.read_port(transparent_for=(v_wr,))
-        m.submodules.cmem = cmem = Memory(shape=self.counter_layout, depth=G, init=[])
+        m.submodules.cmem = cmem = Memory(shape=self.params.counter_layout, depth=G, init=[])
         c_wr = cmem.write_port()
         c_rd = cmem.read_port(transparent_for=(c_wr,))
         c_out = cmem.read_port()
@@ -178,8 +158,8 @@ class RampLayer(wiring.Component):
                              w=Signal.like(xbar.weights, name="r_w"), b=Signal(self.params.config.bias_word_bits, name="r_b"))
         m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.fire.eq(s1.fire), s2.last.eq(s1.last),
                      s2.first.eq(s1.first), s2.g.eq(s1.g), s2.thr.eq(s1.thr), s2.w.eq(xbar.weights), s2.b.eq(bias.data)]
-        for name, port, layout in (("s", mem.s, self.membrane_layout), ("v", mem.v, self.membrane_layout),
-                                   ("c", mem.c, self.counter_layout)):
+        for name, port, layout in (("s", mem.s, self.params.membrane_layout), ("v", mem.v, self.params.membrane_layout),
+                                   ("c", mem.c, self.params.counter_layout)):
             fwd = Signal(name=f"{name}_fwd")
             value = Signal(layout, name=f"r_{name}")
             m.d.comb += fwd.eq(port.wr.en & (port.wr.addr == s1.g))
@@ -196,7 +176,7 @@ class RampLayer(wiring.Component):
         mb, P = c.membrane_bits, c.lanes
         valid_in_last = p.n_out - (G - 1) * P  # lanes of the last group that hold neurons
         f_fwd = Signal(name="f_fwd")
-        counters = Signal(self.counter_layout, name="counters")
+        counters = Signal(self.params.counter_layout, name="counters")
         m.d.comb += [f_fwd.eq(mem.c.wr.en & (mem.c.wr.addr == s2.g)), counters.eq(Mux(f_fwd, mem.c.wr.data, s2.c))]
         fire = Signal(P)
         slopes, membranes = [], []
@@ -218,7 +198,7 @@ class RampLayer(wiring.Component):
         G, P = self.groups, self.params.config.lanes
         f_bits, f_fire, f_last = Signal(P), Signal(), Signal()
         f_g = Signal(abits(G))
-        f_c = Signal(self.counter_layout)
+        f_c = Signal(self.params.counter_layout)
         m.d.sync += [
             f_bits.eq(fire & s2.fire.replicate(P)),
             f_fire.eq(s2.fire),
