@@ -137,3 +137,8 @@ def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, m
 
 def test_the_readme_is_read_in_five_minutes():
     assert len((REPO / "README.md").read_text().splitlines()) <= 200
+
+
+def test_every_filled_block_names_its_runs_date_machine_and_commit():
+    for page in pages_in([REPO / "README.md", REPO / "docs"]):
+        assert "commit ?" not in page.read_text() and "the run of ?" not in page.read_text(), page

@@ -11,6 +11,7 @@ from hw.synth import CLOCK_MHZ
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_manifest, add_out, add_sim
+from model.common.runinfo import machine
 from model.snn.export import load
 from verify.figures import cycles_sweep_png
 from verify.flow import ImageBar, plan_images
@@ -75,7 +76,7 @@ def cycles_sweep(manifest, sim: str, lanes: list[int], vectors: int, out_dir, bu
         rows[-1]["cycles_over_bound"] = rows[-1]["cycles"] / rows[-1]["lower_bound"]
         rows[-1]["us_at_clock"] = rows[-1]["cycles"] / CLOCK_MHZ
     report = {"manifest": str(manifest), "simulator": sim, "vectors": vectors, "clock_mhz": CLOCK_MHZ, "rows": rows,
-              "ok": all(r["ok"] for r in rows)}
+              "ok": all(r["ok"] for r in rows), "machine": machine()}
     what = f"{export.path.resolve().parent.parent.name}: {export.config.describe(lanes=False)}"
     fig = cycles_sweep_png(out_dir / "cycles_sweep.png", rows, f"Cycles per image against the lanes P; {what}")
     report["figures"] = [fig.name]

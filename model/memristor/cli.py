@@ -20,6 +20,7 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_dataset, add_out, add_seed
 from model.common.progress import progress_bar
+from model.common.runinfo import machine
 from model.memristor import figures
 from model.memristor.data import load_binary, mix_seed
 from model.memristor.fixed import FixedGan
@@ -112,6 +113,7 @@ def run_dataset(name: str, args: argparse.Namespace, p: GanParams) -> dict:
     )
     means = [r["match_mean"] for r in rows]
     summary = {
+        "machine": machine(),
         "dataset": name,
         "source": data.source,
         "mode": args.mode,

@@ -19,6 +19,7 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_dataset, add_out, add_seed, add_sim
 from model.common.plots import pyplot, save_figure
+from model.common.runinfo import machine
 from model.memristor.data import decode, load_binary, mix_seed
 from model.memristor.fixed import FixedGan, build_spec
 from model.memristor.gan import GanParams
@@ -74,6 +75,7 @@ def hardware_check(args: argparse.Namespace, p: GanParams | None = None) -> list
         rtl_fake = decode(np.array([bin(w).count("1") for w in result["last_fake_words"]]), p.enc)
         model_fake = decode(rec.fake_counts, p.enc)
         report = {
+            "machine": machine(),
             "dataset": name,
             "image_index": int(data.indices[0]),
             "simulator": args.sim,
