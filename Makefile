@@ -17,14 +17,16 @@ FPGA    := weights/gan-$(DATASET)-fpga
 # The iCE40 network: 100-16-16-784 with 4-bit weights, 16-bit membranes, P = 4 (fits an HX8K's block RAM).
 ICE40   := weights/gan-$(DATASET)-ice40
 RTL_DIR := build/rtl/$(notdir $(RUN))
-# Conversion of $(RUN): the default is direct coding at T = 32; CONVERT_FLAGS=--paper gives the paper's Bernoulli T = 64.
+# Conversion of $(RUN): the default is the exact TTFS conversion at T = 32 (one spike per neuron);
+# CONVERT_FLAGS=--paper gives the paper's rate-coded generator (Bernoulli, T = 64), --neuron rate its direct coding.
 CONVERT_FLAGS ?=
 TARGET  ?= xc7,ecp5,ice40,asic,vivado
 
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact hybrid nir report readme test test-fast clean help
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate hybrid nir report readme test \
+        test-fast clean help
 
 help:
 	@echo "Quick start:"
@@ -38,8 +40,9 @@ help:
 	@echo "  make train-ice40   the iCE40 network 100-16-16-784, 1,500 updates -> $(ICE40)"
 	@echo "  make baseline      the textbook MLP GAN with the same command -> $(RUN)-textbook"
 	@echo "  make convert       ANN->SNN conversion, golden model, export and conversion report -> $(RUN)/snn"
-	@echo "                     (direct coding, T = 32; CONVERT_FLAGS=--paper: the paper's Bernoulli coding, T = 64)"
-	@echo "  make convert-fpga  the same for the FPGA network; convert-ice40 for the iCE40 network (4-bit, P = 4)"
+	@echo "                     (exact TTFS, one spike per neuron, T = 32; CONVERT_FLAGS=--paper: the paper's rate coding,"
+	@echo "                     Bernoulli at T = 64; CONVERT_FLAGS=\"--neuron rate\": the rate converter's direct coding, T = 32)"
+	@echo "  make convert-fpga  the paper's rate-coded FPGA network; convert-ice40 the iCE40 network (4-bit, P = 4)"
 	@echo "  make rtl           Amaranth -> Verilog + \$$readmemh files + lint -> $(RTL_DIR)"
 	@echo "  make verify        cocotb: RTL vs golden model; Verilator and Icarus on $(RUN) (the default), Icarus on the"
 	@echo "                     FPGA and iCE40 networks (the paper's configuration)"
@@ -56,9 +59,11 @@ help:
 	@echo "                    synthesised, beside the rate-coded FPGA network -> reports/ttfs (DATASET=mnist|fashion, default all;"
 	@echo "                    G's hidden layer silenced to TTFS_BUDGET=100 spikes per image from signed initial weights;"
 	@echo "                    TTFS_SILENCE=0 TTFS_INIT_MIN=\"0 0\" TTFS_INIT_MAX=\"8 2\": the paper's G)"
-	@echo "  make exact         exact ReLU -> TTFS conversion (one spike per neuron): T x clip report of $(RUN) -> $(RUN)/snn-ramp,"
-	@echo "                    its RTL on both simulators (full, FPGA and iCE40 networks) and the FPGA network synthesised"
-	@echo "                    beside its rate-coded and direct-coded conversions, mutants of the ramp layer -> reports/exact"
+	@echo "  make exact         exact TTFS beyond make all: the FPGA and iCE40 networks converted exactly and verified, the FPGA"
+	@echo "                    network synthesised beside its rate-coded and direct-coded conversions, mutants of the ramp"
+	@echo "                    layer -> reports/exact"
+	@echo "  make rate          the rate converter on $(RUN) (direct coding, T = 32) -> $(RUN)/snn-direct, with its report"
+	@echo "                    and its RTL under Verilator -> reports/rate"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -96,7 +101,7 @@ $(RUN)/snn/manifest.json: $(RUN)/checkpoint.pt
 	$(SG) convert --checkpoint $< $(CONVERT_FLAGS)
 
 # The FPGA and iCE40 networks keep the paper's configuration (Bernoulli, T = 64); the full network takes the
-# default, direct coding at T = 32 (--paper gives the paper's there too).
+# default, the exact TTFS conversion at T = 32 (--paper gives the paper's there too).
 $(FPGA)/snn/manifest.json: $(FPGA)/checkpoint.pt
 	$(SG) convert --checkpoint $< --paper --images 64 --no-peer
 
@@ -200,16 +205,12 @@ ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) synth --manifest $(TTFS)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth-rate-fpga
 
-# Exact ReLU -> TTFS conversion (docs/exact-ttfs.md): the full generator's T x clip report (EXACT_FLAGS: more
-# `spikegan convert --neuron ramp` options), the ramp RTL on both simulators for the full, FPGA and iCE40 networks,
-# the FPGA network synthesised as a ramp network beside its rate-coded (the paper's) and direct-coded ones, and
-# 100 mutants of the ramp layer's logic against the checks of spikegan verify.
-EXACT_FLAGS ?=
-
-exact: $(RUN)/snn-ramp/manifest.json $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json \
+# Exact ReLU -> TTFS conversion (docs/exact-ttfs.md) beyond the default pipeline, which converts, reports and
+# verifies the full generator: the ramp RTL of the FPGA and iCE40 networks under Icarus, the FPGA network
+# synthesised as a ramp network beside its rate-coded (the paper's) and direct-coded ones, and 100 mutants of the
+# ramp layer's logic against the checks of spikegan verify.
+exact: $(MANIFEST) $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json \
        $(FPGA)/snn/manifest.json $(FPGA)/snn-direct/manifest.json | $(SETUP)
-	$(SG) verify --manifest $(RUN)/snn-ramp/manifest.json --sim verilator --vectors 10 --out reports/exact/verify-verilator
-	$(SG) verify --manifest $(RUN)/snn-ramp/manifest.json --sim icarus --vectors 2 --out reports/exact/verify-icarus
 	$(SG) verify --manifest $(FPGA)/snn-ramp/manifest.json --sim icarus --vectors 4 --out reports/exact/verify-icarus-fpga
 	$(SG) verify --manifest $(ICE40)/snn-ramp/manifest.json --sim icarus --vectors 2 --out reports/exact/verify-icarus-ice40
 	$(SG) synth --manifest $(FPGA)/snn-ramp/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth
@@ -217,17 +218,22 @@ exact: $(RUN)/snn-ramp/manifest.json $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/exact/synth-rate-fpga
 	$(SG) mutate --neuron ramp --sim icarus --mutants 100 --seed 0 --out reports/exact/mutation
 
-$(RUN)/snn-ramp/manifest.json: $(RUN)/checkpoint.pt
-	$(SG) convert --neuron ramp --checkpoint $< $(EXACT_FLAGS)
-
 $(FPGA)/snn-ramp/manifest.json: $(FPGA)/checkpoint.pt
-	$(SG) convert --neuron ramp --checkpoint $< --no-report
+	$(SG) convert --neuron ramp --checkpoint $< --no-report --out $(@D)
 
 $(ICE40)/snn-ramp/manifest.json: $(ICE40)/checkpoint.pt
-	$(SG) convert --neuron ramp --checkpoint $< --weight-bits 4 --lanes 4 --vectors 2 --no-report
+	$(SG) convert --neuron ramp --checkpoint $< --weight-bits 4 --lanes 4 --vectors 2 --no-report --out $(@D)
 
 $(FPGA)/snn-direct/manifest.json: $(FPGA)/checkpoint.pt
-	$(SG) convert --checkpoint $< --images 64 --no-peer --out $(@D)
+	$(SG) convert --neuron rate --checkpoint $< --images 64 --no-peer --out $(@D)
+
+# The rate converter on the full generator (docs/generator.md): direct coding at T = 32, its T x normalisation x
+# reset report with the sinabs peer, and its RTL under Verilator.
+rate: $(RUN)/snn-direct/manifest.json | $(SETUP)
+	$(SG) verify --manifest $< --sim verilator --vectors 10 --out reports/rate/verify-verilator
+
+$(RUN)/snn-direct/manifest.json: $(RUN)/checkpoint.pt
+	$(SG) convert --neuron rate --checkpoint $< --out $(@D)
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

@@ -49,17 +49,20 @@ def load_generator(checkpoint=DEFAULT_CHECKPOINT):
 
 
 def convert(checkpoint=DEFAULT_CHECKPOINT, paper: bool = False, normalisation: str = "p99.9",
-            round_offset: bool = True, vectors: int = 10, calib: int = 2000, images: int = 128, seed: int = 0,
-            **config) -> CheckpointConversion:
+            round_offset: bool = True, vectors: int = 10, calib: int = 2000, images: int | None = None, seed: int = 0,
+            neuron: str | None = None, **config) -> CheckpointConversion:
     """Convert the checkpoint's generator as ``spikegan convert`` does (without its report).
 
-    ``config``: `SnnConfig` fields (``timesteps``, ``coding``, ``reset``, ``leak_shift``, ``weight_bits``,
-    ``membrane_bits``, ``lanes``) over the default, direct coding at T = 32 (``paper``: Bernoulli at T = 64).
-    ``vectors`` test vectors are drawn from ``seed`` after ``calib`` calibration and ``images`` report noise
-    vectors, as the command draws them. Returns `CheckpointConversion`: ``.net``, ``.config``, ``.conversion``.
+    By default the exact ReLU -> TTFS conversion (``neuron="ramp"``, T = 32, each hidden layer clipped at the
+    ``normalisation`` percentile); ``neuron="rate"``, ``paper`` or any option only the rate converter has
+    (``coding``, ``reset``, ``leak_shift``, ``round_offset=False``) gives the rate converter, direct coding at
+    T = 32 (``paper``: Bernoulli at T = 64). ``config``: `SnnConfig` fields (``timesteps``, ``weight_bits``,
+    ``membrane_bits``, ``lanes`` and the rate converter's) over those defaults. ``vectors`` test vectors are drawn
+    from ``seed`` after ``calib`` calibration and ``images`` report noise vectors (default: the command's), as the
+    command draws them. Returns `CheckpointConversion`: ``.net``, ``.config``, ``.conversion``.
     """
     options = ConvertOptions(normalisation, round_offset)
-    return convert_checkpoint(checkpoint, options, calib, images, vectors, seed, paper, **config)
+    return convert_checkpoint(checkpoint, options, calib, images, vectors, seed, paper, neuron=neuron, **config)
 
 
 def export(network: CheckpointConversion | Imported, out_dir=None, inputs=None) -> Export:

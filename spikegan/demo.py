@@ -2,7 +2,8 @@
 
 It runs each stage as its ``spikegan`` command (`model.common.cli.run_command`
 over `spikegan.commands`) on a 100-64-64-784 generator trained for 1,000
-updates, converted at T = 16, and verified bit for bit under Verilator
+updates, converted exactly to time-to-first-spike neurons at T = 16 (the
+default conversion, docs/exact-ttfs.md), and verified bit for bit under Verilator
 (4 vectors) and Icarus (2). Everything goes
 under ``--out`` (rebuilt on every run): the run's weights and export, the RTL,
 both verification reports, ``demo.md``/``demo.json`` (stages, wall times,
@@ -55,7 +56,7 @@ def stages(out: Path, args) -> list[tuple[str, str, list[str]]]:
                             str(args.updates), "--seed", str(args.seed), "--no-metrics", "--out", str(run), *data]),
         ("convert", "convert", ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "16", "--lanes", "16",
                                 "--vectors", "4", "--calib", "256", "--images", "64", "--sweep-t", "8,16",
-                                "--no-fid", "--no-peer"]),
+                                "--no-fid"]),
         ("rtl", "rtl", ["--manifest", manifest, "--out", str(out / "rtl")]),
         *[(f"verify ({sim})", "verify", ["--manifest", manifest, "--sim", sim, "--vectors", str(vectors),
                                          "--out", str(out / f"verify-{sim}"), "--build-root", str(out / "sim_builds")])
@@ -85,7 +86,7 @@ def run(args) -> int:
 def markdown(result: dict) -> str:
     m = result["machine"]
     lines = [
-        "# spikegan demo: 100-64-64-784, T = 16, P = 16",
+        "# spikegan demo: 100-64-64-784 exact TTFS, T = 16, P = 16",
         "",
         f"{result['wall_s']:.0f} s in all on {m['cpus']} CPU(s) ({m['cpu']}), load average {fmt(m['load_1min'], '.2f')} "
         f"at the end; {m['date']}.",

@@ -1,10 +1,12 @@
 """``spikegan report`` (``make report``): the results summary of one run, generated from that run's reports.
 
-It reads what ``make all`` (and ``make synth``, when it ran) wrote: the ANN's
-``metrics.json``, the conversion's ``conversion.json``, the verification
-reports and the synthesis report, and writes ``reports/summary.json`` and
-``reports/summary.md``: the run's findings in three lines, one table (image
-quality of the ANN and the spiking generator with their floors,
+It reads what ``make all`` (and ``make rate``, ``make exact``, ``make synth``,
+when they ran) wrote: the ANN's ``metrics.json``, the default conversion's
+``exact.json`` (or ``conversion.json`` when the run converted with the rate
+converter), the rate converter's ``conversion.json``, the verification reports
+and the synthesis report, and writes ``reports/summary.json`` and
+``reports/summary.md``: the run's findings in a few lines, one table (image
+quality of the ANN and the spiking generators with their floors,
 bit-exactness, area, Fmax, images per second, energy) and the run's machine,
 date and wall times with the load they were measured under. ``--pages
 README.md docs`` then fills the results blocks of those pages from the
@@ -65,7 +67,7 @@ def _exact_entry(report: dict) -> dict:
     t, clip = report["export"]["config"]["timesteps"], report["export"]["clip"]
     row = next((r for r in report["sweep"] if (r["timesteps"], r["clip"]) == (t, clip)), None)
     if row is None:
-        raise UserError("exact.json has no sweep row for its exported T and clip; re-run make exact")
+        raise UserError("exact.json has no sweep row for its exported T and clip; re-run make convert")
     return {"timesteps": t, "clip": clip, "images": report["images"], "fid_fixed": row.get("fid_fixed"),
             "fid_ann": report.get("fid_ann"), "floor_fid": report.get("fid_real_floor"),
             "spikes_per_neuron": row["spikes_per_neuron"][1:], "max_spikes_per_neuron": row["max_spikes_per_neuron"],
@@ -73,6 +75,23 @@ def _exact_entry(report: dict) -> dict:
             "zero_skipping_ann_energy_uj": row["zero_skipping_ann_energy_uj"],
             "rate": [{"name": r["name"], "fid": r["fid_fixed"], "energy_ratio": {m: r["energy_uj"][m] / r["ann_energy_uj"][m]
                                                                              for m in r["energy_uj"]}} for r in report["rate"]]}
+
+
+# Where a run's rate-converted generator reports: its default export when converted with the rate converter
+# (CONVERT_FLAGS=--paper), else `make rate`'s.
+RATE_FOLDERS = ("snn", "snn-direct")
+
+
+def _rate_entry(conv: dict) -> dict:
+    """The exported point of the rate converter's report (`model.convert.sweep`)."""
+    row = _exported_row(conv)
+    return {"timesteps": row["timesteps"], "normalisation": row["normalisation"], "reset": row["reset"],
+            "coding": conv["config"].get("coding", "bernoulli"),
+            "images": conv["images"], "fid_fixed": row.get("fid_fixed"), "fid_ann": conv.get("fid_ann"),
+            "floor_fid": conv.get("fid_real_floor"), "synaptic_ops": row["fixed"]["synaptic_ops"],
+            "energy_uj": row["fixed"]["energy_uj"], "ann_energy_uj": conv["ann_energy_uj"],
+            "energy_uj_integer_memory": row["fixed"].get("energy_uj_integer_memory"),
+            "ann_energy_uj_integer_memory": conv.get("ann_energy_uj_integer_memory")}
 
 
 def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
@@ -84,25 +103,22 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
                     "floor_fid": ann["real_floor"]["fid"], "updates": ann["updates"]}
         s["sources"]["ann"] = str(run / "metrics.json")
         s["stages"].append(("train " + run.name, ann.get("wall_seconds"), ann.get("machine")))
-    conv = _read(run / "snn" / "report" / "conversion.json")
-    if conv:
-        row = _exported_row(conv)
-        s["snn"] = {"timesteps": row["timesteps"], "normalisation": row["normalisation"], "reset": row["reset"],
-                    "coding": conv["config"].get("coding", "bernoulli"),
-                    "images": conv["images"], "fid_fixed": row.get("fid_fixed"), "fid_ann": conv.get("fid_ann"),
-                    "floor_fid": conv.get("fid_real_floor"), "synaptic_ops": row["fixed"]["synaptic_ops"],
-                    "energy_uj": row["fixed"]["energy_uj"], "ann_energy_uj": conv["ann_energy_uj"],
-                    "energy_uj_integer_memory": row["fixed"].get("energy_uj_integer_memory"),
-                    "ann_energy_uj_integer_memory": conv.get("ann_energy_uj_integer_memory")}
-        s["sources"]["snn"] = str(run / "snn" / "report" / "conversion.json")
-        s["stages"].append(("convert " + run.name, conv.get("seconds"), conv.get("machine")))
-    exact = _read(run / "snn-ramp" / "report" / "exact.json")
+    exact_path = run / "snn" / "report" / "exact.json"
+    exact = _read(exact_path)
     if exact and "export" in exact:
         s["exact"] = _exact_entry(exact)
-        s["sources"]["exact"] = str(run / "snn-ramp" / "report" / "exact.json")
-        s["stages"].append(("convert --neuron ramp " + run.name, exact.get("seconds"), exact.get("machine")))
+        s["sources"]["exact"] = str(exact_path)
+        s["stages"].append((f"convert {run.name}", exact.get("seconds"), exact.get("machine")))
+    for folder in RATE_FOLDERS:
+        conv = _read(run / folder / "report" / "conversion.json")
+        if conv:
+            s["snn"] = _rate_entry(conv)
+            s["sources"]["snn"] = str(run / folder / "report" / "conversion.json")
+            s["stages"].append((f"convert {run.name}/{folder}", conv.get("seconds"), conv.get("machine")))
+            break
     s["verify"] = []
-    for path in sorted([*reports.glob("verify-*/report.json"), *reports.glob("exact/verify-*/report.json")]):
+    for path in sorted([*reports.glob("verify-*/report.json"), *reports.glob("exact/verify-*/report.json"),
+                        *reports.glob("rate/verify-*/report.json")]):
         v = _read(path)
         s["verify"].append({"report": str(path), "simulator": v["simulator"], "network": _network(v["config"]),
                             "lanes": v["config"]["lanes"], "vectors": v["summary"]["images"],
@@ -136,33 +152,33 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
         out.append(("image quality, ANN GAN (classifier FID, lower is better)", f"{a['fid']:.2f}",
                     f"real data {a['floor_fid']:.2f} (n = {a['n']:,}); {a['confident']:.1%} of images classified confidently",
                     s["sources"]["ann"]))
-    if "snn" in s:
-        n = s["snn"]
-        out.append((f"image quality, spiking generator (fixed-point SNN, {n['coding']} coding, T = {n['timesteps']}, "
-                    f"{n['normalisation']})",
-                    fmt(n["fid_fixed"], ".2f"),
-                    f"the ANN on the same {n['images']} noise vectors {fmt(n['fid_ann'], '.2f')}; real data {fmt(n['floor_fid'], '.2f')}",
-                    s["sources"]["snn"]))
-        out.append(("energy per image (45 nm estimate, synaptic operations)", f"{n['energy_uj']:.2f} uJ",
-                    f"{n['energy_uj'] / n['ann_energy_uj']:.2f}x the ANN's {n['ann_energy_uj']:.2f} uJ; "
-                    f"{n['synaptic_ops']:,.0f} operations", s["sources"]["snn"]))
-        if n.get("energy_uj_integer_memory") is not None:
-            snn, ann = n["energy_uj_integer_memory"], n["ann_energy_uj_integer_memory"]
-            out.append(("energy per image (integer datapath + weight reads)", f"{snn:.2f} uJ",
-                        f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.snn.energy`, integer_memory)", s["sources"]["snn"]))
     if "exact" in s:
         x = s["exact"]
         rate = "; ".join(f"rate converter, {r['name']}: FID {fmt(r['fid'], '.2f')}" for r in x["rate"])
-        out.append((f"image quality, exact TTFS generator (one spike per neuron, T = {x['timesteps']}, clip {x['clip']})",
-                    fmt(x["fid_fixed"], ".2f"),
+        out.append((f"image quality, spiking generator: exact TTFS (one spike per neuron, T = {x['timesteps']}, "
+                    f"clip {x['clip']})", fmt(x["fid_fixed"], ".2f"),
                     f"the ANN on the same {x['images']:,} noise vectors {fmt(x['fid_ann'], '.2f')}; real data "
                     f"{fmt(x['floor_fid'], '.2f')}; {rate}", s["sources"]["exact"]))
         for model, name in (("literature", "literature convention"), ("integer_memory", "integer datapath + weight reads")):
             snn, ann, skip = x["energy_uj"][model], x["ann_energy_uj"][model], x["zero_skipping_ann_energy_uj"][model]
             rate = "; ".join(f"rate converter, {r['name']}: {r['energy_ratio'][model]:.2f}x" for r in x["rate"])
-            out.append((f"energy per image, exact TTFS generator ({name}, neuron updates included)", f"{snn:.2f} uJ",
+            out.append((f"energy per image, exact TTFS ({name}, neuron updates included)", f"{snn:.2f} uJ",
                         f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ, {snn / skip:.2f}x an ANN that skips zero activations; "
                         f"{rate}", s["sources"]["exact"]))
+    if "snn" in s:
+        n = s["snn"]
+        out.append((f"image quality, rate-coded generator ({n['coding']} coding, T = {n['timesteps']}, "
+                    f"{n['normalisation']})",
+                    fmt(n["fid_fixed"], ".2f"),
+                    f"the ANN on the same {n['images']} noise vectors {fmt(n['fid_ann'], '.2f')}; real data {fmt(n['floor_fid'], '.2f')}",
+                    s["sources"]["snn"]))
+        out.append(("energy per image, rate-coded (literature convention, synaptic operations)", f"{n['energy_uj']:.2f} uJ",
+                    f"{n['energy_uj'] / n['ann_energy_uj']:.2f}x the ANN's {n['ann_energy_uj']:.2f} uJ; "
+                    f"{n['synaptic_ops']:,.0f} operations", s["sources"]["snn"]))
+        if n.get("energy_uj_integer_memory") is not None:
+            snn, ann = n["energy_uj_integer_memory"], n["ann_energy_uj_integer_memory"]
+            out.append(("energy per image, rate-coded (integer datapath + weight reads)", f"{snn:.2f} uJ",
+                        f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.snn.energy`, integer_memory)", s["sources"]["snn"]))
     for v in s["verify"]:
         out.append((f"bit-exact RTL, {v['network']} P = {v['lanes']} ({v['simulator']})",
                     f"{v['vectors'] - v['mismatching']} / {v['vectors']} vectors",
@@ -199,27 +215,29 @@ def table(s: dict) -> list[str]:
 
 
 def findings(s: dict) -> list[str]:
-    """The run's findings in a line each: image quality, energy under both models, the exact TTFS generator
-    (when `make exact` ran), bit-exactness."""
+    """The run's findings in a line each: the default (exact TTFS) generator's images and energy under both models,
+    the rate-coded generator (when the run has its report), bit-exactness."""
     out = []
-    if "snn" in s:
-        n = s["snn"]
-        out.append(f"- **Images:** the spiking generator ({n['coding']} coding, T = {n['timesteps']}) scores classifier "
-                   f"FID {fmt(n['fid_fixed'], '.1f')} where the ANN scores {fmt(n['fid_ann'], '.1f')} on the same "
-                   f"{n['images']} noise vectors (real digits: {fmt(n['floor_fid'], '.1f')}; lower is better).")
-        energy = (f"- **Energy:** {n['energy_uj'] / n['ann_energy_uj']:.2f}x the ANN's per image when a synaptic "
-                  f"operation costs what the SNN literature assumes")
-        if n.get("energy_uj_integer_memory") is not None:
-            ratio = n["energy_uj_integer_memory"] / n["ann_energy_uj_integer_memory"]
-            energy += f", {ratio:.2f}x once every operation pays its weight read (integer datapath + SRAM)"
-        out.append(energy + ".")
     if "exact" in s:
         x = s["exact"]
         ratio = {m: x["energy_uj"][m] / x["ann_energy_uj"][m] for m in x["energy_uj"]}
-        out.append(f"- **Exact TTFS:** converted with one spike per neuron (T = {x['timesteps']}), the generator scores "
-                   f"FID {fmt(x['fid_fixed'], '.1f')} where the ANN scores {fmt(x['fid_ann'], '.1f')} on "
-                   f"{x['images']:,} noise vectors, for {ratio['literature']:.2f}x the ANN's energy under the literature "
-                   f"convention and {ratio['integer_memory']:.2f}x with every weight read paid.")
+        skip = {m: x["energy_uj"][m] / x["zero_skipping_ann_energy_uj"][m] for m in x["energy_uj"]}
+        out.append(f"- **Images:** the spiking generator (exact TTFS, one spike per neuron, T = {x['timesteps']}) "
+                   f"scores classifier FID {fmt(x['fid_fixed'], '.1f')} where the ANN scores {fmt(x['fid_ann'], '.1f')} "
+                   f"on the same {x['images']:,} noise vectors (real digits: {fmt(x['floor_fid'], '.1f')}; lower is better).")
+        out.append(f"- **Energy:** {ratio['literature']:.2f}x the ANN's per image when a synaptic operation costs what "
+                   f"the SNN literature assumes, {ratio['integer_memory']:.2f}x once every operation pays its weight read "
+                   f"(integer datapath + SRAM); against an ANN that skips zero activations {skip['literature']:.2f}x and "
+                   f"{skip['integer_memory']:.2f}x.")
+    if "snn" in s:
+        n = s["snn"]
+        line = (f"- **Rate-coded:** the rate converter's generator ({n['coding']} coding, T = {n['timesteps']}) scores "
+                f"FID {fmt(n['fid_fixed'], '.1f')} where the ANN scores {fmt(n['fid_ann'], '.1f')} on the same "
+                f"{n['images']} noise vectors, for {n['energy_uj'] / n['ann_energy_uj']:.2f}x the ANN's energy under "
+                "the literature convention")
+        if n.get("energy_uj_integer_memory") is not None:
+            line += f" and {n['energy_uj_integer_memory'] / n['ann_energy_uj_integer_memory']:.2f}x with every weight read paid"
+        out.append(line + ".")
     if s["verify"]:
         exact = sum(v["vectors"] - v["mismatching"] for v in s["verify"])
         total = sum(v["vectors"] for v in s["verify"])
@@ -242,7 +260,7 @@ def markdown(s: dict) -> str:
 
 def run(args) -> int:
     s = collect(Path(args.run), Path(args.fpga_run), Path(args.reports))
-    if not any(k in s for k in ("ann", "snn")) and not s["verify"]:
+    if not any(k in s for k in ("ann", "exact", "snn")) and not s["verify"]:
         raise UserError(f"no reports found under {args.run} or {args.reports}; run `make all` first")
     out = Path(args.out)
     text = markdown(s)

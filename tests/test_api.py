@@ -16,7 +16,6 @@ from PIL import Image
 
 from model.common import threads
 from model.common.cli import parser_for
-from model.convert import cli as convert_cli
 from model.common.errors import UserError
 from model.interop.imported import Imported
 from model.snn.config import CODINGS, TTFS, SnnConfig
@@ -34,7 +33,7 @@ CONVERT = ["--timesteps", "8", "--vectors", "2", "--calib", "64", "--images", "8
 @pytest.fixture(scope="module")
 def made(tmp_path_factory, mnist_files):
     """A folder holding what ``make all`` makes, tiny: a 100-16-16-784 GAN trained on synthetic digits in
-    ``weights/gan-mnist`` and its default export (direct coding, here at T = 8) in ``weights/gan-mnist/snn``."""
+    ``weights/gan-mnist`` and its default export (exact TTFS, here at T = 8) in ``weights/gan-mnist/snn``."""
     root = tmp_path_factory.mktemp("made")
     run = root / "weights" / "gan-mnist"
     data = mnist_files(root / "data")
@@ -81,11 +80,13 @@ def test_simulate_runs_every_coding_as_the_golden_model_does(coding, tmp_path):
 def test_convert_and_export_write_what_spikegan_convert_writes(made, tmp_path):
     checkpoint = made / "weights" / "gan-mnist" / "checkpoint.pt"
     conversion = api.convert(checkpoint, timesteps=8, vectors=2, calib=64, images=8)
-    assert conversion.config.coding == "direct" and conversion.config.sizes == (100, 16, 16, 784)
+    assert conversion.config.neuron == "ramp" and conversion.config.sizes == (100, 16, 16, 784)
     export = api.export(conversion, tmp_path / "snn")
     assert _files(export.path.parent) == _files(made / "weights" / "gan-mnist" / "snn")
     paper = api.convert(checkpoint, paper=True, calib=64, lanes=8)
     assert (paper.config.coding, paper.config.timesteps, paper.config.lanes) == ("bernoulli", 64, 8)
+    rate = api.convert(checkpoint, neuron="rate", calib=64)
+    assert (rate.config.neuron, rate.config.coding, rate.config.timesteps) == ("rate", "direct", 32)
     assert api.load_generator(checkpoint).affine_layers()[0][0].shape == (16, 100)
 
 
@@ -159,9 +160,8 @@ def test_the_api_defaults_are_the_commands():
     synth = _parse("synth", ["--manifest", "m.json"])
     d = _defaults(api.convert)
     assert (d["checkpoint"], d["normalisation"], d["round_offset"], d["vectors"], d["calib"], d["images"], d["seed"],
-            d["paper"]) == (convert.checkpoint, convert.norm, not convert.no_round_offset, convert.vectors,
-                            convert.calib, convert_cli.RATE_IMAGES if convert.images is None else convert.images, convert.seed,
-                            convert.paper)
+            d["paper"], d["neuron"]) == (convert.checkpoint, convert.norm, not convert.no_round_offset, convert.vectors,
+                                         convert.calib, convert.images, convert.seed, convert.paper, convert.neuron)
     assert _defaults(api.load_generator)["checkpoint"] == convert.checkpoint
     assert _defaults(api.load)["manifest"] == rtl.manifest == verify.manifest
     d = _defaults(api.build_rtl)

@@ -174,7 +174,7 @@ def test_convert_export_golden_end_to_end(tmp_path):
 
 
 def test_cli_convert_report(tmp_path, monkeypatch, png_title):
-    """`python -m model convert` on a tiny trained-format checkpoint: export, report files, goals and table."""
+    """`spikegan convert --neuron rate` on a tiny trained-format checkpoint: export, report files, goals and table."""
     from model.gan.config import TrainConfig
     from model.gan.train import init_state, save_checkpoint
 
@@ -183,7 +183,7 @@ def test_cli_convert_report(tmp_path, monkeypatch, png_title):
     parser = argparse.ArgumentParser()
     convert_cli.add_arguments(parser)
     args = parser.parse_args(
-        ["--checkpoint", str(tmp_path / "checkpoint.pt"), "--images", "6", "--calib", "50", "--vectors", "2"]
+        ["--neuron", "rate", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--images", "6", "--calib", "50", "--vectors", "2"]
         + ["--sweep-t", "8,64", "--timesteps", "64", "--no-fid", "--no-peer", "--lanes", "8"]
     )
     assert convert_cli.run(args) == 0

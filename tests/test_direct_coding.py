@@ -156,9 +156,11 @@ def test_the_energy_goal_leaves_room_for_layer_one_macs():
     assert g["synaptic_ops_limit"] == pytest.approx(200 * 4.6 / 0.9) and not g["energy_met"]
 
 
-@pytest.mark.parametrize("flags, coding, timesteps", [([], "direct", 32), (["--paper"], "bernoulli", 64),
+@pytest.mark.parametrize("flags, coding, timesteps", [([], "ttfs", 32), (["--neuron", "rate"], "direct", 32),
+                                                      (["--paper"], "bernoulli", 64),
                                                       (["--paper", "--timesteps", "16"], "bernoulli", 16)])
-def test_convert_defaults_to_direct_coding_and_paper_gives_the_papers(tmp_path, flags, coding, timesteps):
+def test_convert_defaults_to_exact_ttfs_the_rate_converter_to_direct_coding_and_paper_gives_the_papers(
+        tmp_path, flags, coding, timesteps):
     from model.__main__ import main as model_main
     from model.gan.config import TrainConfig
     from model.gan.train import init_state, save_checkpoint

@@ -1,9 +1,10 @@
 """The whole chain on a tiny network: train -> convert -> rtl -> verify, under both simulators.
 
 A 100-16-16-784 GAN is trained for a few updates on synthetic IDX digits, converted and
-exported at T = 8 twice, with the default (direct) coding and with ``--paper`` (Bernoulli),
-and its RTL run on the exported test vectors (the paper's: stored trains and the on-chip
-encoder) must equal the golden model in every layer, bit for bit.
+exported at T = 8 three times: by default (exact TTFS), with the rate converter's direct
+coding, and with ``--paper`` (Bernoulli); its RTL run on the exported test vectors (the
+paper's: stored trains and the on-chip encoder) must equal the golden model in every layer,
+bit for bit.
 """
 
 import json
@@ -35,7 +36,7 @@ def exported(tmp_path_factory):
     assert model_main(["train", "--data-dir", str(root), "--hidden", "16", "--batch", "20", "--updates", "20",
                        "--no-metrics", "--out", str(run)]) == 0
     manifests = {}
-    for name, flags in (("default", []), ("paper", ["--paper"])):
+    for name, flags in (("default", []), ("direct", ["--neuron", "rate"]), ("paper", ["--paper"])):
         assert model_main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--vectors", "2",
                            "--calib", "64", "--images", "8", "--no-fid", "--no-peer", "--no-report",
                            "--out", str(run / name), *flags]) == 0
@@ -46,7 +47,7 @@ def exported(tmp_path_factory):
 @pytest.mark.sim
 @pytest.mark.slow
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
-@pytest.mark.parametrize("which, coding", [("default", "direct"), ("paper", "bernoulli")])
+@pytest.mark.parametrize("which, coding", [("default", "ttfs"), ("direct", "direct"), ("paper", "bernoulli")])
 def test_train_convert_rtl_verify(exported, which, coding, sim, tmp_path):
     exported = exported[which]
     config = json.loads(exported.read_text())["config"]

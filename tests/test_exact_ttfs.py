@@ -104,8 +104,8 @@ def test_conversion_fits_the_fewest_membrane_bits():
     conv = exact.convert(_ann(sizes), u, exact.ramp_config(sizes, t), "p99.9")
     m = conv.config.membrane_bits
     with pytest.raises(UserError, match="membrane"):
-        IntNetwork(exact.ramp_config(sizes, t, m - 1), conv.net.weights, conv.net.biases, conv.net.thresholds)
-    assert all(np.abs(w).max() == 127 for w in conv.net.weights)  # R_l: the largest weight fills q bits
+        IntNetwork(exact.ramp_config(sizes, t, m - 1), conv.int_net.weights, conv.int_net.biases, conv.int_net.thresholds)
+    assert all(np.abs(w).max() == 127 for w in conv.int_net.weights)  # R_l: the largest weight fills q bits
 
 
 def test_conversion_is_exact_where_the_weights_are_representable():
@@ -144,7 +144,8 @@ def test_export_and_load_a_ramp_network(tmp_path):
 
 
 def test_cli_convert_ramp(tmp_path, png_title):
-    """`spikegan convert --neuron ramp` on a tiny checkpoint: export, report, goals, figures."""
+    """`spikegan convert` (the exact conversion is the default) on a tiny checkpoint: export, report, goals,
+    figures."""
     from model.gan.config import TrainConfig
     from model.gan.train import init_state, save_checkpoint
 
@@ -152,11 +153,11 @@ def test_cli_convert_ramp(tmp_path, png_title):
     save_checkpoint(init_state(TrainConfig(hidden=(16, 16), d_hidden=(8,))), tmp_path / "checkpoint.pt")
     parser = argparse.ArgumentParser()
     convert_cli.add_arguments(parser)
-    args = parser.parse_args(["--neuron", "ramp", "--checkpoint", str(tmp_path / "checkpoint.pt"), "--images", "20",
+    args = parser.parse_args(["--checkpoint", str(tmp_path / "checkpoint.pt"), "--images", "20",
                               "--calib", "50", "--vectors", "2", "--sweep-t", "8,16", "--timesteps", "12", "--no-fid"])
     assert convert_cli.run(args) == 0
-    out = tmp_path / "snn-ramp"
-    assert load(out).config.timesteps == 12
+    out = tmp_path / "snn"
+    assert (load(out).config.neuron, load(out).config.timesteps) == ("ramp", 12)
     report = json.loads((out / "report" / "exact.json").read_text())
     assert [(r["timesteps"], r["clip"]) for r in report["sweep"]][:2] == [(8, "p99"), (8, "p99.9")]
     assert {r["timesteps"] for r in report["sweep"]} == {8, 12, 16}  # the exported T joins the sweep
@@ -183,12 +184,37 @@ def test_cycle_budget_of_a_ramp_network():
     assert b["lower_bound"] == 26 + 20 + 10 and b["per_layer"] == [26 + 20, 15 + 10] and b["events"] == [3, 5]
 
 
-def test_a_ramp_export_names_its_make_target():
+@pytest.mark.parametrize("options, neuron", [
+    ({}, "ramp"), ({"neuron": "rate"}, "rate"), ({"paper": True}, "rate"), ({"coding": "direct"}, "rate"),
+    ({"reset": "zero"}, "rate"), ({"leak_shift": 4}, "rate"), ({"round_offset": False}, "rate"),
+    ({"neuron": "ramp", "timesteps": 8}, "ramp")])
+def test_the_exact_conversion_is_the_default_unless_a_rate_option_is_given(options, neuron):
+    from model.convert.checkpoint import conversion_neuron
+    from model.convert.conversion import ConvertOptions
+
+    fields = {k: v for k, v in options.items() if k not in ("neuron", "paper", "round_offset")}
+    assert conversion_neuron(options.get("neuron"), options.get("paper", False),
+                             ConvertOptions(round_offset=options.get("round_offset", True)), fields) == neuron
+
+
+def test_the_ramp_converter_refuses_the_rate_converters_options():
+    from model.convert.checkpoint import conversion_neuron
+    from model.convert.conversion import ConvertOptions
+
+    with pytest.raises(UserError, match=r"--coding, --leak-shift: options of the rate converter.*--neuron rate"):
+        conversion_neuron("ramp", False, ConvertOptions(), {"coding": "direct", "leak_shift": 3})
+    with pytest.raises(UserError, match="neuron 'lif'"):
+        conversion_neuron("lif", False, ConvertOptions(), {})
+
+
+def test_an_export_names_its_make_target():
     from pathlib import Path
 
     from model.snn.export import export_command
 
-    assert export_command(Path("weights/gan-mnist/snn-ramp/manifest.json")) == "`make exact`"
+    assert export_command(Path("weights/gan-mnist-fpga/snn-ramp/manifest.json")) == "`make exact`"
+    assert export_command(Path("weights/gan-mnist-fpga/snn-direct/manifest.json")) == "`make exact`"
+    assert export_command(Path("weights/gan-mnist/snn-direct/manifest.json")) == "`make rate`"
     assert export_command(Path("weights/gan-mnist/snn/manifest.json")) == "`make convert`"
 
 

@@ -100,9 +100,10 @@ def test_the_memristor_block_reads_the_report_make_memristor_writes():
 
 @pytest.mark.slow
 @pytest.mark.sim
-def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, mnist_files, monkeypatch):
-    """Train, convert and verify a tiny generator with the commands, then `spikegan report --pages` on copies of
-    the README and docs/: the blocks those reports feed are filled from them, the others stay as they were."""
+def test_a_small_runs_reports_fill_the_readme_and_the_design_pages(tmp_path, mnist_files, monkeypatch):
+    """Train, convert (exactly, and with the rate converter beside it) and verify a tiny generator with the
+    commands, then `spikegan report --pages` on copies of the README and docs/: the blocks those reports feed are
+    filled from them, the others stay as they were."""
     from model.common import threads
     from spikegan.__main__ import main
 
@@ -111,8 +112,10 @@ def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, m
     with threads.one_thread():
         assert main(["train", "--data-dir", str(mnist_files(tmp_path / "data")), "--hidden", "16", "--batch", "20",
                      "--updates", "20", "--no-metrics", "--out", str(run)]) == 0
-        assert main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--sweep-t", "8",
-                     "--calib", "64", "--images", "8", "--vectors", "1", "--no-fid", "--no-peer"]) == 0
+        small = ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--sweep-t", "8", "--calib", "64",
+                 "--images", "8", "--vectors", "1", "--no-fid"]
+        assert main(["convert", *small]) == 0
+        assert main(["convert", "--neuron", "rate", *small, "--no-peer", "--out", str(run / "snn-direct")]) == 0
     assert main(["verify", "--manifest", str(run / "snn/manifest.json"), "--sim", "verilator", "--vectors", "1",
                  "--out", "reports/verify-verilator"]) == 0
     pages = tmp_path / "pages"
@@ -124,11 +127,14 @@ def test_a_small_runs_reports_fill_the_readme_and_the_generator_page(tmp_path, m
                  "--pages", str(pages / "README.md"), str(pages / "docs")]) == 0
 
     readme, generator = (pages / "README.md").read_text(), (pages / "docs/generator.md").read_text()
+    exact = (pages / "docs/exact-ttfs.md").read_text()
     verified = json.loads(Path("reports/verify-verilator/report.json").read_text())
-    assert "on 1 of 1 test vectors under verilator (100-16-16-784)" in readme
+    assert "on 1 of 1 test vectors under verilator (100-16-16-784 exact TTFS)" in readme
     assert f"{verified['summary']['mean_cycles']:,.0f} cycles per image" in readme
-    conversion = Path(BLOCKS["conversion"].markdown).read_text()
-    assert body(conversion)[0] in generator and body(Path(BLOCKS["verify-verilator"].markdown).read_text())[0] in generator
+    assert "100-16-16-784 exact TTFS" in readme and "rate-coded generator (direct coding, T = 8" in readme
+    assert body(Path(BLOCKS["conversion"].markdown).read_text())[0] in generator
+    assert body(Path(BLOCKS["exact"].markdown).read_text())[0] in exact
+    assert body(Path(BLOCKS["verify-verilator"].markdown).read_text())[0] in exact
     assert body(Path(BLOCKS["ann"].markdown).read_text())[0] in generator
     assert (pages / "docs/ttfs.md").read_text() == (REPO / "docs/ttfs.md").read_text()  # no report: as it was
     commit = json.loads(Path("reports/summary.json").read_text())["machine"]["commit"]

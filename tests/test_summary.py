@@ -64,12 +64,12 @@ def test_missing_reports_are_said_not_invented(run):
     assert "MHz" not in md and "Not in this run: make synth" in md
 
 
-def test_findings_are_three_lines_of_the_run(run):
+def test_findings_of_a_run_converted_with_the_rate_converter(run):
     lines = findings(collect(run["run"], run["fpga"], run["reports"]))
-    assert len(lines) == 3
+    assert len(lines) == 2
     assert "FID 114.0 where the ANN scores 37.5 on the same 128 noise vectors" in lines[0]
-    assert "1.60x the ANN's" in lines[1] and "2.00x once every operation pays its weight read" in lines[1]
-    assert "8 of 8 test vectors under icarus and verilator" in lines[2]
+    assert "1.60x the ANN's energy under the literature convention and 2.00x with every weight read paid" in lines[0]
+    assert "8 of 8 test vectors under icarus and verilator" in lines[1]
 
 
 def test_the_report_fills_the_pages_it_is_given(run):
@@ -91,27 +91,34 @@ def test_report_command(run, capsys):
     assert "run `make all` first" in capsys.readouterr().err
 
 
-def test_the_exact_ttfs_generator_joins_the_findings_and_the_table(run):
-    """With `make exact`'s report the summary shows the exported point's FID and energy under both models, beside
-    the ANN, an ANN that skips zeros and the rate converter, and its RTL rows name it."""
+def test_the_default_exact_ttfs_generator_leads_the_findings_and_the_table(run):
+    """With the default export's exact TTFS report (and `make rate`'s rate report beside it) the summary shows the
+    exported point's FID and energy under both models, beside the ANN, an ANN that skips zeros and the rate
+    converter, and its RTL rows name it."""
     energy = lambda a, b: {"literature": a, "integer_memory": b}  # noqa: E731
     sweep = [{"timesteps": t, "clip": "p99.9", "fid_fixed": 20.0 + t, "spikes_per_neuron": [1.0, 0.4, 0.3, 0.2],
               "max_spikes_per_neuron": 1, "synaptic_ops": 9e5, "energy_uj": energy(1.0, 1.2),
               "ann_energy_uj": energy(10.0, 4.0), "zero_skipping_ann_energy_uj": energy(5.0, 2.0)} for t in (16, 32)]
-    _write(run["run"] / "snn-ramp/report/exact.json", {
+    (run["run"] / "snn-direct/report").mkdir(parents=True)
+    (run["run"] / "snn/report/conversion.json").rename(run["run"] / "snn-direct/report/conversion.json")
+    _write(run["run"] / "snn/report/exact.json", {
         "images": 1000, "fid_ann": 22.5, "fid_real_floor": 5.0, "sweep": sweep, "seconds": 170.0, "machine": MACHINE,
         "export": {"config": {"timesteps": 32}, "clip": "p99.9"},
-        "rate": [{"name": "direct (default)", "fid_fixed": 35.0, "energy_uj": energy(6.0, 8.0), "ann_energy_uj": energy(12.0, 4.0)}]})
-    _write(run["reports"] / "exact/verify-verilator/report.json", {
-        "simulator": "verilator", "manifest": str(run["run"] / "snn-ramp/manifest.json"),
+        "rate": [{"name": "direct", "fid_fixed": 35.0, "energy_uj": energy(6.0, 8.0), "ann_energy_uj": energy(12.0, 4.0)}]})
+    _write(run["reports"] / "verify-verilator/report.json", {
+        "simulator": "verilator", "manifest": str(run["run"] / "snn/manifest.json"),
         "config": {"sizes": [100, 1200, 1200, 784], "lanes": 16, "neuron": "ramp"}, "ok": True,
         "summary": {"images": 10, "mismatching_images": 0, "mean_cycles": 62000.0, "total_s": 60.0}})
     s = collect(run["run"], run["fpga"], run["reports"])
     lines = findings(s)
-    assert len(lines) == 4 and "FID 52.0 where the ANN scores 22.5 on 1,000 noise vectors" in lines[2]
-    assert "0.10x the ANN's energy under the literature convention and 0.30x" in lines[2]
+    assert s["sources"]["snn"].endswith("snn-direct/report/conversion.json")
+    assert len(lines) == 4 and "exact TTFS, one spike per neuron, T = 32) scores classifier FID 52.0 where the ANN " \
+                               "scores 22.5 on the same 1,000 noise vectors" in lines[0]
+    assert "0.10x the ANN's per image" in lines[1] and "0.30x once every operation pays its weight read" in lines[1]
+    assert "skips zero activations 0.20x and 0.60x" in lines[1]
+    assert "**Rate-coded:**" in lines[2] and "FID 114.0" in lines[2]
     md = markdown(s)
-    for text in ("exact TTFS generator (one spike per neuron, T = 32, clip p99.9) | 52.00", "0.20x an ANN that skips",
-                 "rate converter, direct (default): 0.50x", "rate converter, direct (default): 2.00x",
+    for text in ("exact TTFS (one spike per neuron, T = 32, clip p99.9) | 52.00", "0.20x an ANN that skips",
+                 "rate converter, direct: 0.50x", "rate converter, direct: 2.00x",
                  "100-1200-1200-784 exact TTFS P = 16 (verilator) | 10 / 10 vectors", "62,000 cycles per image"):
         assert text in md, text

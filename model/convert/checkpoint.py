@@ -1,8 +1,9 @@
 """A trained generator's checkpoint converted and exported as ``spikegan convert`` does it.
 
-`convert_checkpoint` loads the generator, builds the `SnnConfig` (the project's
-default or the paper's, with the fields given), draws the seeded noise sets and
-converts; `CheckpointConversion.export` checks the integer network against the
+`convert_checkpoint` loads the generator, picks the converter (`conversion_neuron`:
+the exact ReLU -> TTFS conversion by default, the rate converter when asked or when
+an option only it has is given), builds the `SnnConfig`, draws the seeded noise sets
+and converts; `CheckpointConversion.export` checks the integer network against the
 golden model and writes the export. The command (`model.convert.cli`) and the
 Python API (`spikegan.api`) both call these, so for the same settings they write
 the same files.
@@ -19,16 +20,22 @@ import torch
 
 from model.common.errors import UserError
 from model.common.options import DEFAULT_RUN
+from model.convert import exact
 from model.convert.conversion import Affine, Conversion, ConvertOptions, check_layers, convert
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.float_snn import SaturationPossible, from_int_network, simulate
 from model.snn.golden import encode_noise, encode_spikes, run_noise
 
 DEFAULT_CHECKPOINT = f"{DEFAULT_RUN}/checkpoint.pt"
-# The paper's configuration (the dataclass defaults: Bernoulli rate coding, Eq. 4, at T = 64) and the default,
-# the cheapest point of the measured fidelity/energy front whose FID is within 10 % of the ANN's (`make pareto`, docs/generator.md).
+# The converters: "ramp", the exact ReLU -> TTFS conversion (one spike per neuron, docs/exact-ttfs.md), the
+# default; "rate", the rate converter (Eq. 6-7) with the paper's configuration (the dataclass defaults: Bernoulli
+# coding, Eq. 4, at T = 64) or its own default, direct coding at T = 32.
+NEURONS = ("ramp", "rate")
+EXACT_T = 32
 PAPER = SnnConfig()
 DEFAULT = dataclasses.replace(PAPER, coding="direct", timesteps=32)
+# Noise vectors the conversion report generates per point (the test vectors are drawn after them).
+IMAGES = {"ramp": 1000, "rate": 128}
 
 
 def checkpoint_path(checkpoint) -> Path:
@@ -46,14 +53,45 @@ def load_generator(checkpoint=DEFAULT_CHECKPOINT) -> torch.nn.Module:
     return load(checkpoint_path(checkpoint))
 
 
-def snn_config(sizes, paper: bool = False, **fields) -> SnnConfig:
-    """The `SnnConfig` of a generator of ``sizes``: `DEFAULT` (``paper``: `PAPER`) with the ``fields`` not None."""
-    known = [f.name for f in dataclasses.fields(SnnConfig) if f.name != "sizes"]
+def _given(fields: dict) -> dict:
+    """The ``fields`` not None, each checked to be an `SnnConfig` field a conversion takes."""
+    known = [f.name for f in dataclasses.fields(SnnConfig) if f.name not in ("sizes", "neuron")]
     for name in fields:
         if name not in known:
             raise UserError(f"no SnnConfig field {name!r}; the fields a conversion takes: {', '.join(known)}")
-    given = {k: v for k, v in fields.items() if v is not None}
-    return dataclasses.replace(PAPER if paper else DEFAULT, sizes=tuple(sizes), **given)
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def snn_config(sizes, paper: bool = False, **fields) -> SnnConfig:
+    """The rate converter's `SnnConfig` of a generator of ``sizes``: `DEFAULT` (``paper``: `PAPER`) with the
+    ``fields`` not None."""
+    return dataclasses.replace(PAPER if paper else DEFAULT, sizes=tuple(sizes), **_given(fields))
+
+
+def conversion_neuron(neuron: str | None, paper: bool, options: ConvertOptions, fields: dict) -> str:
+    """The converter to run: ``neuron`` when given, else "ramp" (exact TTFS) unless an option only the rate
+    converter has is set (the paper's configuration, an input coding, a reset, a leak, no rounding offset)."""
+    rate = [flag for flag, on in (("--paper", paper), ("--coding", fields.get("coding") is not None),
+                                  ("--reset", fields.get("reset") is not None),
+                                  ("--leak-shift", fields.get("leak_shift") is not None),
+                                  ("--no-round-offset", not options.round_offset)) if on]
+    if neuron is None:
+        return "rate" if rate else "ramp"
+    if neuron not in NEURONS:
+        raise UserError(f"neuron {neuron!r}: the converters are ramp (exact TTFS, the default) and rate")
+    if neuron == "ramp" and rate:
+        raise UserError(f"{', '.join(rate)}: options of the rate converter; the ramp neuron codes its input as "
+                        "spike times, has no leak and always rounds (drop them, or ask for the rate converter: "
+                        "--neuron rate)")
+    return neuron
+
+
+def _exact(layers: list[Affine], u_calib: torch.Tensor, sizes, clip: str, fields: dict) -> exact.ExactConversion:
+    """The exact TTFS conversion at the given fields; the membrane as wide as it must be unless given."""
+    given = _given(fields)
+    fit = "membrane_bits" not in given
+    config = exact.ramp_config(sizes, given.pop("timesteps", EXACT_T), given.pop("membrane_bits", None), **given)
+    return exact.convert(layers, u_calib, config, clip, fit_membrane=fit)
 
 
 def noise_sets(n0: int, calib: int, images: int, vectors: int, seed: int):
@@ -76,7 +114,7 @@ class CheckpointConversion:
     calibration: torch.Tensor
     sweep_noise: torch.Tensor
     test_noise: torch.Tensor
-    conversion: Conversion
+    conversion: Conversion | exact.ExactConversion
 
     @property
     def config(self) -> SnnConfig:
@@ -99,28 +137,39 @@ class CheckpointConversion:
 
 
 def convert_checkpoint(checkpoint=DEFAULT_CHECKPOINT, options: ConvertOptions = ConvertOptions(), calib: int = 2000,
-                       images: int = 128, vectors: int = 10, seed: int = 0, paper: bool = False,
-                       **fields) -> CheckpointConversion:
-    """Convert the generator of ``checkpoint`` for `snn_config` ``(paper, **fields)``, normalised on ``calib``
-    seeded noise vectors; ``images`` and ``vectors`` size the sweep's noise and the test vectors drawn after it."""
+                       images: int | None = None, vectors: int = 10, seed: int = 0, paper: bool = False,
+                       neuron: str | None = None, **fields) -> CheckpointConversion:
+    """Convert the generator of ``checkpoint`` with the converter `conversion_neuron` picks, at the ``fields``
+    given (the rate converter: over `snn_config` ``(paper)``), clipped or normalised on ``calib`` seeded noise
+    vectors; ``images`` (default: `IMAGES` of the converter) and ``vectors`` size the report's noise and the test
+    vectors drawn after it."""
     path = checkpoint_path(checkpoint)
+    neuron = conversion_neuron(neuron, paper, options, fields)
+    images = IMAGES[neuron] if images is None else images
     for name, n in (("vectors", vectors), ("calib", calib), ("images", images)):
         if n < 1:
             raise UserError(f"--{name} must be >= 1")
     layers = check_layers(load_generator(path).affine_layers())
     sizes = (layers[0][0].shape[1],) + tuple(w.shape[0] for w, _ in layers)
-    config = snn_config(sizes, paper, **fields)
+    config = None if neuron == "ramp" else snn_config(sizes, paper, **fields)
     u_calib, u_eval, u_vec = noise_sets(sizes[0], calib, images, vectors, seed)
-    conversion = convert(layers, u_calib, config, options)
+    conversion = (_exact(layers, u_calib, sizes, options.normalisation, fields) if config is None
+                  else convert(layers, u_calib, config, options))
     return CheckpointConversion(path, seed, layers, u_calib, u_eval, u_vec, conversion)
 
 
-def export_with_check(conv: Conversion, out: Path, u_vec: torch.Tensor, extra: dict) -> tuple[Path, str]:
-    """Export, after checking the fast integer simulator against the golden model on the test vectors."""
+def export_with_check(conv: Conversion | exact.ExactConversion, out: Path, u_vec: torch.Tensor,
+                      extra: dict) -> tuple[Path, str]:
+    """Export, after checking the integer network against the golden model on the test vectors: the ramp
+    network's step form against its closed form, a rate network's fast matrix simulator against the golden
+    model."""
     from model.snn.export import export_network
 
     c = conv.config
     x = encode_noise(u_vec.numpy(), c)
+    if c.neuron == "ramp":
+        check = exact.check_step_form(conv.int_net, x)
+        return export_network(conv.int_net, out, u_vec.numpy(), extra | {"golden_check": check}), check
     spikes = encode_spikes(x, c)
     gold = run_noise(conv.int_net, x)
     try:

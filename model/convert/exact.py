@@ -78,16 +78,16 @@ class ExactConversion:
 
     clip: str
     clips: list[float]
-    net: IntNetwork
+    int_net: IntNetwork
 
     @property
     def config(self) -> SnnConfig:
-        return self.net.config
+        return self.int_net.config
 
     def metadata(self) -> dict:
         """What the manifest records about how the integers were made."""
         return {"conversion": {"method": "exact ReLU -> TTFS (ramp neuron)", "clip": self.clip},
-                "clips": self.clips, "slopes": ramp.slopes(self.net)}
+                "clips": self.clips, "slopes": ramp.slopes(self.int_net)}
 
 
 def convert(layers: list[Affine], u_calib, config: SnnConfig, clip: str = "p99.9",

@@ -79,7 +79,7 @@ def _goals_text(report: dict) -> list[str]:
 
 
 def markdown(report: dict) -> str:
-    """The short Markdown report (also printed by ``spikegan convert --neuron ramp``)."""
+    """The short Markdown report (also printed by ``spikegan convert``)."""
     sizes = "-".join(map(str, report["sizes"]))
     lines = ["# Exact TTFS conversion report", "",
              f"Generator {sizes} converted exactly to ramp neurons (docs/exact-ttfs-semantics.md), "
@@ -93,7 +93,7 @@ def markdown(report: dict) -> str:
               "T levels.", ""] + _sweep_table(report)
     lines += [line for name, what in report.get("figures", {}).items() for line in ("", f"![{what}]({name})")]
     if "export" in report:
-        lines += ["", f"Export: {report['export']['manifest']}; {report['export']['check']}."]
+        lines += ["", f"Export: {report['export']['manifest']}; {report['export']['golden_check']}."]
     lines += ["", f"Report made in {report['seconds']} s.", ""]
     return "\n".join(lines)
 
@@ -145,10 +145,11 @@ def energy_figure(report: dict, path: Path) -> Path:
     return save_figure(fig, path, dpi=110)
 
 
-def write_report(report: dict, out_dir: Path, shown: tuple) -> list[Path]:
-    """``exact.json``, ``report.md``, the FID and energy figures and the images of the point ``shown``
-    ``(T, clip)`` beside the ANN's, under ``out_dir``."""
+def write_report(report: dict, out_dir: Path) -> list[Path]:
+    """``exact.json``, ``report.md``, the FID and energy figures and the images of the exported point beside the
+    ANN's, under ``out_dir``."""
     images = report.pop("_images")
+    shown = (report["export"]["config"]["timesteps"], report["export"]["clip"])
     report["figures"] = {**({"fid_vs_t.png": "FID against T", "energy_vs_fid.png": "energy against FID"}
                             if "fid_ann" in report else {}),
                          **({"samples.png": "the ANN's and the exact TTFS generator's images"} if shown in images else {})}

@@ -59,8 +59,8 @@ def exact_point(layers, u_calib, u_eval, ann, sizes, t: int, clip: str, fid_fn=N
     conv = exact.convert(layers, u_calib, exact.ramp_config(sizes, t), clip)
     c = conv.config
     x = encode_noise(u_eval.numpy(), c)
-    q = ramp.values(conv.net, x)
-    stepped = run_noise(conv.net, x[:STEP_IMAGES])  # the step form, held equal to the closed form
+    q = ramp.values(conv.int_net, x)
+    stepped = run_noise(conv.int_net, x[:STEP_IMAGES])  # the step form, held equal to the closed form
     if not all(np.array_equal(t - ramp.spike_times(s), v[:STEP_IMAGES]) for s, v in zip(stepped.spikes, q)):
         raise RuntimeError(f"bug: the ramp network's step form and closed form differ (T = {t}, {clip})")
     image = torch.as_tensor(q[-1] / t)
@@ -68,7 +68,7 @@ def exact_point(layers, u_calib, u_eval, ann, sizes, t: int, clip: str, fid_fn=N
     spikes = [(v > 0).sum(axis=1).mean() for v in q]  # at most one spike per neuron: value > 0
     ops = ramp.Operations.of(c, spikes)
     row = {
-        "timesteps": t, "clip": clip, "clips": [round(x, 5) for x in conv.clips], "slopes": ramp.slopes(conv.net),
+        "timesteps": t, "clip": clip, "clips": [round(x, 5) for x in conv.clips], "slopes": ramp.slopes(conv.int_net),
         "membrane_bits": c.membrane_bits,
         "mse_fixed_ann": _mse(image, ann), "mse_fixed_float": _mse(image, reference), "mse_float_ann": _mse(reference, ann),
         "spikes_per_neuron": [round(float((v > 0).mean()), 4) for v in q],
@@ -85,7 +85,7 @@ def exact_point(layers, u_calib, u_eval, ann, sizes, t: int, clip: str, fid_fn=N
 def rate_points(layers, u_calib, u_eval, ann, sizes, fid_fn=None) -> list[dict]:
     """The rate converter's direct-coded default and the paper's Bernoulli configuration on the same noise."""
     rows = []
-    for name, base in (("direct (default)", DEFAULT), ("bernoulli (paper)", PAPER)):
+    for name, base in (("direct", DEFAULT), ("bernoulli (paper)", PAPER)):
         config = dataclasses.replace(base, sizes=tuple(sizes))
         row, _, _, _ = _point(layers, u_calib, ann, Inputs.of(u_eval, config), config, ConvertOptions(), fid_fn)
         fx = row["fixed"]

@@ -184,15 +184,18 @@ _TARGETS = (
 )
 
 
-# Exports beside a run's default one (weights/<run>/<folder>), by the target that writes them.
-_FOLDERS = {"snn-ramp": "make exact", "snn-direct": "make exact"}
+# Exports beside a run's default one (weights/<run>/<folder>): the target that writes them for the FPGA and
+# iCE40 networks, and for the full one.
+_FOLDERS = {"snn-ramp": ("make exact", None), "snn-direct": ("make exact", "make rate")}
 
 
 def export_command(path: Path) -> str:
     """How the export at ``path`` (its manifest) is made again: its make target, or the commands that export."""
-    if Path(path).parent.name in _FOLDERS:
-        return f"`{_FOLDERS[Path(path).parent.name]}`"
-    run = Path(path).parent.parent.name
+    folder, run = Path(path).parent.name, Path(path).parent.parent.name
+    small, full = _FOLDERS.get(folder, (None, None))
+    target = small if re.fullmatch(r"gan-(mnist|fashion)-(fpga|ice40)", run) else full
+    if target:
+        return f"`{target}`"
     for pattern, target in _TARGETS:
         m = re.fullmatch(pattern, run)
         if m:

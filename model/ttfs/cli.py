@@ -51,8 +51,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--export", default="weights/ttfs-mnist/snn", help="where the 8-bit TTFS generator is exported for make rtl / verify")
     parser.add_argument("--vectors", type=int, default=10, help="test vectors (noise spike times) to export")
     parser.add_argument("--lanes", type=int, default=16, help="P of the exported generator's memory layout")
-    parser.add_argument("--rate-report", default=f"{DEFAULT_RUN}/snn/report/conversion.json",
-                        help="the rate-coded generator's conversion report (make convert), for the energy comparison")
+    parser.add_argument("--rate-report", default=f"{DEFAULT_RUN}/snn-direct/report/conversion.json",
+                        help="the rate-coded generator's conversion report (make rate), for the energy comparison")
     parser.add_argument("--data-dir", default=None, help="folder with IDX files (default: DATA_DIR, else the standard sources)")
     add_seed(parser, "seed of the initial weights, the data order and the noise")
     add_out(parser, "reports/ttfs")
@@ -91,7 +91,7 @@ def rate_coded(path: str | Path) -> dict | None:
         return {"source": str(path), "synaptic_ops": ops, "timesteps": cfg["timesteps"], "sizes": cfg["sizes"],
                 "energy": energy_table(ops, 0, cfg["membrane_bits"], cfg["weight_bits"])}
     except (ValueError, KeyError, TypeError) as e:
-        raise UserError(f"{path}: not a readable conversion report ({e}); re-run make convert or pass --rate-report ''") from e
+        raise UserError(f"{path}: not a readable conversion report ({e}); re-run make rate or pass --rate-report ''") from e
 
 
 def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int) -> Path:
