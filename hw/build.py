@@ -14,13 +14,16 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.ann_layer import value_bits
+from hw.ann_twin import DESIGNS as ANN_DESIGNS
+from hw.ann_twin import AnnTwin
 from hw.fpga_top import FpgaTop
 from hw.generator import Generator
 from hw.rom import ROM_MODULE, ROM_VERILOG
 from hw.verilog import lint, to_verilog
 from model.common.errors import UserError
 from model.common.files import update_file
-from model.snn.config import NOISE_FILE, SPIKE_FILE, IntNetwork
+from model.snn.config import ACTIVATION_FILE, NOISE_FILE, SPIKE_FILE, IntNetwork
 from model.snn.export import Export
 from model.snn.golden import encode_spikes
 from model.snn.layout import mem_text, pack_biases, pack_spikes, pack_weights
@@ -29,6 +32,10 @@ RTL_INFO = "rtl.json"  # how the RTL in a folder was built
 
 TOP = "spikegan_generator"
 FPGA_TOP = "spikegan_fpga"
+ANN_TOP = "spikegan_ann"
+# What a build makes of an export: the spiking generator, or (of an exact-TTFS export) its ANN twin
+# (`hw.ann_twin`), dense or zero-skipping.
+DESIGNS = ("snn", *ANN_DESIGNS)
 WAIVERS = "lint_waivers.vlt"
 
 # Each waiver names the rule, the file it applies to, and why it is no bug.
@@ -112,6 +119,16 @@ def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> d
     return files
 
 
+def ann_mem_files(net: IntNetwork, noise_x) -> dict[str, tuple[list[int], int]]:
+    """The ANN twin's memory files: the generator's weights and biases, and the activation ROM, ``T - X`` of every
+    input of every vector (an input spiking at step ``X`` has the value ``T - X``; ``X = T``: no spike, 0)."""
+    c = net.config
+    files = {k: v for k, v in network_mem_files(net, noise_x, stored_trains=False).items() if k != NOISE_FILE}
+    x = np.asarray(noise_x, dtype=np.int64)
+    files[ACTIVATION_FILE] = ([int(c.timesteps - v) for v in x.reshape(-1)], value_bits(c.timesteps))
+    return files
+
+
 @dataclass(frozen=True)
 class RtlInfo:
     """What ``rtl.json`` holds: what the RTL adds to the export it was built from."""
@@ -125,39 +142,55 @@ class RtlInfo:
     lint: str | None
     manifest: str | None = None  # the export (None: a network that was never exported)
     manifest_sha256: str | None = None
+    design: str = "snn"  # one of DESIGNS
+
+
+def _component(net: IntNetwork, x, fpga: bool, stored_trains: bool, design: str):
+    """The top ``design`` makes of ``net`` (with ``len(x)`` stored vectors), its name and its memory files."""
+    if design not in DESIGNS:
+        raise UserError(f"design {design!r}: one of {', '.join(DESIGNS)}")
+    if design == "snn":
+        top = FPGA_TOP if fpga else TOP
+        return (FpgaTop if fpga else Generator)(net, len(x), stored_trains), top, network_mem_files(net, x, stored_trains)
+    if fpga:
+        raise UserError(f"the FPGA top wraps the spiking generator; the {design} twin has none yet")
+    if net.config.neuron != "ramp":
+        raise UserError(f"the ANN twin ({design}) computes exact-TTFS networks (neuron ramp), not "
+                        f"{net.config.neuron!r} ones; convert with `spikegan convert` (the default)")
+    return AnnTwin(net, len(x), design == "ann-dense"), ANN_TOP, ann_mem_files(net, x)
 
 
 def build_generator(net: IntNetwork, noise_x, out_dir, run_lint: bool = True, fpga: bool = False,
-                    stored_trains: bool = True, source: Export | None = None) -> RtlBuild:
+                    stored_trains: bool = True, source: Export | None = None, design: str = "snn") -> RtlBuild:
     """Write the generator for ``net`` with the encoder inputs ``noise_x`` as its stored vectors.
 
     ``fpga``: wrap it in `FpgaTop` (top ``spikegan_fpga``, narrow registered pins) for place and route.
     ``stored_trains=False``: no stored spike trains, the on-chip encoder only (see `SpikeRom`); a
     direct-coded network never has any (see `DirectInput`).
     ``source``: the export ``net`` comes from, named in ``rtl.json``.
+    ``design``: ``snn``, or an exact-TTFS network's ANN twin, ``ann-dense`` or ``ann-skip`` (`hw.ann_twin`).
     """
-    stored_trains = stored_trains and not net.config.direct  # a direct-coded network has no input spikes to store
+    stored_trains = stored_trains and not net.config.direct and design == "snn"
     x = np.asarray(noise_x)
-    top = FPGA_TOP if fpga else TOP
-    component = (FpgaTop if fpga else Generator)(net, len(x), stored_trains)
-    build = write_rtl(component, top, out_dir, network_mem_files(net, x, stored_trains))
+    component, top, mem_files = _component(net, x, fpga, stored_trains, design)
+    build = write_rtl(component, top, out_dir, mem_files)
     lint_status = None
     if run_lint:
         build.lint()
         lint_status = "verilator --lint-only -Wall: clean (waivers in lint_waivers.vlt)"
     info = RtlInfo(top, net.config.lanes, int(len(x)), stored_trains, [p.name for p in build.sources],
                    [p.name for p in build.mem_files], lint_status,
-                   None if source is None else str(source.path), None if source is None else source.sha256)
+                   None if source is None else str(source.path), None if source is None else source.sha256, design)
     update_file(build.out_dir / RTL_INFO, json.dumps(asdict(info), indent=2) + "\n")
     return build
 
 
 def build(export: Export, out_dir, lanes: int | None = None, run_lint: bool = True, fpga: bool = False,
-          stored_trains: bool = True) -> RtlBuild:
-    """The generator (or the FPGA top) of a loaded export, with all its test vectors, at ``lanes`` (default:
-    the export's)."""
+          stored_trains: bool = True, design: str = "snn") -> RtlBuild:
+    """The generator (or the FPGA top, or the ANN twin ``design``) of a loaded export, with all its test vectors,
+    at ``lanes`` (default: the export's)."""
     return build_generator(export.net.with_lanes(lanes), export.noise_x, out_dir, run_lint, fpga, stored_trains,
-                           source=export)
+                           source=export, design=design)
 
 
 def read_rtl_info(rtl_dir) -> RtlInfo:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hw.build import build
+from hw.build import DESIGNS, build
 from model.common.options import add_manifest, add_out, rtl_folder
 from model.snn.export import load
 
@@ -23,12 +23,15 @@ def add_arguments(parser) -> None:
     add_out(parser, None, "output folder", shown="build/rtl/<run>")
     parser.add_argument("--lanes", type=int, default=None, help="lanes P, the weights re-packed (default: the export's)")
     parser.add_argument("--no-lint", action="store_true", help="skip verilator --lint-only -Wall")
+    parser.add_argument("--design", choices=DESIGNS, default="snn",
+                        help="snn: the spiking generator; ann-dense / ann-skip: an exact-TTFS export's ANN twin "
+                             "(top spikegan_ann), every activation or only the non-zero ones")
 
 
 def run(args) -> int:
     export = load(args.manifest).with_lanes(args.lanes)
     out = Path(args.out) if args.out else rtl_folder(export.path)
-    rtl = build(export, out, run_lint=not args.no_lint)
+    rtl = build(export, out, run_lint=not args.no_lint, design=args.design)
     c = export.config
     size = sum(f.stat().st_size for f in rtl.mem_files)
     print(

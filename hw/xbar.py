@@ -13,7 +13,7 @@ from hw.widths import abits
 from model.snn.config import groups_of
 
 
-def xbar_signature(n_in: int, groups: int, lanes: int, weight_bits: int) -> wiring.Signature:
+def xbar_signature(n_in: int, groups: int, lanes: int, weight_bits: int, value_bits: int = 0) -> wiring.Signature:
     """The XBAR's ports, as its owner (`hw.lif.LifLayer`) sees them flipped.
 
     Members
@@ -26,14 +26,17 @@ def xbar_signature(n_in: int, groups: int, lanes: int, weight_bits: int) -> wiri
     issue_group : ``Out(abits(groups))``
     weights : ``Out(ArrayLayout(signed(weight_bits), lanes))``
         The lanes of the word issued in the cycle before.
+    issue_value : ``Out(value_bits)``, only with ``value_bits``
+        The value the issued slot's event carries (an ANN activation).
     """
     return wiring.Signature({
-        "events": In(event_signature(n_in)),
+        "events": In(event_signature(n_in, value_bits)),
         "enable": In(1),
         "issue_valid": Out(1),
         "issue_eos": Out(1),
         "issue_group": Out(abits(groups)),
         "weights": Out(data.ArrayLayout(signed(weight_bits), lanes)),
+        **({"issue_value": Out(value_bits)} if value_bits else {}),
     })
 
 
@@ -44,7 +47,8 @@ class Xbar(wiring.Component):
     the layout of ``docs/hardware-semantics.md``) is read at ``i * G + g`` for
     ``g = 0 .. G-1``, one word per cycle while ``enable`` is high; lane ``p`` of
     word ``g`` is the weight to neuron ``g * P + p``. An end-of-step marker takes
-    one issue slot and reads nothing.
+    one issue slot and reads nothing. With ``value_bits``, an event's ``value``
+    stays beside its slots (``issue_value``).
 
     Input register: an event is taken from ``events`` into a register, with its
     row address ``i * G`` (the multiplier sits between two registers, never in
@@ -59,13 +63,14 @@ class Xbar(wiring.Component):
     otherwise.
     """
 
-    def __init__(self, n_in: int, n_out: int, lanes: int, weight_bits: int, weight_file: str):
-        if n_in < 1 or n_out < 1 or lanes < 1 or weight_bits < 2:
-            raise ValueError(f"bad XBAR shape: {n_in} -> {n_out}, P={lanes}, q={weight_bits}")
+    def __init__(self, n_in: int, n_out: int, lanes: int, weight_bits: int, weight_file: str, value_bits: int = 0):
+        if n_in < 1 or n_out < 1 or lanes < 1 or weight_bits < 2 or value_bits < 0:
+            raise ValueError(f"bad XBAR shape: {n_in} -> {n_out}, P={lanes}, q={weight_bits}, values of {value_bits} bits")
         self.n_in, self.n_out, self.lanes, self.weight_bits = n_in, n_out, lanes, weight_bits
         self.groups = groups_of(n_out, lanes)
         self.weight_file = weight_file
-        super().__init__(xbar_signature(n_in, self.groups, lanes, weight_bits))
+        self.value_bits = value_bits
+        super().__init__(xbar_signature(n_in, self.groups, lanes, weight_bits, value_bits))
 
     def elaborate(self, platform):
         m = Module()
@@ -94,6 +99,11 @@ class Xbar(wiring.Component):
                 group.eq(0),
                 addr.eq(self.events.payload.index * G),
             ]
+        if self.value_bits:
+            value = Signal(self.value_bits)
+            m.d.comb += self.issue_value.eq(value)
+            with m.If(self.events.ready):
+                m.d.sync += value.eq(self.events.payload.value)
         with m.Elif(read):
             m.d.sync += [group.eq(group + 1), addr.eq(addr + 1)]
         return m

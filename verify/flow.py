@@ -83,10 +83,11 @@ class SimRun:
     vcd: Path | None
 
 
-def build_step(export: Export, build_root, lanes: int | None = None) -> SimBuild:
-    """The generator's RTL for ``export`` (at ``lanes``) with its simulation wrapper, linted."""
+def build_step(export: Export, build_root, lanes: int | None = None, design: str = "snn") -> SimBuild:
+    """The generator's RTL (or its ANN twin ``design``) for ``export`` (at ``lanes``) with its simulation wrapper,
+    linted."""
     print(f"building the RTL for {export.path} (lint with verilator --lint-only -Wall) ...", flush=True)
-    return sim_build(export, build_root, lanes, run_lint=True)
+    return sim_build(export, build_root, lanes, run_lint=True, design=design)
 
 
 def run_step(export: Export, sim: str, build: SimBuild, plan: list[dict], out_dir: Path, vcd: bool = True) -> SimRun:
@@ -174,9 +175,9 @@ def check_tools(sim: str) -> None:
         raise UserError(f"spikegan verify lints the RTL with Verilator before it simulates it, also under --sim {sim}: {e}") from None
 
 
-def shipped_rtl(rtl_dir, export: Export, lanes: int | None):
-    """The RTL info of a folder ``spikegan rtl`` wrote, checked to be built from ``export``."""
-    write_it = f"spikegan rtl --manifest {export.path} --out {rtl_dir}"
+def shipped_rtl(rtl_dir, export: Export, lanes: int | None, design: str = "snn"):
+    """The RTL info of a folder ``spikegan rtl`` wrote, checked to be built from ``export`` as ``design``."""
+    write_it = f"spikegan rtl --manifest {export.path} --out {rtl_dir}" + ("" if design == "snn" else f" --design {design}")
     if not Path(rtl_dir).is_dir():
         raise UserError(f"--rtl {rtl_dir}: no such folder; write the RTL of this export there with `{write_it}`")
     info = read_rtl_info(rtl_dir)
@@ -185,6 +186,9 @@ def shipped_rtl(rtl_dir, export: Export, lanes: int | None):
                         f"`{write_it}`")
     if lanes is not None and lanes != info.lanes:
         raise UserError(f"the RTL in {rtl_dir} has P = {info.lanes}, --lanes asks for {lanes}; drop one of them")
+    if info.design != design:
+        raise UserError(f"the RTL in {rtl_dir} is the {info.design} design, this run verifies {design}; write it "
+                        f"with `{write_it}`")
     return info
 
 
@@ -212,21 +216,23 @@ def verify_run(
     vcd: bool = True,
     raster_neurons: int = 16,
     rtl_dir=None,
+    design: str = "snn",
 ) -> dict:
     """Run the first ``vectors`` test vectors of an export on the RTL under ``sim``; the report goes to ``out_dir``.
 
     ``rtl_dir``: the RTL ``spikegan rtl`` wrote for this export (what a user synthesises): every one of its
-    files must equal the RTL simulated. Returns the report; ``report["ok"]`` is False on any mismatch,
+    files must equal the RTL simulated. ``design``: an exact-TTFS export's ANN twin (`hw.build.DESIGNS`) in place
+    of the spiking generator, checked against the same golden model. Returns the report; ``report["ok"]`` is False on any mismatch,
     and ``report["first_divergence"]`` then names the sources that disagree and where.
     """
     t_start = time.perf_counter()
     check_tools(sim)
     export = load(manifest)
-    shipped_info = shipped_rtl(rtl_dir, export, lanes) if rtl_dir is not None else None
+    shipped_info = shipped_rtl(rtl_dir, export, lanes, design) if rtl_dir is not None else None
     plan = plan_images(len(export.vectors), vectors, source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    build = build_step(export, build_root, shipped_info.lanes if shipped_info else lanes)
+    build = build_step(export, build_root, shipped_info.lanes if shipped_info else lanes, design)
     t_built = time.perf_counter()
     run = run_step(export, sim, build, plan, out_dir, vcd)
     t_simulated = time.perf_counter()
@@ -242,6 +248,7 @@ def verify_run(
     report = {
         "manifest": str(manifest),
         "simulator": sim,
+        "design": design,
         "rtl": str(build.rtl.out_dir),
         "config": export.config.with_lanes(built_info.lanes).to_dict(),
         "lint": built_info.lint,

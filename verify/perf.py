@@ -35,7 +35,7 @@ def source_cycles(config: SnnConfig, encode: int) -> int:
     return config.timesteps * (config.sizes[0] + 1) if encode and config.coding in ("bernoulli", "stratified") else 0
 
 
-def cycle_budget(config: SnnConfig, spikes, encode: int = 0) -> dict:
+def cycle_budget(config: SnnConfig, spikes, encode: int = 0, design: str = "snn") -> dict:
     """The cycles each layer needs for one image, and what they imply for the whole generator.
 
     Layer ``l`` has one issue slot a cycle (`docs/hardware-architecture.md`, cycle budget): ``G_l`` slots per
@@ -52,7 +52,11 @@ def cycle_budget(config: SnnConfig, spikes, encode: int = 0) -> dict:
     - ``serial_sum``: ``sum_l W_l``, what the layers need one after another. Not a bound: the layers overlap,
       so a generator usually needs fewer cycles.
     - ``busiest_layer``: ``max_l W_l``.
+
+    ``design``: an ANN twin's budget instead (`_ann_budget`).
     """
+    if design != "snn":
+        return _ann_budget(config, spikes, dense=design == "ann-dense")
     if config.neuron == "ramp":
         return _ramp_budget(config, spikes)
     T = config.timesteps
@@ -86,6 +90,21 @@ def _ramp_budget(config: SnnConfig, spikes) -> dict:
     per_layer = [i + f for i, f in zip(integrate, fire)]
     return {"lower_bound": sum(windows), "serial_sum": sum(per_layer), "busiest_layer": max(per_layer),
             "per_layer": per_layer, "events": events}
+
+
+def _ann_budget(config: SnnConfig, spikes, dense: bool) -> dict:
+    """`cycle_budget` of the ANN twin (`hw.ann_twin`) of a ramp network whose golden spike trains are ``spikes``:
+    layer ``l`` takes ``G_l`` slots per input activation it is sent (all ``N_{l-1}`` when ``dense``, else the
+    non-zero ones, the input spikes ``E_{l-1}``), one for the marker and ``G_l`` for its read-out:
+    ``W_l = E_{l-1} G_l + 1 + G_l``. A layer's first activation comes after the layer before it has taken its
+    last one, so no two layers accumulate at once: the lower bound is ``sum_l E_{l-1} G_l`` plus the last
+    layer's read-out ``G_L``."""
+    L = config.layers
+    sent = [config.sizes[l - 1] if dense else int(np.asarray(spikes[l - 1]).sum()) for l in range(1, L + 1)]
+    g = [config.groups(l) for l in range(1, L + 1)]
+    per_layer = [e * gl + 1 + gl for e, gl in zip(sent, g)]
+    return {"lower_bound": sum(e * gl for e, gl in zip(sent, g)) + g[-1], "serial_sum": sum(per_layer),
+            "busiest_layer": max(per_layer), "per_layer": per_layer, "events": sent}
 
 
 def below_bound(images: list[dict]) -> str | None:

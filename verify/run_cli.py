@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 
+from hw.build import DESIGNS
 from model.common.options import add_manifest, add_out, add_sim
 from verify.flow import SOURCES, verify_run
 from verify.run_report import markdown
@@ -29,6 +30,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--rtl", default=None, help="the RTL folder spikegan rtl wrote for this export: its files must "
                         "equal the RTL verified (default: none, only the RTL built for the run is checked)")
     parser.add_argument("--raster-neurons", type=int, default=16, help="neurons per layer in the raster figure")
+    parser.add_argument("--design", choices=DESIGNS, default="snn",
+                        help="snn: the spiking generator; ann-dense / ann-skip: an exact-TTFS export's ANN twin, every "
+                             "activation or only the non-zero ones (docs/ann-twin.md), against the same golden model")
 
 
 def failure(first: dict) -> str:
@@ -42,7 +46,7 @@ def run(args) -> int:
     out = args.out or f"reports/verify-{args.sim}"
     report = verify_run(
         args.manifest, args.sim, args.vectors, out, args.source, args.lanes, args.build_root,
-        vcd=not args.no_vcd, raster_neurons=args.raster_neurons, rtl_dir=args.rtl,
+        vcd=not args.no_vcd, raster_neurons=args.raster_neurons, rtl_dir=args.rtl, design=args.design,
     )
     print(markdown(report))
     print(f"report: {out}/report.md, report.json, " + ", ".join(report["figures"]))

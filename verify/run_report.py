@@ -21,13 +21,21 @@ def fmt(x, spec: str = ",.4g") -> str:
     return "n/a" if x is None else format(x, spec)
 
 
+def _design(report: dict) -> str:
+    """The design verified, in words, when it is not the spiking generator."""
+    words = {"ann-dense": "The ANN twin (dense: every activation) of the", "ann-skip": "The ANN twin (zero-skipping) of the"}
+    design = report.get("design", "snn")
+    return "" if design == "snn" else f"{words[design]} "
+
+
 def markdown(report: dict) -> str:
     """The report as a short Markdown page: the per-image table, the summary, the figures."""
     s = report["summary"]
     lines = [
         f"# RTL verification ({report['simulator']})",
         "",
-        f"{SnnConfig.from_dict(report['config']).describe()}. Manifest `{report['manifest']}`. Lint: {report['lint']}.",
+        f"{_design(report)}{SnnConfig.from_dict(report['config']).describe()}. Manifest `{report['manifest']}`. "
+        f"Lint: {report['lint']}.",
         "",
         *image_table(report["images"], s["clock_mhz"]),
     ]

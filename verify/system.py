@@ -26,22 +26,27 @@ def random_export(out_dir, config: SnnConfig, seed: int, vectors: int = 2, weigh
 
 
 def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = False, fpga: bool = False,
-              stored_trains: bool = True) -> SimBuild:
+              stored_trains: bool = True, design: str = "snn") -> SimBuild:
     """The generator's RTL (with all of the export's test vectors in its Spike ROM) and sim wrapper, under ``root``.
 
     The folder name holds the manifest's digest and ``P``, so each parameter
     set has its own build and a rebuild happens only when they change.
     ``fpga``: the FPGA top (`hw.fpga_top.FpgaTop`) instead, with no ports dumped;
-    ``stored_trains=False``: without the stored spike trains (the encoder only).
+    ``stored_trains=False``: without the stored spike trains (the encoder only); ``design``: an exact-TTFS
+    export's ANN twin instead (`hw.build.DESIGNS`), with the same ports and no coverage or sweep monitors.
     """
     export = export.with_lanes(lanes)
     c = export.config
-    tag = f"generator-{export.sha256[:10]}-p{c.lanes}" + ("-fpga" if fpga else "") + ("" if stored_trains else "-encoder")
-    rtl = build(export, Path(root).resolve() / tag / "rtl", run_lint=run_lint, fpga=fpga, stored_trains=stored_trains)
+    tag = (f"generator-{export.sha256[:10]}-p{c.lanes}" + ("-fpga" if fpga else "") + ("" if stored_trains else "-encoder")
+           + ("" if design == "snn" else f"-{design}"))
+    rtl = build(export, Path(root).resolve() / tag / "rtl", run_lint=run_lint, fpga=fpga, stored_trains=stored_trains,
+                design=design)
     if fpga:
         return add_wrapper(rtl)
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
     valid = [f"spikes{l}__valid" for l in range(c.layers + 1)]
+    if design != "snn":
+        return add_wrapper(rtl, dump, pulses=valid)
     return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c), valid)
 
 

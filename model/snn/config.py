@@ -38,6 +38,7 @@ RNG_SEED = 0x2545F491
 # Memory files of the generator (``$readmemh``), named once for the exporter, the RTL and the testbenches.
 SPIKE_FILE = "spike_rom.mem"
 NOISE_FILE = "noise_rom.mem"
+ACTIVATION_FILE = "activation_rom.mem"  # the ANN twin's input activations (hw.ann_input)
 
 
 def groups_of(n: int, lanes: int) -> int:

@@ -180,7 +180,7 @@ async def generator_matches_golden(dut):
     """Every requested image: spike counts of every layer, the monitored spike trains and (with the sweep
     monitor) every membrane after every step equal the golden model's."""
     plan = read_plan()
-    export, _ = load_plan_export(plan)
+    export, info = load_plan_export(plan)
     net, vectors, config = export.net, export.vectors, export.config
     monitor_layers = [int(l) for l in plan["monitor_layers"]]
     tb = GeneratorTB(dut, config, monitor_layers)
@@ -192,7 +192,7 @@ async def generator_matches_golden(dut):
         n, encode = int(item["vector"]), int(item["encode"])
         vec = vectors[n]
         expected = run_noise(net, vec.noise_x, record_membranes=sweep_log is not None)  # the reference model
-        budget = cycle_budget(config, expected.spikes, encode)
+        budget = cycle_budget(config, expected.spikes, encode, info.design)
         start = time.perf_counter()
         limit = timeout_cycles(config, budget["serial_sum"])
         try:

@@ -1,0 +1,110 @@
+"""The ANN twin (`hw.ann_twin`): an exact-TTFS network computed as an integer ANN from the same memories, dense
+and zero-skipping, checked on Icarus and Verilator against the same golden model as the spiking generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from amaranth import Module, Signal, signed
+from amaranth.sim import Simulator
+
+from hw.ann_layer import clamped_quotient
+from hw.ann_twin import DESIGNS
+from hw.build import ann_mem_files, build_generator
+from model.common.errors import UserError
+from model.snn import ramp
+from model.snn.config import ACTIVATION_FILE, RAMP, IntNetwork, SnnConfig
+from model.snn.export import export_network, load
+from model.snn.golden import random_network
+from verify.perf import below_bound
+from verify.sim import SIMULATORS
+from verify.system import run_generator, sim_build
+
+ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "ann"
+
+
+@pytest.mark.parametrize("divisor, top", [(1, 1), (1, 8), (3, 8), (5, 12), (7, 32)])
+def test_the_clamped_quotient_is_floor_division_clamped_to_0_T(divisor, top):
+    m = Module()
+    x = Signal(signed(16))
+    q = clamped_quotient(m, x, divisor, top, "q")
+    sim = Simulator(m)
+    xs = range(-3 * divisor - 2, (top + 3) * divisor + 2)
+
+    async def bench(ctx):
+        for v in xs:
+            ctx.set(x, v)
+            assert ctx.get(q) == min(max(v // divisor, 0), top), (v, divisor, top)
+
+    sim.add_testbench(bench)
+    sim.run()
+
+
+def test_the_activation_rom_holds_T_minus_each_inputs_spike_time():
+    config = SnnConfig(sizes=(4, 3), timesteps=8, membrane_bits=16, lanes=2, **RAMP)
+    net = ramp.random_network(config, seed=1)
+    x = np.array([[0, 3, 8, 7], [8, 8, 1, 0]])
+    words, width = ann_mem_files(net, x)[ACTIVATION_FILE]
+    assert words == [8, 5, 0, 1, 0, 0, 7, 8] and width == 4
+
+
+def test_the_twin_takes_exact_ttfs_networks_only(tmp_path):
+    rate = random_network(SnnConfig(sizes=(4, 3), timesteps=8, lanes=2), seed=1)
+    with pytest.raises(UserError, match="exact-TTFS networks"):
+        build_generator(rate, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, design="ann-skip")
+    net = ramp.random_network(SnnConfig(sizes=(4, 3), timesteps=8, membrane_bits=16, lanes=2, **RAMP), seed=1)
+    with pytest.raises(UserError, match="FPGA top"):
+        build_generator(net, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, fpga=True, design="ann-dense")
+    with pytest.raises(UserError, match="design 'ann'"):
+        build_generator(net, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, design="ann")
+
+
+def _run(net: IntNetwork, u, folder: Path, sim: str, design: str):
+    ex = load(export_network(net, folder / "snn", u))
+    images = [{"vector": v, "encode": 0} for v in range(len(u))]
+    result, arrays = run_generator(ex, sim, sim_build(ex, ROOT / folder.name / sim, run_lint=True, design=design),
+                                   images)
+    assert not result["error"], result["error"]
+    assert len(result["images"]) == len(images) and below_bound(result["images"]) is None
+    assert all(im["ok"] and im["mse_vs_golden"] == 0.0 for im in result["images"])
+    return ex, result, arrays
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("design", DESIGNS)
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_tiny_twin_equals_the_golden_model(tmp_path, sim, design):
+    """Every layer's activations (as the spike times a ramp neuron would fire at) equal the closed form; the
+    dense twin takes ``G`` slots per input, the zero-skipping one per non-zero input."""
+    config = SnnConfig(sizes=(10, 9, 7, 6), timesteps=12, membrane_bits=20, lanes=4, **RAMP)
+    net = ramp.random_network(config, seed=5, weight_scale=0.4, bias_scale=0.5)
+    u = np.random.default_rng(0).random((3, 10))
+    u[-1] = 0.0  # no input at all: every accumulator stays 0
+    ex, result, arrays = _run(net, u, tmp_path / f"tiny-{design}", sim, design)
+    values = ramp.values(net, ex.noise_x)
+    for k, im in enumerate(result["images"]):
+        for l in range(1, config.layers + 1):
+            trains = arrays[f"image{k}_spikes{l}"]
+            np.testing.assert_array_equal(config.timesteps - ramp.spike_times(trains), values[l][im["vector"]])
+        events = im["cycle_budget"]["events"]
+        assert events[0] == (10 if design == "ann-dense" else int((values[0][im["vector"]] > 0).sum()))
+    assert all(values[l].any() and not values[l].all() for l in range(1, 4))
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("design", DESIGNS)
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_the_read_out_on_its_boundaries(tmp_path, sim, design):
+    """One word per layer and sums at theta, above it, at R, at R - 1, at 0 and below: q = T, T, 1, 0, 0, 0, 2, 1."""
+    t, r = 8, 3
+    theta = t * r
+    b = np.array([theta, theta + 5, r, r - 1, 0, -4, 2 * r, 2 * r - 1])
+    config = SnnConfig(sizes=(3, 8, 8), timesteps=t, membrane_bits=16, lanes=8, **RAMP)
+    w2 = np.eye(8, dtype=np.int64) * 3  # layer 2 gives back layer 1's values: floor(3 q / 3)
+    net = IntNetwork(config, [np.zeros((8, 3), dtype=np.int64), w2], [b, np.zeros(8, dtype=np.int64)], [theta, theta])
+    u = np.array([[0.0, 0.5, 1.0], [1.0, 1.0, 1.0]])
+    _, _, arrays = _run(net, u, tmp_path / f"boundaries-{design}", sim, design)
+    for l in (1, 2):
+        np.testing.assert_array_equal(t - ramp.spike_times(arrays[f"image0_spikes{l}"]), [8, 8, 1, 0, 0, 0, 2, 1])
