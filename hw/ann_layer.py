@@ -200,21 +200,23 @@ class AnnLayer(wiring.Component):
         p, c = self.params, self.params.config
         P, G, vb = c.lanes, self.groups, value_bits(c.timesteps)
         word = Signal(group_layout(p.n_out, P, vb), name="word")
-        f_sw, f_nonzero = Signal(name="f_sw"), Signal(P, name="f_nonzero")
+        f_sw, f_last, f_nonzero = Signal(name="f_sw"), Signal(name="f_last"), Signal(P, name="f_nonzero")
+        f_g, f_values = Signal.like(s2.g, name="f_g"), Signal.like(word.values, name="f_values")
         valid_in_last = p.n_out - (G - 1) * P  # lanes of the last group that hold neurons
-        live = Cat(*(Const(1) if lane < valid_in_last else (s2.g != G - 1) for lane in range(P)))
-        nonzero = Cat(*(q != 0 for q in values)) & live
-        m.d.sync += [
-            f_sw.eq(s2.sw),
-            f_nonzero.eq(nonzero),
-            word.bits.eq(live if self.dense else nonzero),
-            word.group.eq(s2.g),
-            word.eos.eq(s2.last),
-            *[word.values[lane].eq(values[lane]) for lane in range(P)],
-        ]
+
+        def live(g):
+            return Cat(*(Const(1) if lane < valid_in_last else (g != G - 1) for lane in range(P)))
+
+        nonzero = Cat(*(q != 0 for q in values)) & live(s2.g)
+        m.d.sync += [f_sw.eq(s2.sw), f_last.eq(s2.last), f_nonzero.eq(nonzero), f_g.eq(s2.g),
+                     *[f_values[lane].eq(values[lane]) for lane in range(P)]]
         m.d.comb += [
+            word.bits.eq(live(f_g) if self.dense else f_nonzero),
+            word.group.eq(f_g),
+            word.eos.eq(f_last),
+            word.values.eq(f_values),
             mem.c.wr.en.eq(f_sw),
-            mem.c.wr.addr.eq(word.group),
+            mem.c.wr.addr.eq(f_g),
             *[mem.c.wr.data[lane].eq(f_nonzero[lane]) for lane in range(P)],
             fifo.w_data.eq(word),
             fifo.w_en.eq(f_sw & (word.bits.any() | word.eos)),

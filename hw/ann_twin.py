@@ -16,13 +16,6 @@ from model.snn.config import IntNetwork
 
 DESIGNS = ("ann-dense", "ann-skip")  # the twin's variants: every activation, or only the non-zero ones
 
-SPLIT_WAIVER = (
-    "// UNUSEDSIGNAL, Yosys-internal nets only: the reset mux of a register Yosys splits (the dense twin's output\n"
-    "// word, whose lane bits are partly constant) keeps the full width with only the split-off bits driven.\n"
-    'lint_off -rule UNUSEDSIGNAL -file "*{verilog}" -match "*not driven, nor used: \'$*"\n'
-)
-
-
 class AnnTwin(wiring.Component):
     """The exact-TTFS network ``net`` computed as an ANN: ``q_l = clamp(floor((W_l q_{l-1} + B_l) / R_l), 0, T)``
     layer after layer, from the same weight and bias memories and ``P`` lanes as the spiking generator
@@ -45,7 +38,7 @@ class AnnTwin(wiring.Component):
         self.config, self.vectors, self.dense = c, vectors, dense
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
         self.count_bits = c.count_bits
-        self.lint_waivers = one_choice_waivers(c, vectors) + ENCODE_WAIVER + SPLIT_WAIVER
+        self.lint_waivers = one_choice_waivers(c, vectors) + ENCODE_WAIVER
         members = {
             "start": In(1),
             "encode": In(1),

@@ -152,11 +152,11 @@ def _component(net: IntNetwork, x, fpga: bool, stored_trains: bool, design: str)
     if design == "snn":
         top = FPGA_TOP if fpga else TOP
         return (FpgaTop if fpga else Generator)(net, len(x), stored_trains), top, network_mem_files(net, x, stored_trains)
-    if fpga:
-        raise UserError(f"the FPGA top wraps the spiking generator; the {design} twin has none yet")
     if net.config.neuron != "ramp":
         raise UserError(f"the ANN twin ({design}) computes exact-TTFS networks (neuron ramp), not "
                         f"{net.config.neuron!r} ones; convert with `spikegan convert` (the default)")
+    if fpga:
+        return FpgaTop(net, len(x), twin=design), FPGA_TOP, ann_mem_files(net, x)
     return AnnTwin(net, len(x), design == "ann-dense"), ANN_TOP, ann_mem_files(net, x)
 
 

@@ -6,6 +6,7 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hw.ann_twin import AnnTwin
 from hw.generator import Generator, one_choice_waivers
 from hw.widths import abits
 from model.snn.config import IntNetwork
@@ -29,13 +30,16 @@ class FpgaTop(wiring.Component):
       ``read_lane`` (``p``) select neuron ``g * P + p``; ``read_count`` is its
       spike count, latency 4 (input register, counter memory, word register,
       lane register), one read per cycle.
+
+    ``twin``: an exact-TTFS network's ANN twin (`hw.ann_twin.AnnTwin`, ``"ann-dense"`` or ``"ann-skip"``) in
+    place of the generator, behind the same pins (no ``encode``).
     """
 
-    def __init__(self, net: IntNetwork, vectors: int, stored_trains: bool = True):
-        self.generator = Generator(net, vectors, stored_trains)
+    def __init__(self, net: IntNetwork, vectors: int, stored_trains: bool = True, twin: str | None = None):
         c = net.config
+        self.generator = Generator(net, vectors, stored_trains) if twin is None else AnnTwin(net, vectors, twin == "ann-dense")
         self.lint_waivers = one_choice_waivers(c, vectors, {"count_addr": "read_group", "count_layer": "read_layer"})
-        self.stored_trains = stored_trains and not c.direct  # a direct-coded generator has one input source
+        self.stored_trains = stored_trains and not c.direct and twin is None  # one input source
         super().__init__(
             {
                 "start": In(1),

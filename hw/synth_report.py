@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hw.build import build
+from hw.build import DESIGNS, build
 from hw.synth import ECP5_PARTS, ICE40_PARTS, PAPER, TARGETS, design_from_rtl, synthesize
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
@@ -31,10 +31,11 @@ from model.snn.export import load
 DEFAULT_TARGETS = ("xc7", "ecp5", "asic", "vivado")
 
 
-def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True):
-    """The FPGA top's RTL (`hw.fpga_top.FpgaTop`) for ``manifest`` at ``lanes``: its network and `Design`."""
+def build_rtl(manifest: Path, out: Path, lanes: int | None = None, stored_trains: bool = True, design: str = "snn"):
+    """The FPGA top's RTL (`hw.fpga_top.FpgaTop`, around ``design``) for ``manifest`` at ``lanes``: its network and
+    `Design`."""
     export = load(manifest).with_lanes(lanes)
-    build(export, out, run_lint=False, fpga=True, stored_trains=stored_trains)
+    build(export, out, run_lint=False, fpga=True, stored_trains=stored_trains, design=design)
     return export.net, design_from_rtl(out)
 
 
@@ -44,10 +45,10 @@ def options(target: str, ecp5_part: str, ecp5_speed: int) -> dict:
 
 
 def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, ecp5_speed: int,
-                ice40_manifest: Path | None, ice40_part: str, lanes: int | None = None) -> dict:
-    net, design = build_rtl(manifest, out / "rtl", lanes)
+                ice40_manifest: Path | None, ice40_part: str, lanes: int | None = None, twin: str = "snn") -> dict:
+    net, design = build_rtl(manifest, out / "rtl", lanes, design=twin)
     results = {"manifest": str(manifest), "network": "-".join(map(str, net.config.sizes)),
-               "config": net.config.to_dict(), "top": design.top, "targets": {}}
+               "config": net.config.to_dict(), "top": design.top, "design": twin, "targets": {}}
     for target in targets:
         print(f"[synth] {target} ...", flush=True)
         if target == "ice40":
@@ -56,7 +57,7 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, e
                                 "(make train-ice40 convert-ice40 makes 100-16-16-784 with 4-bit weights)")
             if not ice40_manifest.exists():
                 raise UserError(f"iCE40 manifest {ice40_manifest} not found; run 'make train-ice40 convert-ice40' first.")
-            inet, idesign = build_rtl(ice40_manifest, out / "rtl-ice40", stored_trains=False)
+            inet, idesign = build_rtl(ice40_manifest, out / "rtl-ice40", stored_trains=False, design=twin)
             r = synthesize(idesign, "ice40", out / "ice40", part=ice40_part)
             c = inet.config
             r["network"] = "-".join(map(str, c.sizes))
@@ -70,9 +71,9 @@ def run_targets(manifest: Path, out: Path, targets: list[str], ecp5_part: str, e
 
 
 def synth_report(manifest, out="reports/synth", targets=DEFAULT_TARGETS, ecp5_part: str = "45k", ecp5_speed: int = 8,
-                 ice40_manifest=None, ice40_part: str = "hx8k", lanes: int | None = None) -> dict:
-    """Synthesise the generator of ``manifest`` (at ``lanes``) for ``targets`` into ``out`` and write the report
-    beside the paper's Table III; returns the report."""
+                 ice40_manifest=None, ice40_part: str = "hx8k", lanes: int | None = None, design: str = "snn") -> dict:
+    """Synthesise the generator of ``manifest`` (at ``lanes``; ``design``: or its ANN twin, `hw.build.DESIGNS`) for
+    ``targets`` into ``out`` and write the report beside the paper's Table III; returns the report."""
     manifest = Path(manifest)
     bad = [t for t in targets if t not in TARGETS]
     if bad:
@@ -82,7 +83,7 @@ def synth_report(manifest, out="reports/synth", targets=DEFAULT_TARGETS, ecp5_pa
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     results = run_targets(manifest, out, list(targets), ecp5_part, ecp5_speed,
-                          None if ice40_manifest is None else Path(ice40_manifest), ice40_part, lanes)
+                          None if ice40_manifest is None else Path(ice40_manifest), ice40_part, lanes, design)
     results["paper"] = PAPER
     results["seconds"] = round(time.perf_counter() - start, 1)
     results["machine"] = machine()
@@ -101,11 +102,16 @@ def markdown(results: dict) -> str:
     return table_md(results) + figure
 
 
+def _core(results: dict) -> str:
+    """What the FPGA top wraps, in words."""
+    return {"ann-dense": "ANN twin (dense)", "ann-skip": "ANN twin (zero-skipping)"}.get(results.get("design"), "generator")
+
+
 def table_md(results: dict) -> str:
     t = results["targets"]
     rows = ["| resource | paper (Vivado 2019.1, Artix-100T) | ours | note |", "|---|---|---|---|"]
     head = [f"# Synthesis report: {results['network']}", "",
-            f"Top `{results['top']}`: the generator behind a narrow registered pin interface (hw/fpga_top.py).", ""]
+            f"Top `{results['top']}`: the {_core(results)} behind a narrow registered pin interface (hw/fpga_top.py).", ""]
     if "xc7" in t:
         res = t["xc7"]["resources"]
         for key, name in (("lut", "LUT"), ("lutram", "LUTRAM"), ("ff", "FF")):
@@ -172,6 +178,8 @@ def add_arguments(parser) -> None:
                         help="a smaller network for iCE40, which the paper's does not fit; make convert-ice40 writes it "
                              "(default: none, and the ice40 target is refused)")
     parser.add_argument("--ice40-part", default="hx8k", choices=sorted(ICE40_PARTS), help="iCE40 part")
+    parser.add_argument("--design", choices=DESIGNS, default="snn",
+                        help="snn: the spiking generator; ann-dense / ann-skip: an exact-TTFS export's ANN twin")
 
 
 def run(args) -> int:
@@ -179,7 +187,7 @@ def run(args) -> int:
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     out = Path(args.out)
     results = synth_report(args.manifest, out, targets, args.ecp5_part, args.ecp5_speed, args.ice40_manifest,
-                           args.ice40_part)
+                           args.ice40_part, design=args.design)
     print(markdown(results))
     print(f"[synth] wrote {out} in {time.perf_counter() - start:.0f} s")
     return 0

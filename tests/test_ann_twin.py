@@ -20,7 +20,7 @@ from model.snn.export import export_network, load
 from model.snn.golden import random_network
 from verify.perf import below_bound
 from verify.sim import SIMULATORS
-from verify.system import run_generator, sim_build
+from verify.system import run_fpga_top, run_generator, sim_build
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "ann"
 
@@ -55,8 +55,6 @@ def test_the_twin_takes_exact_ttfs_networks_only(tmp_path):
     with pytest.raises(UserError, match="exact-TTFS networks"):
         build_generator(rate, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, design="ann-skip")
     net = ramp.random_network(SnnConfig(sizes=(4, 3), timesteps=8, membrane_bits=16, lanes=2, **RAMP), seed=1)
-    with pytest.raises(UserError, match="FPGA top"):
-        build_generator(net, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, fpga=True, design="ann-dense")
     with pytest.raises(UserError, match="design 'ann'"):
         build_generator(net, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, design="ann")
 
@@ -108,3 +106,15 @@ def test_the_read_out_on_its_boundaries(tmp_path, sim, design):
     _, _, arrays = _run(net, u, tmp_path / f"boundaries-{design}", sim, design)
     for l in (1, 2):
         np.testing.assert_array_equal(t - ramp.spike_times(arrays[f"image0_spikes{l}"]), [8, 8, 1, 0, 0, 0, 2, 1])
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+def test_the_fpga_top_around_the_twin_reads_the_golden_models_counts(tmp_path, sim):
+    config = SnnConfig(sizes=(10, 9, 6), timesteps=12, membrane_bits=20, lanes=4, **RAMP)
+    net = ramp.random_network(config, seed=2, weight_scale=0.4, bias_scale=0.5)
+    ex = load(export_network(net, tmp_path / "snn", np.random.default_rng(3).random((2, 10))))
+    result = run_fpga_top(ex, sim, ROOT / f"fpga-{sim}", [{"vector": v, "encode": 0} for v in range(2)],
+                          design="ann-skip")
+    assert not result["error"] and len(result["images"]) == 2
+    assert all(not any(im["mismatched_neurons"]) for im in result["images"])

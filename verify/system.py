@@ -107,8 +107,9 @@ def first_failure(result: dict, images: list[dict]) -> str | None:
 
 
 def run_fpga_top(export: Export, sim: str, root, images: list[dict], lanes: int | None = None,
-                 stored_trains: bool = True) -> dict:
-    """Run ``images`` on the FPGA top under ``sim`` and read every count through its pins (``verify.tb.fpga_top``)."""
-    build = sim_build(export, root, lanes, run_lint=True, fpga=True, stored_trains=stored_trains)
+                 stored_trains: bool = True, design: str = "snn") -> dict:
+    """Run ``images`` on the FPGA top (around ``design``) under ``sim`` and read every count through its pins
+    (``verify.tb.fpga_top``)."""
+    build = sim_build(export, root, lanes, run_lint=True, fpga=True, stored_trains=stored_trains, design=design)
     plan = {"manifest": str(export.path), "rtl_dir": str(build.rtl.out_dir), "images": images}
     return run_testbench(sim, build, "verify.tb.fpga_top", plan, build.rtl.out_dir.parent / sim)

@@ -52,7 +52,7 @@ async def fpga_top_matches_golden(dut):
     for item in plan["images"]:
         n, encode = int(item["vector"]), int(item["encode"])
         expected = run_noise(net, vectors[n].noise_x)
-        limit = timeout_cycles(config, cycle_budget(config, expected.spikes)["serial_sum"])
+        limit = timeout_cycles(config, cycle_budget(config, expected.spikes, design=rtl.design)["serial_sum"])
         await FallingEdge(dut.clk)
         dut.vector.value, dut.start.value = n, 1
         if stored:
