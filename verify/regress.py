@@ -33,7 +33,7 @@ from verify.sim import SIMULATORS
 
 CONFIG_BINS = (
     "reset zero", "reset subtract", "reset floor (ttfs)", "leak none", "leak on", "coding bernoulli", "coding stratified",
-    "coding direct", "coding ttfs", "neuron ramp (exact ttfs)",
+    "coding direct", "coding ttfs", "neuron ramp (exact ttfs)", "ANN twin (dense)", "ANN twin (zero-skipping)",
     "P divides no layer", "P divides a layer", "P = 1", "one word per layer", "depth 1", "depth 2", "depth 3",
     "an empty time step", "a silent neuron", "every neuron of a layer fires", "narrow weights (q <= 3)",
     "wide weights (q >= 10)", "a layer of 8+ words (largest fan-out)", "one input (N_0 = 1)",
@@ -91,7 +91,7 @@ def config_bins(config: SnnConfig) -> set[str]:
     """The configuration bins a case hits by its configuration alone."""
     c = config
     hit = {f"reset {c.reset}" if c.reset != "floor" else "reset floor (ttfs)", f"coding {c.coding}",
-           *({"neuron ramp (exact ttfs)"} if c.neuron == "ramp" else ()),
+           *({"neuron ramp (exact ttfs)", "ANN twin (dense)", "ANN twin (zero-skipping)"} if c.neuron == "ramp" else ()),
            "leak none" if c.leak_shift is None else "leak on", f"depth {c.layers}"}
     divides = [n % c.lanes == 0 for n in c.sizes[1:]]
     hit.add("P divides a layer" if any(divides) else "P divides no layer")
@@ -132,10 +132,33 @@ def layer_bins(design_bins: set[str]) -> set[str]:
     return {b for b in LAYER_BINS for d in design_bins if d.endswith(" " + b)}
 
 
+def _twins(ex, sims: tuple[str, ...], case_dir: Path) -> dict | None:
+    """A ramp case's ANN twins (`hw.ann_twin`, dense and zero-skipping) on each of ``sims``: None when both match
+    the golden model on every vector, else the failing row's fields."""
+    from hw.ann_twin import DESIGNS
+    from verify.perf import below_bound
+    from verify.system import first_failure, run_generator, sim_build
+
+    images = [{"vector": v, "encode": 0} for v in range(len(ex.vectors))]
+    for design in DESIGNS:
+        for sim in sims:
+            stage = f"{design} build"
+            try:
+                build = sim_build(ex, case_dir / "build" / f"{sim}-{design}", run_lint=sim == sims[0], design=design)
+                stage = f"{design} simulate"
+                result, _ = run_generator(ex, sim, build, images, log=case_dir / f"{sim}-{design}.log", optimize=False)
+            except Exception as e:
+                return {"sim": sim, "stage": stage, "why": f"{type(e).__name__}: {str(e)[:300]}"}
+            failure = first_failure(result, images) or below_bound(result["images"])
+            if failure:
+                return {"sim": sim, "stage": f"{design} check", "why": failure}
+    return None
+
+
 def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) -> dict:
-    """One case: draw, export, build, simulate on each of ``sims``, compare; its verdict, bins and cost (a failing
-    case's ``stage``: build, simulate or check). A passing case's folder is removed unless ``keep``; a failing one
-    stays for inspection."""
+    """One case: draw, export, build, simulate on each of ``sims``, compare, and a ramp network's ANN twins too
+    (`_twins`); its verdict, bins and cost (a failing case's ``stage``: build, simulate or check, or the twin's).
+    A passing case's folder is removed unless ``keep``; a failing one stays for inspection."""
     from model.snn.export import export_network, load
     from model.snn.golden import run_noise
     from verify.perf import below_bound
@@ -174,6 +197,9 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
             return row | {"verdict": "fail", "sim": sim, "stage": "check", "why": failure,
                           "seconds": time.perf_counter() - start}
         counters, sweep_ends = result["coverage"], timing
+    twin_failure = _twins(ex, sims, case_dir) if config.neuron == "ramp" else None
+    if twin_failure:
+        return row | {"verdict": "fail", **twin_failure, "seconds": time.perf_counter() - start}
     cov = design_coverage(ex.net, gold.traces, counters)
     row |= {"bins": sorted(bins_of(config, gold) | layer_bins(set(cov["bins"]))),
             "design_bins": [cov["hit"], cov["applicable"]], "missed": cov["missed"]}
