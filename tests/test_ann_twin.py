@@ -118,3 +118,39 @@ def test_the_fpga_top_around_the_twin_reads_the_golden_models_counts(tmp_path, s
                           design="ann-skip")
     assert not result["error"] and len(result["images"]) == 2
     assert all(not any(im["mismatched_neurons"]) for im in result["images"])
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("design", ("snn", *DESIGNS))
+def test_activity_counters_agree_on_both_simulators_and_with_the_golden_model(tmp_path, design):
+    """The slots of every kind, per layer and image, are the same on Icarus and Verilator; the event slots are
+    ``G`` per input the golden model sends (`verify.activity.slot_check`, checked in the testbench)."""
+    from verify.activity import expected_event_slots
+
+    config = SnnConfig(sizes=(10, 9, 6), timesteps=8, membrane_bits=20, lanes=4, **RAMP)
+    net = ramp.random_network(config, seed=7, weight_scale=0.4, bias_scale=0.5)
+    u = np.random.default_rng(4).random((2, 10))
+    counted = []
+    for sim in SIMULATORS:
+        ex, result, _ = _run(net, u, tmp_path / f"activity-{design}-{sim}", sim, design)
+        counted.append([im["activity"] for im in result["images"]])
+    assert counted[0] == counted[1]
+    gold = [ramp.values(net, ex.noise_x)[l] > 0 for l in range(config.layers + 1)]
+    for k, act in enumerate(counted[0]):
+        spikes = [g[k][None] for g in gold]
+        assert [act[f"L{l} event slots"] for l in (1, 2)] == expected_event_slots(config, design, spikes)
+        kinds = {"snn": ("integrate", "fire"), "ann-dense": ("read-out",), "ann-skip": ("read-out",)}[design]
+        for l in (1, 2):
+            for kind in kinds:
+                per_window = config.groups(l) * (config.timesteps if design == "snn" else 1)
+                assert act[f"L{l} {kind} slots"] == per_window
+
+
+def test_a_slot_count_off_by_one_is_named():
+    from verify.activity import slot_check
+
+    config = SnnConfig(sizes=(4, 9), timesteps=8, membrane_bits=16, lanes=4, **RAMP)
+    spikes = [np.array([[1, 0, 1, 1]])]
+    assert slot_check(config, "ann-skip", spikes, {"L1 event slots": 9}) is None
+    assert "10 event slots counted" in slot_check(config, "ann-skip", spikes, {"L1 event slots": 10})
+    assert slot_check(config, "ann-dense", spikes, {"L1 event slots": 12}) is None

@@ -10,6 +10,7 @@ from hw.build import build
 from model.snn.config import TTFS_NEURONS, SnnConfig
 from model.snn.export import Export, export_network
 from model.snn.golden import random_network
+from verify import activity
 from verify.coverage import counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.sweep_monitor import PLUSARG, sweep_probes
@@ -45,9 +46,10 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
         return add_wrapper(rtl)
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
     valid = [f"spikes{l}__valid" for l in range(c.layers + 1)]
+    counted = activity.activity_points(c, design) if c.neuron == "ramp" else ()
     if design != "snn":
-        return add_wrapper(rtl, dump, pulses=valid)
-    return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c), valid)
+        return add_wrapper(rtl, dump, pulses=valid, activity=counted)
+    return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c), valid, counted)
 
 
 def run_generator(
@@ -85,6 +87,7 @@ def run_generator(
         "monitor_layers": list(monitor_layers),
         "observed": str(observed.resolve()),
         "cover": counter_names(build.cover),
+        "activity": activity.counter_names(build.activity),
         "sweeps": str(sweeps.resolve()) if build.sweeps else None,
     }
     plus_args = [f"+{PLUSARG}={sweeps.resolve()}"] if build.sweeps else []

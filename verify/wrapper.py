@@ -17,6 +17,7 @@ from amaranth.lib import wiring
 
 from hw.build import RtlBuild
 from model.common.files import update_file
+from verify.activity import counter_name as activity_counter
 from verify.coverage import counter_name
 from verify.sweep_monitor import wrapper_lines
 
@@ -49,7 +50,7 @@ def _counter(name: str, expression: str, comment: str) -> list[str]:
 
 
 def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=(),
-                    sweeps=(), pulses=()) -> str:
+                    sweeps=(), pulses=(), activity=()) -> str:
     """``sim_top``: the DUT with a free-running clock (if ``clocked``), all other ports passed through.
 
     ``dump``: output ports to write to a VCD when the simulator gets
@@ -61,6 +62,7 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     where its expression holds) in a 32-bit register of the wrapper.
     ``sweeps``: `verify.sweep_monitor.SweepProbe` s, written to the ``+sweeps=`` file.
     ``pulses``: 1-bit output ports whose high cycles are counted (`pulse_counter`).
+    ``activity``: `verify.activity` counters, each counted like a coverage point.
     """
     ps = ports(component)
     decl = (["    input wire rst"] if clocked else []) + [f"    {d} wire {_range(w)}{n}" for n, d, w in ps]
@@ -77,6 +79,8 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     lines += [f"    {dut} dut (", ",\n".join(conns), "    );"]
     for point in cover:
         lines += _counter(counter_name(point), point.expression, point.name)
+    for point in activity:
+        lines += _counter(activity_counter(point), point.expression, point.name)
     lines += wrapper_lines(sweeps)
     for port in pulses:
         lines += _counter(pulse_counter(port), port, f"cycles with {port} high")
@@ -109,22 +113,23 @@ class SimBuild:
     cover: tuple = ()
     sweeps: tuple = ()
     pulses: tuple = ()
+    activity: tuple = ()
 
 
-def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=(), sweeps=(), pulses=()) -> SimBuild:
+def add_wrapper(rtl: RtlBuild, dump: list[str] | None = None, cover=(), sweeps=(), pulses=(), activity=()) -> SimBuild:
     """Write ``sim_top.v`` for ``rtl`` (rewritten only when it changes, so simulators rebuild only then).
 
     The wrapper makes a clock when the DUT has a ``clk`` input (a design with
     no synchronous logic has neither clock nor reset). ``cover``: the coverage
     points to count, ``sweeps`` the sweep probes; each signal they name must be in the DUT's Verilog;
-    ``pulses`` the 1-bit ports whose high cycles are counted.
+    ``pulses`` the 1-bit ports whose high cycles are counted; ``activity`` the activity counters.
     """
     dut_text = rtl.sources[-1].read_text()
     clocked = re.search(r"^\s*input\s+clk\s*;", dut_text, re.MULTILINE) is not None
-    named = {s for p in (*cover, *sweeps) for s in p.signals}
+    named = {s for p in (*cover, *sweeps, *activity) for s in p.signals}
     missing = sorted(s for s in named if s.removeprefix("dut.").removeprefix("\\") not in dut_text)
     if missing:
         raise RuntimeError(f"bug: the wrapper's monitors name signals the design does not have: {', '.join(missing)}")
-    text = wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover, sweeps, pulses)
+    text = wrapper_verilog(rtl.component, rtl.top, dump, clocked, cover, sweeps, pulses, activity)
     path = update_file(rtl.out_dir / f"{WRAPPER}.v", text)
-    return SimBuild(rtl, path, dump, tuple(cover), tuple(sweeps), tuple(pulses))
+    return SimBuild(rtl, path, dump, tuple(cover), tuple(sweeps), tuple(pulses), tuple(activity))

@@ -24,7 +24,8 @@ from verify.checker import artefacts, disagreement
 from verify.perf import cycle_budget, timeout_cycles
 from verify.sweep_monitor import SweepLog, check_sweeps
 from verify.tb.codecs import count_words_to_counts
-from verify.tb.plan import load_plan_export, read_coverage, read_plan, report_progress, write_result
+from verify.activity import slot_check
+from verify.tb.plan import load_plan_export, read_activity, read_coverage, read_plan, report_progress, write_result
 from verify.wrapper import CLOCK_PERIOD_NS, pulse_counter
 
 
@@ -195,6 +196,7 @@ async def generator_matches_golden(dut):
         budget = cycle_budget(config, expected.spikes, encode, info.design)
         start = time.perf_counter()
         limit = timeout_cycles(config, budget["serial_sum"])
+        before = read_activity(dut, plan)
         try:
             observed = await tb.run_image(n, encode, timeout_cycles=limit)
         except SimTimeoutError:
@@ -216,6 +218,11 @@ async def generator_matches_golden(dut):
             if problem and check["ok"]:
                 check["ok"] = False
                 check["first_divergence"] = {"text": problem}
+        activity = {k: v - before[k] for k, v in read_activity(dut, plan).items()}
+        problem = slot_check(config, info.design, expected.spikes, activity) if activity else None
+        if problem and check["ok"]:
+            check["ok"] = False
+            check["first_divergence"] = {"text": f"activity counters: {problem}"}
         if observed["cycles"] != observed["counted_cycles"] and check["ok"]:
             check["ok"] = False
             check["first_divergence"] = {"text": f"the RTL's cycle counter says {observed['cycles']}, the testbench "
@@ -229,6 +236,7 @@ async def generator_matches_golden(dut):
                 "wall_s": wall,
                 "mse_vs_golden": float(np.mean((image - expected.image) ** 2)),
                 "sweep_ends": {str(l): ends for l, ends in sweep_ends.items()},
+                "activity": activity,
                 **check,
             }
         )

@@ -23,6 +23,11 @@ def write_result(plan: dict, result: dict) -> None:
     Path(plan["result"]).write_text(dumps(result))
 
 
+def read_activity(dut, plan: dict) -> dict[str, int]:
+    """The wrapper's activity counters named in ``plan["activity"]`` (`verify.activity.counter_names`), by name."""
+    return {name: int(getattr(dut, counter).value) for counter, name in plan.get("activity", {}).items()}
+
+
 def read_coverage(dut, plan: dict) -> dict[str, int]:
     """The wrapper's coverage counters named in ``plan["cover"]`` (`verify.coverage.counter_names`), by bin name."""
     return {name: int(getattr(dut, counter).value) for counter, name in plan.get("cover", {}).items()}

@@ -1,0 +1,107 @@
+"""Activity counters: what a design's hardware does per image, counted from its own signals in the simulation
+wrapper (as the coverage counters are), and what the golden model says it must be.
+
+A layer of every design issues one slot a cycle (`docs/hardware-architecture.md`); what a slot does depends
+on its kind and is fixed by the design's structure (`SLOT_WORK`): an event slot of an exact-TTFS (ramp) layer
+reads one weight word and read-modify-writes one slope word, ``P`` additions; an ANN twin's reads a weight word
+and an accumulator word, ``P`` multiplications and additions, and writes the accumulator back. The wrapper counts
+each layer's slots of each kind (`activity_points`), the testbench reads them before and after every image, and
+`slot_check` holds the event slots against the golden model's input events. Not counted: the event FIFOs and
+buffers between the layers and the control registers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.snn.config import SnnConfig
+from verify.coverage import CoverPoint, signal
+
+# The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin).
+SLOTS = {
+    "ramp": {"event": "ev_issue", "integrate": "s1_sw", "fire": "s1_fire"},
+    "ann": {"event": "ev_issue", "read-out": "s1_sw"},
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    """One kind of work a slot does: ``count`` times an ``op`` (``read``/``write`` of memory ``memory``, or
+    ``add``/``multiply``/``compare``) on operands of ``bits`` (a multiply: ``bits`` x ``bits2``)."""
+
+    op: str
+    count: str  # "1" (once per slot), "P" (once per lane) or "P bits(T)" (per lane, once per quotient bit)
+    bits: str  # a width name of `widths`
+    memory: str | None = None
+    bits2: str | None = None
+
+
+W, B, S, C, Q = "weight word", "bias word", "state word", "count word", "quotient"
+SLOT_WORK = {
+    ("ramp", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "slopes"),
+                        Access("write", "1", S, "slopes"), Access("add", "P", "m")),
+    ("ramp", "integrate"): (Access("read", "1", B, "biases"), Access("read", "1", S, "slopes"),
+                            Access("read", "1", S, "membranes"), Access("write", "1", S, "membranes"),
+                            Access("add", "P", "m")),
+    ("ramp", "fire"): (Access("read", "1", S, "membranes"), Access("read", "1", C, "counters"),
+                       Access("write", "1", C, "counters"), Access("compare", "P", "m")),
+    ("ann", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "accumulators"),
+                       Access("write", "1", S, "accumulators"), Access("multiply", "P", "value", bits2="q"),
+                       Access("add", "P", "m")),
+    ("ann", "read-out"): (Access("read", "1", B, "biases"), Access("read", "1", S, "accumulators"),
+                          Access("add", "P", "m"), Access("compare", "P bits(T)", "m"),
+                          Access("write", "1", C, "counters")),
+}
+
+
+def layer_kind(config: SnnConfig, design: str) -> str:
+    """`SLOTS`' key of ``design``'s layers: ``ann`` for a twin, ``ramp`` for an exact-TTFS generator."""
+    if design != "snn":
+        return "ann"
+    if config.neuron != "ramp":
+        raise ValueError(f"activity counters cover exact-TTFS generators and their ANN twins, not {config.neuron!r} "
+                         "networks")
+    return "ramp"
+
+
+def point_name(layer: int, what: str) -> str:
+    return f"L{layer} {what}"
+
+
+def activity_points(config: SnnConfig, design: str) -> list[CoverPoint]:
+    """The wrapper's counters of ``design`` (`hw.build.DESIGNS`): per layer, the slots of each kind."""
+    kind = layer_kind(config, design)
+    points = []
+    for l in range(1, config.layers + 1):
+        for what, name in ((f"{k} slots", s) for k, s in SLOTS[kind].items()):
+            ref = signal(l, name)
+            points.append(CoverPoint(point_name(l, what), ref, (ref,)))
+    return points
+
+
+def counter_name(point: CoverPoint) -> str:
+    """The wrapper's counter of activity ``point``: a Verilog identifier."""
+    return "activity_" + "".join(ch if ch.isalnum() else "_" for ch in point.name)
+
+
+def counter_names(points) -> dict[str, str]:
+    """``{wrapper counter: counter name}`` of ``points``, what the testbench reads before and after each image."""
+    return {counter_name(p): p.name for p in points}
+
+
+def expected_event_slots(config: SnnConfig, design: str, spikes) -> list[int]:
+    """Per layer, the event slots the golden model's spike trains ``spikes`` imply: ``G_l`` per input event, the
+    input spikes (the non-zero activations), or for the dense twin every input."""
+    return [config.groups(l) * (config.sizes[l - 1] if design == "ann-dense" else int(np.asarray(spikes[l - 1]).sum()))
+            for l in range(1, config.layers + 1)]
+
+
+def slot_check(config: SnnConfig, design: str, spikes, counts: dict[str, int]) -> str | None:
+    """Where the counted event slots of an image differ from `expected_event_slots`, in words; None if nowhere."""
+    for l, want in enumerate(expected_event_slots(config, design, spikes), start=1):
+        got = counts.get(point_name(l, "event slots"))
+        if got != want:
+            return f"layer {l}: {got} event slots counted, the golden model's input events imply {want}"
+    return None
