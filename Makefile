@@ -25,7 +25,8 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate hybrid nir report readme test \
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-full hybrid nir \
+        report readme test \
         test-fast clean help
 
 help:
@@ -64,6 +65,9 @@ help:
 	@echo "                    layer -> reports/exact"
 	@echo "  make rate          the rate converter on $(RUN) (direct coding, T = 32) -> $(RUN)/snn-direct, with its report"
 	@echo "                    and its RTL under Verilator -> reports/rate"
+	@echo "  make compare       should it spike? the FPGA network's exact-TTFS generator beside its ANN twins (dense and"
+	@echo "                    zero-skipping): bit-exactness, cycles, area, Fmax, energy from activity -> reports/compare"
+	@echo "  make compare-full  the same for $(RUN)'s default export, without synthesis -> reports/compare-full"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -234,6 +238,14 @@ rate: $(RUN)/snn-direct/manifest.json | $(SETUP)
 
 $(RUN)/snn-direct/manifest.json: $(RUN)/checkpoint.pt
 	$(SG) convert --neuron rate --checkpoint $< --out $(@D)
+
+# Should it spike? An exact-TTFS export beside its ANN twins from the same export (docs/ann-twin.md): the FPGA
+# network with synthesis, the full generator (which fits no FPGA) without.
+compare: $(FPGA)/snn-ramp/manifest.json | $(SETUP)
+	$(SG) compare --manifest $< --sim verilator --vectors 4 --out reports/compare
+
+compare-full: $(MANIFEST) | $(SETUP)
+	$(SG) compare --manifest $< --sim verilator --vectors 2 --no-synth --out reports/compare-full
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

@@ -31,6 +31,7 @@ COMMANDS = {
     "sweep-synth": VERIFY["sweep-synth"],
     "regress": VERIFY["regress"],
     "mutate": VERIFY["mutate"],
+    "compare": VERIFY["compare"],
     "memristor": MODEL["memristor"],
     "memristor-rtl": VERIFY["memristor"],
     "ttfs": MODEL["ttfs"],

@@ -94,6 +94,15 @@ def _rate_entry(conv: dict) -> dict:
             "ann_energy_uj_integer_memory": conv.get("ann_energy_uj_integer_memory")}
 
 
+def _compare_entry(report: dict) -> dict:
+    """The comparison of an exact-TTFS generator with its ANN twins (`verify.compare`): each design's energy from
+    activity, its ratios to the zero-skipping twin, and whether it was bit-exact."""
+    rows = {r["design"]: r for r in report["rows"]}
+    return {"network": report["network"], "vectors": report["vectors"],
+            "energy_nj": {d: sum(r["energy_pj"].values()) / 1e3 for d, r in rows.items()},
+            "ratios": report["ratios"], "bit_exact": all(r["bit_exact"] for r in rows.values())}
+
+
 def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
     """Every figure of the summary, each with the file it comes from; a missing report leaves its entry out."""
     s = {"sources": {}, "stages": []}
@@ -125,6 +134,12 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
                             "mismatching": v["summary"]["mismatching_images"], "ok": v["ok"],
                             "mean_cycles": v["summary"]["mean_cycles"], "manifest": v["manifest"]})
         s["stages"].append((f"verify {path.parent.relative_to(reports).as_posix()}", v["summary"]["total_s"], v.get("machine")))
+    for name in ("compare", "compare-full"):
+        path = reports / name / "compare.json"
+        cmp = _read(path)
+        if cmp:
+            s.setdefault("compare", []).append(_compare_entry(cmp) | {"source": str(path)})
+            s["stages"].append((name, cmp.get("seconds"), cmp.get("machine")))
     synth = _read(reports / "synth" / "synth_report.json")
     if synth:
         t = synth["targets"]
@@ -179,6 +194,14 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
             snn, ann = n["energy_uj_integer_memory"], n["ann_energy_uj_integer_memory"]
             out.append(("energy per image, rate-coded (integer datapath + weight reads)", f"{snn:.2f} uJ",
                         f"{snn / ann:.2f}x the ANN's {ann:.2f} uJ (`model.snn.energy`, integer_memory)", s["sources"]["snn"]))
+    for x in s.get("compare", []):
+        r, e = x["ratios"], x["energy_nj"]
+        out.append((f"energy per image from simulated activity, {x['network']} exact TTFS (docs/energy.md)",
+                    f"{e['snn']:,.1f} nJ",
+                    f"{r['snn']['energy_activity']:.2f}x an ANN twin that skips zero activations ({e['ann-skip']:,.1f} nJ), "
+                    f"{r['snn']['energy_activity'] / r['ann-dense']['energy_activity']:.2f}x a dense one; op-count models: "
+                    f"{r['snn']['energy_literature']:.2f}x (literature), {r['snn']['energy_integer_memory']:.2f}x "
+                    f"(integer + memory); {r['snn']['cycles']:.2f}x the skipping twin's cycles", x["source"]))
     for v in s["verify"]:
         out.append((f"bit-exact RTL, {v['network']} P = {v['lanes']} ({v['simulator']})",
                     f"{v['vectors'] - v['mismatching']} / {v['vectors']} vectors",
@@ -238,6 +261,14 @@ def findings(s: dict) -> list[str]:
         if n.get("energy_uj_integer_memory") is not None:
             line += f" and {n['energy_uj_integer_memory'] / n['ann_energy_uj_integer_memory']:.2f}x with every weight read paid"
         out.append(line + ".")
+    if s.get("compare"):
+        x = s["compare"][0]
+        r = x["ratios"]["snn"]
+        out.append(f"- **Should it spike?** Beside an ANN accelerator built from the same export that skips zero "
+                   f"activations (bit-identical images), the {x['network']} exact-TTFS generator takes "
+                   f"{r['energy_activity']:.2f}x its energy per image counted from simulated activity "
+                   f"({r['energy_literature']:.2f}x and {r['energy_integer_memory']:.2f}x under the two op-count "
+                   f"models) and {r['cycles']:.2f}x its cycles.")
     if s["verify"]:
         exact = sum(v["vectors"] - v["mismatching"] for v in s["verify"])
         total = sum(v["vectors"] for v in s["verify"])

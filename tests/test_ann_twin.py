@@ -154,3 +154,41 @@ def test_a_slot_count_off_by_one_is_named():
     assert slot_check(config, "ann-skip", spikes, {"L1 event slots": 9}) is None
     assert "10 event slots counted" in slot_check(config, "ann-skip", spikes, {"L1 event slots": 10})
     assert slot_check(config, "ann-dense", spikes, {"L1 event slots": 12}) is None
+
+
+def test_the_energy_page_shows_the_tables_figures():
+    """docs/energy.md's per-event table is the one `model.snn.event_energy` prices with."""
+    from model.snn import event_energy as e
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "energy.md").read_text()
+    table = page.split("<!-- energy-table:begin -->")[1].split("<!-- energy-table:end -->")[0]
+    for bits, pj in e.ADD_PJ.items():
+        assert f"| integer add, {bits}-bit | {pj:g} pJ |" in table
+    assert f"| integer multiply, 8-bit | {e.MULTIPLY_8_PJ:g} pJ |" in table
+    assert e.multiply_pj(32, 32) == pytest.approx(3.2) and "| integer multiply, 32-bit | 3.1 pJ |" in table
+    for size, pj in e.SRAM_64_PJ:
+        label = f"{size // 1024} kB" if size < 1024 * 1024 else f"{size // (1024 * 1024)} MB"
+        assert f"| SRAM read, 64 bits, {label} | {pj:g} pJ |" in table
+        assert e.sram_pj(size * 8 // 64, 64) == pytest.approx(pj)
+    assert e.add_pj(8) == pytest.approx(0.03) and e.add_pj(32) == pytest.approx(0.1)
+
+
+@pytest.mark.sim
+def test_compare_reports_every_design_on_the_same_vectors(tmp_path):
+    """`spikegan compare` on a tiny exact-TTFS export (no synthesis): every design bit-exact, energy by component
+    from activity beside both op-count models, and each ratio to the zero-skipping twin."""
+    from verify.compare import compare
+
+    config = SnnConfig(sizes=(10, 9, 6), timesteps=8, membrane_bits=20, lanes=4, **RAMP)
+    net = ramp.random_network(config, seed=7, weight_scale=0.4, bias_scale=0.5)
+    manifest = export_network(net, tmp_path / "snn", np.random.default_rng(4).random((2, 10)))
+    report = compare(manifest, "icarus", 2, tmp_path / "compare", synth=False)
+    rows = {r["design"]: r for r in report["rows"]}
+    assert set(rows) == {"snn", "ann-dense", "ann-skip"} and all(r["bit_exact"] for r in rows.values())
+    assert rows["ann-dense"]["ops"]["macs"] == 10 * 9 + 9 * 6
+    assert rows["ann-skip"]["ops"]["macs"] < rows["ann-dense"]["ops"]["macs"]
+    assert all(v > 0 for r in rows.values() for v in r["energy_pj"].values())
+    assert report["ratios"]["ann-skip"]["energy_activity"] == 1.0
+    assert rows["ann-dense"]["activity"]["L1 event slots"] == 10 * config.groups(1)
+    text = (tmp_path / "compare" / "compare.md").read_text()
+    assert "Against the zero-skipping ANN twin" in text and (tmp_path / "compare" / "compare.png").is_file()

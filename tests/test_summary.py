@@ -122,3 +122,21 @@ def test_the_default_exact_ttfs_generator_leads_the_findings_and_the_table(run):
                  "rate converter, direct: 0.50x", "rate converter, direct: 2.00x",
                  "100-1200-1200-784 exact TTFS P = 16 (verilator) | 10 / 10 vectors", "62,000 cycles per image"):
         assert text in md, text
+
+
+def test_the_comparison_with_the_ann_twins_joins_the_findings_and_the_table(run):
+    energy = lambda pj: {"weight memory": pj / 2, "state memory": pj / 4, "arithmetic": pj / 4}  # noqa: E731
+    rows = [{"design": d, "bit_exact": True, "energy_pj": energy(pj)} for d, pj in
+            (("snn", 3000.0), ("ann-dense", 4000.0), ("ann-skip", 2000.0))]
+    ratios = {"snn": {"energy_activity": 1.5, "energy_literature": 0.4, "energy_integer_memory": 0.9, "cycles": 2.5},
+              "ann-dense": {"energy_activity": 2.0, "energy_literature": 2.1, "energy_integer_memory": 2.1, "cycles": 1.4},
+              "ann-skip": {"energy_activity": 1.0, "energy_literature": 1.0, "energy_integer_memory": 1.0, "cycles": 1.0}}
+    _write(run["reports"] / "compare/compare.json", {"network": "100-64-64-784", "vectors": 4, "rows": rows,
+                                                      "ratios": ratios, "seconds": 600.0, "machine": MACHINE})
+    s = collect(run["run"], run["fpga"], run["reports"])
+    lines = findings(s)
+    assert "**Should it spike?**" in lines[-2] and "takes 1.50x its energy per image" in lines[-2]
+    assert "0.40x and 0.90x under the two op-count models) and 2.50x its cycles" in lines[-2]
+    md = markdown(s)
+    assert "| energy per image from simulated activity, 100-64-64-784 exact TTFS (docs/energy.md) | 3.0 nJ | " \
+           "1.50x an ANN twin that skips zero activations (2.0 nJ), 0.75x a dense one" in md

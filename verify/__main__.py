@@ -1,4 +1,4 @@
-"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|memristor ...`` (``spikegan`` has every stage)."""
+"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|compare|memristor ...`` (``spikegan`` has every stage)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ COMMANDS = {
     "sweep-synth": ("verify.synth_sweep", "area, Fmax and simulated cycles per image against the lane count P"),
     "regress": ("verify.regress", "constrained-random regression on Dask: random networks through RTL on both simulators, coverage"),
     "mutate": ("verify.mutate", "mutation testing: faults injected into the generated RTL, the score and the survivors"),
+    "compare": ("verify.compare", "an exact-TTFS export as a spiking generator beside its ANN twins: cycles, area, energy"),
     "memristor": ("verify.memristor.hwcheck", "the memristor GAN's RTL top learning on chip against its fixed-point model"),
 }
 

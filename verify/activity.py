@@ -105,3 +105,45 @@ def slot_check(config: SnnConfig, design: str, spikes, counts: dict[str, int]) -
         if got != want:
             return f"layer {l}: {got} event slots counted, the golden model's input events imply {want}"
     return None
+
+
+COMPONENTS = ("weight memory", "state memory", "arithmetic")
+_MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory"}
+
+
+def _words(config: SnnConfig, l: int) -> dict[str, tuple[int, int]]:
+    """(depth, width) of each memory word kind of layer ``l``."""
+    c, g = config, config.groups(l)
+    return {W: (c.sizes[l - 1] * g, c.lanes * c.weight_bits), B: (g, c.bias_word_bits),
+            S: (g, c.lanes * c.membrane_bits), C: (g, c.lanes * c.count_bits)}
+
+
+def _times(access: Access, config: SnnConfig) -> int:
+    return {"1": 1, "P": config.lanes, "P bits(T)": config.lanes * config.timesteps.bit_length()}[access.count]
+
+
+def access_pj(access: Access, config: SnnConfig, l: int) -> float:
+    """The energy of ``access`` in one slot of layer ``l`` (`model.snn.event_energy`), all its repeats."""
+    from model.snn.event_energy import add_pj, multiply_pj, sram_pj
+
+    bits = {"m": config.membrane_bits, "q": config.weight_bits, "value": config.timesteps.bit_length()}
+    if access.op in ("read", "write"):
+        one = sram_pj(*_words(config, l)[access.bits])
+    elif access.op == "multiply":
+        one = multiply_pj(bits[access.bits], bits[access.bits2])
+    else:
+        one = add_pj(bits[access.bits])
+    return one * _times(access, config)
+
+
+def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, int]) -> dict[str, float]:
+    """Energy of one image (pJ) from its slot ``counts`` (`activity_points`), by component (`COMPONENTS`)."""
+    kind = layer_kind(config, design)
+    out = dict.fromkeys(COMPONENTS, 0.0)
+    for l in range(1, config.layers + 1):
+        for slot in SLOTS[kind]:
+            n = counts[point_name(l, f"{slot} slots")]
+            for access in SLOT_WORK[(kind, slot)]:
+                part = (_MEMORY_COMPONENT.get(access.memory, "state memory") if access.memory else "arithmetic")
+                out[part] += n * access_pj(access, config, l)
+    return out

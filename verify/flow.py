@@ -133,6 +133,7 @@ def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[Gol
                 "serial_sum": im["cycle_budget"]["serial_sum"],
                 "busiest_layer": im["cycle_budget"]["busiest_layer"],
                 "wall_s": im["wall_s"],
+                "activity": im.get("activity", {}),
                 "ok": im["ok"],
             }
         )

@@ -1,0 +1,217 @@
+"""``spikegan compare`` (``make compare``): should this network spike?
+
+An exact-TTFS export's spiking generator beside its ANN twins (`hw.ann_twin`: dense, and zero-skipping, the fair
+rival of an event-driven design), built from the same export, weight memories and lanes, run on the same test
+vectors: each is checked bit for bit against the one golden model, and the report gives its cycles per image,
+its area and Fmax (Yosys xc7 estimate, nextpnr ECP5), images per second, and its energy per image three ways:
+from its own activity counters (`verify.activity`, priced by `model.snn.event_energy`, by component) and under
+the two operation-count models of `model.snn.energy`. Every design's ratio to the zero-skipping twin is stated,
+whichever way it falls. JSON, Markdown and a stacked-bar figure go to ``--out``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from model.common.errors import UserError
+from model.common.jsonio import write_json_and_markdown
+from model.common.options import add_manifest, add_out, add_sim
+from model.common.plots import pyplot, save_figure
+from model.common.runinfo import machine
+from model.snn import ramp
+from model.snn.energy import MODELS, energy_uj
+from model.snn.export import Export, load
+from verify.activity import COMPONENTS, image_energy_pj
+
+DESIGNS = ("snn", "ann-dense", "ann-skip")
+LABELS = {"snn": "exact-TTFS SNN", "ann-dense": "ANN twin, dense", "ann-skip": "ANN twin, zero-skipping"}
+BASELINE = "ann-skip"
+SYNTH_TARGETS = ("xc7", "ecp5")
+
+
+def op_counts(export: Export, vectors: int) -> dict[str, dict[str, float]]:
+    """Per design, the mean operations per image over the first ``vectors`` test vectors by the golden model:
+    the SNN's synaptic additions and neuron updates (`model.snn.ramp.Operations`), each twin's MACs."""
+    c = export.config
+    q = ramp.values(export.net, export.noise_x[:vectors])
+    nonzero = [float((v > 0).sum(1).mean()) for v in q]
+    ops = ramp.Operations.of(c, nonzero)
+    return {
+        "snn": {"synaptic": sum(ops.synaptic), "updates": ops.neuron_updates, "macs": 0.0},
+        "ann-dense": {"synaptic": 0.0, "updates": 0, "macs": float(sum(c.sizes[l] * c.sizes[l + 1] for l in range(c.layers)))},
+        "ann-skip": {"synaptic": 0.0, "updates": 0, "macs": float(sum(nonzero[l] * c.sizes[l + 1] for l in range(c.layers)))},
+    }
+
+
+def op_count_energy(config, ops: dict) -> dict[str, float]:
+    """Energy per image (uJ) of ``ops`` under each op-count model, priced at the ramp network's widths."""
+    widths = dict(membrane_bits=config.membrane_bits, weight_bits=config.weight_bits,
+                  accumulator_bits=config.membrane_bits)
+    return {m: energy_uj(ops["synaptic"], ops["macs"], m, updates=ops["updates"], **widths) for m in MODELS}
+
+
+def _synth(manifest: Path, design: str, out: Path, ecp5_part: str) -> dict:
+    from hw.synth_report import synth_report
+
+    r = synth_report(manifest, out, SYNTH_TARGETS, ecp5_part=ecp5_part, design=design)["targets"]
+    xc7 = r["xc7"]["resources"]
+    return {"lut": xc7["lut"], "ff": xc7["ff"], "bram36_equiv": xc7["bram36_equiv"], "dsp": xc7["dsp"],
+            "ecp5_fmax_mhz": r["ecp5"].get("fmax_min_mhz"), "ecp5_target": r["ecp5"].get("target")}
+
+
+def run_design(manifest: Path, design: str, sim: str, vectors: int, out: Path, synth: bool, ecp5_part: str) -> dict:
+    """One design: verified on ``vectors`` test vectors under ``sim`` (its activity read per image), and
+    synthesised unless not ``synth``."""
+    from verify.flow import verify_run
+
+    report = verify_run(manifest, sim, vectors, out / design / "verify", design=design, vcd=False,
+                        build_root=out / "sim_builds")
+    images = report["images"]
+    counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
+    row = {"design": design, "label": LABELS[design], "bit_exact": report["ok"], "vectors": len(images),
+           "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
+           "energy_pj": image_energy_pj(load(manifest).config, design, counts)}
+    if synth:
+        row["synth"] = _synth(manifest, design, out / design / "synth", ecp5_part)
+        fmax = row["synth"]["ecp5_fmax_mhz"]
+        row["images_per_s"] = fmax * 1e6 / row["cycles"] if fmax else None
+    return row
+
+
+def compare(manifest, sim: str = "verilator", vectors: int = 4, out="reports/compare", synth: bool = True,
+            ecp5_part: str = "85k") -> dict:
+    """Run every design of `DESIGNS` on ``manifest`` (an exact-TTFS export) and write the comparison report."""
+    start = time.perf_counter()
+    manifest, out = Path(manifest), Path(out)
+    export = load(manifest)
+    if export.config.neuron != "ramp":
+        raise UserError(f"{manifest} is a {export.config.neuron!r} network; the comparison needs an exact-TTFS export "
+                        "(spikegan convert, the default, or make exact for the FPGA and iCE40 networks)")
+    vectors = min(vectors, len(export.vectors))
+    rows = [run_design(manifest, d, sim, vectors, out, synth, ecp5_part) for d in DESIGNS]
+    ops = op_counts(export, vectors)
+    for row in rows:
+        row["ops"] = ops[row["design"]]
+        row["op_count_energy_uj"] = op_count_energy(export.config, row["ops"])
+    report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
+              "config": export.config.to_dict(), "simulator": sim, "vectors": vectors, "rows": rows,
+              "image_quality": _quality(manifest), "ratios": ratios(rows),
+              "seconds": round(time.perf_counter() - start, 1), "machine": machine()}
+    out.mkdir(parents=True, exist_ok=True)
+    figure(report, out / "compare.png")
+    write_json_and_markdown(out / "compare.json", report, markdown(report), out / "compare.md", indent=2)
+    return report
+
+
+def _quality(manifest: Path) -> dict | None:
+    """The export's conversion report's FID at its exported point, if the export has one."""
+    import json
+
+    path = manifest.parent / "report" / "exact.json"
+    if not path.is_file():
+        return None
+    rep = json.loads(path.read_text())
+    t, clip = rep["export"]["config"]["timesteps"], rep["export"]["clip"]
+    row = next((r for r in rep["sweep"] if (r["timesteps"], r["clip"]) == (t, clip)), {})
+    return {"fid": row.get("fid_fixed"), "fid_ann": rep.get("fid_ann"), "images": rep["images"], "source": str(path)}
+
+
+def ratios(rows: list[dict]) -> dict[str, dict]:
+    """Every design's energy (activity, and each op-count model) and cycles over the zero-skipping twin's."""
+    base = next(r for r in rows if r["design"] == BASELINE)
+    out = {}
+    for r in rows:
+        out[r["design"]] = {
+            "energy_activity": sum(r["energy_pj"].values()) / sum(base["energy_pj"].values()),
+            **{f"energy_{m}": r["op_count_energy_uj"][m] / base["op_count_energy_uj"][m] for m in MODELS},
+            "cycles": r["cycles"] / base["cycles"],
+        }
+    return out
+
+
+def _fmt(v, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def _nj(pj: float) -> str:
+    """Picojoules as nanojoules, three significant figures or whole numbers."""
+    nj = pj / 1e3
+    return f"{nj:,.0f}" if nj >= 100 else f"{nj:.3g}"
+
+
+def markdown(report: dict) -> str:
+    rows, ratio = report["rows"], report["ratios"]
+    q = report["image_quality"]
+    lines = [f"# Should this network spike? {report['network']}", "",
+             f"The exact-TTFS export `{report['manifest']}` as a spiking generator and as its two ANN twins, on the same "
+             f"{report['vectors']} test vectors under {report['simulator']}. Energy from activity counts each design's "
+             "slots in simulation and prices their memory accesses and arithmetic at 45 nm (docs/energy.md); the two "
+             "op-count models count operations only (`model.snn.energy`).", ""]
+    if q:
+        lines += [f"Image quality: the SNN's classifier FID {_fmt(q['fid'], '.2f')} (the float ANN's "
+                  f"{_fmt(q['fid_ann'], '.2f')}, {q['images']:,} images, `{q['source']}`); the twins compute the same "
+                  "integers, so their images are the SNN's.", ""]
+    head = "| design | bit-exact | cycles / image | " + " | ".join(f"{c} (nJ)" for c in COMPONENTS)
+    head += " | activity total (nJ) | literature (nJ) | integer + memory (nJ) |"
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    for r in rows:
+        e = r["energy_pj"]
+        lines.append(f"| {r['label']} | {'yes' if r['bit_exact'] else 'NO'} ({r['vectors']}) | {r['cycles']:,.0f} | "
+                     + " | ".join(_nj(e[c]) for c in COMPONENTS)
+                     + f" | {_nj(sum(e.values()))} | {_nj(r['op_count_energy_uj']['literature'] * 1e6)} | "
+                       f"{_nj(r['op_count_energy_uj']['integer_memory'] * 1e6)} |")
+    if all("synth" in r for r in rows):
+        lines += ["", "| design | xc7 LUT | FF | RAMB36 eq. | DSP | ECP5 Fmax (MHz) | images / s |", "|---|---|---|---|---|---|---|"]
+        for r in rows:
+            s = r["synth"]
+            lines.append(f"| {r['label']} | {s['lut']:,} | {s['ff']:,} | {s['bram36_equiv']} | {s['dsp']} | "
+                         f"{_fmt(s['ecp5_fmax_mhz'], '.1f')} | {_fmt(r.get('images_per_s'), ',.0f')} |")
+    lines += ["", "Against the zero-skipping ANN twin:", ""]
+    for r in rows:
+        if r["design"] == BASELINE:
+            continue
+        x = ratio[r["design"]]
+        lines.append(f"- {r['label']}: {x['energy_activity']:.2f}x its energy from activity, "
+                     f"{x['energy_literature']:.2f}x under the literature convention, {x['energy_integer_memory']:.2f}x "
+                     f"under integer + memory; {x['cycles']:.2f}x its cycles per image.")
+    lines += ["", "![energy per image by component](compare.png)", "",
+              f"Made in {report['seconds']:.0f} s on {report['machine']['cpus']} CPU(s), {report['machine']['date']}."]
+    return "\n".join(lines) + "\n"
+
+
+def figure(report: dict, path: Path) -> Path:
+    """Energy per image by component (stacked bars, activity model), one bar per design."""
+    plt = pyplot()
+    rows = report["rows"]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    bottom = np.zeros(len(rows))
+    for comp in COMPONENTS:
+        vals = np.array([r["energy_pj"][comp] / 1e3 for r in rows])
+        ax.bar([r["label"] for r in rows], vals, bottom=bottom, label=comp)
+        bottom += vals
+    ax.set_ylabel("energy per image (nJ, activity model)")
+    fig.suptitle(f"{report['network']}, exact TTFS vs its ANN twins: energy per image by component", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=120)
+    return path
+
+
+def add_arguments(parser) -> None:
+    add_manifest(parser, "an exact-TTFS export (make exact writes the FPGA network's, "
+                 "weights/gan-mnist-fpga/snn-ramp/manifest.json)")
+    add_sim(parser)
+    parser.add_argument("--vectors", type=int, default=4, help="test vectors each design runs, the first N of the export")
+    parser.add_argument("--no-synth", action="store_true", help="skip synthesis (the full generator fits no FPGA)")
+    parser.add_argument("--ecp5-part", default="85k", help="ECP5 part for the Fmax")
+    add_out(parser, "reports/compare", "output folder: the report, and each design's verification and synthesis")
+
+
+def run(args) -> int:
+    report = compare(args.manifest, args.sim, args.vectors, args.out, not args.no_synth, args.ecp5_part)
+    print(markdown(report))
+    print(f"report: {args.out}/compare.md, compare.json, compare.png")
+    return 0 if all(r["bit_exact"] for r in report["rows"]) else 1
