@@ -67,8 +67,7 @@ def run_design(manifest: Path, design: str, sim: str, vectors: int, out: Path, s
     synthesised unless not ``synth``."""
     from verify.flow import verify_run
 
-    report = verify_run(manifest, sim, vectors, out / design / "verify", design=design, vcd=False,
-                        build_root=out / "sim_builds")
+    report = verify_run(manifest, sim, vectors, out / design / "verify", design=design, vcd=False)
     images = report["images"]
     counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
     row = {"design": design, "label": LABELS[design], "bit_exact": report["ok"], "vectors": len(images),

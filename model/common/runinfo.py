@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 import time
+from pathlib import Path
 
 
 def _cpu_name() -> str:
@@ -40,12 +41,15 @@ def machine() -> dict:
     }
 
 
+CODE = Path(__file__).resolve().parents[2]  # the checkout this code runs from, whatever the working folder
+
+
 def _git(*args: str) -> str:
-    return subprocess.run(["git", *args], capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(["git", *args], capture_output=True, text=True, check=True, cwd=CODE).stdout.strip()
 
 
 def commit() -> str:
-    """The checkout's short commit hash, ``-dirty`` after it when tracked files differ from it ('?' outside a
+    """The short commit hash of the checkout the code runs from, ``-dirty`` after it when tracked files differ from it ('?' outside a
     git checkout)."""
     try:
         head = _git("rev-parse", "--short", "HEAD")
