@@ -66,7 +66,8 @@ help:
 	@echo "  make rate          the rate converter on $(RUN) (direct coding, T = 32) -> $(RUN)/snn-direct, with its report"
 	@echo "                    and its RTL under Verilator -> reports/rate"
 	@echo "  make compare       should it spike? the FPGA network's exact-TTFS generator beside its ANN twins (dense and"
-	@echo "                    zero-skipping): bit-exactness, cycles, area, Fmax, energy from activity -> reports/compare"
+	@echo "                    zero-skipping): bit-exactness, cycles, area, Fmax, energy from activity -> reports/compare;"
+	@echo "                    the iCE40 network's without synthesis -> reports/compare-ice40"
 	@echo "  make compare-full  the same for $(RUN)'s default export, without synthesis -> reports/compare-full"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
@@ -239,13 +240,15 @@ rate: $(RUN)/snn-direct/manifest.json | $(SETUP)
 $(RUN)/snn-direct/manifest.json: $(RUN)/checkpoint.pt
 	$(SG) convert --neuron rate --checkpoint $< --out $(@D)
 
-# Should it spike? An exact-TTFS export beside its ANN twins from the same export (docs/ann-twin.md): the FPGA
-# network with synthesis, the full generator (which fits no FPGA) without.
-compare: $(FPGA)/snn-ramp/manifest.json | $(SETUP)
-	$(SG) compare --manifest $< --sim verilator --vectors 4 --out reports/compare
+# Should it spike? An exact-TTFS export beside its ANN twins from the same export (docs/ann-twin.md), each under
+# both simulators: the FPGA network with synthesis, the iCE40 network and the full generator (which fits no FPGA)
+# without.
+compare: $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json | $(SETUP)
+	$(SG) compare --manifest $< --vectors 4 --out reports/compare
+	$(SG) compare --manifest $(ICE40)/snn-ramp/manifest.json --vectors 2 --no-synth --out reports/compare-ice40
 
 compare-full: $(MANIFEST) | $(SETUP)
-	$(SG) compare --manifest $< --sim verilator --vectors 2 --no-synth --out reports/compare-full
+	$(SG) compare --manifest $< --vectors 2 --no-synth --out reports/compare-full
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

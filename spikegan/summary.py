@@ -100,7 +100,8 @@ def _compare_entry(report: dict) -> dict:
     rows = {r["design"]: r for r in report["rows"]}
     return {"network": report["network"], "vectors": report["vectors"],
             "energy_nj": {d: sum(r["energy_pj"].values()) / 1e3 for d, r in rows.items()},
-            "ratios": report["ratios"], "bit_exact": all(r["bit_exact"] for r in rows.values())}
+            "ratios": report["ratios"],
+            "bit_exact": all(all(r["bit_exact"].values()) and r["activity_agrees"] for r in rows.values())}
 
 
 def collect(run: Path, fpga_run: Path, reports: Path) -> dict:

@@ -177,14 +177,15 @@ def test_the_energy_page_shows_the_tables_figures():
 def test_compare_reports_every_design_on_the_same_vectors(tmp_path):
     """`spikegan compare` on a tiny exact-TTFS export (no synthesis): every design bit-exact, energy by component
     from activity beside both op-count models, and each ratio to the zero-skipping twin."""
-    from verify.compare import compare
+    from verify.compare import all_checks_pass, compare
 
     config = SnnConfig(sizes=(10, 9, 6), timesteps=8, membrane_bits=20, lanes=4, **RAMP)
     net = ramp.random_network(config, seed=7, weight_scale=0.4, bias_scale=0.5)
     manifest = export_network(net, tmp_path / "snn", np.random.default_rng(4).random((2, 10)))
-    report = compare(manifest, "icarus", 2, tmp_path / "compare", synth=False)
+    report = compare(manifest, SIMULATORS, 2, tmp_path / "compare", synth=False)
     rows = {r["design"]: r for r in report["rows"]}
-    assert set(rows) == {"snn", "ann-dense", "ann-skip"} and all(r["bit_exact"] for r in rows.values())
+    assert set(rows) == {"snn", "ann-dense", "ann-skip"} and all_checks_pass(report)
+    assert all(set(r["bit_exact"]) == set(SIMULATORS) for r in rows.values())
     assert rows["ann-dense"]["ops"]["macs"] == 10 * 9 + 9 * 6
     assert rows["ann-skip"]["ops"]["macs"] < rows["ann-dense"]["ops"]["macs"]
     assert all(v > 0 for r in rows.values() for v in r["energy_pj"].values())

@@ -2,7 +2,8 @@
 
 An exact-TTFS export's spiking generator beside its ANN twins (`hw.ann_twin`: dense, and zero-skipping, the fair
 rival of an event-driven design), built from the same export, weight memories and lanes, run on the same test
-vectors: each is checked bit for bit against the one golden model, and the report gives its cycles per image,
+vectors under each simulator: each is checked bit for bit against the one golden model, its activity counters
+must be the same under every simulator, and the report gives its cycles per image,
 its area and Fmax (Yosys xc7 estimate, nextpnr ECP5), images per second, and its energy per image three ways:
 from its own activity counters (`verify.activity`, priced by `model.snn.event_energy`, by component) and under
 the two operation-count models of `model.snn.energy`. Every design's ratio to the zero-skipping twin is stated,
@@ -18,13 +19,14 @@ import numpy as np
 
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
-from model.common.options import add_manifest, add_out, add_sim
+from model.common.options import add_manifest, add_out
 from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn import ramp
 from model.snn.energy import MODELS, energy_uj
 from model.snn.export import Export, load
 from verify.activity import COMPONENTS, image_energy_pj
+from verify.sim import SIMULATORS
 
 DESIGNS = ("snn", "ann-dense", "ann-skip")
 LABELS = {"snn": "exact-TTFS SNN", "ann-dense": "ANN twin, dense", "ann-skip": "ANN twin, zero-skipping"}
@@ -62,15 +64,19 @@ def _synth(manifest: Path, design: str, out: Path, ecp5_part: str) -> dict:
             "ecp5_fmax_mhz": r["ecp5"].get("fmax_min_mhz"), "ecp5_target": r["ecp5"].get("target")}
 
 
-def run_design(manifest: Path, design: str, sim: str, vectors: int, out: Path, synth: bool, ecp5_part: str) -> dict:
-    """One design: verified on ``vectors`` test vectors under ``sim`` (its activity read per image), and
-    synthesised unless not ``synth``."""
+def run_design(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, out: Path, synth: bool,
+               ecp5_part: str) -> dict:
+    """One design: verified on ``vectors`` test vectors under each of ``sims`` (its activity read per image, the
+    same under all of them), and synthesised unless not ``synth``."""
     from verify.flow import verify_run
 
-    report = verify_run(manifest, sim, vectors, out / design / "verify", design=design, vcd=False)
-    images = report["images"]
+    reports = {sim: verify_run(manifest, sim, vectors, out / design / f"verify-{sim}", design=design, vcd=False)
+               for sim in sims}
+    per_sim = {sim: [im["activity"] for im in r["images"]] for sim, r in reports.items()}
+    images = reports[sims[0]]["images"]
     counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
-    row = {"design": design, "label": LABELS[design], "bit_exact": report["ok"], "vectors": len(images),
+    row = {"design": design, "label": LABELS[design], "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
+           "activity_agrees": all(a == per_sim[sims[0]] for a in per_sim.values()), "vectors": len(images),
            "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
            "energy_pj": image_energy_pj(load(manifest).config, design, counts)}
     if synth:
@@ -80,7 +86,7 @@ def run_design(manifest: Path, design: str, sim: str, vectors: int, out: Path, s
     return row
 
 
-def compare(manifest, sim: str = "verilator", vectors: int = 4, out="reports/compare", synth: bool = True,
+def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out="reports/compare", synth: bool = True,
             ecp5_part: str = "85k") -> dict:
     """Run every design of `DESIGNS` on ``manifest`` (an exact-TTFS export) and write the comparison report."""
     start = time.perf_counter()
@@ -90,13 +96,13 @@ def compare(manifest, sim: str = "verilator", vectors: int = 4, out="reports/com
         raise UserError(f"{manifest} is a {export.config.neuron!r} network; the comparison needs an exact-TTFS export "
                         "(spikegan convert, the default, or make exact for the FPGA and iCE40 networks)")
     vectors = min(vectors, len(export.vectors))
-    rows = [run_design(manifest, d, sim, vectors, out, synth, ecp5_part) for d in DESIGNS]
+    rows = [run_design(manifest, d, tuple(sims), vectors, out, synth, ecp5_part) for d in DESIGNS]
     ops = op_counts(export, vectors)
     for row in rows:
         row["ops"] = ops[row["design"]]
         row["op_count_energy_uj"] = op_count_energy(export.config, row["ops"])
     report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
-              "config": export.config.to_dict(), "simulator": sim, "vectors": vectors, "rows": rows,
+              "config": export.config.to_dict(), "simulators": list(sims), "vectors": vectors, "rows": rows,
               "image_quality": _quality(manifest), "ratios": ratios(rows),
               "seconds": round(time.perf_counter() - start, 1), "machine": machine()}
     out.mkdir(parents=True, exist_ok=True)
@@ -146,19 +152,22 @@ def markdown(report: dict) -> str:
     q = report["image_quality"]
     lines = [f"# Should this network spike? {report['network']}", "",
              f"The exact-TTFS export `{report['manifest']}` as a spiking generator and as its two ANN twins, on the same "
-             f"{report['vectors']} test vectors under {report['simulator']}. Energy from activity counts each design's "
+             f"{report['vectors']} test vectors under {' and '.join(report['simulators'])}. Energy from activity counts "
+             "each design's "
              "slots in simulation and prices their memory accesses and arithmetic at 45 nm (docs/energy.md); the two "
              "op-count models count operations only (`model.snn.energy`).", ""]
     if q:
         lines += [f"Image quality: the SNN's classifier FID {_fmt(q['fid'], '.2f')} (the float ANN's "
                   f"{_fmt(q['fid_ann'], '.2f')}, {q['images']:,} images, `{q['source']}`); the twins compute the same "
                   "integers, so their images are the SNN's.", ""]
-    head = "| design | bit-exact | cycles / image | " + " | ".join(f"{c} (nJ)" for c in COMPONENTS)
+    head = "| design | bit-exact, counters agree | cycles / image | " + " | ".join(f"{c} (nJ)" for c in COMPONENTS)
     head += " | activity total (nJ) | literature (nJ) | integer + memory (nJ) |"
     lines += [head, "|" + "---|" * (head.count("|") - 1)]
     for r in rows:
         e = r["energy_pj"]
-        lines.append(f"| {r['label']} | {'yes' if r['bit_exact'] else 'NO'} ({r['vectors']}) | {r['cycles']:,.0f} | "
+        exact = ", ".join(f"{sim} {'yes' if ok else 'NO'}" for sim, ok in r["bit_exact"].items())
+        lines.append(f"| {r['label']} | {exact} ({r['vectors']}); {'yes' if r['activity_agrees'] else 'NO'} | "
+                     f"{r['cycles']:,.0f} | "
                      + " | ".join(_nj(e[c]) for c in COMPONENTS)
                      + f" | {_nj(sum(e.values()))} | {_nj(r['op_count_energy_uj']['literature'] * 1e6)} | "
                        f"{_nj(r['op_count_energy_uj']['integer_memory'] * 1e6)} |")
@@ -202,7 +211,8 @@ def figure(report: dict, path: Path) -> Path:
 def add_arguments(parser) -> None:
     add_manifest(parser, "an exact-TTFS export (make exact writes the FPGA network's, "
                  "weights/gan-mnist-fpga/snn-ramp/manifest.json)")
-    add_sim(parser)
+    parser.add_argument("--sims", default=",".join(SIMULATORS),
+                        help="comma-separated simulators, each runs every design (cycles and energy from the first)")
     parser.add_argument("--vectors", type=int, default=4, help="test vectors each design runs, the first N of the export")
     parser.add_argument("--no-synth", action="store_true", help="skip synthesis (the full generator fits no FPGA)")
     parser.add_argument("--ecp5-part", default="85k", help="ECP5 part for the Fmax")
@@ -210,7 +220,16 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    report = compare(args.manifest, args.sim, args.vectors, args.out, not args.no_synth, args.ecp5_part)
+    sims = tuple(s.strip() for s in args.sims.split(",") if s.strip())
+    bad = [s for s in sims if s not in SIMULATORS]
+    if bad or not sims:
+        raise UserError(f"--sims {args.sims!r}: a comma-separated list of {', '.join(SIMULATORS)}")
+    report = compare(args.manifest, sims, args.vectors, args.out, not args.no_synth, args.ecp5_part)
     print(markdown(report))
     print(f"report: {args.out}/compare.md, compare.json, compare.png")
-    return 0 if all(r["bit_exact"] for r in report["rows"]) else 1
+    return 0 if all_checks_pass(report) else 1
+
+
+def all_checks_pass(report: dict) -> bool:
+    """Every design bit-exact under every simulator, with the same activity counts under each."""
+    return all(all(r["bit_exact"].values()) and r["activity_agrees"] for r in report["rows"])
