@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from amaranth import Cat, Const, Module, Mux, Signal, signed, unsigned
-from amaranth.lib import data, wiring
+from amaranth import Cat, Const, Module, Mux, Signal, signed
+from amaranth.lib import wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hw.events import EventSerialiser, event_signature, group_layout
-from hw.lif import IN_FLIGHT, LayerParams
+from hw.lif import IN_FLIGHT, LayerParams, group_sweep
 from hw.rom import Rom
 from hw.widths import abits
 from hw.xbar import Xbar
@@ -140,13 +140,7 @@ class AnnLayer(wiring.Component):
             sw_start.eq(marker),
         ]
         sw_issue = sw_start | sweeping
-        sw_group = Mux(sweeping, sw_g, 0)
-        with m.If(sw_start):
-            m.d.sync += [sweeping.eq(G > 1), sw_g.eq(1)]
-        with m.Elif(sweeping):
-            m.d.sync += sw_g.eq(sw_g + 1)
-            with m.If(sw_g == G - 1):
-                m.d.sync += sweeping.eq(0)
+        sw_group = group_sweep(m, sw_start, G, sweeping, sw_g)
         m.d.comb += [
             mem.a.rd.addr.eq(Mux(ev_issue, xbar.issue_group, sw_group)),
             bias.addr.eq(sw_group),

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from amaranth import Module, Mux, Signal
+from amaranth import Module
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In, Out
 
 from hw.ann_input import ActivationInput
 from hw.ann_layer import AnnLayer, value_bits
 from hw.events import EventBuffer
-from hw.generator import CYCLE_BITS, ENCODE_WAIVER, one_choice_waivers, probe_signature
+from hw.generator import ENCODE_WAIVER, count_read_out, generator_ports, one_choice_waivers
 from hw.lif import LayerParams
-from hw.widths import abits
 from model.snn.config import IntNetwork
 
 DESIGNS = ("ann-dense", "ann-skip")  # the twin's variants: every activation, or only the non-zero ones
@@ -39,20 +37,7 @@ class AnnTwin(wiring.Component):
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
         self.count_bits = c.count_bits
         self.lint_waivers = one_choice_waivers(c, vectors) + ENCODE_WAIVER
-        members = {
-            "start": In(1),
-            "encode": In(1),
-            "vector": In(abits(vectors)),
-            "busy": Out(1),
-            "done": Out(1),
-            "cycles": Out(CYCLE_BITS),
-            "count_layer": In(abits(c.layers)),
-            "count_addr": In(abits(c.max_groups)),
-            "count_data": Out(c.lanes * self.count_bits),
-        }
-        for l, n in enumerate(c.sizes):
-            members[f"spikes{l}"] = Out(probe_signature(n, c.timesteps))
-        super().__init__(members)
+        super().__init__(generator_ports(c, vectors))
 
     @property
     def design(self) -> str:
@@ -95,11 +80,5 @@ class AnnTwin(wiring.Component):
         with m.If(launch):
             m.d.sync += [self.busy.eq(1), self.done.eq(0), self.cycles.eq(0)]
 
-        sel = Signal(abits(c.layers))
-        m.d.sync += sel.eq(self.count_layer)
-        m.d.comb += [layer.count_addr.eq(self.count_addr) for layer in layers]
-        out = layers[-1].count_data.as_value()
-        for i in reversed(range(len(layers) - 1)):
-            out = Mux(sel == i, layers[i].count_data.as_value(), out)
-        m.d.comb += self.count_data.eq(out)
+        count_read_out(m, self, layers)
         return m

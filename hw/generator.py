@@ -56,6 +56,36 @@ def one_choice_waivers(c, vectors: int, aliases: dict | None = None) -> str:
         for p in ports for name in (p, *([aliases[p]] if p in aliases else [])))
 
 
+def generator_ports(c, vectors: int) -> dict:
+    """The generator's ports (`Generator`), which its ANN twin (`hw.ann_twin.AnnTwin`) has too."""
+    members = {
+        "start": In(1),
+        "encode": In(1),
+        "vector": In(abits(vectors)),
+        "busy": Out(1),
+        "done": Out(1),
+        "cycles": Out(CYCLE_BITS),
+        "count_layer": In(abits(c.layers)),
+        "count_addr": In(abits(c.max_groups)),
+        "count_data": Out(c.lanes * c.count_bits),
+    }
+    for l, n in enumerate(c.sizes):
+        members[f"spikes{l}"] = Out(probe_signature(n, c.timesteps))
+    return members
+
+
+def count_read_out(m: Module, top, layers) -> None:
+    """``top``'s read-out: ``count_layer`` (registered: latency 1, as the layers' counter memories) picks the layer
+    whose ``count_data`` at ``count_addr`` shows."""
+    sel = Signal(abits(len(layers)))
+    m.d.sync += sel.eq(top.count_layer)
+    m.d.comb += [layer.count_addr.eq(top.count_addr) for layer in layers]
+    out = layers[-1].count_data.as_value()
+    for i in reversed(range(len(layers) - 1)):
+        out = Mux(sel == i, layers[i].count_data.as_value(), out)
+    m.d.comb += top.count_data.eq(out)
+
+
 class Generator(wiring.Component):
     """The spiking generator of ``net``'s shape, ``docs/hardware-architecture.md``.
 
@@ -87,20 +117,7 @@ class Generator(wiring.Component):
         self.layer_params = [LayerParams.of(net, l) for l in range(1, c.layers + 1)]
         self.count_bits = c.count_bits
         self.lint_waivers = one_choice_waivers(c, vectors) + (ENCODE_WAIVER if c.direct else "")
-        members = {
-            "start": In(1),
-            "encode": In(1),
-            "vector": In(abits(vectors)),
-            "busy": Out(1),
-            "done": Out(1),
-            "cycles": Out(CYCLE_BITS),
-            "count_layer": In(abits(c.layers)),
-            "count_addr": In(abits(c.max_groups)),
-            "count_data": Out(c.lanes * self.count_bits),
-        }
-        for l, n in enumerate(c.sizes):
-            members[f"spikes{l}"] = Out(probe_signature(n, c.timesteps))
-        super().__init__(members)
+        super().__init__(generator_ports(c, vectors))
 
     def elaborate(self, platform):
         m = Module()
@@ -152,12 +169,5 @@ class Generator(wiring.Component):
         with m.If(launch):
             m.d.sync += [self.busy.eq(1), self.done.eq(0), self.cycles.eq(0), out_steps.eq(0)]
 
-        # --- count read-out
-        sel = Signal(abits(c.layers))
-        m.d.sync += sel.eq(self.count_layer)
-        m.d.comb += [layer.count_addr.eq(self.count_addr) for layer in layers]
-        out = layers[-1].count_data.as_value()
-        for i in reversed(range(len(layers) - 1)):
-            out = Mux(sel == i, layers[i].count_data.as_value(), out)
-        m.d.comb += self.count_data.eq(out)
+        count_read_out(m, self, layers)
         return m

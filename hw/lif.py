@@ -85,6 +85,18 @@ class LayerParams:
         return self.config.driven(self.layer)
 
 
+def group_sweep(m: Module, start, groups: int, sweeping: Signal, sw_g: Signal):
+    """A sweep over ``groups`` groups, one a cycle: ``start`` issues group 0, then ``sweeping`` issues the next ones
+    (``sw_g``). Returns the group issued in this cycle (0 when none)."""
+    with m.If(start):
+        m.d.sync += [sweeping.eq(groups > 1), sw_g.eq(1)]
+    with m.Elif(sweeping):
+        m.d.sync += sw_g.eq(sw_g + 1)
+        with m.If(sw_g == groups - 1):
+            m.d.sync += sweeping.eq(0)
+    return Mux(sweeping, sw_g, 0)
+
+
 def fired_output(m: Module, params: LayerParams, spikes) -> SyncFIFOBuffered:
     """A layer's way out: the fire FIFO (words of fired neurons; room for two steps plus the groups in flight)
     and the serialiser that turns its words into the events of ``spikes``. Returns the FIFO, whose write side
@@ -234,13 +246,7 @@ class LifLayer(wiring.Component):
                 m.d.sync += stepped.eq(1)
             m.d.comb += skip.eq(sw_start & ~stepped)
         m.d.comb += sw_issue.eq((sw_start & ~skip) | sweeping)
-        sw_group = Mux(sweeping, sw_g, 0)
-        with m.If(sw_start & ~skip):
-            m.d.sync += [sweeping.eq(G > 1), sw_g.eq(1)]
-        with m.Elif(sweeping):
-            m.d.sync += sw_g.eq(sw_g + 1)
-            with m.If(sw_g == G - 1):
-                m.d.sync += sweeping.eq(0)
+        sw_group = group_sweep(m, sw_start & ~skip, G, sweeping, sw_g)
         m.d.comb += [
             mem.v_rd.addr.eq(Mux(ev_issue, xbar.issue_group, sw_group)),
             mem.c_rd.addr.eq(sw_group),

@@ -9,7 +9,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
 from hw.events import group_layout
-from hw.lif import LayerParams, fired_output
+from hw.lif import LayerParams, fired_output, group_sweep
 from hw.rom import Rom
 from hw.widths import abits
 from hw.xbar import Xbar
@@ -112,14 +112,8 @@ class RampLayer(wiring.Component):
             sw_start.eq(marker | (firing & ~sweeping & can_fire)),
             sw_issue.eq(sw_start | sweeping),
         ]
-        sw_group = Mux(sweeping, sw_g, 0)
+        sw_group = group_sweep(m, sw_start, G, sweeping, sw_g)
         last = sw_issue & (sw_group == G - 1)
-        with m.If(sw_start):
-            m.d.sync += [sweeping.eq(G > 1), sw_g.eq(1)]
-        with m.Elif(sweeping):
-            m.d.sync += sw_g.eq(sw_g + 1)
-            with m.If(sw_g == G - 1):
-                m.d.sync += sweeping.eq(0)
         with m.If(self.clear):
             m.d.sync += [firing.eq(0), step.eq(0), thr.eq(self.params.threshold)]
         with m.Elif(last):  # a step's sweep is issued: the next step, the other window after the T-th
