@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from amaranth import Cat, Const, Module, Mux, Signal, signed
-from amaranth.lib import wiring
+from amaranth.lib import data, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -22,21 +22,17 @@ def value_bits(timesteps: int) -> int:
     return timesteps.bit_length()
 
 
-def clamped_quotient(m: Module, x, divisor: int, top: int, name: str) -> Signal:
-    """``clamp(floor(x / divisor), 0, top)`` of a signed ``x``, by restoring division over the quotient's
-    ``top.bit_length()`` bits (a subtraction and a comparison per bit, no divider)."""
-    bits = top.bit_length()
-    q = Signal(bits, name=name)
-    rest = x
+def quotient_digits(m: Module, rest, divisor: int, bits, name: str):
+    """Restoring division of ``rest`` by ``divisor`` over the quotient bits ``bits`` (descending): a subtraction and
+    a comparison per bit, no divider. Returns what is left of ``rest`` and the digits, highest first."""
     digits = []
-    for b in reversed(range(bits)):
+    for b in bits:
         step = divisor << b
         take = Signal(name=f"{name}_b{b}")
         m.d.comb += take.eq(rest >= step)
         digits.append(take)
         rest = Mux(take, rest - step, rest)
-    m.d.comb += q.eq(Mux(x < 0, 0, Mux(x >= top * divisor, top, Cat(*reversed(digits)))))
-    return q
+    return rest, digits
 
 
 class AnnLayer(wiring.Component):
@@ -44,12 +40,13 @@ class AnnLayer(wiring.Component):
 
     Accumulators ``A`` (the membrane width: they hold what a ramp neuron's membrane holds, `W q`) live in a
     ``G``-word memory of ``P`` lanes. For each input event ``(i, a_i)`` the XBAR reads the row of ``i`` group by
-    group and the layer adds ``a_i W`` lane by lane: one read-modify-write a cycle, issue, register (taking the
-    value written back in the same cycle) and execute with write-back, as the ramp layer's slopes. The marker
-    that closes the input starts the read-out sweep once the output FIFO is empty: per group, ``q =
-    clamp(floor((A + B) / R), 0, T)`` lane by lane (`clamped_quotient`), ``q > 0`` into the counters, and the
-    word into the FIFO, whose serialiser sends one event per neuron (``dense``) or per non-zero ``q``, then one
-    marker. ``clear`` (one cycle, while idle) starts an image: memories not yet written since read as 0.
+    group and the layer adds ``a_i W`` lane by lane: one read-modify-write a cycle, issue, register (the products
+    ``a_i W`` and the accumulators, taking the value written back in the same cycle) and execute with
+    write-back, as the ramp layer's slopes. The marker that closes the input starts the read-out sweep once the
+    output FIFO is empty: per group, ``A + B`` into a register, then ``q = clamp(floor((A + B) / R), 0, T)`` lane
+    by lane in two registered halves of restoring division (`quotient_digits`), ``q > 0`` into the counters, and
+    the word into the FIFO, whose serialiser sends one event per neuron (``dense``) or per non-zero ``q``, then
+    one marker. ``clear`` (one cycle, while idle) starts an image: memories not yet written since read as 0.
 
     Members
     -------
@@ -100,8 +97,9 @@ class AnnLayer(wiring.Component):
         wiring.connect(m, ser.o, wiring.flipped(self.spikes))
         s1 = self._issue(m, xbar, bias, mem, fifo)
         s2 = self._register(m, s1, xbar, bias, mem)
-        values = self._execute(m, s2, mem)
-        self._push(m, s2, values, mem, fifo)
+        s3 = self._execute(m, s2, mem)
+        s4, values = self._divide(m, s3)
+        self._push(m, s4, values, mem, fifo)
         return m
 
     def _memories(self, m: Module) -> SimpleNamespace:
@@ -158,38 +156,61 @@ class AnnLayer(wiring.Component):
         return s1
 
     def _register(self, m: Module, s1, xbar, bias, mem) -> SimpleNamespace:
-        """Cycle c + 1: the accumulators, the weights and the bias into registers (the accumulators as written back
-        in this cycle where the group matches)."""
+        """Cycle c + 1: the products ``a W``, the accumulators and the bias into registers (the accumulators as
+        written back in this cycle where the group matches)."""
+        c = self.params.config
+        product = signed(value_bits(c.timesteps) + c.weight_bits + 1)
         s2 = SimpleNamespace(ev=Signal(name="s2_ev"), sw=Signal(name="s2_sw"), last=Signal(name="s2_last"),
-                             g=Signal.like(s1.g, name="s2_g"), a=Signal.like(s1.a, name="s2_a"),
-                             w=Signal.like(xbar.weights, name="r_w"),
-                             b=Signal(self.params.config.bias_word_bits, name="r_b"),
+                             g=Signal.like(s1.g, name="s2_g"),
+                             prod=Signal(data.ArrayLayout(product, c.lanes), name="r_prod"),
+                             b=Signal(c.bias_word_bits, name="r_b"),
                              acc=Signal(self.params.membrane_layout, name="r_acc"))
         fwd = Signal(name="a_fwd")
         m.d.comb += fwd.eq(mem.a.wr.en & (mem.a.wr.addr == s1.g))
-        m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g), s2.a.eq(s1.a),
-                     s2.w.eq(xbar.weights), s2.b.eq(bias.data),
+        m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g), s2.b.eq(bias.data),
+                     *[s2.prod[lane].eq(s1.a * xbar.weights[lane]) for lane in range(c.lanes)],
                      s2.acc.eq(Mux(fwd, mem.a.wr.data, Mux(s1.g < mem.a.front, mem.a.rd.data, 0)))]
         return s2
 
-    def _execute(self, m: Module, s2, mem) -> list[Signal]:
-        """Cycle c + 2, per lane: an event's ``A + a W`` written back; a sweep group's ``q`` of ``A + B``."""
+    def _execute(self, m: Module, s2, mem) -> SimpleNamespace:
+        """Cycle c + 2, per lane: an event's ``A + a W`` written back; a sweep group's ``A + B`` into a register."""
         c = self.params.config
-        mb, P, T = c.membrane_bits, c.lanes, c.timesteps
-        values = []
+        mb = c.membrane_bits
+        s3 = SimpleNamespace(sw=Signal(name="s3_sw"), last=Signal(name="s3_last"), g=Signal.like(s2.g, name="s3_g"),
+                             x=Signal(data.ArrayLayout(signed(mb + 1), c.lanes), name="r_sum"))
         with m.If(s2.ev):
             m.d.comb += [mem.a.wr.addr.eq(s2.g), mem.a.wr.en.eq(1)]
-        for lane in range(P):
+        for lane in range(c.lanes):
             acc = Signal(signed(mb), name=f"acc{lane}")
-            m.d.comb += acc.eq(s2.acc[lane] + s2.a * s2.w[lane])
-            m.d.comb += mem.a.wr.data[lane].eq(acc)
-            x = Signal(signed(mb + 1), name=f"sum{lane}")
-            m.d.comb += x.eq(s2.acc[lane] + s2.b[lane * mb:(lane + 1) * mb].as_signed())
-            values.append(clamped_quotient(m, x, self.slope, T, f"q{lane}"))
-        return values
+            m.d.comb += [acc.eq(s2.acc[lane] + s2.prod[lane]), mem.a.wr.data[lane].eq(acc)]
+            m.d.sync += s3.x[lane].eq(s2.acc[lane] + s2.b[lane * mb:(lane + 1) * mb].as_signed())
+        m.d.sync += [s3.sw.eq(s2.sw), s3.last.eq(s2.last), s3.g.eq(s2.g)]
+        return s3
+
+    def _divide(self, m: Module, s3) -> tuple[SimpleNamespace, list]:
+        """Cycles c + 3 and c + 4: ``clamp(floor(x / R), 0, T)`` per lane, the quotient's high bits in the first
+        cycle (with the clamp's comparisons), its low bits and the result in the second."""
+        c = self.params.config
+        T, r = c.timesteps, self.slope
+        bits = T.bit_length()
+        high, low = range(bits - 1, bits // 2 - 1, -1), range(bits // 2 - 1, -1, -1)
+        s4 = SimpleNamespace(sw=Signal(name="s4_sw"), last=Signal(name="s4_last"), g=Signal.like(s3.g, name="s4_g"))
+        values = []
+        m.d.sync += [s4.sw.eq(s3.sw), s4.last.eq(s3.last), s4.g.eq(s3.g)]
+        for lane in range(c.lanes):
+            x = s3.x[lane]
+            rest, digits = quotient_digits(m, x, r, high, f"q{lane}")
+            r_rest, r_high = Signal.like(x, name=f"q{lane}_rest"), Signal(len(high), name=f"q{lane}_high")
+            neg, sat = Signal(name=f"q{lane}_neg"), Signal(name=f"q{lane}_sat")
+            m.d.sync += [r_rest.eq(rest), r_high.eq(Cat(*reversed(digits))), neg.eq(x < 0), sat.eq(x >= T * r)]
+            _, digits = quotient_digits(m, r_rest, r, low, f"q{lane}")
+            q = Signal(bits, name=f"q{lane}")
+            m.d.comb += q.eq(Mux(neg, 0, Mux(sat, T, Cat(*reversed(digits), r_high))))
+            values.append(q)
+        return s4, values
 
     def _push(self, m: Module, s2, values, mem, fifo) -> None:
-        """Cycle c + 3: a sweep group's non-zero bits into the counters and its word into the FIFO (the last group
+        """Cycle c + 5: a sweep group's non-zero bits into the counters and its word into the FIFO (the last group
         with the marker; a word with nothing to send only if it is the last)."""
         p, c = self.params, self.params.config
         P, G, vb = c.lanes, self.groups, value_bits(c.timesteps)
