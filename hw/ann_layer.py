@@ -40,9 +40,9 @@ class AnnLayer(wiring.Component):
 
     Accumulators ``A`` (the membrane width: they hold what a ramp neuron's membrane holds, `W q`) live in a
     ``G``-word memory of ``P`` lanes. For each input event ``(i, a_i)`` the XBAR reads the row of ``i`` group by
-    group and the layer adds ``a_i W`` lane by lane: one read-modify-write a cycle, issue, register (the products
-    ``a_i W`` and the accumulators, taking the value written back in the same cycle) and execute with
-    write-back, as the ramp layer's slopes. The marker that closes the input starts the read-out sweep once the
+    group and the layer adds ``a_i W`` lane by lane: one read-modify-write a cycle, issue, register (the weights
+    and the accumulators, taking the value written back in the same cycle; no multiplier follows a memory
+    output) and execute with write-back, as the ramp layer's slopes. The marker that closes the input starts the read-out sweep once the
     output FIFO is empty: per group, ``A + B`` into a register, then ``q = clamp(floor((A + B) / R), 0, T)`` lane
     by lane in two registered halves of restoring division (`quotient_digits`), ``q > 0`` into the counters, and
     the word into the FIFO, whose serialiser sends one event per neuron (``dense``) or per non-zero ``q``, then
@@ -156,19 +156,17 @@ class AnnLayer(wiring.Component):
         return s1
 
     def _register(self, m: Module, s1, xbar, bias, mem) -> SimpleNamespace:
-        """Cycle c + 1: the products ``a W``, the accumulators and the bias into registers (the accumulators as
-        written back in this cycle where the group matches)."""
+        """Cycle c + 1: the weights, the activation, the accumulators and the bias into registers (the
+        accumulators as written back in this cycle where the group matches)."""
         c = self.params.config
-        product = signed(value_bits(c.timesteps) + c.weight_bits + 1)
         s2 = SimpleNamespace(ev=Signal(name="s2_ev"), sw=Signal(name="s2_sw"), last=Signal(name="s2_last"),
-                             g=Signal.like(s1.g, name="s2_g"),
-                             prod=Signal(data.ArrayLayout(product, c.lanes), name="r_prod"),
-                             b=Signal(c.bias_word_bits, name="r_b"),
+                             g=Signal.like(s1.g, name="s2_g"), a=Signal.like(s1.a, name="s2_a"),
+                             w=Signal.like(xbar.weights, name="r_w"), b=Signal(c.bias_word_bits, name="r_b"),
                              acc=Signal(self.params.membrane_layout, name="r_acc"))
         fwd = Signal(name="a_fwd")
         m.d.comb += fwd.eq(mem.a.wr.en & (mem.a.wr.addr == s1.g))
-        m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g), s2.b.eq(bias.data),
-                     *[s2.prod[lane].eq(s1.a * xbar.weights[lane]) for lane in range(c.lanes)],
+        m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g), s2.a.eq(s1.a),
+                     s2.w.eq(xbar.weights), s2.b.eq(bias.data),
                      s2.acc.eq(Mux(fwd, mem.a.wr.data, Mux(s1.g < mem.a.front, mem.a.rd.data, 0)))]
         return s2
 
@@ -182,7 +180,7 @@ class AnnLayer(wiring.Component):
             m.d.comb += [mem.a.wr.addr.eq(s2.g), mem.a.wr.en.eq(1)]
         for lane in range(c.lanes):
             acc = Signal(signed(mb), name=f"acc{lane}")
-            m.d.comb += [acc.eq(s2.acc[lane] + s2.prod[lane]), mem.a.wr.data[lane].eq(acc)]
+            m.d.comb += [acc.eq(s2.acc[lane] + s2.a * s2.w[lane]), mem.a.wr.data[lane].eq(acc)]
             m.d.sync += s3.x[lane].eq(s2.acc[lane] + s2.b[lane * mb:(lane + 1) * mb].as_signed())
         m.d.sync += [s3.sw.eq(s2.sw), s3.last.eq(s2.last), s3.g.eq(s2.g)]
         return s3
