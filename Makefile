@@ -240,15 +240,17 @@ rate: $(RUN)/snn-direct/manifest.json | $(SETUP)
 $(RUN)/snn-direct/manifest.json: $(RUN)/checkpoint.pt
 	$(SG) convert --neuron rate --checkpoint $< --out $(@D)
 
-# Should it spike? An exact-TTFS export beside its ANN twins from the same export (docs/ann-twin.md), each under
-# both simulators: the FPGA network with synthesis, the iCE40 network and the full generator (which fits no FPGA)
-# without.
-compare: $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json | $(SETUP)
-	$(SG) compare --manifest $< --vectors 4 --out reports/compare
+# Should it spike? An exact-TTFS export beside its ANN twins from the same export (docs/ann-twin.md), and the rate
+# converter's exports of the same network, each under both simulators: the FPGA network with synthesis, the iCE40
+# network and the full generator (which fits no FPGA) without.
+compare: $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json $(FPGA)/snn/manifest.json \
+         $(FPGA)/snn-direct/manifest.json | $(SETUP)
+	$(SG) compare --manifest $< --vectors 4 --also $(FPGA)/snn/manifest.json $(FPGA)/snn-direct/manifest.json \
+		--out reports/compare
 	$(SG) compare --manifest $(ICE40)/snn-ramp/manifest.json --vectors 2 --no-synth --out reports/compare-ice40
 
-compare-full: $(MANIFEST) | $(SETUP)
-	$(SG) compare --manifest $< --vectors 2 --no-synth --out reports/compare-full
+compare-full: $(MANIFEST) $(RUN)/snn-direct/manifest.json | $(SETUP)
+	$(SG) compare --manifest $< --vectors 2 --no-synth --also $(RUN)/snn-direct/manifest.json --out reports/compare-full
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

@@ -97,7 +97,7 @@ def _rate_entry(conv: dict) -> dict:
 def _compare_entry(report: dict) -> dict:
     """The comparison of an exact-TTFS generator with its ANN twins (`verify.compare`): each design's energy from
     activity, its ratios to the zero-skipping twin, and whether it was bit-exact."""
-    rows = {r["design"]: r for r in report["rows"]}
+    rows = {r.get("key", r["design"]): r for r in report["rows"]}
     return {"network": report["network"], "vectors": report["vectors"],
             "energy_nj": {d: sum(r["energy_pj"].values()) / 1e3 for d, r in rows.items()},
             "ratios": report["ratios"],

@@ -20,7 +20,7 @@ from model.snn.export import export_network, load
 from model.snn.golden import random_network
 from verify.perf import below_bound
 from verify.sim import SIMULATORS
-from verify.system import run_fpga_top, run_generator, sim_build
+from verify.system import random_export, run_fpga_top, run_generator, sim_build
 
 ROOT = Path(__file__).resolve().parent.parent / "sim_builds" / "tests" / "ann"
 
@@ -186,9 +186,12 @@ def test_compare_reports_every_design_on_the_same_vectors(tmp_path):
     config = SnnConfig(sizes=(10, 9, 6), timesteps=8, membrane_bits=20, lanes=4, **RAMP)
     net = ramp.random_network(config, seed=7, weight_scale=0.4, bias_scale=0.5)
     manifest = export_network(net, tmp_path / "snn", np.random.default_rng(4).random((2, 10)))
-    report = compare(manifest, SIMULATORS, 2, tmp_path / "compare", synth=False)
-    rows = {r["design"]: r for r in report["rows"]}
-    assert set(rows) == {"snn", "ann-dense", "ann-skip"} and all_checks_pass(report)
+    rate = random_export(tmp_path / "rate", SnnConfig(sizes=(10, 9, 6), timesteps=8, lanes=4, coding="direct",
+                                                      membrane_bits=20), seed=3, bias_scale=2)
+    report = compare(manifest, SIMULATORS, 2, tmp_path / "compare", synth=False, also=[rate])
+    rows = {r["key"]: r for r in report["rows"]}
+    assert set(rows) == {"snn", "ann-dense", "ann-skip", "also1"} and all_checks_pass(report)
+    assert rows["also1"]["label"] == "direct-coded SNN (T = 8)" and rows["also1"]["ops"]["macs"] == 10 * 9
     assert all(set(r["bit_exact"]) == set(SIMULATORS) for r in rows.values())
     assert rows["ann-dense"]["ops"]["macs"] == 10 * 9 + 9 * 6
     assert rows["ann-skip"]["ops"]["macs"] < rows["ann-dense"]["ops"]["macs"]

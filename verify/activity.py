@@ -17,13 +17,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.snn.config import SnnConfig
-from verify.coverage import CoverPoint, signal
+from verify.coverage import _REFERENCE, CoverPoint, signal
 
-# The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin).
+# The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin), lif (the LIF layer of
+# the rate-coded, direct-coded and trained TTFS generators).
 SLOTS = {
     "ramp": {"event": "ev_issue", "integrate": "s1_sw", "fire": "s1_fire"},
     "ann": {"event": "ev_issue", "read-out": "s1_sw"},
+    "lif": {"event": "ev_issue", "sweep": "s1_sw"},
 }
+# Direct coding's input stage (`hw.direct_input`), whose multiply-accumulates make layer 1's current: the
+# expression each slot kind is counted by, over the stage's signals.
+DIRECT_SLOTS = {"input MAC": "{s1_valid}", "current write": "{s3_valid} & {s3_last}"}
 
 
 @dataclass(frozen=True)
@@ -38,7 +43,7 @@ class Access:
     bits2: str | None = None
 
 
-W, B, S, C, Q = "weight word", "bias word", "state word", "count word", "quotient"
+W, B, S, C, X = "weight word", "bias word", "state word", "count word", "input word"
 SLOT_WORK = {
     ("ramp", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "slopes"),
                         Access("write", "1", S, "slopes"), Access("add", "P", "m")),
@@ -53,17 +58,39 @@ SLOT_WORK = {
     ("ann", "read-out"): (Access("read", "1", B, "biases"), Access("read", "1", S, "accumulators"),
                           Access("add", "P", "m"), Access("compare", "P bits(T)", "m"),
                           Access("write", "1", C, "counters")),
+    # a saturating addition: the add and the comparison that clamps it
+    ("lif", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "membranes"),
+                       Access("write", "1", S, "membranes"), Access("add", "P", "m"), Access("compare", "P", "m")),
+    # the bias (or direct coding's current) added, the threshold compared, the reset or leak applied, the counter
+    # incremented
+    ("lif", "sweep"): (Access("read", "1", B, "biases"), Access("read", "1", S, "membranes"),
+                       Access("write", "1", S, "membranes"), Access("read", "1", C, "counters"),
+                       Access("write", "1", C, "counters"), Access("add", "P", "m"), Access("compare", "P", "m"),
+                       Access("add", "P", "m"), Access("add", "P", "count")),
+    ("lif", "input MAC"): (Access("read", "1", W, "weights"), Access("read", "1", X, "inputs"),
+                           Access("multiply", "P", "noise", bits2="q"), Access("add", "P", "m")),
+    ("lif", "current write"): (Access("write", "1", S, "currents"),),
 }
 
 
 def layer_kind(config: SnnConfig, design: str) -> str:
-    """`SLOTS`' key of ``design``'s layers: ``ann`` for a twin, ``ramp`` for an exact-TTFS generator."""
+    """`SLOTS`' key of ``design``'s layers: ``ann`` for a twin, ``ramp`` for an exact-TTFS generator, ``lif`` for
+    the others."""
     if design != "snn":
         return "ann"
-    if config.neuron != "ramp":
-        raise ValueError(f"activity counters cover exact-TTFS generators and their ANN twins, not {config.neuron!r} "
-                         "networks")
-    return "ramp"
+    return "ramp" if config.neuron == "ramp" else "lif"
+
+
+def slot_kinds(config: SnnConfig, design: str, l: int) -> dict[str, str]:
+    """The slot kinds layer ``l`` of ``design`` issues and the Verilog expression each is counted by: its own
+    (`SLOTS`), and for direct coding's layer 1, the input stage's (`DIRECT_SLOTS`) in place of input events."""
+    kind = layer_kind(config, design)
+    kinds = {k: signal(l, s) for k, s in SLOTS[kind].items()}
+    if kind == "lif" and config.driven(l):
+        del kinds["event"]
+        names = {n: f"dut.\\source.{n} " for n in ("s1_valid", "s3_valid", "s3_last")}
+        kinds |= {k: e.format(**names) for k, e in DIRECT_SLOTS.items()}
+    return kinds
 
 
 def point_name(layer: int, what: str) -> str:
@@ -72,12 +99,11 @@ def point_name(layer: int, what: str) -> str:
 
 def activity_points(config: SnnConfig, design: str) -> list[CoverPoint]:
     """The wrapper's counters of ``design`` (`hw.build.DESIGNS`): per layer, the slots of each kind."""
-    kind = layer_kind(config, design)
     points = []
     for l in range(1, config.layers + 1):
-        for what, name in ((f"{k} slots", s) for k, s in SLOTS[kind].items()):
-            ref = signal(l, name)
-            points.append(CoverPoint(point_name(l, what), ref, (ref,)))
+        for what, expression in slot_kinds(config, design, l).items():
+            refs = tuple(_REFERENCE.findall(expression))
+            points.append(CoverPoint(point_name(l, f"{what} slots"), expression, refs))
     return points
 
 
@@ -91,31 +117,35 @@ def counter_names(points) -> dict[str, str]:
     return {counter_name(p): p.name for p in points}
 
 
-def expected_event_slots(config: SnnConfig, design: str, spikes) -> list[int]:
+def expected_event_slots(config: SnnConfig, design: str, spikes) -> list[int | None]:
     """Per layer, the event slots the golden model's spike trains ``spikes`` imply: ``G_l`` per input event, the
-    input spikes (the non-zero activations), or for the dense twin every input."""
-    return [config.groups(l) * (config.sizes[l - 1] if design == "ann-dense" else int(np.asarray(spikes[l - 1]).sum()))
+    input spikes (the non-zero activations), or for the dense twin every input; None for a layer driven by a
+    current (direct coding's layer 1, whose input stage makes ``N_0 G_1`` multiply-accumulate slots instead)."""
+    return [None if design == "snn" and config.driven(l) else
+            config.groups(l) * (config.sizes[l - 1] if design == "ann-dense" else int(np.asarray(spikes[l - 1]).sum()))
             for l in range(1, config.layers + 1)]
 
 
 def slot_check(config: SnnConfig, design: str, spikes, counts: dict[str, int]) -> str | None:
-    """Where the counted event slots of an image differ from `expected_event_slots`, in words; None if nowhere."""
+    """Where the counted event slots of an image (or a direct input's multiply-accumulates) differ from what the
+    golden model implies (`expected_event_slots`), in words; None if nowhere."""
     for l, want in enumerate(expected_event_slots(config, design, spikes), start=1):
-        got = counts.get(point_name(l, "event slots"))
+        what, want = ("event slots", want) if want is not None else ("input MAC slots", config.sizes[0] * config.groups(1))
+        got = counts.get(point_name(l, what))
         if got != want:
-            return f"layer {l}: {got} event slots counted, the golden model's input events imply {want}"
+            return f"layer {l}: {got} {what} counted, the golden model implies {want}"
     return None
 
 
 COMPONENTS = ("weight memory", "state memory", "arithmetic")
-_MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory"}
+_MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory", "inputs": "weight memory"}
 
 
 def _words(config: SnnConfig, l: int) -> dict[str, tuple[int, int]]:
-    """(depth, width) of each memory word kind of layer ``l``."""
+    """(depth, width) of each memory word kind of layer ``l`` (an input word: one vector's worth of inputs)."""
     c, g = config, config.groups(l)
     return {W: (c.sizes[l - 1] * g, c.lanes * c.weight_bits), B: (g, c.bias_word_bits),
-            S: (g, c.lanes * c.membrane_bits), C: (g, c.lanes * c.count_bits)}
+            S: (g, c.lanes * c.membrane_bits), C: (g, c.lanes * c.count_bits), X: (c.sizes[0], c.noise_bits)}
 
 
 def _times(access: Access, config: SnnConfig) -> int:
@@ -126,7 +156,8 @@ def access_pj(access: Access, config: SnnConfig, l: int) -> float:
     """The energy of ``access`` in one slot of layer ``l`` (`model.snn.event_energy`), all its repeats."""
     from model.snn.event_energy import add_pj, multiply_pj, sram_pj
 
-    bits = {"m": config.membrane_bits, "q": config.weight_bits, "value": config.timesteps.bit_length()}
+    bits = {"m": config.membrane_bits, "q": config.weight_bits, "value": config.timesteps.bit_length(),
+            "noise": config.noise_bits, "count": config.count_bits}
     if access.op in ("read", "write"):
         one = sram_pj(*_words(config, l)[access.bits])
     elif access.op == "multiply":
@@ -141,7 +172,7 @@ def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, int]) -> d
     kind = layer_kind(config, design)
     out = dict.fromkeys(COMPONENTS, 0.0)
     for l in range(1, config.layers + 1):
-        for slot in SLOTS[kind]:
+        for slot in slot_kinds(config, design, l):
             n = counts[point_name(l, f"{slot} slots")]
             for access in SLOT_WORK[(kind, slot)]:
                 part = (_MEMORY_COMPONENT.get(access.memory, "state memory") if access.memory else "arithmetic")

@@ -7,7 +7,10 @@ must be the same under every simulator, and the report gives its cycles per imag
 its area and Fmax (Yosys xc7 estimate, nextpnr ECP5), images per second, and its energy per image three ways:
 from its own activity counters (`verify.activity`, priced by `model.snn.event_energy`, by component) and under
 the two operation-count models of `model.snn.energy`. Every design's ratio to the zero-skipping twin is stated,
-whichever way it falls. JSON, Markdown and a stacked-bar figure go to ``--out``.
+whichever way it falls. Other exports of the same network (``--also``: the rate converter's, a trained TTFS
+generator's) join the table as spiking designs of their own, with their activity and area; they compute another
+quantisation, so only their own golden model vouches for their outputs. JSON, Markdown and a stacked-bar figure
+go to ``--out``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,28 @@ DESIGNS = ("snn", "ann-dense", "ann-skip")
 LABELS = {"snn": "exact-TTFS SNN", "ann-dense": "ANN twin, dense", "ann-skip": "ANN twin, zero-skipping"}
 BASELINE = "ann-skip"
 SYNTH_TARGETS = ("xc7", "ecp5")
+
+
+def other_label(export: Export) -> str:
+    """A spiking design of another export, in words."""
+    c = export.config
+    if c.neuron == "ttfs":
+        return f"trained TTFS SNN (T = {c.timesteps})"
+    return f"{c.coding}-coded SNN (T = {c.timesteps})"
+
+
+def other_op_counts(export: Export, vectors: int) -> dict[str, float]:
+    """Mean operations per image of another export's spiking design: synaptic additions (spikes x fan-out; direct
+    coding's layer 1 as ``N_0 N_1`` MACs), one neuron update per neuron and step."""
+    from model.snn.golden import run_noise
+
+    c = export.config
+    spikes = run_noise(export.net, export.noise_x[:vectors]).spikes
+    per_image = [float(np.asarray(s).sum()) / vectors for s in spikes]
+    first = 1 if c.direct else 0
+    synaptic = sum(per_image[l] * c.sizes[l + 1] for l in range(first, c.layers))
+    return {"synaptic": synaptic, "updates": sum(c.sizes[l] * c.timesteps for l in range(1, c.layers + 1)),
+            "macs": float(c.sizes[0] * c.sizes[1]) if c.direct else 0.0}
 
 
 def op_counts(export: Export, vectors: int) -> dict[str, dict[str, float]]:
@@ -65,30 +90,33 @@ def _synth(manifest: Path, design: str, out: Path, ecp5_part: str) -> dict:
 
 
 def run_design(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, out: Path, synth: bool,
-               ecp5_part: str) -> dict:
+               ecp5_part: str, label: str | None = None, folder: str | None = None) -> dict:
     """One design: verified on ``vectors`` test vectors under each of ``sims`` (its activity read per image, the
-    same under all of them), and synthesised unless not ``synth``."""
+    same under all of them), and synthesised unless not ``synth``; its results under ``out / folder``."""
     from verify.flow import verify_run
 
-    reports = {sim: verify_run(manifest, sim, vectors, out / design / f"verify-{sim}", design=design, vcd=False)
+    folder = folder or design
+    reports = {sim: verify_run(manifest, sim, vectors, out / folder / f"verify-{sim}", design=design, vcd=False)
                for sim in sims}
     per_sim = {sim: [im["activity"] for im in r["images"]] for sim, r in reports.items()}
     images = reports[sims[0]]["images"]
     counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
-    row = {"design": design, "label": LABELS[design], "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
+    row = {"key": folder, "design": design, "label": label or LABELS[design], "manifest": str(manifest),
+           "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
            "activity_agrees": all(a == per_sim[sims[0]] for a in per_sim.values()), "vectors": len(images),
            "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
            "energy_pj": image_energy_pj(load(manifest).config, design, counts)}
     if synth:
-        row["synth"] = _synth(manifest, design, out / design / "synth", ecp5_part)
+        row["synth"] = _synth(manifest, design, out / folder / "synth", ecp5_part)
         fmax = row["synth"]["ecp5_fmax_mhz"]
         row["images_per_s"] = fmax * 1e6 / row["cycles"] if fmax else None
     return row
 
 
 def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out="reports/compare", synth: bool = True,
-            ecp5_part: str = "85k") -> dict:
-    """Run every design of `DESIGNS` on ``manifest`` (an exact-TTFS export) and write the comparison report."""
+            ecp5_part: str = "85k", also=()) -> dict:
+    """Run every design of `DESIGNS` on ``manifest`` (an exact-TTFS export), and the spiking design of each export
+    in ``also``, and write the comparison report."""
     start = time.perf_counter()
     manifest, out = Path(manifest), Path(out)
     export = load(manifest)
@@ -101,6 +129,16 @@ def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out=
     for row in rows:
         row["ops"] = ops[row["design"]]
         row["op_count_energy_uj"] = op_count_energy(export.config, row["ops"])
+    for k, path in enumerate(map(Path, also)):
+        other = load(path)
+        if other.config.sizes != export.config.sizes:
+            raise UserError(f"--also {path}: a {'-'.join(map(str, other.config.sizes))} network, not the "
+                            f"{'-'.join(map(str, export.config.sizes))} one compared")
+        n = min(vectors, len(other.vectors))
+        row = run_design(path, "snn", tuple(sims), n, out, synth, ecp5_part, other_label(other), f"also{k + 1}")
+        row["ops"] = other_op_counts(other, n)
+        row["op_count_energy_uj"] = op_count_energy(other.config, row["ops"])
+        rows.append(row)
     report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
               "config": export.config.to_dict(), "simulators": list(sims), "vectors": vectors, "rows": rows,
               "image_quality": _quality(manifest), "ratios": ratios(rows),
@@ -126,10 +164,10 @@ def _quality(manifest: Path) -> dict | None:
 
 def ratios(rows: list[dict]) -> dict[str, dict]:
     """Every design's energy (activity, and each op-count model) and cycles over the zero-skipping twin's."""
-    base = next(r for r in rows if r["design"] == BASELINE)
+    base = next(r for r in rows if r["key"] == BASELINE)
     out = {}
     for r in rows:
-        out[r["design"]] = {
+        out[r["key"]] = {
             "energy_activity": sum(r["energy_pj"].values()) / sum(base["energy_pj"].values()),
             **{f"energy_{m}": r["op_count_energy_uj"][m] / base["op_count_energy_uj"][m] for m in MODELS},
             "cycles": r["cycles"] / base["cycles"],
@@ -152,7 +190,8 @@ def markdown(report: dict) -> str:
     q = report["image_quality"]
     lines = [f"# Should this network spike? {report['network']}", "",
              f"The exact-TTFS export `{report['manifest']}` as a spiking generator and as its two ANN twins, on the same "
-             f"{report['vectors']} test vectors under {' and '.join(report['simulators'])}. Energy from activity counts "
+             f"{report['vectors']} test vectors under {' and '.join(report['simulators'])}; other exports of the network "
+             "below them, each checked against its own golden model. Energy from activity counts "
              "each design's "
              "slots in simulation and prices their memory accesses and arithmetic at 45 nm (docs/energy.md); the two "
              "op-count models count operations only (`model.snn.energy`).", ""]
@@ -179,9 +218,9 @@ def markdown(report: dict) -> str:
                          f"{_fmt(s['ecp5_fmax_mhz'], '.1f')} | {_fmt(r.get('images_per_s'), ',.0f')} |")
     lines += ["", "Against the zero-skipping ANN twin:", ""]
     for r in rows:
-        if r["design"] == BASELINE:
+        if r["key"] == BASELINE:
             continue
-        x = ratio[r["design"]]
+        x = ratio[r["key"]]
         lines.append(f"- {r['label']}: {x['energy_activity']:.2f}x its energy from activity, "
                      f"{x['energy_literature']:.2f}x under the literature convention, {x['energy_integer_memory']:.2f}x "
                      f"under integer + memory; {x['cycles']:.2f}x its cycles per image.")
@@ -194,11 +233,11 @@ def figure(report: dict, path: Path) -> Path:
     """Energy per image by component (stacked bars, activity model), one bar per design."""
     plt = pyplot()
     rows = report["rows"]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(1.6 * len(rows) + 2, 3.8))
     bottom = np.zeros(len(rows))
     for comp in COMPONENTS:
         vals = np.array([r["energy_pj"][comp] / 1e3 for r in rows])
-        ax.bar([r["label"] for r in rows], vals, bottom=bottom, label=comp)
+        ax.bar([r["label"].replace(", ", ",\n").replace(" SNN", "\nSNN") for r in rows], vals, bottom=bottom, label=comp)
         bottom += vals
     ax.set_ylabel("energy per image (nJ, activity model)")
     fig.suptitle(f"{report['network']}, exact TTFS vs its ANN twins: energy per image by component", fontsize=9)
@@ -216,6 +255,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--vectors", type=int, default=4, help="test vectors each design runs, the first N of the export")
     parser.add_argument("--no-synth", action="store_true", help="skip synthesis (the full generator fits no FPGA)")
     parser.add_argument("--ecp5-part", default="85k", help="ECP5 part for the Fmax")
+    parser.add_argument("--also", nargs="*", default=[], metavar="MANIFEST",
+                        help="exports of the same network by other converters (rate-coded, direct-coded, trained TTFS), "
+                             "compared as spiking designs of their own")
     add_out(parser, "reports/compare", "output folder: the report, and each design's verification and synthesis")
 
 
@@ -224,7 +266,7 @@ def run(args) -> int:
     bad = [s for s in sims if s not in SIMULATORS]
     if bad or not sims:
         raise UserError(f"--sims {args.sims!r}: a comma-separated list of {', '.join(SIMULATORS)}")
-    report = compare(args.manifest, sims, args.vectors, args.out, not args.no_synth, args.ecp5_part)
+    report = compare(args.manifest, sims, args.vectors, args.out, not args.no_synth, args.ecp5_part, args.also)
     print(markdown(report))
     print(f"report: {args.out}/compare.md, compare.json, compare.png")
     return 0 if all_checks_pass(report) else 1

@@ -46,7 +46,7 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
         return add_wrapper(rtl)
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
     valid = [f"spikes{l}__valid" for l in range(c.layers + 1)]
-    counted = activity.activity_points(c, design) if c.neuron == "ramp" else ()
+    counted = activity.activity_points(c, design)
     if design != "snn":
         return add_wrapper(rtl, dump, pulses=valid, activity=counted)
     return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c), valid, counted)
