@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from model.snn.config import SnnConfig
-from verify.coverage import _REFERENCE, CoverPoint, signal
+from verify.coverage import CoverPoint, signal, signals_in
 
 # The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin), lif (the LIF layer of
 # the rate-coded, direct-coded and trained TTFS generators).
@@ -102,7 +102,7 @@ def activity_points(config: SnnConfig, design: str) -> list[CoverPoint]:
     points = []
     for l in range(1, config.layers + 1):
         for what, expression in slot_kinds(config, design, l).items():
-            refs = tuple(_REFERENCE.findall(expression))
+            refs = signals_in(expression)
             points.append(CoverPoint(point_name(l, f"{what} slots"), expression, refs))
     return points
 

@@ -110,7 +110,7 @@ def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
                 continue
             if config.groups(l) == 1:  # one word: no address signals, every read is of group 0
                 expr, sigs = _SAME_ADDRESS.sub("1'b1", expr), tuple(s for s in sigs if "addr" not in s)
-            used = tuple(ref for s in sigs for ref in _REFERENCE.findall(names[s.replace(".", "_")]))
+            used = tuple(ref for s in sigs for ref in signals_in(names[s.replace(".", "_")]))
             points.append(CoverPoint(f"L{l} {key}", expr.format(**names), used))
     return points
 
@@ -124,6 +124,11 @@ def buffer_points() -> list[CoverPoint]:
 
 _SAME_ADDRESS = re.compile(r"\(\{(\w)_wr__addr\} == \{\1_rd__addr\}\)")
 _REFERENCE = re.compile(r"dut\.\\\S+ |dut\.\w+")  # the DUT signals an expression of `signal` references reads
+
+
+def signals_in(expression: str) -> tuple[str, ...]:
+    """The DUT signals (`signal` references) a Verilog expression reads."""
+    return tuple(_REFERENCE.findall(expression))
 
 
 def _has_point(config: SnnConfig, key: str) -> bool:
