@@ -263,13 +263,12 @@ def findings(s: dict) -> list[str]:
             line += f" and {n['energy_uj_integer_memory'] / n['ann_energy_uj_integer_memory']:.2f}x with every weight read paid"
         out.append(line + ".")
     if s.get("compare"):
-        x = s["compare"][0]
-        r = x["ratios"]["snn"]
-        out.append(f"- **Should it spike?** Beside an ANN accelerator built from the same export that skips zero "
-                   f"activations (bit-identical images), the {x['network']} exact-TTFS generator takes "
-                   f"{r['energy_activity']:.2f}x its energy per image counted from simulated activity "
-                   f"({r['energy_literature']:.2f}x and {r['energy_integer_memory']:.2f}x under the two op-count "
-                   f"models) and {r['cycles']:.2f}x its cycles.")
+        parts = [f"{x['network']}: {x['ratios']['snn']['energy_activity']:.2f}x its energy per image counted from "
+                 f"simulated activity ({x['ratios']['snn']['energy_literature']:.2f}x and "
+                 f"{x['ratios']['snn']['energy_integer_memory']:.2f}x under the two op-count models) and "
+                 f"{x['ratios']['snn']['cycles']:.2f}x its cycles" for x in s["compare"]]
+        out.append("- **Should it spike?** Beside an ANN accelerator built from the same export that skips zero "
+                   "activations (bit-identical images), the exact-TTFS generator takes, on " + "; on ".join(parts) + ".")
     if s["verify"]:
         exact = sum(v["vectors"] - v["mismatching"] for v in s["verify"])
         total = sum(v["vectors"] for v in s["verify"])

@@ -135,7 +135,7 @@ def test_the_comparison_with_the_ann_twins_joins_the_findings_and_the_table(run)
                                                       "ratios": ratios, "seconds": 600.0, "machine": MACHINE})
     s = collect(run["run"], run["fpga"], run["reports"])
     lines = findings(s)
-    assert "**Should it spike?**" in lines[-2] and "takes 1.50x its energy per image" in lines[-2]
+    assert "**Should it spike?**" in lines[-2] and "on 100-64-64-784: 1.50x its energy per image" in lines[-2]
     assert "0.40x and 0.90x under the two op-count models) and 2.50x its cycles" in lines[-2]
     md = markdown(s)
     assert "| energy per image from simulated activity, 100-64-64-784 exact TTFS (docs/energy.md) | 3.0 nJ | " \
