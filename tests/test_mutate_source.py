@@ -45,7 +45,7 @@ def test_the_draw_is_reproducible_and_every_site_is_a_line_of_the_sources():
 @pytest.mark.sim
 def test_a_mutant_runs_on_its_own_copy_of_hw_and_is_killed_by_a_failing_case(tmp_path):
     lif = (REPO / "hw/lif.py").read_text().splitlines()
-    line = next(n for n, t in enumerate(lif, start=1) if "with m.If(sw_g == G - 1):" in t)
+    line = next(n for n, t in enumerate(lif, start=1) if "with m.If(sw_g == groups - 1):" in t)  # `group_sweep`
     seed = next(s for s in range(50) if draw(s).neuron == "rate")  # a case that runs LIF layers
     fault = SourceMutant(0, "equality", "hw/lif.py", line, lif[line - 1], lif[line - 1].replace("==", "!="))
     killed = run_mutant(fault, [seed], ("icarus",), str(tmp_path))
