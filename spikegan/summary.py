@@ -57,9 +57,16 @@ def _exported_row(conv: dict) -> dict:
 
 
 def _network(config: dict) -> str:
-    """A network in a few words: its sizes, and "exact TTFS" for a ramp network."""
+    """A network in a few words: its sizes, and "exact TTFS" for a ramp network, else its input coding."""
     sizes = "-".join(map(str, config["sizes"]))
-    return f"{sizes} exact TTFS" if config.get("neuron") == "ramp" else sizes
+    if config.get("neuron") == "ramp":
+        return f"{sizes} exact TTFS"
+    return f"{sizes} {config['coding']}-coded" if config.get("coding") else sizes
+
+
+def _energy(nj: float) -> str:
+    """Energy in nJ, or in uJ from 1,000 nJ."""
+    return f"{nj / 1e3:,.2f} uJ" if nj >= 1e3 else f"{nj:,.1f} nJ"
 
 
 def _exact_entry(report: dict) -> dict:
@@ -198,8 +205,8 @@ def rows(s: dict) -> list[tuple[str, str, str, str]]:
     for x in s.get("compare", []):
         r, e = x["ratios"], x["energy_nj"]
         out.append((f"energy per image from simulated activity, {x['network']} exact TTFS (docs/energy.md)",
-                    f"{e['snn']:,.1f} nJ",
-                    f"{r['snn']['energy_activity']:.2f}x an ANN twin that skips zero activations ({e['ann-skip']:,.1f} nJ), "
+                    _energy(e["snn"]),
+                    f"{r['snn']['energy_activity']:.2f}x an ANN twin that skips zero activations ({_energy(e['ann-skip'])}), "
                     f"{r['snn']['energy_activity'] / r['ann-dense']['energy_activity']:.2f}x a dense one; op-count models: "
                     f"{r['snn']['energy_literature']:.2f}x (literature), {r['snn']['energy_integer_memory']:.2f}x "
                     f"(integer + memory); {r['snn']['cycles']:.2f}x the skipping twin's cycles", x["source"]))
