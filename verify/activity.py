@@ -5,9 +5,9 @@ A layer of every design issues one slot a cycle (`docs/hardware-architecture.md`
 on its kind and is fixed by the design's structure (`SLOT_WORK`): an event slot of an exact-TTFS (ramp) layer
 reads one weight word and read-modify-writes one slope word, ``P`` additions; an ANN twin's reads a weight word
 and an accumulator word, ``P`` multiplications and additions, and writes the accumulator back. The wrapper counts
-each layer's slots of each kind (`activity_points`), the testbench reads them before and after every image, and
-`slot_check` holds the event slots against the golden model's input events. Not counted: the event FIFOs and
-buffers between the layers and the control registers.
+each layer's slots of each kind (`activity_points`, counters prefixed `PREFIX`), the testbench reads them before
+and after every image, and `slot_check` holds the event slots against the golden model's input events. Not
+counted: the event FIFOs and buffers between the layers and the control registers.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import numpy as np
 
 from model.snn.config import SnnConfig
 from verify.coverage import CoverPoint, signal, signals_in
+
+PREFIX = "activity"  # of the wrapper's activity counters (`verify.coverage.counter_name`)
 
 # The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin), lif (the LIF layer of
 # the rate-coded, direct-coded and trained TTFS generators).
@@ -105,16 +107,6 @@ def activity_points(config: SnnConfig, design: str) -> list[CoverPoint]:
             refs = signals_in(expression)
             points.append(CoverPoint(point_name(l, f"{what} slots"), expression, refs))
     return points
-
-
-def counter_name(point: CoverPoint) -> str:
-    """The wrapper's counter of activity ``point``: a Verilog identifier."""
-    return "activity_" + "".join(ch if ch.isalnum() else "_" for ch in point.name)
-
-
-def counter_names(points) -> dict[str, str]:
-    """``{wrapper counter: counter name}`` of ``points``, what the testbench reads before and after each image."""
-    return {counter_name(p): p.name for p in points}
 
 
 def expected_event_slots(config: SnnConfig, design: str, spikes) -> list[int | None]:

@@ -136,9 +136,9 @@ def _has_point(config: SnnConfig, key: str) -> bool:
     return key != SKIPPED_STEP or config.sweeps_event_steps_only
 
 
-def counter_name(point: CoverPoint) -> str:
-    """The wrapper's counter of ``point``: a Verilog identifier."""
-    return "cover_" + "".join(ch if ch.isalnum() else "_" for ch in point.name)
+def counter_name(point: CoverPoint, prefix: str = "cover") -> str:
+    """The wrapper's counter of ``point``: a Verilog identifier (``prefix``: ``activity`` for `verify.activity`'s)."""
+    return f"{prefix}_" + "".join(ch if ch.isalnum() else "_" for ch in point.name)
 
 
 @dataclass(frozen=True)
@@ -347,9 +347,10 @@ def design_coverage(net, traces, counters: dict) -> dict:
             "by_kind": {k: [len(hit & set(v)), len(v)] for k, v in kinds.items()}}
 
 
-def counter_names(points) -> dict[str, str]:
-    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tb.plan.read_coverage`)."""
-    return {counter_name(p): p.name for p in points}
+def counter_names(points, prefix: str = "cover") -> dict[str, str]:
+    """``{wrapper counter: bin name}`` of ``points``: what a testbench reads back (`verify.tb.plan.read_coverage`,
+    `read_activity`)."""
+    return {counter_name(p, prefix): p.name for p in points}
 
 
 def coverage_line(cov: dict) -> str:

@@ -87,7 +87,7 @@ def run_generator(
         "monitor_layers": list(monitor_layers),
         "observed": str(observed.resolve()),
         "cover": counter_names(build.cover),
-        "activity": activity.counter_names(build.activity),
+        "activity": counter_names(build.activity, activity.PREFIX),
         "sweeps": str(sweeps.resolve()) if build.sweeps else None,
     }
     plus_args = [f"+{PLUSARG}={sweeps.resolve()}"] if build.sweeps else []

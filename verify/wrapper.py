@@ -17,7 +17,7 @@ from amaranth.lib import wiring
 
 from hw.build import RtlBuild
 from model.common.files import update_file
-from verify.activity import counter_name as activity_counter
+from verify.activity import PREFIX as ACTIVITY
 from verify.coverage import counter_name
 from verify.sweep_monitor import wrapper_lines
 
@@ -80,7 +80,7 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
     for point in cover:
         lines += _counter(counter_name(point), point.expression, point.name)
     for point in activity:
-        lines += _counter(activity_counter(point), point.expression, point.name)
+        lines += _counter(counter_name(point, ACTIVITY), point.expression, point.name)
     lines += wrapper_lines(sweeps)
     for port in pulses:
         lines += _counter(pulse_counter(port), port, f"cycles with {port} high")

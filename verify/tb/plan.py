@@ -24,7 +24,7 @@ def write_result(plan: dict, result: dict) -> None:
 
 
 def read_activity(dut, plan: dict) -> dict[str, int]:
-    """The wrapper's activity counters named in ``plan["activity"]`` (`verify.activity.counter_names`), by name."""
+    """The wrapper's activity counters named in ``plan["activity"]`` (`verify.coverage.counter_names`), by name."""
     return {name: int(getattr(dut, counter).value) for counter, name in plan.get("activity", {}).items()}
 
 
