@@ -26,7 +26,9 @@ from model.common.options import add_manifest, add_out
 from model.common.plots import pyplot, save_figure
 from model.common.runinfo import machine
 from model.snn import ramp
-from model.snn.energy import MODELS, energy_uj
+from model.convert.exact_sweep import op_count_energy
+from model.convert.sweep import ann_macs
+from model.snn.energy import MODELS
 from model.snn.export import Export, load
 from verify.activity import COMPONENTS, image_energy_pj
 from verify.sim import SIMULATORS
@@ -56,7 +58,7 @@ def other_op_counts(export: Export, vectors: int) -> dict[str, float]:
     first = 1 if c.direct else 0
     synaptic = sum(per_image[l] * c.sizes[l + 1] for l in range(first, c.layers))
     return {"synaptic": synaptic, "updates": sum(c.sizes[l] * c.timesteps for l in range(1, c.layers + 1)),
-            "macs": float(c.sizes[0] * c.sizes[1]) if c.direct else 0.0}
+            "macs": float(ann_macs(c.sizes[:2])) if c.direct else 0.0}
 
 
 def op_counts(export: Export, vectors: int) -> dict[str, dict[str, float]]:
@@ -68,16 +70,9 @@ def op_counts(export: Export, vectors: int) -> dict[str, dict[str, float]]:
     ops = ramp.Operations.of(c, nonzero)
     return {
         "snn": {"synaptic": sum(ops.synaptic), "updates": ops.neuron_updates, "macs": 0.0},
-        "ann-dense": {"synaptic": 0.0, "updates": 0, "macs": float(sum(c.sizes[l] * c.sizes[l + 1] for l in range(c.layers)))},
+        "ann-dense": {"synaptic": 0.0, "updates": 0, "macs": float(ann_macs(c.sizes))},
         "ann-skip": {"synaptic": 0.0, "updates": 0, "macs": float(sum(nonzero[l] * c.sizes[l + 1] for l in range(c.layers)))},
     }
-
-
-def op_count_energy(config, ops: dict) -> dict[str, float]:
-    """Energy per image (uJ) of ``ops`` under each op-count model, priced at the ramp network's widths."""
-    widths = dict(membrane_bits=config.membrane_bits, weight_bits=config.weight_bits,
-                  accumulator_bits=config.membrane_bits)
-    return {m: energy_uj(ops["synaptic"], ops["macs"], m, updates=ops["updates"], **widths) for m in MODELS}
 
 
 def _synth(manifest: Path, design: str, out: Path, ecp5_part: str) -> dict:
@@ -128,7 +123,7 @@ def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out=
     ops = op_counts(export, vectors)
     for row in rows:
         row["ops"] = ops[row["design"]]
-        row["op_count_energy_uj"] = op_count_energy(export.config, row["ops"])
+        row["op_count_energy_uj"] = op_count_energy(export.config, **row["ops"])
     for k, path in enumerate(map(Path, also)):
         other = load(path)
         if other.config.sizes != export.config.sizes:
@@ -137,7 +132,7 @@ def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out=
         n = min(vectors, len(other.vectors))
         row = run_design(path, "snn", tuple(sims), n, out, synth, ecp5_part, other_label(other), f"also{k + 1}")
         row["ops"] = other_op_counts(other, n)
-        row["op_count_energy_uj"] = op_count_energy(other.config, row["ops"])
+        row["op_count_energy_uj"] = op_count_energy(other.config, **row["ops"])
         rows.append(row)
     report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
               "config": export.config.to_dict(), "simulators": list(sims), "vectors": vectors, "rows": rows,

@@ -40,7 +40,8 @@ def _widths(config: SnnConfig) -> dict:
     return dict(membrane_bits=config.membrane_bits, weight_bits=config.weight_bits, accumulator_bits=config.membrane_bits)
 
 
-def _energy(config: SnnConfig, synaptic: float = 0, macs: float = 0, updates: float = 0) -> dict:
+def op_count_energy(config: SnnConfig, synaptic: float = 0, macs: float = 0, updates: float = 0) -> dict:
+    """Energy per image (uJ) under each op-count model (`model.snn.energy`), priced at the ramp network's widths."""
     return {m: energy_uj(synaptic, macs, m, updates=updates, **_widths(config)) for m in MODELS}
 
 
@@ -75,7 +76,7 @@ def exact_point(layers, u_calib, u_eval, ann, sizes, t: int, clip: str, fid_fn=N
         "max_spikes_per_neuron": int(max(s.sum(axis=1).max() for s in stepped.spikes[1:])),
         "synaptic_ops": float(sum(ops.synaptic)), "synaptic_ops_by_layer": ops.synaptic,
         "neuron_updates": ops.neuron_updates,
-        "energy_uj": _energy(c, synaptic=sum(ops.synaptic), updates=ops.neuron_updates),
+        "energy_uj": op_count_energy(c, synaptic=sum(ops.synaptic), updates=ops.neuron_updates),
     }
     if fid_fn is not None:
         row["fid_fixed"], row["fid_float"] = fid_fn(image), fid_fn(reference)
@@ -94,7 +95,7 @@ def rate_points(layers, u_calib, u_eval, ann, sizes, fid_fn=None) -> list[dict]:
             "fid_fixed": row.get("fid_fixed"), "mse_fixed_ann": row["mse_fixed_ann"],
             "spikes_per_neuron": fx["spikes_per_neuron"], "synaptic_ops": fx["synaptic_ops"], "macs": fx["macs"],
             "energy_uj": {"literature": fx["energy_uj"], "integer_memory": fx["energy_uj_integer_memory"]},
-            "ann_energy_uj": _energy(config, macs=ann_macs(sizes)),
+            "ann_energy_uj": op_count_energy(config, macs=ann_macs(sizes)),
         })
     return rows
 
@@ -161,8 +162,8 @@ def build_report(layers, u_calib, u_eval, sizes, ts=SWEEP_T, clips=SWEEP_CLIPS, 
     report["rate"] = rate_points(layers, u_calib, u_eval, ann, sizes, fid_fn)
     for r in rows:  # each point against the ANN priced at its own widths
         c = dataclasses.replace(widths_of, timesteps=r["timesteps"], membrane_bits=r["membrane_bits"])
-        r["ann_energy_uj"] = _energy(c, macs=macs)
-        r["zero_skipping_ann_energy_uj"] = _energy(c, macs=skip)
+        r["ann_energy_uj"] = op_count_energy(c, macs=macs)
+        r["zero_skipping_ann_energy_uj"] = op_count_energy(c, macs=skip)
     report["goals"] = goals(report, exported)
     report["seconds"] = round(time.perf_counter() - start, 1)
     report["machine"] = machine()
