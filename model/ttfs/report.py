@@ -133,7 +133,7 @@ def fixed_markdown(f: dict, export: dict | None) -> list[str]:
 
 def markdown(report: dict) -> str:
     lines = ["# TTFS Spiking-GAN report", "", f"Made by `{report['command']}` in {report['seconds']:.0f} s on {report['machine']['cpu']} "
-             f"({report['machine']['cpus']} cores, load {report['machine']['load_1min']}), {report['machine']['date']}, commit {report.get('commit', '?')}.", ""]
+             f"({report['machine']['cpus']} cores, load {report['machine']['load_1min']}), {report['machine']['date']}.", ""]
     lines += classifier_markdown(report["classifier"]) + comparison_markdown(report["classifier"])
     if "gan" in report:
         g = report["gan"]
