@@ -11,7 +11,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hw.events import EventSerialiser, event_signature, group_layout
-from hw.lif import IN_FLIGHT, LayerParams, group_sweep
+from hw.lif import IN_FLIGHT, LayerParams, advance_front, group_sweep
 from hw.rom import Rom
 from hw.widths import abits
 from hw.xbar import Xbar
@@ -118,10 +118,7 @@ class AnnLayer(wiring.Component):
         m.d.sync += unwritten.eq(self.count_addr >= c_front)
         m.d.comb += self.count_data.eq(Mux(unwritten, 0, c_out.data))
         for wr, front in ((a_wr, a_front), (c_wr, c_front)):
-            with m.If(self.clear):
-                m.d.sync += front.eq(0)
-            with m.Elif(wr.en & (front != G)):
-                m.d.sync += front.eq(front + 1)
+            advance_front(m, self.clear, wr, front, G)
         return SimpleNamespace(a=SimpleNamespace(wr=a_wr, rd=a_rd, front=a_front), c=SimpleNamespace(wr=c_wr))
 
     def _issue(self, m: Module, xbar, bias, mem, fifo) -> SimpleNamespace:

@@ -97,6 +97,15 @@ def group_sweep(m: Module, start, groups: int, sweeping: Signal, sw_g: Signal):
     return Mux(sweeping, sw_g, 0)
 
 
+def advance_front(m: Module, clear, wr, front: Signal, groups: int) -> None:
+    """A memory's clear frontier: 0 on ``clear``, then one more group at each write through ``wr`` (writes come in
+    ascending passes over the groups, so groups at or above it have not been written since ``clear``)."""
+    with m.If(clear):
+        m.d.sync += front.eq(0)
+    with m.Elif(wr.en & (front != groups)):
+        m.d.sync += front.eq(front + 1)
+
+
 def fired_output(m: Module, params: LayerParams, spikes) -> SyncFIFOBuffered:
     """A layer's way out: the fire FIFO (words of fired neurons; room for two steps plus the groups in flight)
     and the serialiser that turns its words into the events of ``spikes``. Returns the FIFO, whose write side

@@ -9,7 +9,7 @@ from amaranth.lib import data, wiring
 from amaranth.lib.memory import Memory
 
 from hw.events import group_layout
-from hw.lif import LayerParams, fired_output, group_sweep
+from hw.lif import LayerParams, advance_front, fired_output, group_sweep
 from hw.rom import Rom
 from hw.widths import abits
 from hw.xbar import Xbar
@@ -209,10 +209,7 @@ class RampLayer(wiring.Component):
         m.d.comb += [mem.c.wr.addr.eq(f_g), mem.c.wr.en.eq(f_fire)]
         m.d.comb += [mem.c.wr.data[lane].eq(f_c[lane] + f_bits[lane]) for lane in range(P)]
         for port in (mem.s, mem.v, mem.c):
-            with m.If(self.clear):
-                m.d.sync += port.front.eq(0)
-            with m.Elif(port.wr.en & (port.front != G)):
-                m.d.sync += port.front.eq(port.front + 1)
+            advance_front(m, self.clear, port.wr, port.front, G)
         pushed = data.View(group_layout(self.params.n_out, P), fifo.w_data)
         m.d.comb += [
             pushed.bits.eq(f_bits),
