@@ -1,4 +1,5 @@
-"""Block tests under Icarus and Verilator: Spike ROM, direct input, XBAR, LIF layer and event buffer against the golden model.
+"""Block tests under Icarus and Verilator: Spike ROM, direct input, XBAR, LIF layer, ANN layer and event buffer against the
+golden model.
 
 Seeded random contents; the pause and back-pressure patterns of the streams
 (`verify.tb.patterns`) are parameters of the cases like the rest; each
@@ -17,7 +18,8 @@ import numpy as np
 import pytest
 
 from model.snn.golden import encode_spikes, run_layer
-from verify.blocks import DirectInputCase, EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
+from model.snn.ramp import fire
+from verify.blocks import AnnLayerCase, DirectInputCase, EventBufferCase, LifCase, SpikeRomCase, XbarCase, run_case
 from verify.coverage import RTL_POINTS, SKID, output_fifo_can_fill
 from verify.sim import SIMULATORS
 
@@ -77,6 +79,21 @@ LIF = [
             input_rate=0.0, bias_range=6, bias_offset=4, accept="always"),
 ]
 
+ANN_LAYER = [
+    # G = 3 with 2 padding lanes, each variant
+    AnnLayerCase(n_in=12, n_out=10, lanes=4, weight_bits=6, timesteps=12, dense=True, seed=1),
+    AnnLayerCase(n_in=12, n_out=10, lanes=4, weight_bits=6, timesteps=12, dense=False, seed=2),
+    # G = 1: the same accumulator word read and written in back-to-back cycles (forwarding)
+    AnnLayerCase(n_in=5, n_out=3, lanes=4, weight_bits=5, timesteps=8, dense=False, seed=4, zero_rate=0.0),
+    # an output that is rarely ready: the FIFO fills and the next image's marker waits for it to drain
+    AnnLayerCase(n_in=6, n_out=9, lanes=3, weight_bits=4, timesteps=15, dense=True, seed=4, accept="random 0.1"),
+    # T = 32 (6-bit values), one lane, never stalled
+    AnnLayerCase(n_in=4, n_out=5, lanes=1, weight_bits=8, timesteps=32, dense=False, seed=5, offer="always",
+                 accept="always"),
+    # all but the first image without input events: the outputs are the biases' alone
+    AnnLayerCase(n_in=7, n_out=6, lanes=2, weight_bits=4, timesteps=10, dense=False, seed=6, zero_rate=1.0, top=0.5),
+]
+
 
 @pytest.mark.sim
 @pytest.mark.parametrize("sim", SIMULATORS)
@@ -119,6 +136,24 @@ def test_lif_layer(case, sim):
     result = run_case(case, sim, ROOT)
     assert not result["error"], result["error"]
     assert len(result["images"]) == case.images and all(r["ok"] and r["spikes"] > 0 for r in result["images"])
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("sim", SIMULATORS)
+@pytest.mark.parametrize("case", ANN_LAYER, ids=lambda c: c.name)
+def test_ann_layer(case, sim):
+    result = run_case(case, sim, ROOT)
+    assert not result["error"], result["error"]
+    assert len(result["images"]) == case.images and all(r["ok"] for r in result["images"])
+
+
+@pytest.mark.parametrize("case", ANN_LAYER, ids=lambda c: c.name)
+def test_ann_cases_reach_zero_and_saturation(case):
+    """Every case's outputs include 0 and ``T``, and all but the bias-only case values between them."""
+    d = case.data()
+    values = fire(d["activations"] @ d["weights"].T + d["biases"], d["threshold"], case.timesteps)
+    assert (values == 0).any() and (values == case.timesteps).any()
+    assert case.zero_rate == 1.0 or ((values > 0) & (values < case.timesteps)).any()
 
 
 def test_floor_case_fires_each_neuron_at_most_once():

@@ -1,8 +1,10 @@
-"""Block-test cases (Spike ROM, direct input, XBAR, LIF layer, event buffer): seeded random contents, one build folder each.
+"""Block-test cases (Spike ROM, direct input, XBAR, LIF layer, ANN layer, event buffer): seeded random contents, one
+build folder each.
 
 A case builds its block's Verilog and memory files under
 ``<root>/<case.name>/rtl`` and returns the plan its cocotb testbench
-(``verify.tb.spike_rom``, ``verify.tb.direct_input``, ``verify.tb.xbar``, ``verify.tb.lif``, ``verify.tb.event_buffer``) reads; the
+(``verify.tb.spike_rom``, ``verify.tb.direct_input``, ``verify.tb.xbar``, ``verify.tb.lif``,
+``verify.tb.ann_layer``, ``verify.tb.event_buffer``) reads; the
 testbench holds the reference model (the golden model) and the checker.
 The pause and back-pressure patterns its streams are driven with
 (`verify.tb.patterns`: ``offer``, ``accept``, the XBAR's ``enable``) are
@@ -16,13 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.ann_layer import AnnLayer, value_bits
 from hw.build import write_rtl
 from hw.direct_input import DirectInput
 from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
-from model.snn.config import NOISE_FILE, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
+from model.snn.config import NOISE_FILE, RAMP, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
 from model.snn.golden import encode_spikes
 from model.snn.layout import pack_biases, pack_spikes, pack_weights
 from verify.coverage import buffer_points, counter_names, rtl_points
@@ -242,6 +245,63 @@ class LifCase(_Case):
 
 
 @dataclass(frozen=True)
+class AnnLayerCase(_Case):
+    """One layer of the ANN twin (`hw.ann_layer.AnnLayer`, ``dense`` or zero-skipping) on random activations
+    ``0 .. T`` (a ``zero_rate`` share of them 0; every one at ``T`` in the first image) and full-range weights. Its
+    divisor ``R`` puts ``T R`` at the ``top`` quantile of the sums ``W a + B``, so the outputs span 0 to ``T``.
+    The input events are offered by ``offer``, the output taken by ``accept``."""
+
+    n_in: int
+    n_out: int
+    lanes: int
+    weight_bits: int
+    timesteps: int
+    dense: bool
+    seed: int
+    images: int = 3
+    zero_rate: float = 0.3
+    top: float = 0.8
+    offer: str = "random 0.8"
+    accept: str = "random 0.7"
+
+    @property
+    def name(self) -> str:
+        return _name("ann_layer", self)
+
+    def config(self) -> SnnConfig:
+        q, t = self.weight_bits, self.timesteps
+        reach = 2 * self.n_in * (1 << (q - 1)) * t  # |W a| and |B| at most this
+        return SnnConfig(sizes=(self.n_in, self.n_out), timesteps=t, weight_bits=q,
+                         membrane_bits=reach.bit_length() + 1, lanes=self.lanes, **RAMP)
+
+    def data(self) -> dict:
+        """Weights, biases, the threshold ``T R`` and the input activations, all from the seed."""
+        c = self.config()
+        rng = np.random.default_rng(self.seed)
+        t, (wlo, whi) = self.timesteps, c.weight_range
+        w = rng.integers(wlo, whi + 1, (self.n_out, self.n_in))
+        a = rng.integers(1, t + 1, (self.images, self.n_in)) * (rng.random((self.images, self.n_in)) >= self.zero_rate)
+        a[0] = t
+        b = rng.integers(-whi * t, whi * t + 1, self.n_out)
+        sums = a @ w.T + b
+        slope = max(1, int(np.quantile(sums, self.top)) // t)
+        return {"weights": w, "biases": b, "threshold": slope * t, "activations": a}
+
+    def build(self, root) -> tuple[SimBuild, dict]:
+        c, d = self.config(), self.data()
+        files = {
+            c.weight_file(1): (pack_weights(d["weights"], c.lanes, c.weight_bits), c.weight_word_bits),
+            c.bias_file(1): (pack_biases(d["biases"], c.lanes, c.membrane_bits), c.bias_word_bits),
+        }
+        layer = AnnLayer(LayerParams(c, 1, d["threshold"]), self.dense)
+        rtl = write_rtl(layer, "ann_layer", Path(root) / self.name / "rtl", files)
+        plan = {"config": c.to_dict(), "dense": self.dense, "weights": d["weights"].tolist(),
+                "biases": d["biases"].tolist(), "threshold": d["threshold"], "activations": d["activations"].tolist(),
+                "value_bits": value_bits(c.timesteps), "seed": self.seed, "offer": self.offer, "accept": self.accept}
+        return add_wrapper(rtl), plan
+
+
+@dataclass(frozen=True)
 class EventBufferCase(_Case):
     """The event buffer between two blocks, on random events and markers offered by ``offer`` and taken by
     ``accept``; the wrapper counts the cycles its skid register is in use."""
@@ -271,6 +331,7 @@ TB_MODULES = {
     DirectInputCase: "verify.tb.direct_input",
     XbarCase: "verify.tb.xbar",
     LifCase: "verify.tb.lif",
+    AnnLayerCase: "verify.tb.ann_layer",
     EventBufferCase: "verify.tb.event_buffer",
 }
 

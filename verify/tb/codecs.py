@@ -10,16 +10,20 @@ from model.snn.layout import unpack_lanes
 
 
 class EventCodec:
-    """Packs/unpacks an event-stream payload of a layer of ``n`` neurons: ``{eos, index}``, index in the low bits."""
+    """Packs/unpacks an event-stream payload of a layer of ``n`` neurons: ``{eos, index}``, index in the low bits,
+    or ``{value, eos, index}`` where the events carry a ``value`` (an ANN activation, `hw.events.event_layout`)."""
 
-    def __init__(self, n: int):
-        self.bits = abits(n)
+    def __init__(self, n: int, value_bits: int = 0):
+        self.bits, self.value_bits = abits(n), value_bits
 
-    def pack(self, index: int, eos: int) -> int:
-        return (int(eos) << self.bits) | int(index)
+    def pack(self, index: int, eos: int, value: int = 0) -> int:
+        return (int(value) << (self.bits + 1)) | (int(eos) << self.bits) | int(index)
 
-    def unpack(self, value: int) -> tuple[int, int]:
-        return value & ((1 << self.bits) - 1), value >> self.bits
+    def unpack(self, payload: int) -> tuple[int, int]:
+        return payload & ((1 << self.bits) - 1), (payload >> self.bits) & 1
+
+    def value(self, payload: int) -> int:
+        return payload >> (self.bits + 1)
 
 
 def count_words_to_counts(config: SnnConfig, layer: int, words) -> np.ndarray:
