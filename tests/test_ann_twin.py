@@ -200,3 +200,25 @@ def test_compare_reports_every_design_on_the_same_vectors(tmp_path):
     assert rows["ann-dense"]["activity"]["L1 event slots"] == 10 * config.groups(1)
     text = (tmp_path / "compare" / "compare.md").read_text()
     assert "Against the zero-skipping ANN twin" in text and (tmp_path / "compare" / "compare.png").is_file()
+
+
+def test_compare_runs_its_jobs_synthesis_first_and_passes_a_failure_on():
+    from verify.compare import run_jobs
+
+    started = []
+
+    def job(key):
+        def call():
+            started.append(key)
+            return key
+        return call
+
+    jobs = {k: job(k) for k in [("a", "verify"), ("a", "synth"), ("b", "verify"), ("b", "synth")]}
+    assert run_jobs(jobs, 1) == {k: k for k in jobs}
+    assert [k[1] for k in started] == ["synth", "synth", "verify", "verify"]
+
+    def broken():
+        raise UserError("the simulator is missing")
+
+    with pytest.raises(UserError, match="simulator is missing"):
+        run_jobs({("a", "verify"): broken, ("b", "synth"): job(("b", "synth"))}, 2)

@@ -15,7 +15,11 @@ go to ``--out``.
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,7 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_manifest, add_out
 from model.common.plots import pyplot, save_figure
+from model.common.progress import progress_bar
 from model.common.runinfo import machine
 from model.snn import ramp
 from model.convert.exact_sweep import op_count_energy
@@ -84,60 +89,96 @@ def _synth(manifest: Path, design: str, out: Path, ecp5_part: str) -> dict:
             "ecp5_fmax_mhz": r["ecp5"].get("fmax_min_mhz"), "ecp5_target": r["ecp5"].get("target")}
 
 
-def run_design(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, out: Path, synth: bool,
-               ecp5_part: str, label: str | None = None, folder: str | None = None) -> dict:
-    """One design: verified on ``vectors`` test vectors under each of ``sims`` (its activity read per image, the
-    same under all of them), and synthesised unless not ``synth``; its results under ``out / folder``."""
+def _verify(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, out: Path) -> dict[str, dict]:
+    """``design`` verified on ``vectors`` test vectors under each of ``sims`` in turn (they share one RTL build)."""
     from verify.flow import verify_run
 
-    folder = folder or design
-    reports = {sim: verify_run(manifest, sim, vectors, out / folder / f"verify-{sim}", design=design, vcd=False)
-               for sim in sims}
-    per_sim = {sim: [im["activity"] for im in r["images"]] for sim, r in reports.items()}
-    images = reports[sims[0]]["images"]
-    counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
-    row = {"key": folder, "design": design, "label": label or LABELS[design], "manifest": str(manifest),
-           "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
-           "activity_agrees": all(a == per_sim[sims[0]] for a in per_sim.values()), "vectors": len(images),
-           "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
-           "energy_pj": image_energy_pj(load(manifest).config, design, counts)}
-    if synth:
-        row["synth"] = _synth(manifest, design, out / folder / "synth", ecp5_part)
-        fmax = row["synth"]["ecp5_fmax_mhz"]
-        row["images_per_s"] = fmax * 1e6 / row["cycles"] if fmax else None
-    return row
+    return {sim: verify_run(manifest, sim, vectors, out / f"verify-{sim}", design=design, vcd=False) for sim in sims}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One design of the table: which export, which design of it, its label and its folder under the output."""
+
+    manifest: Path
+    design: str
+    label: str
+    folder: str
+
+    def jobs(self, sims: tuple[str, ...], vectors: int, out: Path, synth: bool, ecp5_part: str) -> dict:
+        """Its work as independent calls: the simulations, and the synthesis unless not ``synth``."""
+        jobs = {(self.folder, "verify"): partial(_verify, self.manifest, self.design, sims, vectors, out / self.folder)}
+        if synth:
+            jobs[(self.folder, "synth")] = partial(_synth, self.manifest, self.design, out / self.folder / "synth",
+                                                   ecp5_part)
+        return jobs
+
+    def row(self, reports: dict[str, dict], synth: dict | None) -> dict:
+        """Its row from its verification ``reports`` (by simulator; cycles and activity from the first) and
+        ``synth``: bit-exactness, activity under every simulator, cycles, energy from activity, area and Fmax."""
+        per_sim = {sim: [im["activity"] for im in r["images"]] for sim, r in reports.items()}
+        images = next(iter(reports.values()))["images"]
+        counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
+        row = {"key": self.folder, "design": self.design, "label": self.label, "manifest": str(self.manifest),
+               "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
+               "activity_agrees": all(a == next(iter(per_sim.values())) for a in per_sim.values()),
+               "vectors": len(images), "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
+               "energy_pj": image_energy_pj(load(self.manifest).config, self.design, counts)}
+        if synth is not None:
+            row["synth"] = synth
+            fmax = synth["ecp5_fmax_mhz"]
+            row["images_per_s"] = fmax * 1e6 / row["cycles"] if fmax else None
+        return row
+
+
+def run_jobs(jobs: dict, workers: int) -> dict:
+    """Every call of ``jobs`` (by key), ``workers`` at a time; the work is in the simulators' and synthesis tools'
+    own processes, so threads suffice. Synthesis (the longest) goes first."""
+    order = sorted(jobs, key=lambda k: k[1] != "synth")
+    results = {}
+    with ThreadPoolExecutor(max(1, workers)) as pool, progress_bar(total=len(order), desc="compare", unit="job") as bar:
+        futures = {pool.submit(jobs[k]): k for k in order}
+        for done in as_completed(futures):
+            results[futures[done]] = done.result()
+            bar.update(1)
+    return results
 
 
 def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out="reports/compare", synth: bool = True,
-            ecp5_part: str = "85k", also=()) -> dict:
+            ecp5_part: str = "85k", also=(), workers: int | None = None) -> dict:
     """Run every design of `DESIGNS` on ``manifest`` (an exact-TTFS export), and the spiking design of each export
-    in ``also``, and write the comparison report."""
+    in ``also``, ``workers`` jobs at a time (default: one per CPU), and write the comparison report."""
     start = time.perf_counter()
-    manifest, out = Path(manifest), Path(out)
+    manifest, out, sims = Path(manifest), Path(out), tuple(sims)
     export = load(manifest)
     if export.config.neuron != "ramp":
         raise UserError(f"{manifest} is a {export.config.neuron!r} network; the comparison needs an exact-TTFS export "
                         "(spikegan convert, the default, or make exact for the FPGA and iCE40 networks)")
     vectors = min(vectors, len(export.vectors))
-    rows = [run_design(manifest, d, tuple(sims), vectors, out, synth, ecp5_part) for d in DESIGNS]
-    ops = op_counts(export, vectors)
-    for row in rows:
-        row["ops"] = ops[row["design"]]
-        row["op_count_energy_uj"] = op_count_energy(export.config, **row["ops"])
+    entries = [(Entry(manifest, d, LABELS[d], d), vectors) for d in DESIGNS]
+    others = {}
     for k, path in enumerate(map(Path, also)):
-        other = load(path)
+        other = others[path] = load(path)
         if other.config.sizes != export.config.sizes:
             raise UserError(f"--also {path}: a {'-'.join(map(str, other.config.sizes))} network, not the "
                             f"{'-'.join(map(str, export.config.sizes))} one compared")
-        n = min(vectors, len(other.vectors))
-        row = run_design(path, "snn", tuple(sims), n, out, synth, ecp5_part, other_label(other), f"also{k + 1}")
-        row["ops"] = other_op_counts(other, n)
-        row["op_count_energy_uj"] = op_count_energy(other.config, **row["ops"])
+        entries.append((Entry(path, "snn", other_label(other), f"also{k + 1}"), min(vectors, len(other.vectors))))
+    jobs = {}
+    for entry, n in entries:
+        jobs |= entry.jobs(sims, n, out, synth, ecp5_part)
+    results = run_jobs(jobs, workers or os.cpu_count() or 1)
+    ops = op_counts(export, vectors)
+    rows = []
+    for entry, n in entries:
+        row = entry.row(results[(entry.folder, "verify")], results.get((entry.folder, "synth")))
+        row["ops"] = ops[entry.design] if entry.folder in DESIGNS else other_op_counts(others[entry.manifest], n)
+        row["op_count_energy_uj"] = op_count_energy(load(entry.manifest).config, **row["ops"])
         rows.append(row)
     report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
               "config": export.config.to_dict(), "simulators": list(sims), "vectors": vectors, "rows": rows,
               "image_quality": _quality(manifest), "ratios": ratios(rows),
-              "seconds": round(time.perf_counter() - start, 1), "machine": machine()}
+              "seconds": round(time.perf_counter() - start, 1), "workers": workers or os.cpu_count() or 1,
+              "machine": machine()}
     out.mkdir(parents=True, exist_ok=True)
     figure(report, out / "compare.png")
     write_json_and_markdown(out / "compare.json", report, markdown(report), out / "compare.md", indent=2)
@@ -253,6 +294,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--also", nargs="*", default=[], metavar="MANIFEST",
                         help="exports of the same network by other converters (rate-coded, direct-coded, trained TTFS), "
                              "compared as spiking designs of their own")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="simulations and syntheses run at once (default: one per CPU)")
     add_out(parser, "reports/compare", "output folder: the report, and each design's verification and synthesis")
 
 
@@ -261,7 +304,10 @@ def run(args) -> int:
     bad = [s for s in sims if s not in SIMULATORS]
     if bad or not sims:
         raise UserError(f"--sims {args.sims!r}: a comma-separated list of {', '.join(SIMULATORS)}")
-    report = compare(args.manifest, sims, args.vectors, args.out, not args.no_synth, args.ecp5_part, args.also)
+    if args.jobs is not None and args.jobs < 1:
+        raise UserError(f"--jobs {args.jobs}: at least 1")
+    report = compare(args.manifest, sims, args.vectors, args.out, not args.no_synth, args.ecp5_part, args.also,
+                     args.jobs)
     print(markdown(report))
     print(f"report: {args.out}/compare.md, compare.json, compare.png")
     return 0 if all_checks_pass(report) else 1
