@@ -148,6 +148,23 @@ def test_activity_counters_agree_on_both_simulators_and_with_the_golden_model(tm
             for kind in kinds:
                 per_window = config.groups(l) * (config.timesteps if design == "snn" else 1)
                 assert act[f"L{l} {kind} slots"] == per_window
+            want = _fifo_words(config, design, l, ramp.values(net, ex.noise_x)[l][k])
+            assert act[f"L{l} FIFO writes"] == act[f"L{l} FIFO reads"] == want
+
+
+def _fifo_words(config: SnnConfig, design: str, l: int, q) -> int:
+    """The words layer ``l``'s output FIFO takes for its values ``q``: per firing step of the SNN (the neurons
+    firing at ``T - q``) or once for a twin (every neuron, or the non-zero ones), a word per group with something
+    to send, and the last group's word, with the marker, always."""
+    t, p, g = config.timesteps, config.lanes, config.groups(l)
+    padded = np.zeros(g * p, dtype=np.int64)
+    padded[: len(q)] = q
+    if design == "snn":
+        sends = np.array([(padded > 0) & (t - padded == k) for k in range(t)])
+    else:
+        sends = ((padded > 0) | (design == "ann-dense"))[None]
+    per_group = sends.reshape(len(sends), g, p).any(-1)
+    return int(per_group[:, :-1].sum()) + len(sends)
 
 
 def test_a_slot_count_off_by_one_is_named():
@@ -158,6 +175,8 @@ def test_a_slot_count_off_by_one_is_named():
     assert slot_check(config, "ann-skip", spikes, {"L1 event slots": 9}) is None
     assert "10 event slots counted" in slot_check(config, "ann-skip", spikes, {"L1 event slots": 10})
     assert slot_check(config, "ann-dense", spikes, {"L1 event slots": 12}) is None
+    fifo = {"L1 event slots": 9, "L1 FIFO writes": 3, "L1 FIFO reads": 2}
+    assert "3 words written to its output FIFO, 2 read" in slot_check(config, "ann-skip", spikes, fifo)
 
 
 def test_the_energy_page_shows_the_tables_figures():

@@ -5,9 +5,10 @@ A layer of every design issues one slot a cycle (`docs/hardware-architecture.md`
 on its kind and is fixed by the design's structure (`SLOT_WORK`): an event slot of an exact-TTFS (ramp) layer
 reads one weight word and read-modify-writes one slope word, ``P`` additions; an ANN twin's reads a weight word
 and an accumulator word, ``P`` multiplications and additions, and writes the accumulator back. The wrapper counts
-each layer's slots of each kind (`activity_points`, counters prefixed `PREFIX`), the testbench reads them before
-and after every image, and `slot_check` holds the event slots against the golden model's input events. Not
-counted: the event FIFOs and buffers between the layers and the control registers.
+each layer's slots of each kind and its output FIFO's writes and reads (`activity_points`, counters prefixed
+`PREFIX`), the testbench reads them before and after every image, and `slot_check` holds the event slots against
+the golden model's input events and the FIFO's reads to its writes. Not counted: the two-entry event buffers
+between the layers, the pipeline and control registers.
 """
 
 from __future__ import annotations
@@ -24,13 +25,18 @@ PREFIX = "activity"  # of the wrapper's activity counters (`verify.coverage.coun
 # The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin), lif (the LIF layer of
 # the rate-coded, direct-coded and trained TTFS generators).
 SLOTS = {
-    "ramp": {"event": "ev_issue", "integrate": "s1_sw", "fire": "s1_fire"},
-    "ann": {"event": "ev_issue", "read-out": "s1_sw"},
-    "lif": {"event": "ev_issue", "sweep": "s1_sw"},
+    "ramp": {"event slots": "ev_issue", "integrate slots": "s1_sw", "fire slots": "s1_fire"},
+    "ann": {"event slots": "ev_issue", "read-out slots": "s1_sw"},
+    "lif": {"event slots": "ev_issue", "sweep slots": "s1_sw"},
 }
 # Direct coding's input stage (`hw.direct_input`), whose multiply-accumulates make layer 1's current: the
 # expression each slot kind is counted by, over the stage's signals.
-DIRECT_SLOTS = {"input MAC": "{s1_valid}", "current write": "{s3_valid} & {s3_last}"}
+DIRECT_SLOTS = {"input MAC slots": "{s1_valid}", "current write slots": "{s3_valid} & {s3_last}"}
+# Every layer's output FIFO (`hw.lif.fired_output`, the twin's own): a word written per group with something
+# to send (and the last of a step or image, with its marker), read once by the serialiser. Counted by the
+# FIFO's own signals: its storage's write enable (its ``w_en`` may be folded into the layer's logic), and a
+# read taken.
+FIFO_ACCESSES = {"FIFO writes": ("w_port__en",), "FIFO reads": ("r_en", "r_rdy")}
 
 
 @dataclass(frozen=True)
@@ -45,33 +51,35 @@ class Access:
     bits2: str | None = None
 
 
-W, B, S, C, X = "weight word", "bias word", "state word", "count word", "input word"
+W, B, S, C, X, F = "weight word", "bias word", "state word", "count word", "input word", "FIFO word"
+FIFO_WORK = {"FIFO writes": (Access("write", "1", F, "FIFO"),), "FIFO reads": (Access("read", "1", F, "FIFO"),)}
 SLOT_WORK = {
-    ("ramp", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "slopes"),
+    **{(kind, what): work for kind in SLOTS for what, work in FIFO_WORK.items()},
+    ("ramp", "event slots"): (Access("read", "1", W, "weights"), Access("read", "1", S, "slopes"),
                         Access("write", "1", S, "slopes"), Access("add", "P", "m")),
-    ("ramp", "integrate"): (Access("read", "1", B, "biases"), Access("read", "1", S, "slopes"),
+    ("ramp", "integrate slots"): (Access("read", "1", B, "biases"), Access("read", "1", S, "slopes"),
                             Access("read", "1", S, "membranes"), Access("write", "1", S, "membranes"),
                             Access("add", "P", "m")),
-    ("ramp", "fire"): (Access("read", "1", S, "membranes"), Access("read", "1", C, "counters"),
+    ("ramp", "fire slots"): (Access("read", "1", S, "membranes"), Access("read", "1", C, "counters"),
                        Access("write", "1", C, "counters"), Access("compare", "P", "m")),
-    ("ann", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "accumulators"),
+    ("ann", "event slots"): (Access("read", "1", W, "weights"), Access("read", "1", S, "accumulators"),
                        Access("write", "1", S, "accumulators"), Access("multiply", "P", "value", bits2="q"),
                        Access("add", "P", "m")),
-    ("ann", "read-out"): (Access("read", "1", B, "biases"), Access("read", "1", S, "accumulators"),
+    ("ann", "read-out slots"): (Access("read", "1", B, "biases"), Access("read", "1", S, "accumulators"),
                           Access("add", "P", "m"), Access("compare", "P bits(T)", "m"),
                           Access("write", "1", C, "counters")),
     # a saturating addition: the add and the comparison that clamps it
-    ("lif", "event"): (Access("read", "1", W, "weights"), Access("read", "1", S, "membranes"),
+    ("lif", "event slots"): (Access("read", "1", W, "weights"), Access("read", "1", S, "membranes"),
                        Access("write", "1", S, "membranes"), Access("add", "P", "m"), Access("compare", "P", "m")),
     # the bias (or direct coding's current) added, the threshold compared, the reset or leak applied, the counter
     # incremented
-    ("lif", "sweep"): (Access("read", "1", B, "biases"), Access("read", "1", S, "membranes"),
+    ("lif", "sweep slots"): (Access("read", "1", B, "biases"), Access("read", "1", S, "membranes"),
                        Access("write", "1", S, "membranes"), Access("read", "1", C, "counters"),
                        Access("write", "1", C, "counters"), Access("add", "P", "m"), Access("compare", "P", "m"),
                        Access("add", "P", "m"), Access("add", "P", "count")),
-    ("lif", "input MAC"): (Access("read", "1", W, "weights"), Access("read", "1", X, "inputs"),
+    ("lif", "input MAC slots"): (Access("read", "1", W, "weights"), Access("read", "1", X, "inputs"),
                            Access("multiply", "P", "noise", bits2="q"), Access("add", "P", "m")),
-    ("lif", "current write"): (Access("write", "1", S, "currents"),),
+    ("lif", "current write slots"): (Access("write", "1", S, "currents"),),
 }
 
 
@@ -84,15 +92,16 @@ def layer_kind(config: SnnConfig, design: str) -> str:
 
 
 def slot_kinds(config: SnnConfig, design: str, l: int) -> dict[str, str]:
-    """The slot kinds layer ``l`` of ``design`` issues and the Verilog expression each is counted by: its own
-    (`SLOTS`), and for direct coding's layer 1, the input stage's (`DIRECT_SLOTS`) in place of input events."""
+    """What the wrapper counts of layer ``l`` of ``design`` and the Verilog expression each is counted by: the
+    slots of each kind it issues (`SLOTS`; for direct coding's layer 1, the input stage's, `DIRECT_SLOTS`, in place
+    of input events) and its output FIFO's accesses (`FIFO_ACCESSES`)."""
     kind = layer_kind(config, design)
     kinds = {k: signal(l, s) for k, s in SLOTS[kind].items()}
     if kind == "lif" and config.driven(l):
-        del kinds["event"]
+        del kinds["event slots"]
         names = {n: f"dut.\\source.{n} " for n in ("s1_valid", "s3_valid", "s3_last")}
         kinds |= {k: e.format(**names) for k, e in DIRECT_SLOTS.items()}
-    return kinds
+    return kinds | {k: " & ".join(signal(l, f"fifo.{s}") for s in sigs) for k, sigs in FIFO_ACCESSES.items()}
 
 
 def point_name(layer: int, what: str) -> str:
@@ -105,7 +114,7 @@ def activity_points(config: SnnConfig, design: str) -> list[CoverPoint]:
     for l in range(1, config.layers + 1):
         for what, expression in slot_kinds(config, design, l).items():
             refs = signals_in(expression)
-            points.append(CoverPoint(point_name(l, f"{what} slots"), expression, refs))
+            points.append(CoverPoint(point_name(l, what), expression, refs))
     return points
 
 
@@ -120,38 +129,52 @@ def expected_event_slots(config: SnnConfig, design: str, spikes) -> list[int | N
 
 def slot_check(config: SnnConfig, design: str, spikes, counts: dict[str, int]) -> str | None:
     """Where the counted event slots of an image (or a direct input's multiply-accumulates) differ from what the
-    golden model implies (`expected_event_slots`), in words; None if nowhere."""
+    golden model implies (`expected_event_slots`), or a layer's output FIFO did not give back every word written
+    to it, in words; None if nowhere."""
     for l, want in enumerate(expected_event_slots(config, design, spikes), start=1):
         what, want = ("event slots", want) if want is not None else ("input MAC slots", config.sizes[0] * config.groups(1))
         got = counts.get(point_name(l, what))
         if got != want:
             return f"layer {l}: {got} {what} counted, the golden model implies {want}"
+        written, read = (counts.get(point_name(l, k)) for k in FIFO_ACCESSES)
+        if written != read:
+            return f"layer {l}: {written} words written to its output FIFO, {read} read from it"
     return None
 
 
-COMPONENTS = ("weight memory", "state memory", "arithmetic")
-_MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory", "inputs": "weight memory"}
+COMPONENTS = ("weight memory", "state memory", "event FIFOs", "arithmetic")
+_MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory", "inputs": "weight memory",
+                     "FIFO": "event FIFOs"}
 
 
-def _words(config: SnnConfig, l: int) -> dict[str, tuple[int, int]]:
-    """(depth, width) of each memory word kind of layer ``l`` (an input word: one vector's worth of inputs)."""
+def _words(config: SnnConfig, design: str, l: int) -> dict[str, tuple[int, int]]:
+    """(depth, width) of each memory word kind of layer ``l`` of ``design`` (an input word: one vector's worth of
+    inputs; a FIFO word: a group's bits, its values in the twin, as `hw.lif.fired_output` and `hw.ann_layer`)."""
+    from hw.ann_layer import value_bits
+    from hw.events import group_layout
+    from hw.lif import IN_FLIGHT
+
     c, g = config, config.groups(l)
+    ann = design != "snn"
+    fifo = (g + IN_FLIGHT if ann else 2 * g + IN_FLIGHT,
+            group_layout(c.sizes[l], c.lanes, value_bits(c.timesteps) if ann else 0).size)
     return {W: (c.sizes[l - 1] * g, c.lanes * c.weight_bits), B: (g, c.bias_word_bits),
-            S: (g, c.lanes * c.membrane_bits), C: (g, c.lanes * c.count_bits), X: (c.sizes[0], c.noise_bits)}
+            S: (g, c.lanes * c.membrane_bits), C: (g, c.lanes * c.count_bits), X: (c.sizes[0], c.noise_bits), F: fifo}
 
 
 def _times(access: Access, config: SnnConfig) -> int:
     return {"1": 1, "P": config.lanes, "P bits(T)": config.lanes * config.timesteps.bit_length()}[access.count]
 
 
-def access_pj(access: Access, config: SnnConfig, l: int) -> float:
-    """The energy of ``access`` in one slot of layer ``l`` (`model.snn.event_energy`), all its repeats."""
+def access_pj(access: Access, config: SnnConfig, design: str, l: int) -> float:
+    """The energy of ``access`` in one slot of layer ``l`` of ``design`` (`model.snn.event_energy`), all its
+    repeats."""
     from model.snn.event_energy import add_pj, multiply_pj, sram_pj
 
     bits = {"m": config.membrane_bits, "q": config.weight_bits, "value": config.timesteps.bit_length(),
             "noise": config.noise_bits, "count": config.count_bits}
     if access.op in ("read", "write"):
-        one = sram_pj(*_words(config, l)[access.bits])
+        one = sram_pj(*_words(config, design, l)[access.bits])
     elif access.op == "multiply":
         one = multiply_pj(bits[access.bits], bits[access.bits2])
     else:
@@ -165,8 +188,8 @@ def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, int]) -> d
     out = dict.fromkeys(COMPONENTS, 0.0)
     for l in range(1, config.layers + 1):
         for slot in slot_kinds(config, design, l):
-            n = counts[point_name(l, f"{slot} slots")]
+            n = counts[point_name(l, slot)]
             for access in SLOT_WORK[(kind, slot)]:
                 part = (_MEMORY_COMPONENT.get(access.memory, "state memory") if access.memory else "arithmetic")
-                out[part] += n * access_pj(access, config, l)
+                out[part] += n * access_pj(access, config, design, l)
     return out
