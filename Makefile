@@ -241,8 +241,9 @@ $(RUN)/snn-direct/manifest.json: $(RUN)/checkpoint.pt
 	$(SG) convert --neuron rate --checkpoint $< --out $(@D)
 
 # Should it spike? An exact-TTFS export beside its ANN twins from the same export (docs/ann-twin.md), and the rate
-# converter's exports of the same network, each under both simulators: the FPGA network with synthesis, the iCE40
-# network and the full generator (which fits no FPGA) without.
+# converter's exports of the same network, each under both simulators: the FPGA network with synthesis (the rate
+# converter's exports for their area only: make exact places and routes them), the iCE40 network and the full
+# generator (which fits no FPGA) without.
 compare: $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json $(FPGA)/snn/manifest.json \
          $(FPGA)/snn-direct/manifest.json | $(SETUP)
 	$(SG) compare --manifest $< --vectors 4 --also $(FPGA)/snn/manifest.json $(FPGA)/snn-direct/manifest.json \

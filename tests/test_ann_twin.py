@@ -197,18 +197,34 @@ def test_the_energy_page_shows_the_tables_figures():
 
 
 @pytest.mark.sim
-def test_compare_reports_every_design_on_the_same_vectors(tmp_path):
-    """`spikegan compare` on a tiny exact-TTFS export (no synthesis): every design bit-exact, energy by component
-    from activity beside both op-count models, and each ratio to the zero-skipping twin."""
+def test_compare_reports_every_design_on_the_same_vectors(tmp_path, monkeypatch):
+    """`spikegan compare` on a tiny exact-TTFS export: every design bit-exact, energy by component from activity
+    beside both op-count models, and each ratio to the zero-skipping twin; the area of every design and the Fmax
+    of the export's own (synthesis stood in for by a stub that records what it was asked)."""
+    from verify import compare as cmp
     from verify.compare import all_checks_pass, compare
+
+    asked = []
+
+    def synth(manifest, design, out, target, ecp5_part):
+        asked.append((Path(manifest).parent.name, design, target))
+        if target == "xc7":
+            return {"lut": 100, "ff": 50, "bram36_equiv": 1.5, "dsp": 2}
+        return {"ecp5_fmax_mhz": 80.0, "ecp5_target": "ECP5-85F"}
+
+    monkeypatch.setattr(cmp, "_synth", synth)
 
     config = SnnConfig(sizes=(10, 9, 6), timesteps=8, membrane_bits=20, lanes=4, **RAMP)
     net = ramp.random_network(config, seed=7, weight_scale=0.4, bias_scale=0.5)
     manifest = export_network(net, tmp_path / "snn", np.random.default_rng(4).random((2, 10)))
     rate = random_export(tmp_path / "rate", SnnConfig(sizes=(10, 9, 6), timesteps=8, lanes=4, coding="direct",
                                                       membrane_bits=20), seed=3, bias_scale=2)
-    report = compare(manifest, SIMULATORS, 2, tmp_path / "compare", synth=False, also=[rate])
+    report = compare(manifest, SIMULATORS, 2, tmp_path / "compare", also=[rate])
     rows = {r["key"]: r for r in report["rows"]}
+    assert sorted(asked) == sorted([("snn", d, t) for d in ("snn", "ann-dense", "ann-skip") for t in ("xc7", "ecp5")]
+                                   + [("rate", "snn", "xc7")])
+    assert rows["ann-skip"]["synth"]["dsp"] == 2 and rows["ann-skip"]["images_per_s"] == 80e6 / rows["ann-skip"]["cycles"]
+    assert "ecp5_fmax_mhz" not in rows["also1"]["synth"] and rows["also1"]["images_per_s"] is None
     assert set(rows) == {"snn", "ann-dense", "ann-skip", "also1"} and all_checks_pass(report)
     assert rows["also1"]["label"] == "direct-coded SNN (T = 8)" and rows["also1"]["ops"]["macs"] == 10 * 9
     assert all(set(r["bit_exact"]) == set(SIMULATORS) for r in rows.values())
@@ -219,9 +235,10 @@ def test_compare_reports_every_design_on_the_same_vectors(tmp_path):
     assert rows["ann-dense"]["activity"]["L1 event slots"] == 10 * config.groups(1)
     text = (tmp_path / "compare" / "compare.md").read_text()
     assert "Against the zero-skipping ANN twin" in text and (tmp_path / "compare" / "compare.png").is_file()
+    assert "| 100 | 50 | 1.5 | 2 | 80.0 |" in text and "`--also-fmax` places and routes them too" in text
 
 
-def test_compare_runs_its_jobs_synthesis_first_and_passes_a_failure_on():
+def test_compare_runs_its_longest_jobs_first_and_passes_a_failure_on():
     from verify.compare import run_jobs
 
     started = []
@@ -232,12 +249,12 @@ def test_compare_runs_its_jobs_synthesis_first_and_passes_a_failure_on():
             return key
         return call
 
-    jobs = {k: job(k) for k in [("a", "verify"), ("a", "synth"), ("b", "verify"), ("b", "synth")]}
+    jobs = {k: job(k) for k in [("a", "verify"), ("a", "xc7"), ("b", "verify"), ("b", "ecp5")]}
     assert run_jobs(jobs, 1) == {k: k for k in jobs}
-    assert [k[1] for k in started] == ["synth", "synth", "verify", "verify"]
+    assert [k[1] for k in started] == ["ecp5", "xc7", "verify", "verify"]
 
     def broken():
         raise UserError("the simulator is missing")
 
     with pytest.raises(UserError, match="simulator is missing"):
-        run_jobs({("a", "verify"): broken, ("b", "synth"): job(("b", "synth"))}, 2)
+        run_jobs({("a", "verify"): broken, ("b", "xc7"): job(("b", "xc7"))}, 2)

@@ -80,13 +80,15 @@ def op_counts(export: Export, vectors: int) -> dict[str, dict[str, float]]:
     }
 
 
-def _synth(manifest: Path, design: str, out: Path, ecp5_part: str) -> dict:
+def _synth(manifest: Path, design: str, out: Path, target: str, ecp5_part: str) -> dict:
+    """``design`` synthesised for one of `SYNTH_TARGETS`: the xc7 area (Yosys) or the ECP5 Fmax (nextpnr)."""
     from hw.synth_report import synth_report
 
-    r = synth_report(manifest, out, SYNTH_TARGETS, ecp5_part=ecp5_part, design=design)["targets"]
-    xc7 = r["xc7"]["resources"]
-    return {"lut": xc7["lut"], "ff": xc7["ff"], "bram36_equiv": xc7["bram36_equiv"], "dsp": xc7["dsp"],
-            "ecp5_fmax_mhz": r["ecp5"].get("fmax_min_mhz"), "ecp5_target": r["ecp5"].get("target")}
+    r = synth_report(manifest, out, (target,), ecp5_part=ecp5_part, design=design)["targets"][target]
+    if target == "xc7":
+        x = r["resources"]
+        return {"lut": x["lut"], "ff": x["ff"], "bram36_equiv": x["bram36_equiv"], "dsp": x["dsp"]}
+    return {"ecp5_fmax_mhz": r.get("fmax_min_mhz"), "ecp5_target": r.get("target")}
 
 
 def _verify(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, out: Path) -> dict[str, dict]:
@@ -105,17 +107,18 @@ class Entry:
     label: str
     folder: str
 
-    def jobs(self, sims: tuple[str, ...], vectors: int, out: Path, synth: bool, ecp5_part: str) -> dict:
-        """Its work as independent calls: the simulations, and the synthesis unless not ``synth``."""
+    def jobs(self, sims: tuple[str, ...], vectors: int, out: Path, targets: tuple[str, ...], ecp5_part: str) -> dict:
+        """Its work as independent calls: the simulations, and the synthesis for each of ``targets``."""
         jobs = {(self.folder, "verify"): partial(_verify, self.manifest, self.design, sims, vectors, out / self.folder)}
-        if synth:
-            jobs[(self.folder, "synth")] = partial(_synth, self.manifest, self.design, out / self.folder / "synth",
-                                                   ecp5_part)
+        for target in targets:
+            jobs[(self.folder, target)] = partial(_synth, self.manifest, self.design,
+                                                  out / self.folder / f"synth-{target}", target, ecp5_part)
         return jobs
 
     def row(self, reports: dict[str, dict], synth: dict | None) -> dict:
         """Its row from its verification ``reports`` (by simulator; cycles and activity from the first) and
-        ``synth``: bit-exactness, activity under every simulator, cycles, energy from activity, area and Fmax."""
+        ``synth`` (the xc7 area, and the ECP5 Fmax where placed and routed): bit-exactness, activity under every
+        simulator, cycles, energy from activity, area, Fmax and images per second."""
         per_sim = {sim: [im["activity"] for im in r["images"]] for sim, r in reports.items()}
         images = next(iter(reports.values()))["images"]
         counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
@@ -126,15 +129,18 @@ class Entry:
                "energy_pj": image_energy_pj(load(self.manifest).config, self.design, counts)}
         if synth is not None:
             row["synth"] = synth
-            fmax = synth["ecp5_fmax_mhz"]
+            fmax = synth.get("ecp5_fmax_mhz")
             row["images_per_s"] = fmax * 1e6 / row["cycles"] if fmax else None
         return row
 
 
+JOB_ORDER = ("ecp5", "xc7", "verify")  # longest first: place and route, then synthesis, then simulation
+
+
 def run_jobs(jobs: dict, workers: int) -> dict:
-    """Every call of ``jobs`` (by key), ``workers`` at a time; the work is in the simulators' and synthesis tools'
-    own processes, so threads suffice. Synthesis (the longest) goes first."""
-    order = sorted(jobs, key=lambda k: k[1] != "synth")
+    """Every call of ``jobs`` (keyed ``(design, kind)``, a kind of `JOB_ORDER`), ``workers`` at a time, the longest
+    kinds first; the work is in the simulators' and synthesis tools' own processes, so threads suffice."""
+    order = sorted(jobs, key=lambda k: JOB_ORDER.index(k[1]))
     results = {}
     with ThreadPoolExecutor(max(1, workers)) as pool, progress_bar(total=len(order), desc="compare", unit="job") as bar:
         futures = {pool.submit(jobs[k]): k for k in order}
@@ -145,9 +151,10 @@ def run_jobs(jobs: dict, workers: int) -> dict:
 
 
 def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out="reports/compare", synth: bool = True,
-            ecp5_part: str = "85k", also=(), workers: int | None = None) -> dict:
+            ecp5_part: str = "85k", also=(), workers: int | None = None, also_fmax: bool = False) -> dict:
     """Run every design of `DESIGNS` on ``manifest`` (an exact-TTFS export), and the spiking design of each export
-    in ``also``, ``workers`` jobs at a time (default: one per CPU), and write the comparison report."""
+    in ``also``, ``workers`` jobs at a time (default: one per CPU), and write the comparison report. ``synth``:
+    the xc7 area of every design, the ECP5 Fmax of `DESIGNS` (and of ``also``'s with ``also_fmax``)."""
     start = time.perf_counter()
     manifest, out, sims = Path(manifest), Path(out), tuple(sims)
     export = load(manifest)
@@ -165,12 +172,14 @@ def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out=
         entries.append((Entry(path, "snn", other_label(other), f"also{k + 1}"), min(vectors, len(other.vectors))))
     jobs = {}
     for entry, n in entries:
-        jobs |= entry.jobs(sims, n, out, synth, ecp5_part)
+        targets = SYNTH_TARGETS if entry.folder in DESIGNS or also_fmax else ("xc7",)
+        jobs |= entry.jobs(sims, n, out, targets if synth else (), ecp5_part)
     results = run_jobs(jobs, workers or os.cpu_count() or 1)
     ops = op_counts(export, vectors)
     rows = []
     for entry, n in entries:
-        row = entry.row(results[(entry.folder, "verify")], results.get((entry.folder, "synth")))
+        parts = [results[(entry.folder, t)] for t in SYNTH_TARGETS if (entry.folder, t) in results]
+        row = entry.row(results[(entry.folder, "verify")], {k: v for p in parts for k, v in p.items()} if parts else None)
         row["ops"] = ops[entry.design] if entry.folder in DESIGNS else other_op_counts(others[entry.manifest], n)
         row["op_count_energy_uj"] = op_count_energy(load(entry.manifest).config, **row["ops"])
         rows.append(row)
@@ -251,7 +260,10 @@ def markdown(report: dict) -> str:
         for r in rows:
             s = r["synth"]
             lines.append(f"| {r['label']} | {s['lut']:,} | {s['ff']:,} | {s['bram36_equiv']} | {s['dsp']} | "
-                         f"{_fmt(s['ecp5_fmax_mhz'], '.1f')} | {_fmt(r.get('images_per_s'), ',.0f')} |")
+                         f"{_fmt(s.get('ecp5_fmax_mhz'), '.1f')} | {_fmt(r.get('images_per_s'), ',.0f')} |")
+        if any("ecp5_target" not in r["synth"] for r in rows):
+            lines += ["", "The other exports are synthesised for their area only; `--also-fmax` places and routes "
+                          "them too (`make exact` reports theirs)."]
     lines += ["", "Against the zero-skipping ANN twin:", ""]
     for r in rows:
         if r["key"] == BASELINE:
@@ -294,6 +306,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--also", nargs="*", default=[], metavar="MANIFEST",
                         help="exports of the same network by other converters (rate-coded, direct-coded, trained TTFS), "
                              "compared as spiking designs of their own")
+    parser.add_argument("--also-fmax", action="store_true",
+                        help="place and route the --also exports on the ECP5 too (their Fmax and images per second)")
     parser.add_argument("--jobs", type=int, default=None,
                         help="simulations and syntheses run at once (default: one per CPU)")
     add_out(parser, "reports/compare", "output folder: the report, and each design's verification and synthesis")
@@ -307,7 +321,7 @@ def run(args) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UserError(f"--jobs {args.jobs}: at least 1")
     report = compare(args.manifest, sims, args.vectors, args.out, not args.no_synth, args.ecp5_part, args.also,
-                     args.jobs)
+                     args.jobs, args.also_fmax)
     print(markdown(report))
     print(f"report: {args.out}/compare.md, compare.json, compare.png")
     return 0 if all_checks_pass(report) else 1
