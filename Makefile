@@ -25,7 +25,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-full hybrid nir \
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-full formal hybrid nir \
         report readme test \
         test-fast clean help
 
@@ -69,6 +69,7 @@ help:
 	@echo "                    zero-skipping): bit-exactness, cycles, area, Fmax, energy from activity -> reports/compare;"
 	@echo "                    the iCE40 network's without synthesis -> reports/compare-ice40"
 	@echo "  make compare-full  the same for $(RUN)'s default export, without synthesis -> reports/compare-full"
+	@echo "  make formal        bounded proofs of the blocks' properties (SymbiYosys) -> reports/formal"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -252,6 +253,11 @@ compare: $(FPGA)/snn-ramp/manifest.json $(ICE40)/snn-ramp/manifest.json $(FPGA)/
 
 compare-full: $(MANIFEST) $(RUN)/snn-direct/manifest.json | $(SETUP)
 	$(SG) compare --manifest $< --vectors 2 --no-synth --also $(RUN)/snn-direct/manifest.json --out reports/compare-full
+
+# Bounded proofs of the blocks' properties with SymbiYosys (docs/verification.md); make test runs them to a
+# small bound.
+formal: | $(SETUP)
+	$(SG) formal --out reports/formal
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

@@ -32,6 +32,7 @@ COMMANDS = {
     "regress": VERIFY["regress"],
     "mutate": VERIFY["mutate"],
     "compare": VERIFY["compare"],
+    "formal": VERIFY["formal"],
     "memristor": MODEL["memristor"],
     "memristor-rtl": VERIFY["memristor"],
     "ttfs": MODEL["ttfs"],

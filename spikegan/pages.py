@@ -70,6 +70,7 @@ BLOCKS = {
     "compare": _report("reports/compare", "compare", "make compare", "compare.md"),
     "compare-ice40": _report("reports/compare-ice40", "compare", "make compare", "compare.md"),
     "compare-full": _report("reports/compare-full", "compare", "make compare-full", "compare.md"),
+    "formal": _report("reports/formal", "formal", "make formal", "formal.md"),
     "rate-verify-verilator": _report("reports/rate/verify-verilator", "report", "make rate"),
     "exact-verify-icarus-fpga": _report("reports/exact/verify-icarus-fpga", "report", "make exact"),
     "exact-verify-icarus-ice40": _report("reports/exact/verify-icarus-ice40", "report", "make exact"),

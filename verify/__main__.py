@@ -1,4 +1,4 @@
-"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|compare|memristor ...`` (``spikegan`` has every stage)."""
+"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|compare|formal|memristor ...`` (``spikegan`` has every stage)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ COMMANDS = {
     "regress": ("verify.regress", "constrained-random regression on Dask: random networks through RTL on both simulators, coverage"),
     "mutate": ("verify.mutate", "mutation testing: faults injected into the generated RTL, the score and the survivors"),
     "compare": ("verify.compare", "an exact-TTFS export as a spiking generator beside its ANN twins: cycles, area, energy"),
+    "formal": ("verify.formal.cli", "bounded proofs of the hardware blocks' properties with SymbiYosys"),
     "memristor": ("verify.memristor.hwcheck", "the memristor GAN's RTL top learning on chip against its fixed-point model"),
 }
 
