@@ -68,7 +68,7 @@ BLOCKS = {
     "ttfs-synth": _report("reports/ttfs/synth", "synth_report", "make ttfs", "synth_report.md"),
     "conversion": _report(f"{GAN}/snn-direct/report", "conversion", "make rate"),
     "compare": _report("reports/compare", "compare", "make compare", "compare.md"),
-    "compare-ice40": _report("reports/compare-ice40", "compare", "make compare", "compare.md"),
+    "compare-ice40": _report("reports/compare-ice40", "compare", "make compare-ice40", "compare.md"),
     "compare-full": _report("reports/compare-full", "compare", "make compare-full", "compare.md"),
     "formal": _report("reports/formal", "formal", "make formal", "formal.md"),
     "rate-verify-verilator": _report("reports/rate/verify-verilator", "report", "make rate"),
