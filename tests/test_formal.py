@@ -1,8 +1,9 @@
-"""Formal proofs of the blocks (`verify.formal`): every proof holds to a small bound with its covers reached, a
-buffer that loses stalled events is caught, and a missing tool is named."""
+"""Formal proofs of the blocks (`verify.formal`): every proof holds to its quick bound with its covers reached,
+blocks broken on purpose are caught, and a missing tool is named."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 
@@ -10,21 +11,28 @@ import pytest
 from amaranth import Module, Signal
 
 from hw.events import EventBuffer, EventSerialiser
+from hw.ramp_layer import RampLayer
 from model.common.errors import UserError
+from verify.formal import proofs
 from verify.formal.cli import formal
-from verify.formal.proofs import PROOFS, EventBufferProof, SerialiserProof
+from verify.formal.proofs import PROOFS, EventBufferProof, RampLayerProof, SerialiserProof
 from verify.formal.sby import check_tools, run_proof
 
-SMALL_BOUND = 8  # long enough for every cover statement
+SMALL_BOUND = 8  # long enough for a broken block to fail
 
 
 @pytest.mark.slow
-def test_every_proof_holds_to_a_small_bound(tmp_path):
-    report = formal(tmp_path, bound=SMALL_BOUND)
-    assert [r["name"] for r in report["proofs"]] == [p.name for p in PROOFS]
+def test_every_proof_holds_to_its_quick_bound(tmp_path):
+    report = formal(tmp_path, quick=True)
+    assert [(r["name"], r["depth"]) for r in report["proofs"]] == [(p.name, p.quick) for p in PROOFS]
     assert report["passed"] and all(r["bmc"] and r["cover"] for r in report["proofs"])
     assert json.loads((tmp_path / "formal.json").read_text())["passed"]
     assert "| event buffer, 100 inputs | 8 | yes | yes |" in (tmp_path / "formal.md").read_text()
+
+
+def test_one_bound_at_a_time(tmp_path):
+    with pytest.raises(UserError, match="give one of them"):
+        formal(tmp_path, bound=4, quick=True)
 
 
 class OverwritingBuffer(EventBuffer):
@@ -59,6 +67,23 @@ class DescendingSerialiser(EventSerialiser):
 def test_a_serialiser_that_sends_descending_events_fails(tmp_path):
     result = run_proof("descending", SerialiserProof(16, 4, serialiser=DescendingSerialiser), SMALL_BOUND, tmp_path)
     assert not result["bmc"]
+
+
+class TwiceFiringLayer(RampLayer):
+    """Sends neuron 0 in every cycle: it fires again and again in one image."""
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += [self.events.ready.eq(1), self.spikes.valid.eq(1), self.spikes.payload.index.eq(0)]
+        return m
+
+
+@pytest.mark.slow
+def test_a_ramp_layer_that_fires_a_neuron_twice_fails(tmp_path):
+    result = run_proof("twice", RampLayerProof(layer=TwiceFiringLayer), SMALL_BOUND, tmp_path)
+    assert not result["bmc"]
+    where = int(result["failure"].split("proofs.py:")[1].split()[0])
+    assert "a neuron fired twice" in inspect.getsource(proofs).splitlines()[where - 1]
 
 
 def test_a_missing_solver_is_named(tmp_path, monkeypatch):

@@ -109,14 +109,84 @@ class SerialiserProof(wiring.Component):
         m.d.comb += Cover(marker & (events == 2))  # a step of two or more events, closed
 
 
+class RampLayerProof(wiring.Component):
+    """`RampLayer` of a small exact-TTFS network, one image from ``clear`` (the cycle after reset) on, its input
+    free within the event-stream rules (inputs that exist, ascending within a step, ``T`` markers): its events
+    keep the stream rules, name neurons that exist, and each neuron fires at most once, in at most ``T`` steps.
+
+    ``files``: the ``$readmemh`` files its weight and bias ROMs read (`hw.rom`), beside ``ROM_VERILOG``."""
+
+    def __init__(self, sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 0, layer=None):
+        from hw.lif import LayerParams
+        from hw.ramp_layer import RampLayer
+        from model.snn import ramp
+        from model.snn.config import RAMP, SnnConfig
+        from model.snn.layout import mem_text, pack_biases, pack_weights
+
+        c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=8, lanes=lanes, **RAMP)
+        net = ramp.random_network(c, seed=seed, weight_scale=1.0, bias_scale=1.0)
+        self.config = c
+        self.dut = (layer or RampLayer)(LayerParams.of(net, 1))
+        self.files = {c.weight_file(1): mem_text(pack_weights(net.weights[0], lanes, c.weight_bits), c.weight_word_bits),
+                      c.bias_file(1): mem_text(pack_biases(net.biases[0], lanes, c.membrane_bits), c.bias_word_bits)}
+        super().__init__(self.dut.signature)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = dut = self.dut
+        wiring.connect(m, wiring.flipped(self.events), dut.events)
+        wiring.connect(m, dut.spikes, wiring.flipped(self.spikes))
+        m.d.comb += [dut.clear.eq(self.clear), dut.count_addr.eq(self.count_addr), self.count_data.eq(dut.count_data)]
+        reset_only_at_start(m)
+        age = Signal(range(3))
+        m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
+        m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
+        assume_stream(m, self.events, "events")
+        assert_stream(m, self.spikes, "spikes")
+        self._assume_input(m)
+        self._assert_output(m)
+        return m
+
+    def _assume_input(self, m: Module) -> None:
+        c, e = self.config, self.events.payload
+        last, in_step = Signal.like(e.index), Signal()
+        markers = Signal(range(c.timesteps + 1))
+        with m.If(self.events.valid):
+            m.d.comb += Assume(markers < c.timesteps)
+            with m.If(~e.eos):
+                m.d.comb += Assume(e.index < c.sizes[0])
+                with m.If(in_step):
+                    m.d.comb += Assume(e.index > last)
+        with m.If(self.events.valid & self.events.ready):
+            m.d.sync += [last.eq(e.index), in_step.eq(~e.eos), markers.eq(markers + e.eos)]
+
+    def _assert_output(self, m: Module) -> None:
+        c, e = self.config, self.spikes.payload
+        fired = Signal(c.sizes[1])
+        markers = Signal(range(c.timesteps + 2))
+        taken = self.spikes.valid & self.spikes.ready
+        with m.If(self.spikes.valid & ~e.eos):
+            m.d.comb += Assert(e.index < c.sizes[1], "an event of a neuron that does not exist")
+            m.d.comb += Assert(~fired.bit_select(e.index, 1), "a neuron fired twice in one image")
+        with m.If(self.spikes.valid):
+            m.d.comb += Assert(markers < c.timesteps, "more than T steps out")
+        with m.If(taken & ~e.eos):
+            m.d.sync += fired.bit_select(e.index, 1).eq(1)
+        with m.If(taken & e.eos):
+            m.d.sync += markers.eq(markers + 1)
+        m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == c.timesteps)]
+
+
 @dataclass(frozen=True)
 class Proof:
     """A harness (``make()``) checked to ``depth`` cycles: its assertions hold in every run that long, and each
-    of its cover statements is reached in one (so the assumptions leave the block something to do)."""
+    of its cover statements is reached in one (so the assumptions leave the block something to do).
+    ``quick``: the shortest bound that still reaches every cover statement, the one `make test` checks."""
 
     name: str
     make: Callable[[], wiring.Component]
     depth: int
+    quick: int = 8
 
 
 PROOFS = (
@@ -126,4 +196,5 @@ PROOFS = (
     Proof("serialiser, 1200 neurons, P = 16, 6-bit values", lambda: SerialiserProof(1200, 16, value_bits=6), 24),
     Proof("serialiser, 100 inputs, every word a step", lambda: SerialiserProof(100, 100, every_word_closes=True), 16),
     Proof("serialiser, 16 neurons, P = 4", lambda: SerialiserProof(16, 4), 24),
+    Proof("exact-TTFS (ramp) layer, 2-3, T = 2, P = 2", lambda: RampLayerProof(), 40, quick=24),
 )
