@@ -10,12 +10,13 @@ import sys
 import pytest
 from amaranth import Module, Signal
 
+from hw.ann_layer import AnnLayer
 from hw.events import EventBuffer, EventSerialiser
 from hw.ramp_layer import RampLayer
 from model.common.errors import UserError
 from verify.formal import proofs
 from verify.formal.cli import formal
-from verify.formal.proofs import PROOFS, EventBufferProof, RampLayerProof, SerialiserProof
+from verify.formal.proofs import PROOFS, EventBufferProof, LayerProof, SerialiserProof
 from verify.formal.sby import check_tools, run_proof
 
 SMALL_BOUND = 8  # long enough for a broken block to fail
@@ -80,10 +81,21 @@ class TwiceFiringLayer(RampLayer):
 
 @pytest.mark.slow
 def test_a_ramp_layer_that_fires_a_neuron_twice_fails(tmp_path):
-    result = run_proof("twice", RampLayerProof(layer=TwiceFiringLayer), SMALL_BOUND, tmp_path)
+    result = run_proof("twice", LayerProof(layer=TwiceFiringLayer), SMALL_BOUND, tmp_path)
     assert not result["bmc"]
     where = int(result["failure"].split("proofs.py:")[1].split()[0])
-    assert "a neuron fired twice" in inspect.getsource(proofs).splitlines()[where - 1]
+    assert "a neuron sent twice" in inspect.getsource(proofs).splitlines()[where - 1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("design, dense, breaks", [("ann-dense", False, "marker before every neuron"),
+                                                   ("ann-skip", True, "a zero activation sent")])
+def test_the_twins_layer_in_the_other_variants_harness_fails(tmp_path, design, dense, breaks):
+    """The zero-skipping layer in the dense one's harness, and the other way round, each break that variant's
+    own assertion."""
+    result = run_proof(design, LayerProof(design, layer=lambda params: AnnLayer(params, dense)), 24, tmp_path)
+    where = int(result["failure"].split("proofs.py:")[1].split()[0])
+    assert breaks in inspect.getsource(proofs).splitlines()[where - 1]
 
 
 def test_a_missing_solver_is_named(tmp_path, monkeypatch):

@@ -109,14 +109,18 @@ class SerialiserProof(wiring.Component):
         m.d.comb += Cover(marker & (events == 2))  # a step of two or more events, closed
 
 
-class RampLayerProof(wiring.Component):
-    """`RampLayer` of a small exact-TTFS network, one image from ``clear`` (the cycle after reset) on, its input
-    free within the event-stream rules (inputs that exist, ascending within a step, ``T`` markers): its events
-    keep the stream rules, name neurons that exist, and each neuron fires at most once, in at most ``T`` steps.
+class LayerProof(wiring.Component):
+    """A layer of a small exact-TTFS network, one image from ``clear`` (the cycle after reset) on, its input free
+    within the event-stream rules (inputs that exist, ascending within a step, a step's marker per window step):
+    its events keep the stream rules, name neurons that exist, and no neuron is sent twice. ``design``: the
+    spiking layer (`RampLayer`, ``T`` steps each way, ``"snn"``) or the ANN twin's (`AnnLayer`, one activation
+    per input and neuron, values ``0 .. T``: ``"ann-dense"`` sends every neuron, ``"ann-skip"`` the non-zero).
 
     ``files``: the ``$readmemh`` files its weight and bias ROMs read (`hw.rom`), beside ``ROM_VERILOG``."""
 
-    def __init__(self, sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 0, layer=None):
+    def __init__(self, design: str = "snn", sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 0,
+                 layer=None):
+        from hw.ann_layer import AnnLayer, value_bits
         from hw.lif import LayerParams
         from hw.ramp_layer import RampLayer
         from model.snn import ramp
@@ -125,8 +129,14 @@ class RampLayerProof(wiring.Component):
 
         c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=8, lanes=lanes, **RAMP)
         net = ramp.random_network(c, seed=seed, weight_scale=1.0, bias_scale=1.0)
-        self.config = c
-        self.dut = (layer or RampLayer)(LayerParams.of(net, 1))
+        params = LayerParams.of(net, 1)
+        self.config, self.design = c, design
+        self.steps = timesteps if design == "snn" else 1  # markers each way in one image
+        self.values = 0 if design == "snn" else value_bits(timesteps)
+        if layer is not None:
+            self.dut = layer(params)
+        else:
+            self.dut = RampLayer(params) if design == "snn" else AnnLayer(params, design == "ann-dense")
         self.files = {c.weight_file(1): mem_text(pack_weights(net.weights[0], lanes, c.weight_bits), c.weight_word_bits),
                       c.bias_file(1): mem_text(pack_biases(net.biases[0], lanes, c.membrane_bits), c.bias_word_bits)}
         super().__init__(self.dut.signature)
@@ -150,11 +160,13 @@ class RampLayerProof(wiring.Component):
     def _assume_input(self, m: Module) -> None:
         c, e = self.config, self.events.payload
         last, in_step = Signal.like(e.index), Signal()
-        markers = Signal(range(c.timesteps + 1))
+        markers = Signal(range(self.steps + 1))
         with m.If(self.events.valid):
-            m.d.comb += Assume(markers < c.timesteps)
+            m.d.comb += Assume(markers < self.steps)
             with m.If(~e.eos):
                 m.d.comb += Assume(e.index < c.sizes[0])
+                if self.values:
+                    m.d.comb += Assume(e.value <= c.timesteps)
                 with m.If(in_step):
                     m.d.comb += Assume(e.index > last)
         with m.If(self.events.valid & self.events.ready):
@@ -163,18 +175,25 @@ class RampLayerProof(wiring.Component):
     def _assert_output(self, m: Module) -> None:
         c, e = self.config, self.spikes.payload
         fired = Signal(c.sizes[1])
-        markers = Signal(range(c.timesteps + 2))
+        markers = Signal(range(self.steps + 2))
         taken = self.spikes.valid & self.spikes.ready
         with m.If(self.spikes.valid & ~e.eos):
             m.d.comb += Assert(e.index < c.sizes[1], "an event of a neuron that does not exist")
-            m.d.comb += Assert(~fired.bit_select(e.index, 1), "a neuron fired twice in one image")
+            m.d.comb += Assert(~fired.bit_select(e.index, 1), "a neuron sent twice in one image")
+            if self.values:
+                m.d.comb += Assert(e.value <= c.timesteps, "a value above T")
+            if self.design == "ann-skip":
+                m.d.comb += Assert(e.value != 0, "a zero activation sent by the zero-skipping layer")
         with m.If(self.spikes.valid):
-            m.d.comb += Assert(markers < c.timesteps, "more than T steps out")
+            m.d.comb += Assert(markers < self.steps, "more steps out than the window has")
+        if self.design == "ann-dense":
+            with m.If(self.spikes.valid & e.eos):
+                m.d.comb += Assert(fired.all(), "the dense layer's marker before every neuron was sent")
         with m.If(taken & ~e.eos):
             m.d.sync += fired.bit_select(e.index, 1).eq(1)
         with m.If(taken & e.eos):
             m.d.sync += markers.eq(markers + 1)
-        m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == c.timesteps)]
+        m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == self.steps)]
 
 
 @dataclass(frozen=True)
@@ -196,5 +215,8 @@ PROOFS = (
     Proof("serialiser, 1200 neurons, P = 16, 6-bit values", lambda: SerialiserProof(1200, 16, value_bits=6), 24),
     Proof("serialiser, 100 inputs, every word a step", lambda: SerialiserProof(100, 100, every_word_closes=True), 16),
     Proof("serialiser, 16 neurons, P = 4", lambda: SerialiserProof(16, 4), 24),
-    Proof("exact-TTFS (ramp) layer, 2-3, T = 2, P = 2", lambda: RampLayerProof(), 40, quick=24),
+    # a layer's bound covers one whole image; the solver's time grows steeply beyond it
+    Proof("exact-TTFS (ramp) layer, 2-3, T = 2, P = 2", lambda: LayerProof("snn"), 24, quick=24),
+    Proof("ANN twin's layer, dense, 2-3, T = 2, P = 2", lambda: LayerProof("ann-dense"), 24, quick=24),
+    Proof("ANN twin's layer, zero-skipping, 2-3, T = 2, P = 2", lambda: LayerProof("ann-skip"), 24, quick=24),
 )
