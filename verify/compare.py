@@ -100,19 +100,22 @@ def _verify(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, ou
 
 @dataclass(frozen=True)
 class Entry:
-    """One design of the table: which export, which design of it, its label and its folder under the output."""
+    """One design of the table: which export, which design of it, its label, its folder under the output and the
+    test vectors it runs."""
 
-    manifest: Path
+    export: Export
     design: str
     label: str
     folder: str
+    vectors: int
 
-    def jobs(self, sims: tuple[str, ...], vectors: int, out: Path, targets: tuple[str, ...], ecp5_part: str) -> dict:
+    def jobs(self, sims: tuple[str, ...], out: Path, targets: tuple[str, ...], ecp5_part: str) -> dict:
         """Its work as independent calls: the simulations, and the synthesis for each of ``targets``."""
-        jobs = {(self.folder, "verify"): partial(_verify, self.manifest, self.design, sims, vectors, out / self.folder)}
+        path = self.export.path
+        jobs = {(self.folder, "verify"): partial(_verify, path, self.design, sims, self.vectors, out / self.folder)}
         for target in targets:
-            jobs[(self.folder, target)] = partial(_synth, self.manifest, self.design,
-                                                  out / self.folder / f"synth-{target}", target, ecp5_part)
+            jobs[(self.folder, target)] = partial(_synth, path, self.design, out / self.folder / f"synth-{target}",
+                                                  target, ecp5_part)
         return jobs
 
     def row(self, reports: dict[str, dict], synth: dict | None) -> dict:
@@ -122,11 +125,11 @@ class Entry:
         per_sim = {sim: [im["activity"] for im in r["images"]] for sim, r in reports.items()}
         images = next(iter(reports.values()))["images"]
         counts = {k: float(np.mean([im["activity"][k] for im in images])) for k in images[0]["activity"]}
-        row = {"key": self.folder, "design": self.design, "label": self.label, "manifest": str(self.manifest),
+        row = {"key": self.folder, "design": self.design, "label": self.label, "manifest": str(self.export.path),
                "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
                "activity_agrees": all(a == next(iter(per_sim.values())) for a in per_sim.values()),
                "vectors": len(images), "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
-               "energy_pj": image_energy_pj(load(self.manifest).config, self.design, counts)}
+               "energy_pj": image_energy_pj(self.export.config, self.design, counts)}
         if synth is not None:
             row["synth"] = synth
             fmax = synth.get("ecp5_fmax_mhz")
@@ -162,31 +165,31 @@ def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out=
         raise UserError(f"{manifest} is a {export.config.neuron!r} network; the comparison needs an exact-TTFS export "
                         "(spikegan convert, the default, or make exact for the FPGA and iCE40 networks)")
     vectors = min(vectors, len(export.vectors))
-    entries = [(Entry(manifest, d, LABELS[d], d), vectors) for d in DESIGNS]
-    others = {}
+    entries = [Entry(export, d, LABELS[d], d, vectors) for d in DESIGNS]
     for k, path in enumerate(map(Path, also)):
-        other = others[path] = load(path)
+        other = load(path)
         if other.config.sizes != export.config.sizes:
             raise UserError(f"--also {path}: a {'-'.join(map(str, other.config.sizes))} network, not the "
                             f"{'-'.join(map(str, export.config.sizes))} one compared")
-        entries.append((Entry(path, "snn", other_label(other), f"also{k + 1}"), min(vectors, len(other.vectors))))
+        entries.append(Entry(other, "snn", other_label(other), f"also{k + 1}", min(vectors, len(other.vectors))))
     jobs = {}
-    for entry, n in entries:
+    for entry in entries:
         targets = SYNTH_TARGETS if entry.folder in DESIGNS or also_fmax else ("xc7",)
-        jobs |= entry.jobs(sims, n, out, targets if synth else (), ecp5_part)
-    results = run_jobs(jobs, workers or os.cpu_count() or 1)
+        jobs |= entry.jobs(sims, out, targets if synth else (), ecp5_part)
+    workers = workers or os.cpu_count() or 1
+    results = run_jobs(jobs, workers)
     ops = op_counts(export, vectors)
     rows = []
-    for entry, n in entries:
+    for entry in entries:
         parts = [results[(entry.folder, t)] for t in SYNTH_TARGETS if (entry.folder, t) in results]
         row = entry.row(results[(entry.folder, "verify")], {k: v for p in parts for k, v in p.items()} if parts else None)
-        row["ops"] = ops[entry.design] if entry.folder in DESIGNS else other_op_counts(others[entry.manifest], n)
-        row["op_count_energy_uj"] = op_count_energy(load(entry.manifest).config, **row["ops"])
+        row["ops"] = ops[entry.design] if entry.folder in DESIGNS else other_op_counts(entry.export, entry.vectors)
+        row["op_count_energy_uj"] = op_count_energy(entry.export.config, **row["ops"])
         rows.append(row)
     report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
               "config": export.config.to_dict(), "simulators": list(sims), "vectors": vectors, "rows": rows,
               "image_quality": _quality(manifest), "ratios": ratios(rows),
-              "seconds": round(time.perf_counter() - start, 1), "workers": workers or os.cpu_count() or 1,
+              "seconds": round(time.perf_counter() - start, 1), "workers": workers,
               "machine": machine()}
     out.mkdir(parents=True, exist_ok=True)
     figure(report, out / "compare.png")
