@@ -23,7 +23,7 @@ from hw.rom import ROM_MODULE, ROM_VERILOG
 from hw.verilog import lint, to_verilog
 from model.common.errors import UserError
 from model.common.files import update_file
-from model.snn.config import ACTIVATION_FILE, NOISE_FILE, SPIKE_FILE, IntNetwork
+from model.snn.config import ACTIVATION_FILE, NOISE_FILE, SPIKE_FILE, IntNetwork, SnnConfig
 from model.snn.export import Export
 from model.snn.golden import encode_spikes
 from model.snn.layout import mem_text, pack_biases, pack_spikes, pack_weights
@@ -96,6 +96,14 @@ def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int]
     return RtlBuild(out_dir, top, [rom, verilog], component, mems, waivers)
 
 
+def layer_mem_files(config: SnnConfig, layer: int, weights, biases) -> dict[str, tuple[list[int], int]]:
+    """Layer ``layer``'s weight and bias memory files for ``weights`` ``(N_l, N_{l-1})`` and ``biases``, in the
+    exporter's packing (`model.snn.layout`) at the config's ``lanes``."""
+    c = config
+    return {c.weight_file(layer): (pack_weights(weights, c.lanes, c.weight_bits), c.weight_word_bits),
+            c.bias_file(layer): (pack_biases(biases, c.lanes, c.membrane_bits), c.bias_word_bits)}
+
+
 def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> dict[str, tuple[list[int], int]]:
     """The generator's memory files for ``net`` (at its config's ``lanes``) and encoder inputs ``X`` ``(V, N_0)``.
 
@@ -110,8 +118,7 @@ def network_mem_files(net: IntNetwork, noise_x, stored_trains: bool = True) -> d
         raise UserError(f"need encoder inputs of shape (V >= 1, {c.sizes[0]}), got {x.shape}")
     files = {}
     for l in range(1, c.layers + 1):
-        files[c.weight_file(l)] = (pack_weights(net.weights[l - 1], c.lanes, c.weight_bits), c.weight_word_bits)
-        files[c.bias_file(l)] = (pack_biases(net.biases[l - 1], c.lanes, c.membrane_bits), c.bias_word_bits)
+        files |= layer_mem_files(c, l, net.weights[l - 1], net.biases[l - 1])
     if stored_trains:
         spikes = encode_spikes(x, c)
         files[SPIKE_FILE] = ([w for v in spikes for w in pack_spikes(v)], c.sizes[0])

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.ann_layer import AnnLayer, value_bits
-from hw.build import write_rtl
+from hw.build import layer_mem_files, write_rtl
 from hw.direct_input import DirectInput
 from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
@@ -27,7 +27,7 @@ from hw.spike_rom import SpikeRom, SpikeRomParams
 from hw.xbar import Xbar
 from model.snn.config import NOISE_FILE, RAMP, RNG_SEED, SPIKE_FILE, TTFS, IntNetwork, SnnConfig
 from model.snn.golden import encode_spikes
-from model.snn.layout import pack_biases, pack_spikes, pack_weights
+from model.snn.layout import pack_spikes, pack_weights
 from verify.coverage import buffer_points, counter_names, rtl_points
 from verify.sim import run_testbench
 from verify.tb.patterns import Pattern
@@ -131,11 +131,8 @@ class DirectInputCase(_Case):
         c, net = self.config(), self.network()
         x = np.random.default_rng(self.seed + 1).integers(0, (1 << c.input_bits) + 1, (self.vectors, self.n_inputs))
         x[0, :], x[-1, 0] = 1 << c.input_bits, 0  # every input at full scale; one at zero
-        files = {
-            c.weight_file(1): (pack_weights(net.weights[0], c.lanes, c.weight_bits), c.weight_word_bits),
-            c.bias_file(1): (pack_biases(net.biases[0], c.lanes, c.membrane_bits), c.bias_word_bits),
-            NOISE_FILE: ([int(v) for v in x.reshape(-1)], c.noise_bits),
-        }
+        files = layer_mem_files(c, 1, net.weights[0], net.biases[0])
+        files[NOISE_FILE] = ([int(v) for v in x.reshape(-1)], c.noise_bits)
         rtl = write_rtl(DirectInput(c, self.vectors), "direct_input", Path(root) / self.name / "rtl", files)
         plan = {"config": c.to_dict(), "weights": net.weights[0].tolist(), "biases": net.biases[0].tolist(),
                 "noise_x": x.tolist(), "seed": self.seed, "runs": list(range(self.vectors))[::-1], "accept": self.accept}
@@ -223,10 +220,7 @@ class LifCase(_Case):
     def build(self, root) -> tuple[SimBuild, dict]:
         c = self.config()
         d = self.data()
-        files = {
-            c.weight_file(1): (pack_weights(d["weights"], c.lanes, c.weight_bits), c.weight_word_bits),
-            c.bias_file(1): (pack_biases(d["biases"], c.lanes, c.membrane_bits), c.bias_word_bits),
-        }
+        files = layer_mem_files(c, 1, d["weights"], d["biases"])
         params = LayerParams(c, 1, d["threshold"])
         rtl = write_rtl(LifLayer(params), "lif_layer", Path(root) / self.name / "rtl", files)
         cover = rtl_points(c, standalone=True)
@@ -289,10 +283,7 @@ class AnnLayerCase(_Case):
 
     def build(self, root) -> tuple[SimBuild, dict]:
         c, d = self.config(), self.data()
-        files = {
-            c.weight_file(1): (pack_weights(d["weights"], c.lanes, c.weight_bits), c.weight_word_bits),
-            c.bias_file(1): (pack_biases(d["biases"], c.lanes, c.membrane_bits), c.bias_word_bits),
-        }
+        files = layer_mem_files(c, 1, d["weights"], d["biases"])
         layer = AnnLayer(LayerParams(c, 1, d["threshold"]), self.dense)
         rtl = write_rtl(layer, "ann_layer", Path(root) / self.name / "rtl", files)
         plan = {"config": c.to_dict(), "dense": self.dense, "weights": d["weights"].tolist(),

@@ -121,11 +121,12 @@ class LayerProof(wiring.Component):
     def __init__(self, design: str = "snn", sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 0,
                  layer=None):
         from hw.ann_layer import AnnLayer, value_bits
+        from hw.build import layer_mem_files
         from hw.lif import LayerParams
         from hw.ramp_layer import RampLayer
         from model.snn import ramp
         from model.snn.config import RAMP, SnnConfig
-        from model.snn.layout import mem_text, pack_biases, pack_weights
+        from model.snn.layout import mem_text
 
         c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=8, lanes=lanes, **RAMP)
         net = ramp.random_network(c, seed=seed, weight_scale=1.0, bias_scale=1.0)
@@ -137,8 +138,8 @@ class LayerProof(wiring.Component):
             self.dut = layer(params)
         else:
             self.dut = RampLayer(params) if design == "snn" else AnnLayer(params, design == "ann-dense")
-        self.files = {c.weight_file(1): mem_text(pack_weights(net.weights[0], lanes, c.weight_bits), c.weight_word_bits),
-                      c.bias_file(1): mem_text(pack_biases(net.biases[0], lanes, c.membrane_bits), c.bias_word_bits)}
+        self.files = {name: mem_text(words, width)
+                      for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
         super().__init__(self.dut.signature)
 
     def elaborate(self, platform):
