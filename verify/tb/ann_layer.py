@@ -17,7 +17,7 @@ from cocotb.triggers import FallingEdge
 from model.snn.config import SnnConfig
 from model.snn.ramp import fire
 from verify.tb.clock import cycle, reset
-from verify.tb.codecs import EventCodec, count_words_to_counts
+from verify.tb.codecs import EventCodec, read_layer_counts
 from verify.tb.patterns import Pattern
 from verify.tb.plan import read_plan, write_result
 from verify.tb.streams import StreamSink, StreamSource
@@ -49,15 +49,8 @@ class AnnLayerTB:
         errors = [] if got and self.out.unpack(got[-1].payload)[1] else [f"no marker after {cycles} cycles"]
         out = [(self.out.unpack(t.payload)[0], self.out.value(t.payload)) for t in got
                if not self.out.unpack(t.payload)[1]]
-        return {"events": out, "nonzero": await self.read_counts(), "errors": errors, "cycles": cycles}
-
-    async def read_counts(self) -> np.ndarray:
-        words = []
-        for g in range(self.config.groups(1)):
-            self.dut.count_addr.value = g
-            await FallingEdge(self.dut.clk)
-            words.append(int(self.dut.count_data.value))
-        return count_words_to_counts(self.config, 1, words)
+        nonzero = await read_layer_counts(self.dut, self.config)
+        return {"events": out, "nonzero": nonzero, "errors": errors, "cycles": cycles}
 
 
 @cocotb.test()

@@ -1,8 +1,10 @@
-"""The design's words as the testbenches pack and unpack them: event-stream payloads and count read-out words."""
+"""The design's words as the testbenches pack and unpack them: event-stream payloads and count read-out words,
+and a layer's read-out port read word by word."""
 
 from __future__ import annotations
 
 import numpy as np
+from cocotb.triggers import FallingEdge
 
 from hw.widths import abits
 from model.snn.config import SnnConfig
@@ -31,6 +33,17 @@ def count_words_to_counts(config: SnnConfig, layer: int, words) -> np.ndarray:
     is neuron ``g * P + p``)."""
     lanes = unpack_lanes([int(w) for w in words], config.lanes, config.count_bits, signed=False)
     return lanes.reshape(-1)[: config.sizes[layer]]
+
+
+async def read_layer_counts(dut, config: SnnConfig) -> np.ndarray:
+    """A one-layer design's ``N_1`` counters through its read-out port (``count_addr`` in, ``count_data`` one
+    cycle later), word by word; call it at a falling edge, it returns at one."""
+    words = []
+    for g in range(config.groups(1)):
+        dut.count_addr.value = g
+        await FallingEdge(dut.clk)
+        words.append(int(dut.count_data.value))
+    return count_words_to_counts(config, 1, words)
 
 
 def spike_trains(codec: EventCodec, payloads, timesteps: int, n: int) -> tuple[np.ndarray, list[str]]:

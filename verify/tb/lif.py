@@ -18,7 +18,7 @@ from model.snn.config import SnnConfig
 from model.snn.golden import run_layer
 from verify.perf import cycle_budget, timeout_cycles
 from verify.tb.clock import cycle, reset
-from verify.tb.codecs import EventCodec, count_words_to_counts, spike_trains
+from verify.tb.codecs import EventCodec, read_layer_counts, spike_trains
 from verify.tb.patterns import Pattern
 from verify.tb.plan import read_coverage, read_plan, write_result
 from verify.tb.streams import StreamSink, StreamSource
@@ -50,16 +50,8 @@ class LifTB:
         taken = len(self.source.take())
         if taken < len(items):
             errors.append(f"after {cycles} cycles: {taken} of {len(items)} input events taken")
-        counts = await self.read_counts()
+        counts = await read_layer_counts(self.dut, self.config)
         return {"trains": trains, "counts": counts, "errors": errors, "cycles": cycles}
-
-    async def read_counts(self) -> np.ndarray:
-        words = []
-        for g in range(self.config.groups(1)):
-            self.dut.count_addr.value = g
-            await FallingEdge(self.dut.clk)
-            words.append(int(self.dut.count_data.value))
-        return count_words_to_counts(self.config, 1, words)
 
 
 @cocotb.test()
