@@ -8,33 +8,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from amaranth import Array, Module, Mux, Signal
+from amaranth import Array, Const, Module, Mux, Signal
 from amaranth.hdl import Assert, Assume, Cover
 from amaranth.lib import wiring
 
 from hw.events import EventBuffer, EventSerialiser
 from model.snn.config import groups_of
-from verify.formal.streams import assert_stream, assume_stream, reset_only_at_start
+from verify.formal.streams import ascending_in_step, assert_stream, assume_stream, reset_only_at_start
 
 
-class EventBufferProof(wiring.Component):
+class Harness(wiring.Component):
+    """A block under proof behind its own ports, connected whole, so every input is free for the solver: reset
+    only at the start, the stream rules assumed of its input stream ``source`` and asserted of its output stream
+    ``sink``; a subclass adds its own properties (`properties`)."""
+
+    def __init__(self, dut, source: str, sink: str):
+        self.dut, self.source, self.sink = dut, source, sink
+        super().__init__(dut.signature)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.dut = self.dut
+        wiring.connect(m, wiring.flipped(self), self.dut)
+        reset_only_at_start(m)
+        assume_stream(m, getattr(self, self.source), self.source)
+        assert_stream(m, getattr(self, self.sink), self.sink)
+        self.properties(m)
+        return m
+
+    def properties(self, m: Module) -> None:
+        raise NotImplementedError
+
+
+class EventBufferProof(Harness):
     """`EventBuffer`: its output keeps the stream rules, and delivers every event taken, in order, none made up,
     with ``o.valid`` high exactly while it holds one (a reference queue of the events in flight, at most two)."""
 
     QUEUE = 4
 
     def __init__(self, n: int, value_bits: int = 0, buffer=EventBuffer):
-        self.dut = buffer(n, value_bits)
-        super().__init__(self.dut.signature)
+        super().__init__(buffer(n, value_bits), "i", "o")
 
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.dut = dut = self.dut
-        wiring.connect(m, wiring.flipped(self.i), dut.i)
-        wiring.connect(m, dut.o, wiring.flipped(self.o))
-        reset_only_at_start(m)
-        assume_stream(m, self.i, "i")
-        assert_stream(m, self.o, "o")
+    def properties(self, m: Module) -> None:
         width = len(self.i.payload.as_value())
         queue = Array(Signal(width, name=f"queue{k}") for k in range(self.QUEUE))
         head, tail = Signal(range(self.QUEUE)), Signal(range(self.QUEUE))
@@ -49,10 +64,9 @@ class EventBufferProof(wiring.Component):
         m.d.comb += [Assert(held <= 2, "more than two events held"),
                      Assert(self.o.valid == (held != 0), "o.valid differs from an event being held"),
                      Cover(taken_out & (held == 2)), Cover(taken_in & taken_out)]
-        return m
 
 
-class SerialiserProof(wiring.Component):
+class SerialiserProof(Harness):
     """`EventSerialiser`: its events keep the stream rules, come in ascending neuron order within a step, name
     neurons that exist, and close a step with a marker only for a word that closes it (input words: ascending
     groups within a step, none with spikes in a padding lane, each with a spike or closing its step)."""
@@ -60,56 +74,44 @@ class SerialiserProof(wiring.Component):
     def __init__(self, n: int, lanes: int, every_word_closes: bool = False, value_bits: int = 0,
                  serialiser=EventSerialiser):
         self.n, self.lanes, self.every_word_closes = n, lanes, every_word_closes
-        self.dut = serialiser(n, lanes, every_word_closes, value_bits)
-        super().__init__(self.dut.signature)
+        super().__init__(serialiser(n, lanes, every_word_closes, value_bits), "i", "o")
 
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.dut = dut = self.dut
-        wiring.connect(m, wiring.flipped(self.i), dut.i)
-        wiring.connect(m, dut.o, wiring.flipped(self.o))
-        reset_only_at_start(m)
-        assume_stream(m, self.i, "i")
-        assert_stream(m, self.o, "o")
+    def properties(self, m: Module) -> None:
         self._assume_words(m)
         self._assert_events(m)
-        return m
+
+    def _closes(self):
+        """Whether the input word closes its step."""
+        return Const(1) if self.every_word_closes else self.i.payload.eos
 
     def _assume_words(self, m: Module) -> None:
         word, groups = self.i.payload, groups_of(self.n, self.lanes)
-        closes = 1 if self.every_word_closes else word.eos
-        last_group, in_step = Signal.like(word.group), Signal()
         padding = self.n - (groups - 1) * self.lanes  # lanes of the last group that hold neurons
+        ascending = ascending_in_step(m, self.i.valid & self.i.ready, word.group, self._closes())
         with m.If(self.i.valid):
-            m.d.comb += [Assume(word.group < groups), Assume(word.bits.any() | closes)]
+            m.d.comb += [Assume(word.group < groups), Assume(word.bits.any() | self._closes()), Assume(ascending)]
             if padding < self.lanes:
                 m.d.comb += Assume((word.group != groups - 1) | (word.bits[padding:] == 0))
-            with m.If(in_step):
-                m.d.comb += Assume(word.group > last_group)
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += [last_group.eq(word.group), in_step.eq(~closes)]
 
     def _assert_events(self, m: Module) -> None:
-        event = self.o.payload
-        last, in_step = Signal.like(event.index), Signal()
+        event, taken = self.o.payload, self.o.valid & self.o.ready
         closing = Signal(range(3))  # words taken that close a step, less the markers sent
         events = Signal(range(3))  # events sent in this step, up to 2
-        word_closes = self.i.valid & self.i.ready & (1 if self.every_word_closes else self.i.payload.eos)
-        marker = self.o.valid & self.o.ready & event.eos
+        word_closes = self.i.valid & self.i.ready & self._closes()
+        marker = taken & event.eos
+        ascending = ascending_in_step(m, taken, event.index, event.eos)
         with m.If(self.o.valid & ~event.eos):
-            m.d.comb += Assert(event.index < self.n, "an event of a neuron that does not exist")
-            with m.If(in_step):
-                m.d.comb += Assert(event.index > last, "events not ascending within a step")
-        with m.If(self.o.valid & self.o.ready):
-            m.d.sync += [last.eq(event.index), in_step.eq(~event.eos),
-                         events.eq(Mux(event.eos, 0, Mux(events == 2, 2, events + 1)))]
+            m.d.comb += [Assert(event.index < self.n, "an event of a neuron that does not exist"),
+                         Assert(ascending, "events not ascending within a step")]
+        with m.If(taken):
+            m.d.sync += events.eq(Mux(event.eos, 0, Mux(events == 2, 2, events + 1)))
         with m.If(self.o.valid & event.eos):
             m.d.comb += Assert(closing != 0, "a marker for a step no word closed")
         m.d.sync += closing.eq(closing + word_closes - marker)
         m.d.comb += Cover(marker & (events == 2))  # a step of two or more events, closed
 
 
-class LayerProof(wiring.Component):
+class LayerProof(Harness):
     """A layer of a small exact-TTFS network, one image from ``clear`` (the cycle after reset) on, its input free
     within the event-stream rules (inputs that exist, ascending within a step, a step's marker per window step):
     its events keep the stream rules, name neurons that exist, and no neuron is sent twice. ``design``: the
@@ -134,44 +136,31 @@ class LayerProof(wiring.Component):
         self.config, self.design = c, design
         self.steps = timesteps if design == "snn" else 1  # markers each way in one image
         self.values = 0 if design == "snn" else value_bits(timesteps)
-        if layer is not None:
-            self.dut = layer(params)
-        else:
-            self.dut = RampLayer(params) if design == "snn" else AnnLayer(params, design == "ann-dense")
+        if layer is None:
+            layer = RampLayer if design == "snn" else (lambda p: AnnLayer(p, design == "ann-dense"))
         self.files = {name: mem_text(words, width)
                       for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
-        super().__init__(self.dut.signature)
+        super().__init__(layer(params), "events", "spikes")
 
-    def elaborate(self, platform):
-        m = Module()
-        m.submodules.dut = dut = self.dut
-        wiring.connect(m, wiring.flipped(self.events), dut.events)
-        wiring.connect(m, dut.spikes, wiring.flipped(self.spikes))
-        m.d.comb += [dut.clear.eq(self.clear), dut.count_addr.eq(self.count_addr), self.count_data.eq(dut.count_data)]
-        reset_only_at_start(m)
+    def properties(self, m: Module) -> None:
         age = Signal(range(3))
         m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
         m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
-        assume_stream(m, self.events, "events")
-        assert_stream(m, self.spikes, "spikes")
         self._assume_input(m)
         self._assert_output(m)
-        return m
 
     def _assume_input(self, m: Module) -> None:
-        c, e = self.config, self.events.payload
-        last, in_step = Signal.like(e.index), Signal()
+        c, e, taken = self.config, self.events.payload, self.events.valid & self.events.ready
         markers = Signal(range(self.steps + 1))
+        ascending = ascending_in_step(m, taken, e.index, e.eos)
         with m.If(self.events.valid):
             m.d.comb += Assume(markers < self.steps)
             with m.If(~e.eos):
-                m.d.comb += Assume(e.index < c.sizes[0])
+                m.d.comb += [Assume(e.index < c.sizes[0]), Assume(ascending)]
                 if self.values:
                     m.d.comb += Assume(e.value <= c.timesteps)
-                with m.If(in_step):
-                    m.d.comb += Assume(e.index > last)
-        with m.If(self.events.valid & self.events.ready):
-            m.d.sync += [last.eq(e.index), in_step.eq(~e.eos), markers.eq(markers + e.eos)]
+        with m.If(taken):
+            m.d.sync += markers.eq(markers + e.eos)
 
     def _assert_output(self, m: Module) -> None:
         c, e = self.config, self.spikes.payload

@@ -1,6 +1,6 @@
 """The stream rules as formal properties: a producer holds ``valid`` until the payload is taken and keeps the
 payload stable meanwhile (`amaranth.lib.stream`). A harness assumes them of a block's inputs and asserts them of
-its outputs."""
+its outputs; and the event order within a step (`ascending_in_step`)."""
 
 from __future__ import annotations
 
@@ -35,3 +35,12 @@ def assert_stream(m: Module, port, name: str) -> None:
     with m.If(stalled):
         m.d.comb += [Assert(port.valid, f"{name}: valid dropped while stalled"),
                      Assert(port.payload.as_value() == payload, f"{name}: payload changed while stalled")]
+
+
+def ascending_in_step(m: Module, taken, key, closes):
+    """Whether ``key`` comes after the last key taken in the current step (always, for a step's first): a
+    transfer is ``taken`` with its ``key``, and one that ``closes`` ends the step."""
+    last, in_step = Signal.like(key), Signal()
+    with m.If(taken):
+        m.d.sync += [last.eq(key), in_step.eq(~closes)]
+    return ~in_step | (key > last)
