@@ -22,6 +22,11 @@ def value_bits(timesteps: int) -> int:
     return timesteps.bit_length()
 
 
+def read_out_fifo_depth(groups: int) -> int:
+    """Words of an ANN layer's output FIFO: one read-out sweep's groups plus the pushes in flight."""
+    return groups + IN_FLIGHT
+
+
 def quotient_digits(m: Module, rest, divisor: int, bits, name: str):
     """Restoring division of ``rest`` by ``divisor`` over the quotient bits ``bits`` (descending): a subtraction and
     a comparison per bit, no divider. Returns what is left of ``rest`` and the digits, highest first."""
@@ -91,7 +96,7 @@ class AnnLayer(wiring.Component):
         wiring.connect(m, wiring.flipped(self.events), xbar.events)
         mem = self._memories(m)
         m.submodules.fifo = fifo = SyncFIFOBuffered(width=group_layout(p.n_out, c.lanes, vb).size,
-                                                    depth=self.groups + IN_FLIGHT)
+                                                    depth=read_out_fifo_depth(self.groups))
         m.submodules.serialiser = ser = EventSerialiser(p.n_out, c.lanes, value_bits=vb)
         m.d.comb += [ser.i.payload.eq(fifo.r_data), ser.i.valid.eq(fifo.r_rdy), fifo.r_en.eq(ser.i.ready)]
         wiring.connect(m, ser.o, wiring.flipped(self.spikes))

@@ -106,13 +106,18 @@ def advance_front(m: Module, clear, wr, front: Signal, groups: int) -> None:
         m.d.sync += front.eq(front + 1)
 
 
+def fire_fifo_depth(groups: int) -> int:
+    """Words of a spiking layer's fire FIFO (`fired_output`): two steps' groups plus the pushes in flight."""
+    return 2 * groups + IN_FLIGHT
+
+
 def fired_output(m: Module, params: LayerParams, spikes) -> SyncFIFOBuffered:
     """A layer's way out: the fire FIFO (words of fired neurons; room for two steps plus the groups in flight)
     and the serialiser that turns its words into the events of ``spikes``. Returns the FIFO, whose write side
     is the layer's."""
     c = params.config
     m.submodules.fifo = fifo = SyncFIFOBuffered(width=group_layout(params.n_out, c.lanes).size,
-                                                depth=2 * params.groups + IN_FLIGHT)
+                                                depth=fire_fifo_depth(params.groups))
     m.submodules.serialiser = ser = EventSerialiser(params.n_out, c.lanes)
     m.d.comb += [ser.i.payload.eq(fifo.r_data), ser.i.valid.eq(fifo.r_rdy), fifo.r_en.eq(ser.i.ready)]
     wiring.connect(m, ser.o, wiring.flipped(spikes))

@@ -150,13 +150,13 @@ _MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory", "inp
 def _words(config: SnnConfig, design: str, l: int) -> dict[str, tuple[int, int]]:
     """(depth, width) of each memory word kind of layer ``l`` of ``design`` (an input word: one vector's worth of
     inputs; a FIFO word: a group's bits, its values in the twin, as `hw.lif.fired_output` and `hw.ann_layer`)."""
-    from hw.ann_layer import value_bits
+    from hw.ann_layer import read_out_fifo_depth, value_bits
     from hw.events import group_layout
-    from hw.lif import IN_FLIGHT
+    from hw.lif import fire_fifo_depth
 
     c, g = config, config.groups(l)
     ann = design != "snn"
-    fifo = (g + IN_FLIGHT if ann else 2 * g + IN_FLIGHT,
+    fifo = (read_out_fifo_depth(g) if ann else fire_fifo_depth(g),
             group_layout(c.sizes[l], c.lanes, value_bits(c.timesteps) if ann else 0).size)
     return {W: (c.sizes[l - 1] * g, c.lanes * c.weight_bits), B: (g, c.bias_word_bits),
             S: (g, c.lanes * c.membrane_bits), C: (g, c.lanes * c.count_bits), X: (c.sizes[0], c.noise_bits), F: fifo}

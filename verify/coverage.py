@@ -94,14 +94,14 @@ def signal(layer: int | None, name: str) -> str:
 def rtl_points(config: SnnConfig, standalone: bool = False) -> list[CoverPoint]:
     """Every RTL bin of ``config``'s generator, layer by layer (``skid_valid``: the buffer feeding the layer);
     ``standalone``: of a one-layer ``config`` whose LIF layer is the design (no buffer, no skid bin)."""
-    from hw.lif import IN_FLIGHT
+    from hw.lif import fire_fifo_depth
 
     points, kinds = [], points_of(config)
     for l in range(1, config.layers + 1):
         where = None if standalone else l
         names = {s.replace(".", "_"): signal(where, s) for _, sigs in kinds.values() for s in sigs}
         names["skid_valid"] = f"dut.\\buffer{l - 1}.skid_valid "  # the event buffer feeding the layer
-        names["depth"] = str(2 * config.groups(l) + IN_FLIGHT)
+        names["depth"] = str(fire_fifo_depth(config.groups(l)))
         if config.driven(l):  # no input spikes: the event path is constant and folded away
             names |= {"ev_issue": "1'b0", "s1_ev": "1'b0", "marker": signal(where, "xbar.issue_valid"),
                       "v_rd__addr": f"({signal(where, 'sweeping')} ? {signal(where, 'sw_g')} : 0)"}
