@@ -7,8 +7,9 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.events import event_signature
-from hw.rom import Rom
+from hw.rom import Ram, ram_write_signature
 from hw.widths import abits
+from hw.ann_layer import value_bits
 from model.snn.config import ACTIVATION_FILE
 
 
@@ -26,19 +27,30 @@ class ActivationInput(wiring.Component):
         Begin the vector ``vector`` names (while idle).
     vector : ``In(abits(vectors))``
     events : ``Out(event_signature(n, value_bits))``
+    noise : ``In(ram_write_signature(n * vectors, noise_bits))``
+        Run-time noise: a spike time ``X`` written here is stored as the activation ``T - X``.
     """
 
-    def __init__(self, n: int, vectors: int, value_bits: int, dense: bool):
-        if n < 1 or vectors < 1 or value_bits < 1:
-            raise ValueError(f"bad activation input: {n} inputs, {vectors} vectors, {value_bits}-bit values")
-        self.n, self.vectors, self.value_bits, self.dense = n, vectors, value_bits, dense
+    def __init__(self, n: int, vectors: int, timesteps: int, noise_bits: int, dense: bool):
+        if n < 1 or vectors < 1 or timesteps < 1 or noise_bits < 1:
+            raise ValueError(f"bad activation input: {n} inputs, {vectors} vectors, T = {timesteps}, "
+                             f"{noise_bits}-bit noise")
+        self.n, self.vectors, self.timesteps, self.dense = n, vectors, timesteps, dense
         super().__init__({"start": In(1), "vector": In(abits(vectors)),
-                          "events": Out(event_signature(n, value_bits))})
+                          "events": Out(event_signature(n, self.value_bits)),
+                          "noise": In(ram_write_signature(n * vectors, noise_bits))})
+
+    @property
+    def value_bits(self) -> int:
+        return value_bits(self.timesteps)
 
     def elaborate(self, platform):
         m = Module()
         n = self.n
-        m.submodules.rom = rom = Rom(self.value_bits, n * self.vectors, ACTIVATION_FILE)
+        m.submodules.ram = ram = Ram(self.value_bits, n * self.vectors, ACTIVATION_FILE)
+        rom = ram.read
+        m.d.comb += [ram.write.addr.eq(self.noise.addr), ram.write.en.eq(self.noise.en),
+                     ram.write.data.eq(self.timesteps - self.noise.data)]
         addr = Signal(abits(n * self.vectors))
         index = Signal(range(n + 1))  # the next input to read
         pending = Signal()  # the ROM shows input `index - 1`

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from amaranth import Module
+from amaranth import Module, Signal
 from amaranth.lib import wiring
 
 from hw.ann_input import ActivationInput
 from hw.ann_layer import AnnLayer, value_bits
 from hw.events import EventBuffer
-from hw.generator import ENCODE_WAIVER, count_read_out, generator_ports, one_choice_waivers
+from hw.generator import ENCODE_WAIVER, count_read_out, generator_ports, one_choice_waivers, runtime_noise
 from hw.lif import LayerParams
 from model.snn.config import IntNetwork
 
@@ -24,7 +24,8 @@ class AnnTwin(wiring.Component):
     each neuron is non-zero, what a ramp neuron's spike counter holds) and a port per layer that pulses once
     per non-zero activation ``q`` with ``step = T - q``, the time the ramp neuron spikes at. The source
     (`ActivationInput`) and every layer (`AnnLayer`) send ``(index, value)`` events, all of them (``dense``)
-    or only the non-zero ones, then one marker; ``done`` rises with the last layer's marker.
+    or only the non-zero ones, then one marker; ``done`` rises with the last layer's marker. Run-time noise as
+    the generator's: a spike time ``X`` loaded or drawn is stored as the activation ``T - X``.
     """
 
     def __init__(self, net: IntNetwork, vectors: int, dense: bool):
@@ -47,7 +48,7 @@ class AnnTwin(wiring.Component):
         m = Module()
         c = self.config
         T, vb = c.timesteps, value_bits(c.timesteps)
-        m.submodules.source = source = ActivationInput(c.sizes[0], self.vectors, vb, self.dense)
+        m.submodules.source = source = ActivationInput(c.sizes[0], self.vectors, T, c.noise_bits, self.dense)
         layers = []
         for l, lp in enumerate(self.layer_params, start=1):
             layer = AnnLayer(lp, self.dense)
@@ -60,6 +61,9 @@ class AnnTwin(wiring.Component):
             wiring.connect(m, buffer.o, layer.events)
         m.d.comb += streams[-1].ready.eq(1)
 
+        running = Signal()
+        drawing = runtime_noise(m, self, source.noise).busy
+        m.d.comb += self.busy.eq(running | drawing)
         launch = self.start & ~self.busy
         m.d.comb += [source.start.eq(launch), source.vector.eq(self.vector)]
         m.d.comb += [layer.clear.eq(launch) for layer in layers]
@@ -74,11 +78,11 @@ class AnnTwin(wiring.Component):
                 m.d.sync += probe.total.eq(0)
         last = streams[-1]
         with m.If(last.valid & last.payload.eos):
-            m.d.sync += [self.busy.eq(0), self.done.eq(1)]
-        with m.If(self.busy):
+            m.d.sync += [running.eq(0), self.done.eq(1)]
+        with m.If(running):
             m.d.sync += self.cycles.eq(self.cycles + 1)
         with m.If(launch):
-            m.d.sync += [self.busy.eq(1), self.done.eq(0), self.cycles.eq(0)]
+            m.d.sync += [running.eq(1), self.done.eq(0), self.cycles.eq(0)]
 
         count_read_out(m, self, layers)
         return m

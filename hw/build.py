@@ -19,7 +19,7 @@ from hw.ann_twin import DESIGNS as ANN_DESIGNS
 from hw.ann_twin import AnnTwin
 from hw.fpga_top import FpgaTop
 from hw.generator import Generator
-from hw.rom import ROM_MODULE, ROM_VERILOG
+from hw.rom import MEMORY_MODULES
 from hw.verilog import lint, to_verilog
 from model.common.errors import UserError
 from model.common.files import update_file
@@ -75,7 +75,7 @@ class RtlBuild:
 
 def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int], int]] | None = None,
               verilog: str | None = None) -> RtlBuild:
-    """Write ``component`` as ``{top}.v`` beside ``spikegan_rom.v``, the waivers (with the component's own
+    """Write ``component`` as ``{top}.v`` beside ``spikegan_rom.v`` and ``spikegan_ram.v``, the waivers (with the component's own
     ``lint_waivers``, if it has any) and ``files.f``.
 
     ``mem_files`` maps file name -> (words, width) for the ``$readmemh`` files the
@@ -85,15 +85,15 @@ def write_rtl(component, top: str, out_dir, mem_files: dict[str, tuple[list[int]
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    rom = update_file(out_dir / f"{ROM_MODULE}.v", ROM_VERILOG)
+    memories = [update_file(out_dir / f"{name}.v", text) for name, text in MEMORY_MODULES.items()]
     verilog = update_file(out_dir / f"{top}.v", verilog if verilog is not None else to_verilog(component, top))
     own = getattr(component, "lint_waivers", "")
     waivers = update_file(out_dir / WAIVERS, (_WAIVER_TEXT + own).format(verilog=verilog.name))
     mems = []
     for name, (words, width) in (mem_files or {}).items():
         mems.append(update_file(out_dir / name, mem_text(words, width)))
-    update_file(out_dir / "files.f", "".join(f"{p.name}\n" for p in (rom, verilog)))
-    return RtlBuild(out_dir, top, [rom, verilog], component, mems, waivers)
+    update_file(out_dir / "files.f", "".join(f"{p.name}\n" for p in (*memories, verilog)))
+    return RtlBuild(out_dir, top, [*memories, verilog], component, mems, waivers)
 
 
 def layer_mem_files(config: SnnConfig, layer: int, weights, biases) -> dict[str, tuple[list[int], int]]:
@@ -152,16 +152,21 @@ class RtlInfo:
     design: str = "snn"  # one of DESIGNS
 
 
-def _component(net: IntNetwork, x, fpga: bool, stored_trains: bool, design: str):
-    """The top ``design`` makes of ``net`` (with ``len(x)`` stored vectors), its name and its memory files."""
+def check_design(net: IntNetwork, design: str) -> None:
+    """Refuse a design that is not one of `DESIGNS`, or a twin of a network that is not exact-TTFS."""
     if design not in DESIGNS:
         raise UserError(f"design {design!r}: one of {', '.join(DESIGNS)}")
+    if design != "snn" and net.config.neuron != "ramp":
+        raise UserError(f"the ANN twin ({design}) computes exact-TTFS networks (neuron ramp), not "
+                        f"{net.config.neuron!r} ones; convert with `spikegan convert` (the default)")
+
+
+def _component(net: IntNetwork, x, fpga: bool, stored_trains: bool, design: str):
+    """The top ``design`` makes of ``net`` (with ``len(x)`` stored vectors), its name and its memory files."""
+    check_design(net, design)
     if design == "snn":
         top = FPGA_TOP if fpga else TOP
         return (FpgaTop if fpga else Generator)(net, len(x), stored_trains), top, network_mem_files(net, x, stored_trains)
-    if net.config.neuron != "ramp":
-        raise UserError(f"the ANN twin ({design}) computes exact-TTFS networks (neuron ramp), not "
-                        f"{net.config.neuron!r} ones; convert with `spikegan convert` (the default)")
     if fpga:
         return FpgaTop(net, len(x), twin=design), FPGA_TOP, ann_mem_files(net, x)
     return AnnTwin(net, len(x), design == "ann-dense"), ANN_TOP, ann_mem_files(net, x)
@@ -211,3 +216,4 @@ def read_rtl_info(rtl_dir) -> RtlInfo:
     except (json.JSONDecodeError, TypeError) as e:
         raise UserError(f"{path} is not an rtl.json this version wrote ({e}); write the folder again with "
                         f"`spikegan rtl --manifest <export> --out {rtl_dir}`") from None
+

@@ -8,7 +8,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hw.events import event_signature
-from hw.rom import Rom, rom_read_signature
+from hw.rom import Ram, Rom, ram_write_signature, rom_read_signature
 from hw.widths import abits
 from model.snn.config import NOISE_FILE, SnnConfig
 
@@ -37,6 +37,8 @@ class DirectInput(wiring.Component):
     busy : ``Out(1)``
     events : ``Out(event_signature(N_0))``
     current : ``In(rom_read_signature(G_1, P * m))``
+    noise : ``In(ram_write_signature(vectors * N_0, R + 1))``
+        Writes the noise memory (run-time noise), read by the next ``start``.
     """
 
     def __init__(self, config: SnnConfig, vectors: int):
@@ -51,6 +53,7 @@ class DirectInput(wiring.Component):
             "busy": Out(1),
             "events": Out(event_signature(config.sizes[0])),
             "current": In(rom_read_signature(self.groups, config.bias_word_bits)),
+            "noise": In(ram_write_signature(vectors * config.sizes[0], config.noise_bits)),
         })
 
     @property
@@ -65,7 +68,9 @@ class DirectInput(wiring.Component):
         m = Module()
         c, G = self.config, self.groups
         N, P, q = c.sizes[0], c.lanes, c.weight_bits
-        m.submodules.noise_rom = x_rom = Rom(c.noise_bits, self.vectors * N, NOISE_FILE)
+        m.submodules.noise_ram = noise = Ram(c.noise_bits, self.vectors * N, NOISE_FILE)
+        wiring.connect(m, wiring.flipped(self.noise), noise.write)
+        x_rom = noise.read
         m.submodules.weight_rom = w_rom = Rom(P * q, N * G, c.weight_file(1))
         m.submodules.bias_rom = b_rom = Rom(c.bias_word_bits, G, c.bias_file(1))
         m.submodules.current_mem = mem = Memory(shape=self.lane_layout, depth=G, init=[])

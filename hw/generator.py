@@ -9,8 +9,10 @@ from amaranth.lib.wiring import In, Out
 from hw.direct_input import DirectInput
 from hw.events import EventBuffer
 from hw.lif import LayerParams, LifLayer
+from hw.noise_source import NoiseSource
 from hw.ramp_layer import RampLayer
 from hw.spike_rom import SpikeRom, SpikeRomParams
+from hw.rom import ram_write_signature
 from hw.widths import abits
 from model.snn.config import IntNetwork
 
@@ -68,6 +70,9 @@ def generator_ports(c, vectors: int) -> dict:
         "count_layer": In(abits(c.layers)),
         "count_addr": In(abits(c.max_groups)),
         "count_data": Out(c.lanes * c.count_bits),
+        "noise": In(ram_write_signature(vectors * c.sizes[0], c.noise_bits)),
+        "seed": In(32),
+        "draw": In(1),
     }
     for l, n in enumerate(c.sizes):
         members[f"spikes{l}"] = Out(probe_signature(n, c.timesteps))
@@ -84,6 +89,20 @@ def count_read_out(m: Module, top, layers) -> None:
     for i in reversed(range(len(layers) - 1)):
         out = Mux(sel == i, layers[i].count_data.as_value(), out)
     m.d.comb += top.count_data.eq(out)
+
+
+def runtime_noise(m: Module, top, write) -> NoiseSource:
+    """``top``'s run-time noise, into its noise memory's write port ``write``: ``draw`` (while not ``busy``, and
+    ``start`` low) runs the on-chip `NoiseSource` from ``seed`` into vector ``vector``; while it is idle the
+    ``noise`` port writes. The source's ``busy`` is part of ``top``'s."""
+    m.submodules.noise_source = source = NoiseSource(top.config, top.vectors)
+    m.d.comb += [source.start.eq(top.draw & ~top.busy & ~top.start), source.seed.eq(top.seed),
+                 source.vector.eq(top.vector)]
+    with m.If(source.busy):
+        m.d.comb += [write.addr.eq(source.noise.addr), write.data.eq(source.noise.data), write.en.eq(source.noise.en)]
+    with m.Else():
+        m.d.comb += [write.addr.eq(top.noise.addr), write.data.eq(top.noise.data), write.en.eq(top.noise.en)]
+    return source
 
 
 class Generator(wiring.Component):
@@ -105,6 +124,11 @@ class Generator(wiring.Component):
 
     ``spikes0`` (the input) .. ``spikes{L}`` (the output): per-layer spike-event
     ports (see `probe_signature`); ``spikes{L}`` is the output spike-event port.
+
+    Run-time noise (`runtime_noise`): ``noise`` writes encoder inputs ``X`` into the noise memory (word
+    ``v * N_0 + i`` = ``X_i`` of vector ``v``); ``draw`` fills vector ``vector`` from the on-chip source seeded
+    by ``seed`` (``busy`` for ``N_0 + 1`` cycles). An image started after either reads the new ``X`` through the
+    encoder (or the direct input); the stored trains stay as exported.
     """
 
     def __init__(self, net: IntNetwork, vectors: int, stored_trains: bool = True):
@@ -142,6 +166,9 @@ class Generator(wiring.Component):
         if c.direct:
             wiring.connect(m, layers[0].current, source.current)
 
+        running = Signal()
+        drawing = runtime_noise(m, self, source.noise).busy
+        m.d.comb += self.busy.eq(running | drawing)
         launch = self.start & ~self.busy
         m.d.comb += [source.start.eq(launch), source.vector.eq(self.vector)]
         m.d.comb += [layer.clear.eq(launch) for layer in layers]
@@ -163,11 +190,11 @@ class Generator(wiring.Component):
         with m.If(last.valid & last.payload.eos):
             m.d.sync += out_steps.eq(out_steps + 1)
             with m.If(out_steps == T - 1):
-                m.d.sync += [self.busy.eq(0), self.done.eq(1)]
-        with m.If(self.busy):
+                m.d.sync += [running.eq(0), self.done.eq(1)]
+        with m.If(running):
             m.d.sync += self.cycles.eq(self.cycles + 1)
         with m.If(launch):
-            m.d.sync += [self.busy.eq(1), self.done.eq(0), self.cycles.eq(0), out_steps.eq(0)]
+            m.d.sync += [running.eq(1), self.done.eq(0), self.cycles.eq(0), out_steps.eq(0)]
 
         count_read_out(m, self, layers)
         return m

@@ -2,7 +2,7 @@
 
 Writes to ``--out`` (default ``build/rtl/<run>``, the run the export belongs to):
 ``spikegan_generator.v`` (from Amaranth, one flat module,
-no data inside), ``spikegan_rom.v`` (the ``$readmemh`` ROM), the ``.mem`` files
+no data inside), ``spikegan_rom.v`` and ``spikegan_ram.v`` (the ``$readmemh`` ROM and RAM), the ``.mem`` files
 it reads (weights and biases of each layer, the Spike ROM and the encoder ROM
 with all test vectors), ``files.f`` (the Verilog sources in compile order),
 ``lint_waivers.vlt`` and ``rtl.json`` (configuration, files, lint status).

@@ -10,7 +10,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hw.events import EventSerialiser, event_signature
-from hw.rom import Rom
+from hw.rom import Ram, Rom, ram_write_signature
 from hw.ttfs_lists import TtfsLists
 from hw.widths import abits
 from hw.xorshift import xorshift32
@@ -58,6 +58,9 @@ class SpikeRom(wiring.Component):
       a spike time and ``spike_0[t][i] = (X_i == t)``, made by `TtfsLists`
       from lists of the inputs by spike time.
 
+    ``noise`` writes the noise memory (run-time noise: the host's, or `hw.noise_source.NoiseSource`'s), so
+    the encoder's next image of that vector reads the new ``X``; the stored trains do not change.
+
     Without ``stored_trains`` there is no ``spike_file`` memory (``V * T * N_0``
     bits saved, e.g. for small FPGAs) and ``encode`` is ignored: always 1.
 
@@ -84,6 +87,7 @@ class SpikeRom(wiring.Component):
                 "vector": In(abits(p.vectors)),
                 "busy": Out(1),
                 "events": Out(event_signature(p.n_inputs)),
+                "noise": In(ram_write_signature(p.vectors * p.n_inputs, p.input_bits + 1)),
             }
         )
 
@@ -91,7 +95,9 @@ class SpikeRom(wiring.Component):
         m = Module()
         p = self.params
         N, T, R = p.n_inputs, p.timesteps, p.input_bits
-        m.submodules.noise_rom = nrom = Rom(R + 1, p.vectors * N, p.noise_file)
+        m.submodules.noise_ram = noise = Ram(R + 1, p.vectors * N, p.noise_file)
+        wiring.connect(m, wiring.flipped(self.noise), noise.write)
+        nrom = noise.read
         m.submodules.serialiser = ser = EventSerialiser(N, N, every_word_closes=True)
         wiring.connect(m, ser.o, wiring.flipped(self.events))
 

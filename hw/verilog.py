@@ -23,7 +23,7 @@ def to_verilog(component, name: str) -> str:
     which ``verilator -Wall`` flags as unused) and the removal of register
     power-on values (every register has a synchronous reset; ``-Wall`` flags
     initialised regs that are also assigned in ``always``). Instances of
-    ``spikegan_rom`` stay instances: the ROM contents never enter this text.
+    ``spikegan_rom`` and ``spikegan_ram`` stay instances: the memory contents never enter this text.
     """
     text = rtlil.convert(component, name=name, emit_src=False)
     script = "\n".join(

@@ -42,6 +42,7 @@ VERILATOR_MAKE_FIXES = ("CFG_CXXFLAGS_COROUTINES=-fcoroutines", "CFG_CXXFLAGS_PC
 _VERILATOR_CONFIG = """`verilator_config
 public_flat_rw -module "{wrapper}" -var "*"
 tracing_off -file "*/spikegan_rom.v"
+tracing_off -file "*/spikegan_ram.v"
 tracing_off -file "*/{dut}.v"
 """
 

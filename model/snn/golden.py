@@ -54,9 +54,21 @@ def encode_noise(u, config: SnnConfig) -> np.ndarray:
             "noise for the rate encoder must lie in [0, 1] (map the generator's noise to [0, 1] first), "
             f"found {u.min():.4g} .. {u.max():.4g}"
         )
-    full = config.timesteps if config.coding == "ttfs" else 1 << config.input_bits
+    full = noise_levels(config)
     x = np.minimum(np.floor(u * full + 0.5), full).astype(np.int64)
     return full - x if config.neuron == "ramp" else x
+
+
+def noise_levels(config: SnnConfig) -> int:
+    """The largest encoder input ``X``: ``T`` for spike times (ttfs), else ``2^R``."""
+    return config.timesteps if config.coding == "ttfs" else 1 << config.input_bits
+
+
+def draw_noise(seed: int, config: SnnConfig) -> np.ndarray:
+    """The on-chip noise source (``hw/noise_source.py``): `encode_noise` of ``u_i = r_i / 2^32`` for the
+    xorshift32 states ``r_1 .. r_{N_0}`` after ``seed``, i.e. ``x_i = (r_i full + 2^31) >> 32``; shape ``(N_0,)``."""
+    r = xorshift32_stream(seed, config.sizes[0]).astype(np.float64)
+    return encode_noise(r / 2.0**32, config)
 
 
 def stratified_thresholds(config: SnnConfig, timesteps: int | None = None) -> np.ndarray:

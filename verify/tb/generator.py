@@ -4,7 +4,9 @@ Runs inside the simulator; `verify.sim.run_testbench` starts it with a plan:
 ``manifest`` (the exported network and test vectors: the reference model's
 input), ``rtl_dir`` (its ``rtl.json`` says what the RTL adds, e.g. another
 lane count), ``images`` (``{"vector": n, "encode": 0|1}``, run in order),
-``monitor_layers`` (layers whose spike-event port is recorded),
+``monitor_layers`` (layers whose spike-event port is recorded; an image may
+carry run-time ``noise``, ``{"load": [X_i]}`` or ``{"seed": s}``, put into its
+vector's noise memory first: `GeneratorTB.set_noise`),
 ``observed`` (an ``.npz`` for the recorded trains and counts) and ``sweeps``
 (the sweep monitor's file, `verify.sweep_monitor`, or None).
 """
@@ -19,7 +21,7 @@ from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, 
 from cocotb.utils import get_sim_time
 
 from model.snn.config import SnnConfig
-from model.snn.golden import first_divergence, output_image, run_noise
+from model.snn.golden import draw_noise, first_divergence, output_image, run_noise
 from verify.checker import artefacts, disagreement
 from verify.perf import cycle_budget, timeout_cycles
 from verify.sweep_monitor import SweepLog, check_sweeps
@@ -92,13 +94,35 @@ class GeneratorTB:
     async def reset(self) -> None:
         d = self.dut
         d.rst.value = 1
-        for name in ("start", "encode", "vector", "count_layer", "count_addr"):
+        for name in ("start", "encode", "vector", "count_layer", "count_addr", "draw", "seed", "noise__en",
+                     "noise__addr", "noise__data"):
             getattr(d, name).value = 0
         for _ in range(3):
             await FallingEdge(d.clk)
         d.rst.value = 0
         for mon in self.monitors.values():
             cocotb.start_soon(mon.run())
+
+    async def set_noise(self, vector: int, noise: dict) -> np.ndarray:
+        """Put run-time noise into vector ``vector``'s noise memory: ``{"load": [X_i]}`` through the ``noise``
+        port, one word a cycle, or ``{"seed": s}`` drawn by the on-chip source. Returns the ``X`` now there."""
+        d, n0 = self.dut, self.config.sizes[0]
+        await FallingEdge(d.clk)
+        if "load" in noise:
+            x = np.asarray(noise["load"], dtype=np.int64)
+            for i, xi in enumerate(x):
+                d.noise__addr.value, d.noise__data.value, d.noise__en.value = vector * n0 + i, int(xi), 1
+                await FallingEdge(d.clk)
+            d.noise__en.value = 0
+            return x
+        d.vector.value, d.seed.value, d.draw.value = vector, int(noise["seed"]), 1
+        await FallingEdge(d.clk)
+        d.draw.value = 0
+        for _ in range(n0 + 1):
+            await FallingEdge(d.clk)
+        if int(d.busy.value):
+            raise AssertionError(f"the noise source was still busy {n0 + 1} cycles after draw")
+        return draw_noise(int(noise["seed"]), self.config)
 
     async def run_image(self, vector: int, encode: int, timeout_cycles: int) -> dict:
         d = self.dut
@@ -189,10 +213,15 @@ async def generator_matches_golden(dut):
     await tb.reset()
 
     images, arrays, failures = [], {}, []
+    runtime = {}  # the vectors whose noise memory holds run-time noise: X
+    reads_noise = not info.stored_trains or config.direct or info.design != "snn"  # whatever encode says
     for k, item in enumerate(plan["images"]):
         n, encode = int(item["vector"]), int(item["encode"])
         vec = vectors[n]
-        expected = run_noise(net, vec.noise_x, record_membranes=sweep_log is not None)  # the reference model
+        if "noise" in item:
+            runtime[n] = await tb.set_noise(n, item["noise"])
+        x = runtime[n] if n in runtime and (encode or reads_noise) else vec.noise_x
+        expected = run_noise(net, x, record_membranes=sweep_log is not None)  # the reference model
         budget = cycle_budget(config, expected.spikes, encode, info.design)
         start = time.perf_counter()
         limit = timeout_cycles(config, budget["serial_sum"])
@@ -211,7 +240,8 @@ async def generator_matches_golden(dut):
                 check.setdefault("monitor_errors", []).extend(mon.errors[:5])
                 check["first_divergence"] = check["first_divergence"] or {"text": mon.errors[0]}
         image = output_image(config, observed["counts"][-1], observed["trains"].get(config.layers))
-        three_way(check, expected, vec, observed, image)
+        if x is vec.noise_x:  # the export's expected outputs are of its own noise
+            three_way(check, expected, vec, observed, image)
         sweep_ends = {}
         if sweep_log is not None:
             problem, sweep_ends = check_sweeps(config, expected, sweep_log.read_image(config.layers))
@@ -231,6 +261,7 @@ async def generator_matches_golden(dut):
             {
                 "vector": n,
                 "encode": encode,
+                "noise": next(iter(item["noise"])) if "noise" in item else None,  # run-time noise: load or seed
                 "cycles": observed["cycles"],
                 "cycle_budget": budget,
                 "wall_s": wall,
