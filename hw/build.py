@@ -17,6 +17,7 @@ import numpy as np
 from hw.ann_layer import value_bits
 from hw.ann_twin import DESIGNS as ANN_DESIGNS
 from hw.ann_twin import AnnTwin
+from hw.board_top import BoardTop
 from hw.fpga_top import FpgaTop
 from hw.generator import Generator
 from hw.rom import MEMORY_MODULES
@@ -33,6 +34,7 @@ RTL_INFO = "rtl.json"  # how the RTL in a folder was built
 TOP = "spikegan_generator"
 FPGA_TOP = "spikegan_fpga"
 ANN_TOP = "spikegan_ann"
+BOARD_TOP = "spikegan_board"
 # What a build makes of an export: the spiking generator, or (of an exact-TTFS export) its ANN twin
 # (`hw.ann_twin`), dense or zero-skipping.
 DESIGNS = ("snn", *ANN_DESIGNS)
@@ -217,3 +219,35 @@ def read_rtl_info(rtl_dir) -> RtlInfo:
         raise UserError(f"{path} is not an rtl.json this version wrote ({e}); write the folder again with "
                         f"`spikegan rtl --manifest <export> --out {rtl_dir}`") from None
 
+
+def export_tag(export: Export) -> int:
+    """The 32-bit tag a board reports for the export it was built from: the first bytes of its sha256."""
+    return int(export.sha256[:8], 16)
+
+
+def board_mem_files(export: Export, design: str) -> dict[str, tuple[list[int], int]]:
+    """The board top's memory files: the export's vectors and a scratch vector for run-time noise (zeros until
+    the host writes it), no stored trains."""
+    check_design(export.net, design)
+    x = export.noise_x
+    slots = np.vstack([x, np.zeros((1, x.shape[1]), dtype=np.int64)])
+    if design == "snn":
+        return network_mem_files(export.net, slots, stored_trains=False)
+    return ann_mem_files(export.net, slots)
+
+
+def build_board(export: Export, out_dir, divisor: int, timeout: int, design: str = "snn",
+                run_lint: bool = True) -> RtlBuild:
+    """The board top (`hw.board_top.BoardTop`, top ``spikegan_board``) of ``export`` (or its twin ``design``):
+    the export's test vectors and a scratch vector for run-time noise, a UART at ``divisor`` clock cycles per
+    bit, a frame time-out of ``timeout`` cycles."""
+    net, x = export.net, export.noise_x
+    top = BoardTop(net, len(x), divisor, timeout, design, tag=export_tag(export))
+    build = write_rtl(top, BOARD_TOP, out_dir, board_mem_files(export, design))
+    if run_lint:
+        build.lint()
+    info = RtlInfo(BOARD_TOP, net.config.lanes, int(len(x)), False, [p.name for p in build.sources],
+                   [p.name for p in build.mem_files], "verilator --lint-only -Wall: clean" if run_lint else None,
+                   str(export.path), export.sha256, design)
+    update_file(build.out_dir / RTL_INFO, json.dumps(asdict(info), indent=2) + "\n")
+    return build
