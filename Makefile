@@ -25,7 +25,8 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-ice40 compare-full formal hybrid nir \
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-ice40 compare-full formal board board-sim \
+        hybrid nir \
         report readme test \
         test-fast clean help
 
@@ -70,6 +71,11 @@ help:
 	@echo "  make compare-ice40 the same for the iCE40 network, without synthesis -> reports/compare-ice40"
 	@echo "  make compare-full  the same for $(RUN)'s default export, without synthesis -> reports/compare-full"
 	@echo "  make formal        bounded proofs of the blocks' properties (SymbiYosys) -> reports/formal"
+	@echo "  make board         BOARD=ulx3s|icebreaker|arty: the generator behind a UART on the board, its pins and clock"
+	@echo "                    (bitstream, or Vivado project for arty) -> build/board/BOARD (DESIGN=snn|ann-dense|ann-skip,"
+	@echo "                    BOARD_MANIFEST=an export that fits; default: the FPGA network, the iCE40 one on icebreaker)"
+	@echo "  make board-sim     the same board top's UART link on both simulators: images bit-exact, bad frames refused,"
+	@echo "                    throughput at the board's clock and baud rate -> reports/board-sim/BOARD"
 	@echo "  make hybrid        hybrid SNN/ANN GANs: the ANN DCGAN, spiking modules at its front / middle / back and the SNN"
 	@echo "                    extractor, each with an ANN and an SNN discriminator -> reports/hybrid (VARIANT=all|ann|front|middle|"
 	@echo "                    back|extractor or a comma list, DATASET=mnist|fashion|cifar10, UPDATES=$(UPDATES), DEVICE=cpu|cuda)"
@@ -230,6 +236,10 @@ $(FPGA)/snn-ramp/manifest.json: $(FPGA)/checkpoint.pt
 $(ICE40)/snn-ramp/manifest.json: $(ICE40)/checkpoint.pt
 	$(SG) convert --neuron ramp --checkpoint $< --weight-bits 4 --lanes 4 --vectors 2 --no-report --out $(@D)
 
+$(ICE40)/snn-board/manifest.json: $(ICE40)/checkpoint.pt
+	$(SG) convert --checkpoint $< --paper --weight-bits 4 --membrane-bits 10 --lanes 4 --vectors 2 --images 64 \
+		--no-peer --no-report --out $(@D)
+
 $(FPGA)/snn-direct/manifest.json: $(FPGA)/checkpoint.pt
 	$(SG) convert --neuron rate --checkpoint $< --images 64 --no-peer --out $(@D)
 
@@ -259,6 +269,17 @@ compare-full: $(MANIFEST) $(RUN)/snn-direct/manifest.json | $(SETUP)
 # small bound.
 formal: | $(SETUP)
 	$(SG) formal --out reports/formal
+
+# On a board (docs/board.md), behind a UART: the FPGA network's exact-TTFS export on the ULX3S and the Arty; on the
+# iCEBreaker's UP5K (5,280 logic cells) the iCE40 network rate-coded with 10-bit membranes, the widest that fits.
+BOARD   ?= ulx3s
+DESIGN  ?= snn
+BOARD_MANIFEST ?= $(if $(filter icebreaker,$(BOARD)),$(ICE40)/snn-board,$(FPGA)/snn-ramp)/manifest.json
+board: $(BOARD_MANIFEST) | $(SETUP)
+	$(SG) board-build --board $(BOARD) --manifest $< --design $(DESIGN) --out build/board/$(BOARD)
+
+board-sim: $(BOARD_MANIFEST) | $(SETUP)
+	$(SG) board-sim --board $(BOARD) --manifest $< --design $(DESIGN) --out reports/board-sim/$(BOARD)
 
 # Hybrid SNN/ANN GANs (paper 003): every generator variant with both discriminators, the same updates for all.
 VARIANT ?= all

@@ -186,7 +186,7 @@ def test_one_name_per_concept():
         assert action.type is int, f"{name}: --lanes is one lane count"
     assert {name for name, _ in by_flag["--sweep-lanes"]} == {"sweep-cycles", "sweep-synth"}
     assert {name for name, _ in by_flag["--vectors"]} >= {"verify", "sweep-cycles", "convert"}
-    assert {name for name, _ in by_flag["--images"]} == {"convert", "ttfs", "nir", "hybrid"}  # generated images; never vectors or files
+    assert {name for name, _ in by_flag["--images"]} == {"convert", "ttfs", "nir", "hybrid", "board"}  # generated images; never vectors or files
 
 
 def test_unknown_command_and_bad_option(capsys):

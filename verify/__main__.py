@@ -1,4 +1,4 @@
-"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|compare|formal|memristor ...`` (``spikegan`` has every stage)."""
+"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|compare|formal|board-sim|memristor ...`` (``spikegan`` has every stage)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ COMMANDS = {
     "mutate": ("verify.mutate", "mutation testing: faults injected into the generated RTL, the score and the survivors"),
     "compare": ("verify.compare", "an exact-TTFS export as a spiking generator beside its ANN twins: cycles, area, energy"),
     "formal": ("verify.formal.cli", "bounded proofs of the hardware blocks' properties with SymbiYosys"),
+    "board-sim": ("verify.board_cli", "the board top's UART link in simulation: images bit-exact, bad frames refused, throughput"),
     "memristor": ("verify.memristor.hwcheck", "the memristor GAN's RTL top learning on chip against its fixed-point model"),
 }
 
