@@ -77,6 +77,7 @@ def run(args) -> int:
     tim = out / f"{PLATFORM_TOP}.tim"
     if tim.is_file():
         built |= nextpnr_summary(tim.read_text())
+    built["manifest"] = str(args.manifest)
     built["pins"] = pins(out)
     built["load"] = LOAD_COMMANDS[args.board].format(bitstream=built.get("bitstream", out / f"{PLATFORM_TOP}.bit"))
     built["machine"] = machine()
