@@ -76,7 +76,7 @@ def test_loaded_and_drawn_noise_give_the_golden_models_images(tmp_path, sim, nam
               {"vector": 1, "encode": 1, "noise": {"seed": SEED}},
               {"vector": 1, "encode": 0},  # the stored trains of vector 1, or its drawn noise if the design has none
               {"vector": 0, "encode": 1}]  # the loaded noise stays
-    build = sim_build(ex, ROOT / name / sim, run_lint=True, design=design)
+    build = sim_build(ex, ROOT / name / sim, design=design)  # lint: tests/test_hw_build.py, tests/test_ann_twin.py
     result, arrays = run_generator(ex, sim, build, images)
     assert not result["error"], result["error"]
     reads_noise = c.direct or design != "snn"
