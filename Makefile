@@ -271,7 +271,7 @@ formal: | $(SETUP)
 	$(SG) formal --out reports/formal
 
 # On a board (docs/board.md), behind a UART: the FPGA network's exact-TTFS export on the ULX3S and the Arty; on the
-# iCEBreaker's UP5K (5,280 logic cells) the iCE40 network rate-coded with 10-bit membranes, the widest that fits.
+# iCEBreaker's UP5K (5,280 logic cells) the iCE40 network rate-coded with 10-bit membranes (12 bits do not fit).
 BOARD   ?= ulx3s
 DESIGN  ?= snn
 BOARD_MANIFEST ?= $(if $(filter icebreaker,$(BOARD)),$(ICE40)/snn-board,$(FPGA)/snn-ramp)/manifest.json
