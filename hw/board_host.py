@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.board import BOARDS, DEFAULT_BAUD
-from hw.board_top import expected_values, link_shape, values_image
+from hw.board_top import golden_check, link_shape, values_image
 from hw.build import DESIGNS, export_tag
 from hw.protocol import (LinkError, ResponseParser, check_info, decode_image, info_command, seed_command,
                          stored_command)
@@ -85,8 +85,7 @@ def run_images(link, export, design: str, seeds) -> list[dict]:
         start = time.monotonic()
         image = decode_image(link.exchange(frame), shape)
         wall = time.monotonic() - start
-        expected = [int(v) for v in expected_values(export.net, x)]
-        wrong = [j for j, (a, b) in enumerate(zip(image.values, expected)) if a != b]
+        expected, wrong = golden_check(export.net, x, image.values)
         rows.append({"kind": kind, "vector" if kind == "stored" else "seed": int(key), "cycles": image.cycles,
                      "wall_s": wall, "ok": not wrong, "values": list(image.values),
                      "first_mismatch": None if not wrong else {"neuron": wrong[0], "board": image.values[wrong[0]],

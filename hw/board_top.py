@@ -106,6 +106,12 @@ def expected_values(net: IntNetwork, x) -> np.ndarray:
     return first_spike_times(gold.spikes[-1]) if net.config.neuron in TTFS_NEURONS else gold.counts[-1]
 
 
+def golden_check(net: IntNetwork, x, values) -> tuple[list[int], list[int]]:
+    """`expected_values` for ``x``, and the output neurons where the board's ``values`` differ from them."""
+    expected = [int(v) for v in expected_values(net, x)]
+    return expected, [j for j, (a, b) in enumerate(zip(values, expected)) if a != b]
+
+
 def values_image(config, values) -> np.ndarray:
     """The image of an output's values: ``C_L / T`` of counts, ``(T - t) / T`` of spike times; square when the
     output is (28 x 28 for the generators), else one row."""

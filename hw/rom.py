@@ -72,6 +72,14 @@ endmodule
 MEMORY_MODULES = {ROM_MODULE: ROM_VERILOG, RAM_MODULE: RAM_VERILOG}
 
 
+def check_memory(kind: str, width: int, depth: int, init_file: str) -> None:
+    """Refuse a memory shape or ``$readmemh`` file name the Verilog module cannot take, naming the bad value."""
+    if width < 1 or depth < 1:
+        raise ValueError(f"{kind} needs width >= 1 and depth >= 1, got {width} x {depth}")
+    if not init_file or any(c in init_file for c in '"\\\n'):
+        raise ValueError(f"bad {kind} init file name {init_file!r}")
+
+
 def rom_read_signature(depth: int, width: int) -> wiring.Signature:
     """A synchronous read port of ``depth`` words of ``width`` bits, from the reader's side (`Rom` is its flip).
 
@@ -95,10 +103,7 @@ class Rom(wiring.Component):
     """
 
     def __init__(self, width: int, depth: int, init_file: str):
-        if width < 1 or depth < 1:
-            raise ValueError(f"ROM needs width >= 1 and depth >= 1, got {width} x {depth}")
-        if not init_file or any(c in init_file for c in '"\\\n'):
-            raise ValueError(f"bad ROM init file name {init_file!r}")
+        check_memory("ROM", width, depth, init_file)
         self.width, self.depth, self.init_file = width, depth, init_file
         super().__init__(rom_read_signature(depth, width).flip())
 
@@ -141,10 +146,7 @@ class Ram(wiring.Component):
     """
 
     def __init__(self, width: int, depth: int, init_file: str):
-        if width < 1 or depth < 1:
-            raise ValueError(f"RAM needs width >= 1 and depth >= 1, got {width} x {depth}")
-        if not init_file or any(c in init_file for c in '"\\\n'):
-            raise ValueError(f"bad RAM init file name {init_file!r}")
+        check_memory("RAM", width, depth, init_file)
         self.width, self.depth, self.init_file = width, depth, init_file
         super().__init__({"read": In(rom_read_signature(depth, width)),
                           "write": In(ram_write_signature(depth, width))})

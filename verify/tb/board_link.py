@@ -5,7 +5,7 @@ run in order, each ``{"name", "kind", ...}``:
 
 * ``info``: the board's INFO must match the export (`hw.protocol.check_info`);
 * ``stored`` (``vector``), ``load`` (``x``), ``seed`` (``seed``): an image, whose values must equal the golden
-  model's (`hw.board_top.expected_values`) for that noise;
+  model's (`hw.board_top.golden_check`) for that noise;
 * ``raw`` (``hex``, optional ``bad_stop_at``): bytes sent as they are, which must be refused with the status
   ``expect`` names, or with ``expect = "timeout"`` not be answered at all (the host's time-out).
 
@@ -18,7 +18,7 @@ import cocotb
 from cocotb.triggers import SimTimeoutError, with_timeout
 from cocotb.utils import get_sim_time
 
-from hw.board_top import expected_values, link_shape
+from hw.board_top import golden_check, link_shape
 from hw.build import export_tag
 from hw.protocol import LinkError, ResponseParser, check_info, decode_image, info_command, load_command, \
     seed_command, stored_command
@@ -87,8 +87,7 @@ async def _run_item(tb: LinkTB, item: dict, export, shape, timeout_ns: int) -> d
     budget = cycle_budget(config, run_noise(export.net, x).spikes, design=shape.design)
     limit = timeout_cycles(config, budget["serial_sum"]) * CLOCK_PERIOD_NS
     image = decode_image(await tb.exchange(data, limit + timeout_ns + tb.response_ns(shape.image_length())), shape)
-    expected = [int(v) for v in expected_values(export.net, x)]
-    wrong = [j for j, (a, b) in enumerate(zip(image.values, expected)) if a != b]
+    expected, wrong = golden_check(export.net, x, image.values)
     return {"ok": not wrong, "cycles": image.cycles, "values": list(image.values),
             "seen": f"{len(wrong)} of {len(expected)} values differ, first at neuron {wrong[0]}" if wrong else "match"}
 
