@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from amaranth import Module, Signal
+from amaranth import Module
 from amaranth.lib import wiring
 
 from hw.ann_input import ActivationInput
@@ -61,9 +61,7 @@ class AnnTwin(wiring.Component):
             wiring.connect(m, buffer.o, layer.events)
         m.d.comb += streams[-1].ready.eq(1)
 
-        running = Signal()
-        drawing = runtime_noise(m, self, source.noise).busy
-        m.d.comb += self.busy.eq(running | drawing)
+        running = runtime_noise(m, self, source.noise)
         launch = self.start & ~self.busy
         m.d.comb += [source.start.eq(launch), source.vector.eq(self.vector)]
         m.d.comb += [layer.clear.eq(launch) for layer in layers]

@@ -91,18 +91,21 @@ def count_read_out(m: Module, top, layers) -> None:
     m.d.comb += top.count_data.eq(out)
 
 
-def runtime_noise(m: Module, top, write) -> NoiseSource:
+def runtime_noise(m: Module, top, write) -> Signal:
     """``top``'s run-time noise, into its noise memory's write port ``write``: ``draw`` (while not ``busy``, and
     ``start`` low) runs the on-chip `NoiseSource` from ``seed`` into vector ``vector``; while it is idle the
-    ``noise`` port writes. The source's ``busy`` is part of ``top``'s."""
+    ``noise`` port writes. Returns the register ``top`` sets while an image runs: ``busy`` is it or the source's
+    ``busy``."""
     m.submodules.noise_source = source = NoiseSource(top.config, top.vectors)
+    running = Signal()
+    m.d.comb += top.busy.eq(running | source.busy)
     m.d.comb += [source.start.eq(top.draw & ~top.busy & ~top.start), source.seed.eq(top.seed),
                  source.vector.eq(top.vector)]
     with m.If(source.busy):
         m.d.comb += [write.addr.eq(source.noise.addr), write.data.eq(source.noise.data), write.en.eq(source.noise.en)]
     with m.Else():
         m.d.comb += [write.addr.eq(top.noise.addr), write.data.eq(top.noise.data), write.en.eq(top.noise.en)]
-    return source
+    return running
 
 
 class Generator(wiring.Component):
@@ -166,9 +169,7 @@ class Generator(wiring.Component):
         if c.direct:
             wiring.connect(m, layers[0].current, source.current)
 
-        running = Signal()
-        drawing = runtime_noise(m, self, source.noise).busy
-        m.d.comb += self.busy.eq(running | drawing)
+        running = runtime_noise(m, self, source.noise)
         launch = self.start & ~self.busy
         m.d.comb += [source.start.eq(launch), source.vector.eq(self.vector)]
         m.d.comb += [layer.clear.eq(launch) for layer in layers]
