@@ -25,7 +25,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-ice40 compare-full formal board board-sim \
+        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-ice40 compare-full characterise formal board board-sim \
         hybrid nir \
         report readme test \
         test-fast clean help
@@ -70,6 +70,7 @@ help:
 	@echo "                    zero-skipping): bit-exactness, cycles, area, Fmax, energy from activity -> reports/compare"
 	@echo "  make compare-ice40 the same for the iCE40 network, without synthesis -> reports/compare-ice40"
 	@echo "  make compare-full  the same for $(RUN)'s default export, without synthesis -> reports/compare-full"
+	@echo "  make characterise  the energy table's flip-flop and leakage figures, measured with ngspice -> reports/characterise"
 	@echo "  make formal        bounded proofs of the blocks' properties (SymbiYosys) -> reports/formal"
 	@echo "  make board         BOARD=ulx3s|icebreaker|arty: the generator behind a UART on the board, its pins and clock"
 	@echo "                    (bitstream, or Vivado project for arty) -> build/board/BOARD (DESIGN=snn|ann-dense|ann-skip,"
@@ -264,6 +265,9 @@ compare-ice40: $(ICE40)/snn-ramp/manifest.json | $(SETUP)
 
 compare-full: $(MANIFEST) $(RUN)/snn-direct/manifest.json | $(SETUP)
 	$(SG) compare --manifest $< --vectors 2 --no-synth --also $(RUN)/snn-direct/manifest.json --out reports/compare-full
+
+characterise: | $(SETUP)
+	$(SG) characterise --out reports/characterise
 
 # Bounded proofs of the blocks' properties with SymbiYosys (docs/verification.md); make test runs them to a
 # small bound.

