@@ -10,7 +10,8 @@ import pytest
 
 from model.snn.config import TTFS, SnnConfig
 from model.snn.export import load
-from verify.activity import COMPONENTS, image_energy_pj
+from hw.storage import storage
+from verify.activity import COMPONENTS, REGISTER_CHANGES, image_energy_pj
 from verify.sim import SIMULATORS
 from verify.system import random_export, run_generator, sim_build
 
@@ -30,13 +31,16 @@ def test_lif_generators_count_their_slots_alike_on_both_simulators(tmp_path, kin
     images = [{"vector": v, "encode": 0} for v in range(2)]
     counted = []
     for sim in SIMULATORS:
-        result, _ = run_generator(ex, sim, sim_build(ex, ROOT / kind.replace(" ", "-") / sim), images)
+        build = sim_build(ex, ROOT / kind.replace(" ", "-") / sim, registers=True)
+        result, _ = run_generator(ex, sim, build, images)
         assert not result["error"], result["error"]  # the testbench holds the event slots to the golden model
         counted.append([im["activity"] for im in result["images"]])
     assert counted[0] == counted[1]
-    act = counted[0][0]
+    act, cycles = counted[0][0], result["images"][0]["cycles"]
     if kind == "direct":
         assert act["L1 input MAC slots"] == 10 * config.groups(1) and act["L1 current write slots"] == config.groups(1)
         assert "L1 event slots" not in act
-    energy = image_energy_pj(config, "snn", act)
+    # the cycle counter's lowest bit alone changes every cycle
+    assert cycles <= act[REGISTER_CHANGES] < cycles * storage(build.rtl.sources[-1].read_text()).register_bits
+    energy = image_energy_pj(config, "snn", act, cycles, {"register_bits": 100, "memory_bits": 1000})
     assert set(energy) == set(COMPONENTS) and all(v > 0 for v in energy.values())

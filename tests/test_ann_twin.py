@@ -63,11 +63,11 @@ def test_the_twin_takes_exact_ttfs_networks_only(tmp_path):
         build_generator(net, np.zeros((1, 4), dtype=np.int64), tmp_path, run_lint=False, design="ann")
 
 
-def _run(net: IntNetwork, u, folder: Path, sim: str, design: str):
+def _run(net: IntNetwork, u, folder: Path, sim: str, design: str, registers: bool = False):
     ex = load(export_network(net, folder / "snn", u))
     images = [{"vector": v, "encode": 0} for v in range(len(u))]
-    result, arrays = run_generator(ex, sim, sim_build(ex, ROOT / folder.name / sim, run_lint=True, design=design),
-                                   images)
+    build = sim_build(ex, ROOT / folder.name / sim, run_lint=True, design=design, registers=registers)
+    result, arrays = run_generator(ex, sim, build, images)
     assert not result["error"], result["error"]
     assert len(result["images"]) == len(images) and below_bound(result["images"]) is None
     assert all(im["ok"] and im["mse_vs_golden"] == 0.0 for im in result["images"])
@@ -136,7 +136,7 @@ def test_activity_counters_agree_on_both_simulators_and_with_the_golden_model(tm
     u = np.random.default_rng(4).random((2, 10))
     counted = []
     for sim in SIMULATORS:
-        ex, result, _ = _run(net, u, tmp_path / f"activity-{design}-{sim}", sim, design)
+        ex, result, _ = _run(net, u, tmp_path / f"activity-{design}-{sim}", sim, design, registers=True)
         counted.append([im["activity"] for im in result["images"]])
     assert counted[0] == counted[1]
     gold = [ramp.values(net, ex.noise_x)[l] > 0 for l in range(config.layers + 1)]
@@ -194,6 +194,11 @@ def test_the_energy_page_shows_the_tables_figures():
         assert f"| SRAM read, 64 bits, {label} | {pj:g} pJ |" in table
         assert e.sram_pj(size * 8 // 64, 64) == pytest.approx(pj)
     assert e.add_pj(8) == pytest.approx(0.03) and e.add_pj(32) == pytest.approx(0.1)
+    assert f"| flip-flop, clock edge, data held | {e.FLIP_FLOP_CLOCK_FJ:g} fJ |" in table
+    assert f"| flip-flop, a bit that changes | {e.FLIP_FLOP_CHANGE_FJ:g} fJ |" in table
+    assert f"| flip-flop leakage | {e.FLIP_FLOP_LEAKAGE_NW:g} nW | every flip-flop, over the image's cycles at " \
+           f"{e.CLOCK_MHZ:g} MHz |" in table
+    assert f"| SRAM bit leakage | {e.SRAM_BIT_LEAKAGE_NW:g} nW |" in table
 
 
 @pytest.mark.sim

@@ -7,8 +7,10 @@ reads one weight word and read-modify-writes one slope word, ``P`` additions; an
 and an accumulator word, ``P`` multiplications and additions, and writes the accumulator back. The wrapper counts
 each layer's slots of each kind and its output FIFO's writes and reads (`activity_points`, counters prefixed
 `PREFIX`), the testbench reads them before and after every image, and `slot_check` holds the event slots against
-the golden model's input events and the FIFO's reads to its writes. Not counted: the two-entry event buffers
-between the layers, the pipeline and control registers.
+the golden model's input events and the FIFO's reads to its writes. Every flip-flop of the design (`hw.storage`)
+is watched too: the wrapper sums the register bits that change each cycle (`register_point`). The energy of an
+image (`image_energy_pj`) prices the slots' work, each flip-flop's clock edge every cycle, each changed bit, and
+the leakage of every flip-flop and memory bit over the image's cycles (`model.snn.event_energy`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hw.storage import Storage
 from model.snn.config import SnnConfig
 from verify.coverage import CoverPoint, signal, signals_in
 
 PREFIX = "activity"  # of the wrapper's activity counters (`verify.coverage.counter_name`)
+REGISTER_CHANGES = "register bits changed"  # the counter of `register_point`
 
 # The issue signal of each slot kind, per layer kind: ramp (exact TTFS), ann (either twin), lif (the LIF layer of
 # the rate-coded, direct-coded and trained TTFS generators).
@@ -118,6 +122,38 @@ def activity_points(config: SnnConfig, design: str) -> list[CoverPoint]:
     return points
 
 
+def _reference(name: str) -> str:
+    """The wrapper's reference to the DUT's signal ``name`` (as `hw.storage` names it)."""
+    return f"dut.{name} " if name.startswith("\\") else f"dut.{name}"
+
+
+def register_point(storage: Storage) -> CoverPoint:
+    """The wrapper's sum, over the cycles out of reset, of the register bits that changed at the clock edge before:
+    every flip-flop of ``storage`` concatenated and compared with its value a cycle earlier.
+
+    Both simulators must count alike, so nothing unknown may reach the registers: every register, memory array
+    and ROM or RAM output starts at zero (Verilator's default; in Icarus they would start unknown until written,
+    and so would everything computed from them), and a bit still unknown is read as 0. A build with this point
+    no longer shows Icarus's unknowns, so `verify.system.sim_build` gives it a folder of its own."""
+    refs = tuple(_reference(name) for name, _ in storage.registers)
+    n = storage.register_bits
+    zeroed = [f"{ref} = {width}'d0;" for ref, (_, width) in zip(refs, storage.registers)]
+    zeroed += [f"{_reference(name)}.data = {width}'d0;" for name, _, width in storage.instances]
+    zeroed += [f"for ({PREFIX}_word = 0; {PREFIX}_word < {depth}; {PREFIX}_word = {PREFIX}_word + 1) "
+               f"{_reference(name)}[{PREFIX}_word] = {width}'d0;" for name, depth, width in storage.arrays]
+    # the changed bits get a wire of their own: Icarus 11 miscounts $countones of an expression
+    r = f"{PREFIX}_registers"
+    declarations = (f"wire [{n - 1}:0] {r}_raw = {{{', '.join(refs)}}};", f"wire [{n - 1}:0] {r};",
+                    f"genvar {r}_i;",
+                    f"for ({r}_i = 0; {r}_i < {n}; {r}_i = {r}_i + 1) begin : {r}_known",
+                    f"    assign {r}[{r}_i] = {r}_raw[{r}_i] === 1'b1;", "end",
+                    f"reg [{n - 1}:0] {r}_before = {n}'d0;",
+                    f"always @(posedge clk) {r}_before <= {r};",
+                    f"wire [{n - 1}:0] {r}_changed = {r} ^ {r}_before;",
+                    f"integer {PREFIX}_word;", "initial begin", *(f"    {line}" for line in zeroed), "end")
+    return CoverPoint(REGISTER_CHANGES, "1'b1", refs, f"$countones({r}_changed)", declarations)
+
+
 def expected_event_slots(config: SnnConfig, design: str, spikes) -> list[int | None]:
     """Per layer, the event slots the golden model's spike trains ``spikes`` imply: ``G_l`` per input event, the
     input spikes (the non-zero activations), or for the dense twin every input; None for a layer driven by a
@@ -142,7 +178,7 @@ def slot_check(config: SnnConfig, design: str, spikes, counts: dict[str, int]) -
     return None
 
 
-COMPONENTS = ("weight memory", "state memory", "event FIFOs", "arithmetic")
+COMPONENTS = ("weight memory", "state memory", "event FIFOs", "arithmetic", "registers", "leakage")
 _MEMORY_COMPONENT = {"weights": "weight memory", "biases": "weight memory", "inputs": "weight memory",
                      "FIFO": "event FIFOs"}
 
@@ -182,8 +218,14 @@ def access_pj(access: Access, config: SnnConfig, design: str, l: int) -> float:
     return one * _times(access, config)
 
 
-def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, int]) -> dict[str, float]:
-    """Energy of one image (pJ) from its slot ``counts`` (`activity_points`), by component (`COMPONENTS`)."""
+def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, float], cycles: float,
+                    storage: dict[str, int]) -> dict[str, float]:
+    """Energy of one image (pJ) by component (`COMPONENTS`): its slot ``counts`` (`activity_points`) priced by what
+    each slot does; its registers, every flip-flop's clock edge in each of the ``cycles`` and every changed bit
+    (`REGISTER_CHANGES`); the leakage of the design's ``storage`` (``register_bits``, ``memory_bits``, `hw.storage`)
+    over those cycles."""
+    from model.snn.event_energy import leakage_pj, register_pj
+
     kind = layer_kind(config, design)
     out = dict.fromkeys(COMPONENTS, 0.0)
     for l in range(1, config.layers + 1):
@@ -192,4 +234,6 @@ def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, int]) -> d
             for access in SLOT_WORK[(kind, slot)]:
                 part = (_MEMORY_COMPONENT.get(access.memory, "state memory") if access.memory else "arithmetic")
                 out[part] += n * access_pj(access, config, design, l)
+    out["registers"] = register_pj(storage["register_bits"], cycles, counts[REGISTER_CHANGES])
+    out["leakage"] = leakage_pj(storage["register_bits"], storage["memory_bits"], cycles)
     return out

@@ -95,7 +95,8 @@ def _verify(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, ou
     """``design`` verified on ``vectors`` test vectors under each of ``sims`` in turn (they share one RTL build)."""
     from verify.flow import verify_run
 
-    return {sim: verify_run(manifest, sim, vectors, out / f"verify-{sim}", design=design, vcd=False) for sim in sims}
+    return {sim: verify_run(manifest, sim, vectors, out / f"verify-{sim}", design=design, vcd=False, registers=True)
+            for sim in sims}
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,8 @@ class Entry:
                "bit_exact": {sim: r["ok"] for sim, r in reports.items()},
                "activity_agrees": all(a == next(iter(per_sim.values())) for a in per_sim.values()),
                "vectors": len(images), "cycles": float(np.mean([im["cycles"] for im in images])), "activity": counts,
-               "energy_pj": image_energy_pj(self.export.config, self.design, counts)}
+               "storage": next(iter(reports.values()))["storage"]}
+        row["energy_pj"] = image_energy_pj(self.export.config, self.design, counts, row["cycles"], row["storage"])
         if synth is not None:
             row["synth"] = synth
             fmax = synth.get("ecp5_fmax_mhz")
@@ -241,7 +243,8 @@ def markdown(report: dict) -> str:
              f"{report['vectors']} test vectors under {' and '.join(report['simulators'])}; other exports of the network "
              "below them, each checked against its own golden model. Energy from activity counts "
              "each design's "
-             "slots in simulation and prices their memory accesses and arithmetic at 45 nm (docs/energy.md); the two "
+             "slots and changed register bits in simulation and prices their memory accesses, arithmetic, every "
+             "flip-flop's clock and the leakage of every stored bit at 45 nm (docs/energy.md); the two "
              "op-count models count operations only (`model.snn.energy`).", ""]
     if q:
         lines += [f"Image quality: the SNN's classifier FID {_fmt(q['fid'], '.2f')} (the float ANN's "

@@ -36,11 +36,15 @@ from model.snn.config import SnnConfig
 
 @dataclass(frozen=True)
 class CoverPoint:
-    """An RTL bin: counted in cycles where the Verilog ``expression`` (over the DUT's signals) is true."""
+    """An RTL bin: counted in cycles where the Verilog ``expression`` (over the DUT's signals) is true, by one or by
+    the Verilog ``amount`` (then in 64 bits), which may read wires and registers the wrapper makes from
+    ``declarations`` (Verilog lines)."""
 
     name: str
     expression: str
     signals: tuple[str, ...]
+    amount: str | None = None
+    declarations: tuple[str, ...] = ()
 
 
 # a step without input events passed on without a sweep: only in designs that skip them

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import read_rtl_info
+from hw.storage import storage
 from hw.synth import CLOCK_MHZ
 from model.common.errors import UserError
 from model.common.runinfo import machine
@@ -83,11 +84,12 @@ class SimRun:
     vcd: Path | None
 
 
-def build_step(export: Export, build_root, lanes: int | None = None, design: str = "snn") -> SimBuild:
+def build_step(export: Export, build_root, lanes: int | None = None, design: str = "snn",
+               registers: bool = False) -> SimBuild:
     """The generator's RTL (or its ANN twin ``design``) for ``export`` (at ``lanes``) with its simulation wrapper,
-    linted."""
+    linted; ``registers``: counting the register bits that change (`verify.system.sim_build`)."""
     print(f"building the RTL for {export.path} (lint with verilator --lint-only -Wall) ...", flush=True)
-    return sim_build(export, build_root, lanes, run_lint=True, design=design)
+    return sim_build(export, build_root, lanes, run_lint=True, design=design, registers=registers)
 
 
 def run_step(export: Export, sim: str, build: SimBuild, plan: list[dict], out_dir: Path, vcd: bool = True) -> SimRun:
@@ -218,12 +220,14 @@ def verify_run(
     raster_neurons: int = 16,
     rtl_dir=None,
     design: str = "snn",
+    registers: bool = False,
 ) -> dict:
     """Run the first ``vectors`` test vectors of an export on the RTL under ``sim``; the report goes to ``out_dir``.
 
     ``rtl_dir``: the RTL ``spikegan rtl`` wrote for this export (what a user synthesises): every one of its
     files must equal the RTL simulated. ``design``: an exact-TTFS export's ANN twin (`hw.build.DESIGNS`) in place
-    of the spiking generator, checked against the same golden model. Returns the report; ``report["ok"]`` is False on any mismatch,
+    of the spiking generator, checked against the same golden model. ``registers``: count the register bits that
+    change too (`verify.system.sim_build`). Returns the report; ``report["ok"]`` is False on any mismatch,
     and ``report["first_divergence"]`` then names the sources that disagree and where.
     """
     t_start = time.perf_counter()
@@ -233,7 +237,7 @@ def verify_run(
     plan = plan_images(len(export.vectors), vectors, source)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    build = build_step(export, build_root, shipped_info.lanes if shipped_info else lanes, design)
+    build = build_step(export, build_root, shipped_info.lanes if shipped_info else lanes, design, registers)
     t_built = time.perf_counter()
     run = run_step(export, sim, build, plan, out_dir, vcd)
     t_simulated = time.perf_counter()
@@ -253,6 +257,7 @@ def verify_run(
         "rtl": str(build.rtl.out_dir),
         "config": export.config.with_lanes(built_info.lanes).to_dict(),
         "lint": built_info.lint,
+        "storage": storage(build.rtl.sources[-1].read_text()).totals(),
         **checked,
     }
     report["summary"] = _summary(checked, t_built - t_start, t_simulated - t_built, time.perf_counter() - t_start)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.build import build
+from hw.storage import storage
 from model.snn.config import TTFS_NEURONS, SnnConfig
 from model.snn.export import Export, export_network
 from model.snn.golden import random_network
@@ -27,19 +28,20 @@ def random_export(out_dir, config: SnnConfig, seed: int, vectors: int = 2, weigh
 
 
 def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = False, fpga: bool = False,
-              stored_trains: bool = True, design: str = "snn") -> SimBuild:
+              stored_trains: bool = True, design: str = "snn", registers: bool = False) -> SimBuild:
     """The generator's RTL (with all of the export's test vectors in its Spike ROM) and sim wrapper, under ``root``.
 
     The folder name holds the manifest's digest and ``P``, so each parameter
     set has its own build and a rebuild happens only when they change.
     ``fpga``: the FPGA top (`hw.fpga_top.FpgaTop`) instead, with no ports dumped;
     ``stored_trains=False``: without the stored spike trains (the encoder only); ``design``: an exact-TTFS
-    export's ANN twin instead (`hw.build.DESIGNS`), with the same ports and no coverage or sweep monitors.
+    export's ANN twin instead (`hw.build.DESIGNS`), with the same ports and no coverage or sweep monitors;
+    ``registers``: also sum the register bits that change (`verify.activity.register_point`), in a build of its own.
     """
     export = export.with_lanes(lanes)
     c = export.config
     tag = (f"generator-{export.sha256[:10]}-p{c.lanes}" + ("-fpga" if fpga else "") + ("" if stored_trains else "-encoder")
-           + ("" if design == "snn" else f"-{design}"))
+           + ("" if design == "snn" else f"-{design}") + ("-registers" if registers else ""))
     rtl = build(export, Path(root).resolve() / tag / "rtl", run_lint=run_lint, fpga=fpga, stored_trains=stored_trains,
                 design=design)
     if fpga:
@@ -47,6 +49,8 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
     valid = [f"spikes{l}__valid" for l in range(c.layers + 1)]
     counted = activity.activity_points(c, design)
+    if registers:
+        counted.append(activity.register_point(storage(rtl.sources[-1].read_text())))
     if design != "snn":
         return add_wrapper(rtl, dump, pulses=valid, activity=counted)
     return add_wrapper(rtl, dump, rtl_points(c), sweep_probes(c), valid, counted)

@@ -49,6 +49,15 @@ def _counter(name: str, expression: str, comment: str) -> list[str]:
             f"    always @(posedge clk) if (!rst && ({expression})) {name} <= {name} + 32'd1;"]
 
 
+def _point_counter(name: str, point) -> list[str]:
+    """The counter of a `verify.coverage.CoverPoint`: `_counter`, or with an ``amount`` a 64-bit sum of it over
+    those cycles, after the point's declarations."""
+    if point.amount is None:
+        return _counter(name, point.expression, point.name)
+    return [*(f"    {line}" for line in point.declarations), f"    reg [63:0] {name} = 64'd0;  // {point.name}",
+            f"    always @(posedge clk) if (!rst && ({point.expression})) {name} <= {name} + ({point.amount});"]
+
+
 def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked: bool = True, cover=(),
                     sweeps=(), pulses=(), activity=()) -> str:
     """``sim_top``: the DUT with a free-running clock (if ``clocked``), all other ports passed through.
@@ -78,9 +87,9 @@ def wrapper_verilog(component, dut: str, dump: list[str] | None = None, clocked:
         lines += ["    reg clk = 1'b0;", f"    always #{CLOCK_PERIOD_NS // 2} clk = ~clk;"]
     lines += [f"    {dut} dut (", ",\n".join(conns), "    );"]
     for point in cover:
-        lines += _counter(counter_name(point), point.expression, point.name)
+        lines += _point_counter(counter_name(point), point)
     for point in activity:
-        lines += _counter(counter_name(point, ACTIVITY), point.expression, point.name)
+        lines += _point_counter(counter_name(point, ACTIVITY), point)
     lines += wrapper_lines(sweeps)
     for port in pulses:
         lines += _counter(pulse_counter(port), port, f"cycles with {port} high")
