@@ -271,7 +271,7 @@ def findings(s: dict) -> list[str]:
         out.append(line + ".")
     if s.get("compare"):
         parts = [f"{x['network']}: {x['ratios']['snn']['energy_activity']:.2f}x its energy per image counted from "
-                 f"simulated activity ({x['ratios']['snn']['energy_literature']:.2f}x and "
+                 f"simulated activity, registers and leakage included ({x['ratios']['snn']['energy_literature']:.2f}x and "
                  f"{x['ratios']['snn']['energy_integer_memory']:.2f}x under the two op-count models) and "
                  f"{x['ratios']['snn']['cycles']:.2f}x its cycles" for x in s["compare"]]
         out.append("- **Should it spike?** Beside an ANN accelerator built from the same export that skips zero "
