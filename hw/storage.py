@@ -3,7 +3,8 @@
 What holds state in the generator's Verilog is plain to see: a register is a ``reg`` assigned in an
 ``always @(posedge clk)`` block, a memory is a ``reg`` array or an instance of the ROM and RAM modules
 (`hw.rom`, ``spikegan_rom`` / ``spikegan_ram`` with their ``DEPTH`` and ``WIDTH``). The energy model counts
-the bits of both (`verify.activity`), and the simulation wrapper watches every register bit for changes.
+the bits of both (`verify.activity`), and a simulation built to count them watches every register bit for
+changes.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from dataclasses import dataclass
 # `reg [msb:0] name = init;` or `reg name;`, and `reg [msb:0] name [depth-1:0];` (a memory)
 _REG = re.compile(r"^\s*reg\s+(?:\[(\d+):(\d+)\]\s+)?(\\\S+|[A-Za-z_][\w$]*)\s*(\[(\d+):(\d+)\])?\s*(?:=[^;]*)?;",
                   re.MULTILINE)
-# a target of a non-blocking assignment: `name <=` or `name [bits] <=`
-_TARGET = re.compile(r"(\\\S+|\b[A-Za-z_][\w$]*)\s*(?:\[[^\]]*\]\s*)?<=")
-_CLOCKED = re.compile(r"always @\(posedge clk\)(.*?)(?=\n  (?:always|assign|reg|wire|initial|end|[\w\\]+ [#(\\\w]))",
-                      re.DOTALL)
+# the target of a non-blocking assignment, a statement's first word or the one after `if (...)` or `else`:
+# `name <=` or `name [bits] <=`
+_TARGET = re.compile(r"(?:^\s*|\)\s*|\belse\s+)(\\\S+|\b[A-Za-z_][\w$]*)\s*(?:\[[^\]]*\]\s*)?<=", re.MULTILINE)
+# a clocked block: up to the module's next item or its end
+_CLOCKED = re.compile(r"always @\(posedge clk\)(.*?)"
+                      r"(?=\n(?:  (?:always|assign|reg|wire|initial|end|[\w\\]+ [#(\\\w])|endmodule))", re.DOTALL)
 _MEMORY_INSTANCE = re.compile(r"spikegan_r[oa]m\s*#\(\s*\.DEPTH\(32'd(\d+)\),.*?\.WIDTH\(32'd(\d+)\)\s*\)\s*(\\\S+|\w+)",
                               re.DOTALL)
 

@@ -17,7 +17,7 @@ COMMANDS = {
     "export-nir": ("model.interop.export_nir_cli", "an exported network as a NIR file (snnTorch, sinabs, ...)"),
     "nir": ("model.interop.nir_cli", "snnTorch classifier in and the generator out through NIR, against snnTorch and sinabs"),
     "ttfs": ("model.ttfs.cli", "time-to-first-spike classifier and Spiking-GAN (S4NN backprop), with their report"),
-    "characterise": ("model.snn.characterise", "flip-flop and SRAM-bit energy and leakage at 45 nm with ngspice (the energy table's registers and leakage)"),
+    "characterise": ("model.snn.characterise", "a flip-flop's energy and leakage and an SRAM bit's leakage at 45 nm, with ngspice (the energy table's rows)"),
     "hybrid": ("model.hybrid.cli", "hybrid SNN/ANN GANs: spiking discriminator, spiking modules in a DCGAN generator, SNN extractor"),
 }
 

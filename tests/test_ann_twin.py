@@ -194,10 +194,10 @@ def test_the_energy_page_shows_the_tables_figures():
         assert f"| SRAM read, 64 bits, {label} | {pj:g} pJ |" in table
         assert e.sram_pj(size * 8 // 64, 64) == pytest.approx(pj)
     assert e.add_pj(8) == pytest.approx(0.03) and e.add_pj(32) == pytest.approx(0.1)
-    assert f"| flip-flop, clock edge, data held | {e.FLIP_FLOP_CLOCK_FJ:g} fJ |" in table
+    assert f"| flip-flop, a clock cycle, data held | {e.FLIP_FLOP_CLOCK_FJ:g} fJ |" in table
     assert f"| flip-flop, a bit that changes | {e.FLIP_FLOP_CHANGE_FJ:g} fJ |" in table
     assert f"| flip-flop leakage | {e.FLIP_FLOP_LEAKAGE_NW:g} nW | every flip-flop, over the image's cycles at " \
-           f"{e.CLOCK_MHZ:g} MHz |" in table
+           f"{e.LEAKAGE_CLOCK_MHZ:g} MHz |" in table
     assert f"| SRAM bit leakage | {e.SRAM_BIT_LEAKAGE_NW:g} nW |" in table
 
 

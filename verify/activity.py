@@ -135,6 +135,8 @@ def register_point(storage: Storage) -> CoverPoint:
     and ROM or RAM output starts at zero (Verilator's default; in Icarus they would start unknown until written,
     and so would everything computed from them), and a bit still unknown is read as 0. A build with this point
     no longer shows Icarus's unknowns, so `verify.system.sim_build` gives it a folder of its own."""
+    if not storage.registers:
+        raise RuntimeError("bug: hw.storage found no registers in the design's Verilog; has Yosys's output changed?")
     refs = tuple(_reference(name) for name, _ in storage.registers)
     n = storage.register_bits
     zeroed = [f"{ref} = {width}'d0;" for ref, (_, width) in zip(refs, storage.registers)]
@@ -219,11 +221,11 @@ def access_pj(access: Access, config: SnnConfig, design: str, l: int) -> float:
 
 
 def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, float], cycles: float,
-                    storage: dict[str, int]) -> dict[str, float]:
+                    totals: dict[str, int]) -> dict[str, float]:
     """Energy of one image (pJ) by component (`COMPONENTS`): its slot ``counts`` (`activity_points`) priced by what
-    each slot does; its registers, every flip-flop's clock edge in each of the ``cycles`` and every changed bit
-    (`REGISTER_CHANGES`); the leakage of the design's ``storage`` (``register_bits``, ``memory_bits``, `hw.storage`)
-    over those cycles."""
+    each slot does; its registers, every flip-flop's clock in each of the ``cycles`` and every changed bit
+    (`REGISTER_CHANGES`, counted by a build with ``registers``, `verify.system.sim_build`); the leakage of the
+    design's flip-flops and memory bits (``totals``, `hw.storage.Storage.totals`) over those cycles."""
     from model.snn.event_energy import leakage_pj, register_pj
 
     kind = layer_kind(config, design)
@@ -234,6 +236,8 @@ def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, float], cy
             for access in SLOT_WORK[(kind, slot)]:
                 part = (_MEMORY_COMPONENT.get(access.memory, "state memory") if access.memory else "arithmetic")
                 out[part] += n * access_pj(access, config, design, l)
-    out["registers"] = register_pj(storage["register_bits"], cycles, counts[REGISTER_CHANGES])
-    out["leakage"] = leakage_pj(storage["register_bits"], storage["memory_bits"], cycles)
+    if REGISTER_CHANGES not in counts:
+        raise RuntimeError("bug: these counts have no changed register bits: build with sim_build(..., registers=True)")
+    out["registers"] = register_pj(totals["register_bits"], cycles, counts[REGISTER_CHANGES])
+    out["leakage"] = leakage_pj(totals["register_bits"], totals["memory_bits"], cycles)
     return out

@@ -34,6 +34,7 @@ from model.snn import ramp
 from model.convert.exact_sweep import op_count_energy
 from model.convert.sweep import ann_macs
 from model.snn.energy import MODELS
+from model.snn.event_energy import LEAKAGE_CLOCK_MHZ
 from model.snn.export import Export, load
 from verify.activity import COMPONENTS, image_energy_pj
 from verify.sim import SIMULATORS
@@ -191,7 +192,7 @@ def compare(manifest, sims: tuple[str, ...] = SIMULATORS, vectors: int = 4, out=
     report = {"manifest": str(manifest), "network": "-".join(map(str, export.config.sizes)),
               "config": export.config.to_dict(), "simulators": list(sims), "vectors": vectors, "rows": rows,
               "image_quality": _quality(manifest), "ratios": ratios(rows),
-              "seconds": round(time.perf_counter() - start, 1), "workers": workers,
+              "leakage_clock_mhz": LEAKAGE_CLOCK_MHZ, "seconds": round(time.perf_counter() - start, 1), "workers": workers,
               "machine": machine()}
     out.mkdir(parents=True, exist_ok=True)
     figure(report, out / "compare.png")
@@ -244,7 +245,8 @@ def markdown(report: dict) -> str:
              "below them, each checked against its own golden model. Energy from activity counts "
              "each design's "
              "slots and changed register bits in simulation and prices their memory accesses, arithmetic, every "
-             "flip-flop's clock and the leakage of every stored bit at 45 nm (docs/energy.md); the two "
+             f"flip-flop's clock and the leakage of every stored bit (at an assumed {report['leakage_clock_mhz']:g} "
+             "MHz clock) at 45 nm (docs/energy.md); the two "
              "op-count models count operations only (`model.snn.energy`).", ""]
     if q:
         lines += [f"Image quality: the SNN's classifier FID {_fmt(q['fid'], '.2f')} (the float ANN's "

@@ -11,11 +11,11 @@ can do about it)", ISSCC 2014, Fig. 1.1.9 (45 nm, 0.9 V), the source of every nu
   A write costs what a read of the same word costs (the table gives reads only).
 
 Flip-flops and leakage, which Horowitz's table leaves out, come from FreePDK45 cells characterised here with ngspice
-at the same 0.9 V (`model.snn.characterise`, ``spikegan characterise``; its test holds these figures to it):
-
-* a flip-flop's clock edge, data held, 6.18 fJ; a bit that changes adds 6.80 fJ;
-* leakage: 24.1 nW per flip-flop and 3.49 nW per SRAM bit (a 6T cell, its bit lines precharged), paid every cycle
-  of an image at a `CLOCK_MHZ` clock (the characterisation's): a slower clock leaks more per image.
+at the same 0.9 V (`model.snn.characterise`, ``spikegan characterise``; its test holds the constants below to it):
+a flip-flop's energy per clock cycle with its data held, what a bit that changes adds, and the leakage of a
+flip-flop and of an SRAM bit (a 6T cell, its bit lines precharged). Leakage is paid over an image's cycles at an
+assumed clock, `LEAKAGE_CLOCK_MHZ`, that of a 45 nm ASIC rather than an FPGA's: at a slower clock an image leaks
+for longer.
 
 Not priced: control logic outside the flip-flops, the clock tree's buffers, memory periphery leakage.
 """
@@ -28,11 +28,11 @@ ADD_PJ = {8: 0.03, 32: 0.1}
 MULTIPLY_8_PJ = 0.2
 SRAM_64_PJ = ((8 * 1024, 10.0), (32 * 1024, 20.0), (1024 * 1024, 100.0))  # (bytes, pJ per 64-bit read)
 # `model.snn.characterise`'s figures, three significant digits
-FLIP_FLOP_CLOCK_FJ = 6.18
-FLIP_FLOP_CHANGE_FJ = 6.80
+FLIP_FLOP_CLOCK_FJ = 5.96  # per clock cycle, data held
+FLIP_FLOP_CHANGE_FJ = 7.02  # added by a bit that changes
 FLIP_FLOP_LEAKAGE_NW = 24.1
 SRAM_BIT_LEAKAGE_NW = 3.49
-CLOCK_MHZ = 1000.0
+LEAKAGE_CLOCK_MHZ = 1000.0
 
 
 def add_pj(bits: int) -> float:
@@ -65,6 +65,6 @@ def register_pj(bits: int, cycles: float, changed: float) -> float:
 
 def leakage_pj(register_bits: int, memory_bits: int, cycles: float) -> float:
     """The leakage of ``register_bits`` flip-flops and ``memory_bits`` SRAM bits over ``cycles`` cycles of the
-    `CLOCK_MHZ` clock."""
-    seconds = cycles / (CLOCK_MHZ * 1e6)
+    `LEAKAGE_CLOCK_MHZ` clock."""
+    seconds = cycles / (LEAKAGE_CLOCK_MHZ * 1e6)
     return (register_bits * FLIP_FLOP_LEAKAGE_NW + memory_bits * SRAM_BIT_LEAKAGE_NW) * 1e-9 * seconds * 1e12
