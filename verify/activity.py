@@ -133,8 +133,8 @@ def register_point(storage: Storage) -> CoverPoint:
 
     Both simulators must count alike, so nothing unknown may reach the registers: every register, memory array
     and ROM or RAM output starts at zero (Verilator's default; in Icarus they would start unknown until written,
-    and so would everything computed from them), and a bit still unknown is read as 0. A build with this point
-    no longer shows Icarus's unknowns, so `verify.system.sim_build` gives it a folder of its own."""
+    and so would everything computed from them). A build with this point no longer shows Icarus's unknowns, so
+    `verify.system.sim_build` gives it a folder of its own."""
     if not storage.registers:
         raise RuntimeError("bug: hw.storage found no registers in the design's Verilog; has Yosys's output changed?")
     refs = tuple(_reference(name) for name, _ in storage.registers)
@@ -145,10 +145,7 @@ def register_point(storage: Storage) -> CoverPoint:
                f"{_reference(name)}[{PREFIX}_word] = {width}'d0;" for name, depth, width in storage.arrays]
     # the changed bits get a wire of their own: Icarus 11 miscounts $countones of an expression
     r = f"{PREFIX}_registers"
-    declarations = (f"wire [{n - 1}:0] {r}_raw = {{{', '.join(refs)}}};", f"wire [{n - 1}:0] {r};",
-                    f"genvar {r}_i;",
-                    f"for ({r}_i = 0; {r}_i < {n}; {r}_i = {r}_i + 1) begin : {r}_known",
-                    f"    assign {r}[{r}_i] = {r}_raw[{r}_i] === 1'b1;", "end",
+    declarations = (f"wire [{n - 1}:0] {r} = {{{', '.join(refs)}}};",
                     f"reg [{n - 1}:0] {r}_before = {n}'d0;",
                     f"always @(posedge clk) {r}_before <= {r};",
                     f"wire [{n - 1}:0] {r}_changed = {r} ^ {r}_before;",
