@@ -26,7 +26,8 @@ CONFIGS = {
 @pytest.mark.sim
 @pytest.mark.parametrize("kind", CONFIGS)
 def test_lif_generators_count_their_slots_alike_on_both_simulators(tmp_path, kind):
-    config = SnnConfig(sizes=(10, 9, 6), timesteps=8, lanes=4, **CONFIGS[kind])
+    # layers of 5 and 3 words: reading layer 1's counts reads beyond layer 2's last word, unknown in Icarus only
+    config = SnnConfig(sizes=(10, 9, 6), timesteps=8, lanes=2, **CONFIGS[kind])
     ex = load(random_export(tmp_path / "snn", config, seed=3, bias_scale=0 if kind == "trained ttfs" else 2))
     images = [{"vector": v, "encode": 0} for v in range(2)]
     counted = []

@@ -134,7 +134,9 @@ def register_point(storage: Storage) -> CoverPoint:
     Both simulators must count alike, so nothing unknown may reach the registers: every register, memory array
     and ROM or RAM output starts at zero (Verilator's default; in Icarus they would start unknown until written,
     and so would everything computed from them). A build with this point no longer shows Icarus's unknowns, so
-    `verify.system.sim_build` gives it a folder of its own."""
+    `verify.system.sim_build` gives it a folder of its own. A read beyond a memory's last word is unknown in Icarus
+    and 0 in Verilator (the count read-out's address spans the largest layer), so a register with an unknown bit
+    counts as 0."""
     if not storage.registers:
         raise RuntimeError("bug: hw.storage found no registers in the design's Verilog; has Yosys's output changed?")
     refs = tuple(_reference(name) for name, _ in storage.registers)
@@ -145,7 +147,9 @@ def register_point(storage: Storage) -> CoverPoint:
                f"{_reference(name)}[{PREFIX}_word] = {width}'d0;" for name, depth, width in storage.arrays]
     # the changed bits get a wire of their own: Icarus 11 miscounts $countones of an expression
     r = f"{PREFIX}_registers"
-    declarations = (f"wire [{n - 1}:0] {r} = {{{', '.join(refs)}}};",
+    known = [f"wire [{w - 1}:0] {r}{k} = (({ref} ^ {ref}) === {w}'d0) ? {ref} : {w}'d0;"
+             for k, (ref, (_, w)) in enumerate(zip(refs, storage.registers))]
+    declarations = (*known, f"wire [{n - 1}:0] {r} = {{{', '.join(f'{r}{k}' for k in range(len(refs)))}}};",
                     f"reg [{n - 1}:0] {r}_before = {n}'d0;",
                     f"always @(posedge clk) {r}_before <= {r};",
                     f"wire [{n - 1}:0] {r}_changed = {r} ^ {r}_before;",
