@@ -7,10 +7,11 @@ reads one weight word and read-modify-writes one slope word, ``P`` additions; an
 and an accumulator word, ``P`` multiplications and additions, and writes the accumulator back. The wrapper counts
 each layer's slots of each kind and its output FIFO's writes and reads (`activity_points`, counters prefixed
 `PREFIX`), the testbench reads them before and after every image, and `slot_check` holds the event slots against
-the golden model's input events and the FIFO's reads to its writes. Every flip-flop of the design (`hw.storage`)
-is watched too: the wrapper sums the register bits that change each cycle (`register_point`). The energy of an
-image (`image_energy_pj`) prices the slots' work, each flip-flop's clock edge every cycle, each changed bit, and
-the leakage of every flip-flop and memory bit over the image's cycles (`model.snn.event_energy`).
+the golden model's input events and the FIFO's reads to its writes. A build made to count registers watches every
+flip-flop of the design (`hw.storage`) too: the wrapper sums the register bits that change each cycle
+(`register_point`). The energy of an image (`image_energy_pj`) prices the slots' work, each flip-flop's clock every
+cycle, each changed bit, and the leakage of every flip-flop and memory bit over the image's cycles
+(`model.snn.event_energy`).
 """
 
 from __future__ import annotations
@@ -229,6 +230,8 @@ def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, float], cy
     design's flip-flops and memory bits (``totals``, `hw.storage.Storage.totals`) over those cycles."""
     from model.snn.event_energy import leakage_pj, register_pj
 
+    if REGISTER_CHANGES not in counts:
+        raise RuntimeError("bug: these counts have no changed register bits: build with sim_build(..., registers=True)")
     kind = layer_kind(config, design)
     out = dict.fromkeys(COMPONENTS, 0.0)
     for l in range(1, config.layers + 1):
@@ -237,8 +240,6 @@ def image_energy_pj(config: SnnConfig, design: str, counts: dict[str, float], cy
             for access in SLOT_WORK[(kind, slot)]:
                 part = (_MEMORY_COMPONENT.get(access.memory, "state memory") if access.memory else "arithmetic")
                 out[part] += n * access_pj(access, config, design, l)
-    if REGISTER_CHANGES not in counts:
-        raise RuntimeError("bug: these counts have no changed register bits: build with sim_build(..., registers=True)")
     out["registers"] = register_pj(totals["register_bits"], cycles, counts[REGISTER_CHANGES])
     out["leakage"] = leakage_pj(totals["register_bits"], totals["memory_bits"], cycles)
     return out
