@@ -137,7 +137,7 @@ baseline: | $(SETUP)
 # ---- hardware: verification, synthesis, sweeps
 verify: rtl $(FPGA)/snn/manifest.json $(ICE40)/snn/manifest.json
 	$(SG) verify --manifest $(MANIFEST) --sim verilator --vectors 10 --rtl $(RTL_DIR) --out reports/verify-verilator
-	$(SG) verify --manifest $(MANIFEST) --sim icarus --vectors 2 --rtl $(RTL_DIR) --out reports/verify-icarus
+	$(SG) verify --manifest $(MANIFEST) --sim icarus --vectors 2 --no-directed --rtl $(RTL_DIR) --out reports/verify-icarus
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim icarus --vectors 4 --out reports/verify-icarus-fpga
 	$(SG) verify --manifest $(ICE40)/snn/manifest.json --sim icarus --vectors 2 --out reports/verify-icarus-ice40
 

@@ -30,6 +30,7 @@ COMMANDS = {
     "synth": HW["synth"],
     "sweep-synth": VERIFY["sweep-synth"],
     "regress": VERIFY["regress"],
+    "faults": VERIFY["faults"],
     "mutate": VERIFY["mutate"],
     "compare": VERIFY["compare"],
     "characterise": MODEL["characterise"],

@@ -150,7 +150,7 @@ def test_synthesise_runs_spikegan_synths_flow(tmp_path):
 def test_verify_proves_an_export_bit_exact_on_icarus(tmp_path):
     export = _tiny_export(tmp_path / "snn")
     report = api.verify(export.with_lanes(4), sim="icarus", vectors=1, out_dir=tmp_path / "verify",
-                        build_root=tmp_path / "sim_builds", vcd=False)
+                        build_root=tmp_path / "sim_builds", vcd=False, directed=False)
     assert report["ok"] and report["config"]["lanes"] == 4 and len(report["images"]) == 1
     assert json.loads((tmp_path / "verify" / "report.json").read_text())["ok"]
 

@@ -8,8 +8,9 @@ import pytest
 
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import encode_noise, encode_spikes, random_network, run_network
-from verify.coverage import (applicable, candidate_noise, directed_noise, per_image, rtl_points, semantic_applicable,
-                             semantic_bins)
+from model.snn.bins import per_image, semantic_applicable, semantic_bins
+from model.snn.closure import candidate_noise, directed_noise
+from verify.coverage import applicable, rtl_points
 
 
 def one_neuron(weights, bias=0, threshold=6, reset="zero", membrane_bits=5):
@@ -152,7 +153,7 @@ def test_an_output_layer_that_fires_every_step_fills_its_fifo_only_if_one_word_o
 
 
 def test_ramp_bins_of_the_membrane_at_the_end_of_its_integrating_window():
-    from verify.coverage import RAMP_BINS, ramp_bins_of
+    from model.snn.bins import RAMP_BINS, ramp_bins_of
 
     t, r = 8, 3
     v = np.array([24, 25, 3, 2, 0, -1, 6, 5])

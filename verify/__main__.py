@@ -1,4 +1,4 @@
-"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|mutate|compare|formal|board-sim|memristor ...`` (``spikegan`` has every stage)."""
+"""Command line: ``python -m verify run|sweep-cycles|sweep-synth|regress|faults|mutate|compare|formal|board-sim|memristor ...`` (``spikegan`` has every stage)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ COMMANDS = {
     "sweep-cycles": ("verify.cycles_sweep", "simulated cycles per image against the lane count P"),
     "sweep-synth": ("verify.synth_sweep", "area, Fmax and simulated cycles per image against the lane count P"),
     "regress": ("verify.regress", "constrained-random regression on Dask: random networks through RTL on both simulators, coverage"),
+    "faults": ("verify.faults", "single-lane threshold faults in the generated RTL, each against the export's own vectors"),
     "mutate": ("verify.mutate", "mutation testing: faults injected into the generated RTL, the score and the survivors"),
     "compare": ("verify.compare", "an exact-TTFS export as a spiking generator beside its ANN twins: cycles, area, energy"),
     "formal": ("verify.formal.cli", "bounded proofs of the hardware blocks' properties with SymbiYosys"),

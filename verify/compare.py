@@ -96,7 +96,8 @@ def _verify(manifest: Path, design: str, sims: tuple[str, ...], vectors: int, ou
     """``design`` verified on ``vectors`` test vectors under each of ``sims`` in turn (they share one RTL build)."""
     from verify.flow import verify_run
 
-    return {sim: verify_run(manifest, sim, vectors, out / f"verify-{sim}", design=design, vcd=False, registers=True)
+    return {sim: verify_run(manifest, sim, vectors, out / f"verify-{sim}", design=design, vcd=False, registers=True,
+                       directed=False)
             for sim in sims}
 
 

@@ -34,8 +34,10 @@ from verify.wrapper import SimBuild
 SOURCES = ("alternate", "rom", "encoder")
 
 
-def plan_images(n_vectors: int, count: int, source: str) -> list[dict]:
-    """The first ``count`` test vectors, each with its input source (``encode`` 0: stored trains, 1: encoder)."""
+def plan_images(n_vectors: int, count: int, source: str, directed=None) -> list[dict]:
+    """The first ``count`` test vectors, each with its input source (``encode`` 0: stored trains, 1: encoder), then
+    each directed vector of ``directed`` (encoder inputs ``(k, N_0)``), loaded through the noise port into vector
+    0's noise memory and encoded on chip."""
     if count < 1:
         raise UserError("--vectors must be >= 1")
     if count > n_vectors:
@@ -46,7 +48,20 @@ def plan_images(n_vectors: int, count: int, source: str) -> list[dict]:
     if source not in SOURCES:
         raise UserError(f"unknown input source {source!r}; choose one of {', '.join(SOURCES)}")
     encode = {"rom": lambda n: 0, "encoder": lambda n: 1, "alternate": lambda n: n % 2}[source]
-    return [{"vector": n, "encode": encode(n)} for n in range(count)]
+    plan = [{"vector": n, "encode": encode(n)} for n in range(count)]
+    directed = () if directed is None else directed
+    return plan + [{"vector": 0, "encode": 1, "noise": {"load": [int(v) for v in x]}, "directed": k}
+                   for k, x in enumerate(directed)]
+
+
+def plan_noise(export: Export, item: dict) -> np.ndarray:
+    """The encoder inputs ``X`` an image of the plan runs on."""
+    return np.asarray(item["noise"]["load"]) if "noise" in item else export.vectors[item["vector"]].noise_x
+
+
+def image_label(item: dict) -> str:
+    """How a report names an image of the plan: its test vector, or its directed vector."""
+    return f"directed vector {item['directed']}" if "directed" in item else f"test vector {item['vector']}"
 
 
 def source_name(config, encode: int) -> str:
@@ -118,13 +133,15 @@ def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[Gol
     rows = []
     for k, (p, im, exp) in enumerate(zip(plan, run.result["images"], expected)):
         image = rtl_image(export, run, k)
+        referenced = refs and k < len(refs["float_snn"])  # the test vectors have software references
         rows.append(
             {
                 "vector": p["vector"],
+                "directed": p.get("directed"),
                 "source": source_name(export.config, p["encode"]),
                 "mse_vs_golden": _mse(image, exp.image),
-                "mse_vs_float_snn": _mse(image, refs["float_snn"][k]) if refs else None,
-                "mse_vs_ann": _mse(image, refs["ann"][k]) if refs else None,
+                "mse_vs_float_snn": _mse(image, refs["float_snn"][k]) if referenced else None,
+                "mse_vs_ann": _mse(image, refs["ann"][k]) if referenced else None,
                 "mismatched_neurons": im["mismatched_neurons"],
                 "mismatched_spikes": im["mismatched_spikes"],
                 "first_divergence": im["first_divergence"],
@@ -143,17 +160,17 @@ def image_rows(export: Export, plan: list[dict], run: SimRun, expected: list[Gol
 
 
 def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, raster_neurons: int = 16) -> dict:
-    """The checked part of the report: per-image rows, the waveform check, the verdict and the figures."""
-    vectors = [export.vectors[p["vector"]] for p in plan]
-    refs, ref_note = float_references(export.manifest, vectors, export.config)
-    ran = sorted({p["vector"] for p in plan})
-    gold = run_noise(export.net, np.stack([export.vectors[v].noise_x for v in ran]), record_membranes=True)
-    expected = [gold.image_result(ran.index(p["vector"])) for p in plan]
+    """The checked part of the report: per-image rows, the waveform check, coverage, the verdict and the figures."""
+    tests = [p for p in plan if "directed" not in p]
+    refs, ref_note = float_references(export.manifest, [export.vectors[p["vector"]] for p in tests], export.config)
+    gold = run_noise(export.net, np.stack([plan_noise(export, p) for p in plan]), record_membranes=True)
+    expected = [gold.image_result(k) for k in range(len(plan))]
     rows = image_rows(export, plan, run, expected, refs)
-    checked = {"references": ref_note, "images": rows, "figures": [],
-               "coverage": design_coverage(export.net, gold.traces, run.result.get("coverage", {}))}
-    if rows:
-        checked["figures"].append(_image_pairs(out_dir, export, plan[: len(rows)], run, expected, refs))
+    coverage = design_coverage(export.net, gold.traces, run.result.get("coverage", {}))
+    checked = {"references": ref_note, "images": rows, "figures": [], "coverage": coverage}
+    shown = min(len(rows), len(tests))
+    if shown:
+        checked["figures"].append(_image_pairs(out_dir, export, plan[:shown], run, expected, refs))
         if run.vcd is not None:
             checked["vcd"], fig = _vcd_check(run.vcd, out_dir, plan[0], expected[0], export, raster_neurons)
             checked["figures"].append(fig)
@@ -164,6 +181,11 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
         bad.append({"first_divergence": checked["vcd"]["first_divergence"], "vector": plan[0]["vector"]})
     checked["ok"] = not bad and not run.result.get("error")
     checked["first_divergence"] = {"vector": bad[0]["vector"], **(bad[0]["first_divergence"] or {})} if bad else None
+    open_bins = coverage["semantic_missed"]
+    if checked["ok"] and len(rows) == len(plan) and any("directed" in p for p in plan) and open_bins:
+        checked["ok"] = False
+        checked["first_divergence"] = {"text": f"coverage not closed: {len(open_bins)} semantic bins neither hit nor "
+                                               f"proven unreachable: {', '.join(open_bins[:12])}"}
     checked["mismatching_images"] = len(bad)
     checked["figures"] = [f.name for f in checked["figures"]]
     return checked
@@ -221,20 +243,23 @@ def verify_run(
     rtl_dir=None,
     design: str = "snn",
     registers: bool = False,
+    directed: bool = True,
 ) -> dict:
-    """Run the first ``vectors`` test vectors of an export on the RTL under ``sim``; the report goes to ``out_dir``.
+    """Run the first ``vectors`` test vectors of an export on the RTL under ``sim``, then (``directed``) its
+    directed vectors; the report goes to ``out_dir``.
 
     ``rtl_dir``: the RTL ``spikegan rtl`` wrote for this export (what a user synthesises): every one of its
     files must equal the RTL simulated. ``design``: an exact-TTFS export's ANN twin (`hw.build.DESIGNS`) in place
     of the spiking generator, checked against the same golden model. ``registers``: count the register bits that
-    change too (`verify.system.sim_build`). Returns the report; ``report["ok"]`` is False on any mismatch,
-    and ``report["first_divergence"]`` then names the sources that disagree and where.
+    change too (`verify.system.sim_build`). Returns the report; ``report["ok"]`` is False on any mismatch, and
+    where the directed vectors ran, on a semantic coverage bin neither hit nor proven unreachable;
+    ``report["first_divergence"]`` then names the sources that disagree and where, or the bins.
     """
     t_start = time.perf_counter()
     check_tools(sim)
     export = load(manifest)
     shipped_info = shipped_rtl(rtl_dir, export, lanes, design) if rtl_dir is not None else None
-    plan = plan_images(len(export.vectors), vectors, source)
+    plan = plan_images(len(export.vectors), vectors, source, export.directed if directed else None)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     build = build_step(export, build_root, shipped_info.lanes if shipped_info else lanes, design, registers)
@@ -267,7 +292,9 @@ def verify_run(
 
 
 def _stat(f, rows: list[dict], key: str) -> float | None:
-    return float(f([r[key] for r in rows])) if rows else None
+    """``f`` of ``key`` over the rows that have it (the directed vectors have no software references)."""
+    values = [r[key] for r in rows if r[key] is not None]
+    return float(f(values)) if values else None
 
 
 def _summary(checked: dict, build_s: float, simulator_s: float, total_s: float) -> dict:
@@ -300,7 +327,7 @@ def _image_pairs(out_dir: Path, export: Export, plan, run: SimRun, expected, ref
     if refs:
         rows += [("float SNN", refs["float_snn"][:n]), ("ANN", refs["ann"][:n])]
     sources = [SOURCE_WORDS[source_name(export.config, p["encode"])] for p in plan]
-    captions = [f"test vector {p['vector']}\n{s}" for p, s in zip(plan, sources)]
+    captions = [f"{image_label(p)}\n{s}" for p, s in zip(plan, sources)]
     title = (f"Generated images of {n} test vectors, one row per model (the RTL must equal the golden model bit for "
              f"bit{'; the float SNN and the ANN are the software references' if refs else ''}); {export_label(export)}")
     return image_pairs_png(out_dir / "image_pairs.png", rows, captions, title)

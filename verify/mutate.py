@@ -37,7 +37,9 @@ from model.snn import ramp
 from model.snn.config import RAMP, SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
-from verify.coverage import coverage_line, design_coverage, directed_noise, semantic_applicable, semantic_bins
+from model.snn.bins import semantic_applicable, semantic_bins
+from model.snn.closure import directed_noise
+from verify.coverage import coverage_line, design_coverage
 from verify.mutants import replace_line, spread
 from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
@@ -282,7 +284,7 @@ def default_target(build_root, seed: int, tries: int = 30, neuron: str = "rate")
     forwarding path, P dividing some layers and not others, each layer's consumer slower per event than the
     layer itself, so every fire FIFO but the last backs up and holds its sweep); 8-bit membranes that saturate.
     Of the network seeds ``seed .. seed + tries - 1``, the one whose directed vectors
-    (`verify.coverage.directed_noise`) leave the fewest semantic bins unhit is taken. ``neuron`` "ramp": a ramp
+    (`model.snn.closure.directed_noise`) leave the fewest semantic bins unhit is taken. ``neuron`` "ramp": a ramp
     network of the same shape (`RAMP_TARGET`, `model.snn.ramp.random_network`)."""
     best = None
     for s in range(seed, seed + tries):
@@ -294,7 +296,7 @@ def default_target(build_root, seed: int, tries: int = 30, neuron: str = "rate")
             best = (len(missed), s, net, u)
     _, s, net, u = best
     folder = f"target-s{seed}" + ("" if neuron == "rate" else f"-{neuron}")
-    return export_network(net, Path(build_root) / folder, u, extra={"random_seed": s})
+    return export_network(net, Path(build_root) / folder, u, extra={"random_seed": s}, directed=False)
 
 
 def run(args) -> int:

@@ -28,7 +28,9 @@ from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out
 from model.common.runinfo import machine
 from model.snn.config import RAMP, RATE_CODINGS, SnnConfig
-from verify.coverage import RAMP_BINS, RAMP_POINTS, RTL_POINTS, design_coverage, directed_noise
+from model.snn.bins import RAMP_BINS
+from model.snn.closure import directed_noise
+from verify.coverage import RAMP_POINTS, RTL_POINTS, design_coverage
 from verify.sim import SIMULATORS
 
 CONFIG_BINS = (
@@ -174,7 +176,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     except UserError as e:  # e.g. a TTFS membrane too narrow to stay floored: not a network the RTL must run
         return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
     u = directed_noise(net, VECTORS, seed)
-    ex = load(export_network(net, case_dir / "snn", u))
+    ex = load(export_network(net, case_dir / "snn", u, directed=False))
     gold = run_noise(ex.net, ex.noise_x, record_membranes=True)
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
     counters, sweep_ends = {}, []

@@ -2,8 +2,10 @@
 
 The exported network's test vectors run on the RTL under Icarus or Verilator
 and are compared with the golden model spike for spike; a report (JSON +
-Markdown + PNG) goes to ``--out``. Exit status 0 when every vector matches, 1
-on a mismatch (the first diverging layer, neuron and time step are printed),
+Markdown + PNG) goes to ``--out``; then the export's directed vectors, which
+must hit every semantic coverage bin not proven unreachable. Exit status 0 when
+every vector matches and coverage is closed, 1 on a mismatch (the first
+diverging layer, neuron and time step are printed) or an open bin (named),
 2 on bad input (a missing manifest or simulator, with how to fix it).
 """
 
@@ -21,6 +23,9 @@ def add_arguments(parser) -> None:
     add_manifest(parser)
     add_sim(parser)
     parser.add_argument("--vectors", type=int, default=10, help="test vectors to run, the first N of the export")
+    parser.add_argument("--no-directed", action="store_true",
+                        help="skip the export's directed vectors (which close its coverage) and the check that "
+                             "coverage is closed")
     parser.add_argument("--source", choices=SOURCES, default="alternate",
                         help="input spikes from the stored trains (rom), the on-chip encoder, or alternating")
     parser.add_argument("--lanes", type=int, default=None, help="build the RTL with this many lanes P (default: the export's)")
@@ -47,6 +52,7 @@ def run(args) -> int:
     report = verify_run(
         args.manifest, args.sim, args.vectors, out, args.source, args.lanes, args.build_root,
         vcd=not args.no_vcd, raster_neurons=args.raster_neurons, rtl_dir=args.rtl, design=args.design,
+        directed=not args.no_directed,
     )
     print(markdown(report))
     print(f"report: {out}/report.md, report.json, " + ", ".join(report["figures"]))

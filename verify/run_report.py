@@ -83,8 +83,9 @@ def image_table(images: list[dict], clock_mhz: float) -> list[str]:
     ]
     for r in images:
         spikes = sum(r["mismatched_spikes"].values())
+        label = r["vector"] if r.get("directed") is None else f"directed {r['directed']}"
         lines.append(
-            f"| {r['vector']} | {SOURCE_WORDS[r['source']]} | {r['mse_vs_golden']:.3g} | "
+            f"| {label} | {SOURCE_WORDS[r['source']]} | {r['mse_vs_golden']:.3g} | "
             f"{fmt(r['mse_vs_float_snn'], '.3g')} | {fmt(r['mse_vs_ann'], '.3g')} | "
             f"{' / '.join(map(str, r['mismatched_neurons']))} | {spikes} | {r['cycles']:,} | {r['us_at_clock']:,.2f} | "
             f"{r['lower_bound']:,} | {r['cycles_over_bound']:.3f} | {r['wall_s']:.1f} |"

@@ -3,8 +3,10 @@
 The files and their layout are defined in ``docs/hardware-semantics.md``
 (Memory layout). An export directory holds ``manifest.json`` (format version,
 the `SnnConfig`, thresholds, caller metadata, every file with its sha256), the
-per-layer weight and bias memories, and per test vector the encoder input,
-the Spike ROM, and the golden model's expected outputs. `load` reads all of it
+per-layer weight and bias memories, per test vector the encoder input,
+the Spike ROM, and the golden model's expected outputs, and the directed
+vectors that close the network's semantic coverage (`model.snn.closure`: their
+encoder inputs, run through the generator's noise port). `load` reads all of it
 once; the CLIs, the RTL builder, the flows and the testbenches take the
 `Export` it returns.
 """
@@ -41,6 +43,7 @@ FORMAT = "spikegan-snn"
 # 2: the configuration names its neuron model and input coding.
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+DIRECTED_FILE = "directed_noise.mem"
 
 
 def _sha256(path: Path) -> str:
@@ -69,8 +72,9 @@ def _layer_entry(out_dir: Path, net: IntNetwork, l: int) -> dict:
     }
 
 
-def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -> Path:
-    """Write the network, test vectors for the noise rows ``u`` ``(n, N_0)`` in [0, 1], and their golden outputs.
+def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None, directed: bool = True) -> Path:
+    """Write the network, test vectors for the noise rows ``u`` ``(n, N_0)`` in [0, 1], their golden outputs and
+    (``directed``) the directed vectors of `model.snn.closure.close`.
 
     ``extra`` (JSON-serialisable: scale factors, source checkpoint, ...) is
     stored as the manifest's ``extra``. Returns the manifest path.
@@ -119,7 +123,20 @@ def export_network(net: IntNetwork, out_dir, noise, extra: dict | None = None) -
         "vectors": vectors,
         "extra": extra_json,
     }
+    if directed:
+        manifest["directed"] = _directed_entry(net, out_dir)
     return write_json(out_dir / MANIFEST, manifest, indent=2)
+
+
+def _directed_entry(net: IntNetwork, out_dir: Path) -> dict:
+    """The directed vectors' encoder inputs (one file, vector after vector) and what they cover."""
+    from model.snn.closure import close
+
+    c = net.config
+    found = close(net)
+    x = encode_noise(found.noise, c).reshape(-1, 1)
+    return {"noise": _write_mem_entry(out_dir, DIRECTED_FILE, pack_lanes(x, c.noise_bits), c.noise_bits),
+            "coverage": found.summary()}
 
 
 # ---------------------------------------------------------------- load
@@ -148,6 +165,7 @@ class Export:
     manifest: dict
     net: IntNetwork
     vectors: tuple[TestVector, ...]
+    directed: np.ndarray  # (k, N_0) the directed vectors' encoder inputs X; none in an export made before them
 
     @property
     def config(self) -> SnnConfig:
@@ -215,10 +233,11 @@ def load(manifest_path) -> Export:
         manifest, path = _read_manifest(path)
         net = _load_network(manifest, path.parent)
         vectors = tuple(_load_vector(manifest, path.parent, net.config, k, v) for k, v in enumerate(manifest["vectors"]))
+        directed = _load_directed(manifest, path.parent, net.config)
     except UserError as e:
         fix = "export it with" if not path.is_file() else "re-export it with"
         raise UserError(f"{e}; {fix} {export_command(path)}") from None
-    return Export(path, manifest, net, vectors)
+    return Export(path, manifest, net, vectors, directed)
 
 
 def _read_manifest(path: Path) -> tuple[dict, Path]:
@@ -290,6 +309,21 @@ def _load_network(manifest: dict, base: Path) -> IntNetwork:
     if not all(isinstance(t, int) and not isinstance(t, bool) for t in thresholds):
         raise UserError(f"thresholds must be integers, got {thresholds}")
     return IntNetwork(c, weights, biases, list(thresholds))
+
+
+def _load_directed(manifest: dict, base: Path, c: SnnConfig) -> np.ndarray:
+    """The directed vectors' encoder inputs ``(k, N_0)`` (none where the manifest has no ``directed`` entry)."""
+    entry = manifest.get("directed")
+    if entry is None:
+        return np.zeros((0, c.sizes[0]), dtype=np.int64)
+    count = _field(_field(entry, "coverage", "directed vectors"), "vectors", "directed vectors' coverage")
+    if not isinstance(count, int) or count < 0:
+        raise UserError(f"the directed vectors' count must be an integer >= 0, got {count!r}")
+    words = _read_entry(base, _field(entry, "noise", "directed vectors"), "directed vectors", c.noise_bits, count * c.sizes[0])
+    x = unpack_lanes(words, 1, c.noise_bits, False)[:, 0].reshape(count, c.sizes[0])
+    if x.max(initial=0) > 1 << c.input_bits:
+        raise UserError(f"directed vectors: encoder input {x.max()} exceeds 2^R = {1 << c.input_bits}")
+    return x
 
 
 def _load_vector(manifest: dict, base: Path, c: SnnConfig, k: int, v: dict) -> TestVector:

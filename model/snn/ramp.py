@@ -47,11 +47,22 @@ def _exact_matmul(a, w) -> np.ndarray:
 
 def values(net: IntNetwork, x) -> list[np.ndarray]:
     """The closed form: each layer's values ``q_l`` (``l = 0..L``) for input spike times ``x`` ``(..., N_0)``."""
+    return _closed_form(net, x)[0]
+
+
+def membranes(net: IntNetwork, x) -> list[np.ndarray]:
+    """The closed form's membranes ``V_l = W_l q_{l-1} + B_l`` at the end of each layer's integrating window
+    (``l = 1..L``) for input spike times ``x`` ``(..., N_0)``."""
+    return _closed_form(net, x)[1]
+
+
+def _closed_form(net: IntNetwork, x) -> tuple[list[np.ndarray], list[np.ndarray]]:
     t = net.config.timesteps
-    q = [input_values(x, net.config)]
+    q, v = [input_values(x, net.config)], []
     for w, b, theta in zip(net.weights, net.biases, net.thresholds):
-        q.append(fire(_exact_matmul(q[-1], w) + np.asarray(b, dtype=np.int64), int(theta), t))
-    return q
+        v.append(_exact_matmul(q[-1], w) + np.asarray(b, dtype=np.int64))
+        q.append(fire(v[-1], int(theta), t))
+    return q, v
 
 
 def run_layer(w, bias, theta: int, spikes_in) -> tuple[np.ndarray, np.ndarray]:

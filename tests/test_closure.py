@@ -1,0 +1,114 @@
+"""Coverage closure per export: the sound bounds, the distances a search follows, the directed vectors the
+exporter adds and `spikegan verify` runs, and the single-lane threshold faults they catch on both simulators."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from model.common.errors import UserError
+from model.snn import ramp
+from model.snn.bins import distances, per_image, ramp_ranges, semantic_applicable, semantic_bins, universe
+from model.snn.closure import candidate_noise, close
+from model.snn.config import SnnConfig
+from model.snn.export import export_network, load
+from model.snn.golden import encode_noise, random_network, run_noise
+
+RAMP_NET = SnnConfig(sizes=(12, 6, 10), timesteps=8, lanes=2, weight_bits=6, membrane_bits=16, neuron="ramp",
+                     coding="ttfs", reset="floor")
+LIF_NET = SnnConfig(sizes=(12, 6, 10), timesteps=8, lanes=2, weight_bits=6, membrane_bits=16, reset="subtract")
+
+
+def _ramp(seed=0):
+    return ramp.random_network(RAMP_NET, seed=seed, weight_scale=0.6, bias_scale=0.5)
+
+
+def _lif(seed=0):
+    return random_network(LIF_NET, seed=seed, weight_scale=0.5, bias_scale=3)
+
+
+@pytest.mark.parametrize("make", [_ramp, _lif])
+def test_a_distance_is_zero_exactly_where_the_golden_run_hits_the_bin(make):
+    net = make()
+    x = encode_noise(candidate_noise(12, 32, np.random.default_rng(1)), net.config)
+    d = distances(net, x)
+    gold = run_noise(net, x, record_membranes=True)
+    names = universe(net.config)
+    for k in range(len(x)):
+        assert {n for n, z in zip(names, d[k] == 0) if z} == semantic_bins(net, per_image(gold.traces, k))
+    assert (d >= 0).all()
+
+
+def test_the_ramp_bound_holds_every_membrane_random_inputs_reach():
+    for seed in range(10):
+        net = _ramp(seed)
+        x = encode_noise(candidate_noise(12, 64, np.random.default_rng(seed)), net.config)
+        for (lo, hi), v in zip(ramp_ranges(net), ramp.membranes(net, x)):
+            assert (lo <= v).all() and (v <= hi).all()
+
+
+def test_a_ramp_bin_outside_the_bound_is_proven_unreachable():
+    net = _ramp()
+    net.biases[1][:] = -(1 << 14)  # layer 2 far below zero: it never fires, its membranes are never at a threshold
+    wanted = set(semantic_applicable(net))
+    assert "L2 lane 0 at a step's threshold" not in wanted and "L2 lane 0 negative" in wanted
+    found = close(net)
+    assert "L2 lane 0 at a step's threshold" in found.unreachable and not found.missed
+
+
+@pytest.mark.parametrize("make", [_ramp, _lif])
+def test_the_exporter_adds_directed_vectors_that_hit_every_bin_not_proven_unreachable(make, tmp_path):
+    net = make()
+    ex = load(export_network(net, tmp_path / "snn", np.zeros((1, 12))))
+    record = ex.manifest["directed"]["coverage"]
+    assert len(ex.directed) == record["vectors"] >= 1
+    gold = run_noise(net, ex.directed, record_membranes=True)
+    hit = semantic_bins(net, gold.traces)
+    assert record["hit"] == len(hit & set(semantic_applicable(net))) == record["reachable"] - len(record["missed"])
+    assert record["proven_unreachable"] == len(universe(net.config)) - len(semantic_applicable(net))
+    if make is _ramp:
+        assert not record["missed"] and hit >= set(semantic_applicable(net))
+
+
+def test_a_corrupt_directed_entry_is_refused_with_how_to_export_again(tmp_path):
+    path = export_network(_ramp(), tmp_path / "snn", np.zeros((1, 12)))
+    manifest = json.loads(path.read_text())
+    manifest["directed"]["coverage"]["vectors"] += 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(UserError, match="directed_noise.mem.*re-export"):
+        load(path)
+
+
+def test_an_export_without_directed_vectors_loads_with_none(tmp_path):
+    ex = load(export_network(_ramp(), tmp_path / "snn", np.zeros((1, 12)), directed=False))
+    assert ex.directed.shape == (0, 12) and "directed" not in ex.manifest
+
+
+@pytest.mark.parametrize("make", [_ramp, _lif])
+def test_every_single_lane_threshold_fault_edits_one_comparator_of_the_generated_verilog(make, tmp_path):
+    from hw.build import build
+    from verify.faults import KINDS, as_mutant, faults_of
+
+    ex = load(export_network(make(), tmp_path / "snn", np.zeros((1, 12)), directed=False))
+    verilog = build(ex, tmp_path / "rtl", run_lint=False).sources[-1].read_text()
+    faults = faults_of(ex)
+    assert len(faults) == len(KINDS) * sum(min(2, n) for n in ex.config.sizes[1:])
+    edits = [as_mutant(verilog, ex, f, i) for i, f in enumerate(faults)]
+    assert all(m.before != m.after for m in edits)
+    assert len({(m.line, m.after) for m in edits}) == len(edits)  # each its own lane's comparator, each its own way
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("make, sim", [(_ramp, "verilator"), (_lif, "icarus")])
+def test_the_exports_own_vectors_catch_single_lane_threshold_faults(make, sim, tmp_path):
+    """A sample of the faults, each through the simulation; ``spikegan verify`` closes the coverage first."""
+    from verify.faults import fault_run
+    from verify.flow import verify_run
+
+    path = export_network(make(), tmp_path / "snn", np.random.default_rng(0).random((1, 12)))
+    report = verify_run(path, sim, 1, tmp_path / "verify", build_root=tmp_path / "b", vcd=False)
+    assert report["ok"] and not report["coverage"]["semantic_missed"], report["first_divergence"]
+    faults = fault_run(path, sim, 1, tmp_path / "faults", sample=3, seed=1, build_root=tmp_path / "f")
+    assert faults["faults"] == 3 and faults["caught"] == 3, faults["escaped"]
