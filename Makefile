@@ -25,7 +25,7 @@ TARGET  ?= xc7,ecp5,ice40,asic,vivado
 .DELETE_ON_ERROR:  # a recipe that fails (e.g. convert after its export) leaves no target that looks finished
 
 .PHONY: all demo setup train train-fpga train-ice40 baseline convert convert-fpga convert-ice40 rtl verify \
-        synth sweep-synth sweep-cycles regress mutate pareto memristor ttfs exact rate compare compare-ice40 compare-full characterise formal board board-sim \
+        synth sweep-synth sweep-cycles regress faults mutate pareto memristor ttfs exact rate compare compare-ice40 compare-full characterise formal board board-sim \
         hybrid nir \
         report readme test \
         test-fast clean help
@@ -52,6 +52,8 @@ help:
 	@echo "  make sweep-synth   synthesis sweep P = 1, 4, 16, 64 of the FPGA network: area, Fmax, cycles, images/s"
 	@echo "  make sweep-cycles  simulated cycles per image against P = 1, 4, 16, 64 of $(RUN)"
 	@echo "  make regress       random networks through RTL on both simulators, on Dask, with coverage (CASES=$(CASES)) -> reports/regress"
+	@echo "  make faults        every single-lane threshold fault of the iCE40, FPGA and full networks against their own"
+	@echo "                     vectors (hours on the full network) -> reports/faults"
 	@echo "  make mutate        mutation testing: 100 Verilog mutants against the checks -> reports/mutation, and"
 	@echo "                     100 mutants of the Amaranth source against 6 regression cases each -> reports/mutation-regress"
 	@echo "  make pareto        fidelity/energy Pareto front: the FPGA-size network trained with ReLU, QCFS and QCFS + rate penalty,"
@@ -155,6 +157,11 @@ CASES ?= 40
 
 regress: | $(SETUP)
 	$(SG) regress --cases $(CASES) --out reports/regress
+
+faults: $(MANIFEST) $(FPGA)/snn/manifest.json $(ICE40)/snn/manifest.json | $(SETUP)
+	$(SG) faults --manifest $(ICE40)/snn/manifest.json --sim icarus --vectors 2 --out reports/faults/ice40
+	$(SG) faults --manifest $(FPGA)/snn/manifest.json --sim icarus --vectors 4 --out reports/faults/fpga
+	$(SG) faults --manifest $(MANIFEST) --sim verilator --vectors 10 --out reports/faults/full
 
 mutate: | $(SETUP)
 	$(SG) mutate --sim icarus --mutants 100 --seed 0 --out reports/mutation

@@ -4,7 +4,8 @@ It runs each stage as its ``spikegan`` command (`model.common.cli.run_command`
 over `spikegan.commands`) on a 100-64-64-784 generator trained for 1,000
 updates, converted exactly to time-to-first-spike neurons at T = 16 (the
 default conversion, docs/exact-ttfs.md), and verified bit for bit under Verilator
-(4 vectors) and Icarus (2). Everything goes
+(4 vectors and the export's directed vectors, which close its coverage) and
+Icarus (2 vectors). Everything goes
 under ``--out`` (rebuilt on every run): the run's weights and export, the RTL,
 both verification reports, ``demo.md``/``demo.json`` (stages, wall times,
 verdicts) and ``demo.png`` (the RTL's images beside the golden model, the
@@ -26,6 +27,7 @@ from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_dataset, add_out, add_seed
 from model.common.runinfo import machine
 from spikegan.commands import COMMANDS
+from verify.coverage import coverage_line
 from verify.run_report import fmt
 
 VECTORS = {"verilator": 4, "icarus": 2}  # test vectors verified per simulator
@@ -59,7 +61,8 @@ def stages(out: Path, args) -> list[tuple[str, str, list[str]]]:
                                 "--no-fid"]),
         ("rtl", "rtl", ["--manifest", manifest, "--out", str(out / "rtl")]),
         *[(f"verify ({sim})", "verify", ["--manifest", manifest, "--sim", sim, "--vectors", str(vectors),
-                                         "--out", str(out / f"verify-{sim}"), "--build-root", str(out / "sim_builds")])
+                                         "--out", str(out / f"verify-{sim}"), "--build-root", str(out / "sim_builds"),
+                                         *([] if sim == "verilator" else ["--no-directed"])])
           for sim, vectors in VECTORS.items()],
     ]
 
@@ -74,9 +77,11 @@ def run(args) -> int:
         _stage(command, argv)
         timed.append({"stage": name, "command": f"spikegan {command} {' '.join(argv)}",
                       "wall_s": round(time.perf_counter() - t, 1)})
-    verdicts = {sim: json.loads((out / f"verify-{sim}" / "report.json").read_text())["ok"] for sim in VECTORS}
+    reports = {sim: json.loads((out / f"verify-{sim}" / "report.json").read_text()) for sim in VECTORS}
+    verdicts = {sim: r["ok"] for sim, r in reports.items()}
     shutil.copy(out / "verify-verilator" / "image_pairs.png", out / "demo.png")
-    result = {"stages": timed, "bit_exact": verdicts, "wall_s": round(time.perf_counter() - start, 1),
+    result = {"stages": timed, "bit_exact": verdicts, "coverage": coverage_line(reports["verilator"]["coverage"]),
+              "wall_s": round(time.perf_counter() - start, 1),
               "machine": machine(), "figure": "demo.png"}
     write_json_and_markdown(out / "demo.json", result, markdown(result), out / "demo.md", indent=2)
     print(markdown(result))
@@ -97,6 +102,8 @@ def markdown(result: dict) -> str:
         "",
         "Bit-exact against the golden model (every layer's spikes): "
         + ", ".join(f"{sim} {'yes' if ok else 'NO'}" for sim, ok in result["bit_exact"].items()) + ".",
+        "",
+        f"Verilator's run, {result['coverage']}.",
         "",
         f"![RTL beside the golden model, the float SNN and the ANN]({result['figure']})",
         "",

@@ -61,6 +61,7 @@ BLOCKS = {
     "sweep-cycles": _report("reports/sweep-cycles", "cycles_sweep", "make sweep-cycles", "cycles_sweep.md"),
     "pareto": _report("reports/pareto", "pareto", "make pareto"),
     "regress": _report("reports/regress", "regress", "make regress"),
+    "faults-ice40": _report("reports/faults/ice40", "faults", "make faults", "faults.md"),
     "mutation": _report("reports/mutation", "mutation", "make mutate"),
     "mutation-regress": _report("reports/mutation-regress", "mutation", "make mutate"),
     "ttfs": _report("reports/ttfs", "ttfs", "make ttfs"),

@@ -141,6 +141,7 @@ def collect(run: Path, fpga_run: Path, reports: Path) -> dict:
         s["verify"].append({"report": str(path), "simulator": v["simulator"], "network": _network(v["config"]),
                             "lanes": v["config"]["lanes"], "vectors": v["summary"]["images"],
                             "mismatching": v["summary"]["mismatching_images"], "ok": v["ok"],
+                            "coverage_closed": v.get("coverage_closed"),
                             "mean_cycles": v["summary"]["mean_cycles"], "manifest": v["manifest"]})
         s["stages"].append((f"verify {path.parent.relative_to(reports).as_posix()}", v["summary"]["total_s"], v.get("machine")))
     for name in ("compare", "compare-full"):
@@ -283,8 +284,10 @@ def findings(s: dict) -> list[str]:
         total = sum(v["vectors"] for v in s["verify"])
         sims = sorted({v["simulator"] for v in s["verify"]})
         nets = ", ".join(sorted({v["network"] for v in s["verify"]}))
-        out.append(f"- **Bit-exact:** the RTL gives the golden model's spikes in every layer on {exact} of {total} test "
-                   f"vectors under {' and '.join(sims)} ({nets}).")
+        closed = sum(bool(v.get("coverage_closed")) for v in s["verify"])
+        out.append(f"- **Bit-exact:** the RTL gives the golden model's spikes in every layer on {exact} of {total} images "
+                   f"(test and directed vectors) under {' and '.join(sims)} ({nets}); {closed} of the "
+                   f"{len(s['verify'])} runs closed their coverage (every semantic bin hit or proven unreachable).")
     return out
 
 

@@ -129,7 +129,9 @@ def test_a_small_runs_reports_fill_the_readme_and_the_design_pages(tmp_path, mni
     readme, generator = (pages / "README.md").read_text(), (pages / "docs/generator.md").read_text()
     exact = (pages / "docs/exact-ttfs.md").read_text()
     verified = json.loads(Path("reports/verify-verilator/report.json").read_text())
-    assert "on 1 of 1 test vectors under verilator (100-16-16-784 exact TTFS)" in readme
+    images = len(verified["images"])
+    assert f"on {images} of {images} images (test and directed vectors) under verilator (100-16-16-784 exact TTFS)" in readme
+    assert images > 1 and verified["coverage_closed"]
     assert f"{verified['summary']['mean_cycles']:,.0f} cycles per image" in readme
     assert "100-16-16-784 exact TTFS" in readme and "rate-coded generator (direct coding, T = 8" in readme
     assert body(Path(BLOCKS["conversion"].markdown).read_text())[0] in generator

@@ -171,11 +171,12 @@ def test_verify_cli_fails_on_a_mismatch(tiny_manifest, tmp_path, monkeypatch, ca
 def test_verify_cli_report(tiny_manifest, tmp_path, capsys, png_title):
     out = tmp_path / "report"
     code = verify_main(["run", "--manifest", str(tiny_manifest), "--sim", "icarus", "--vectors", "3",
-                        "--out", str(out), "--build-root", str(ROOT / "cli")])
+                        "--out", str(out), "--build-root", str(ROOT / "cli"), "--accept-open-bins"])
     assert code == 0
     report = json.loads((out / "report.json").read_text())
-    assert report["ok"] and report["vcd"]["ok"] and len(report["images"]) == 3
-    assert [r["source"] for r in report["images"]] == ["rom", "encoder", "rom"]
+    assert report["ok"] and report["vcd"]["ok"] and len(report["images"]) == 3 + len(load(tiny_manifest).directed)
+    assert [r["source"] for r in report["images"]][:4] == ["rom", "encoder", "rom", "encoder"]  # then directed ones
+    assert [r["directed"] for r in report["images"]][3:] == list(range(len(report["images"]) - 3))
     for name in ("report.md", "raster.png", "image_pairs.png", "spikes_image0.vcd"):
         assert (out / name).stat().st_size > 0
     cov = report["coverage"]  # the bins the two vectors run reach, of those this design can reach

@@ -5,7 +5,8 @@ and are compared with the golden model spike for spike; a report (JSON +
 Markdown + PNG) goes to ``--out``; then the export's directed vectors, which
 must hit every semantic coverage bin not proven unreachable. Exit status 0 when
 every vector matches and coverage is closed, 1 on a mismatch (the first
-diverging layer, neuron and time step are printed) or an open bin (named),
+diverging layer, neuron and time step are printed) or an open bin (named;
+``--accept-open-bins`` reports them without failing),
 2 on bad input (a missing manifest or simulator, with how to fix it).
 """
 
@@ -26,6 +27,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-directed", action="store_true",
                         help="skip the export's directed vectors (which close its coverage) and the check that "
                              "coverage is closed")
+    parser.add_argument("--accept-open-bins", action="store_true",
+                        help="report semantic bins neither hit nor proven unreachable without failing")
     parser.add_argument("--source", choices=SOURCES, default="alternate",
                         help="input spikes from the stored trains (rom), the on-chip encoder, or alternating")
     parser.add_argument("--lanes", type=int, default=None, help="build the RTL with this many lanes P (default: the export's)")
@@ -58,5 +61,11 @@ def run(args) -> int:
     print(f"report: {out}/report.md, report.json, " + ", ".join(report["figures"]))
     if not report["ok"]:
         print(f"error: {failure(report['first_divergence'])}", file=sys.stderr)
+        return 1
+    open_bins = report["coverage"]["semantic_missed"]
+    if not args.no_directed and open_bins and not args.accept_open_bins:
+        print(f"error: the RTL matched the golden model, but coverage is not closed: {len(open_bins)} semantic bins "
+              f"neither hit by the export's vectors nor proven unreachable: {', '.join(open_bins[:12])}; they may be "
+              "unreachable beyond what the bound proves: pass --accept-open-bins to accept them", file=sys.stderr)
         return 1
     return 0
