@@ -63,7 +63,8 @@ class Design:
     clock: str = "clk"
 
 
-def _tool(name: str) -> str:
+def tool_path(name: str) -> str:
+    """A YoWASP tool: the virtualenv's, else the one on the PATH, or a `UserError` saying how to install it."""
     exe = Path(sys.executable).parent / name
     if exe.exists():
         return str(exe)
@@ -75,7 +76,7 @@ def _tool(name: str) -> str:
 
 def run_tool(name: str, args: list[str], workdir: Path, log: str) -> str:
     """Run a YoWASP tool in ``workdir``; on failure raise with the log's tail."""
-    cmd = [_tool(name), *args]
+    cmd = [tool_path(name), *args]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True)
     (workdir / log).write_text(proc.stdout + proc.stderr)
     if proc.returncode != 0:

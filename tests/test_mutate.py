@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from model.snn.config import SnnConfig
@@ -41,7 +42,7 @@ def test_the_draw_is_reproducible_and_spread_over_the_kinds():
 def test_a_mutation_run_kills_mutants_and_lists_the_survivors(tmp_path):
     config = SnnConfig(sizes=(12, 9, 7, 10), timesteps=10, lanes=4, weight_bits=6, membrane_bits=12, input_bits=4)
     manifest = random_export(tmp_path / "snn", config, seed=11, vectors=1, weight_scale=0.35, bias_scale=3)
-    report = mutation_run(manifest, "icarus", 6, 1, tmp_path / "report", build_root=tmp_path / "builds")
+    report = mutation_run(manifest, "icarus", 6, 1, tmp_path / "report", build_root=tmp_path / "builds", prove=False)
     assert report["mutants"] == 6 and report["killed"] >= 3
     assert report["score"] == report["killed"] / 6
     assert len(report["survivors"]) == 6 - report["killed"]
@@ -89,3 +90,33 @@ def test_a_ramp_networks_mutants_are_drawn_from_its_ramp_layers_own_logic():
     lines = {line for _, line, _, _ in sites(verilog, LAYER_LOGIC)}
     assert lines == {1, 4}  # the layers' own wires, not their XBAR's, not the Spike ROM's
     assert mutated_logic(SnnConfig(**RAMP)) is LAYER_LOGIC and mutated_logic(SnnConfig()) is None
+
+
+@pytest.mark.sim
+def test_a_survivor_is_equivalent_only_where_yosys_proves_it(tmp_path):
+    """Write data that a disabled write port ignores is proven equivalent; a comparator made strict is not."""
+    import re
+
+    from model.snn import ramp
+    from model.snn.config import RAMP
+    from model.snn.export import export_network, load
+    from verify.formal.equivalence import prove_equivalent
+    from verify.mutate import Mutant, assigned_wire, mutant_build
+    from verify.system import sim_build
+
+    config = SnnConfig(sizes=(4, 2, 3), timesteps=4, lanes=2, weight_bits=5, membrane_bits=10, **RAMP)
+    export = load(export_network(ramp.random_network(config, seed=2), tmp_path / "snn", np.zeros((1, 4)),
+                                 directed=False))
+    base = sim_build(export, tmp_path / "base")
+    lines = base.rtl.sources[-1].read_text().splitlines()
+    write = next(n for n, l in enumerate(lines) if re.search(r"assign \\layer2\.v_wr__data\[0\]  = .* : \d+'h0+;", l))
+    compare = next(n for n, l in enumerate(lines) if ">= $signed(\\layer2.s2_thr );" in l)
+    cases = {"write data": (write, re.sub(r"'h0+;$", "'h1;", lines[write]), True),
+             "strict comparator": (compare, lines[compare].replace(" >= ", " > "), False)}
+    for i, (what, (n, after, equivalent)) in enumerate(cases.items()):
+        mutant = Mutant(i, what, n + 1, lines[n], after)
+        mutant_build(base, mutant, tmp_path / "m")
+        sources = [p.name for p in base.rtl.sources]
+        proof = prove_equivalent(base.rtl.sources[-1], tmp_path / "m" / f"m{i:03d}" / "rtl", sources[:-1],
+                                 sources[-1], base.rtl.top, assigned_wire(lines[n]))
+        assert proof["proven"] == equivalent, (what, proof)

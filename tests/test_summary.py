@@ -69,7 +69,7 @@ def test_findings_of_a_run_converted_with_the_rate_converter(run):
     assert len(lines) == 2
     assert "FID 114.0 where the ANN scores 37.5 on the same 128 noise vectors" in lines[0]
     assert "1.60x the ANN's energy under the literature convention and 2.00x with every weight read paid" in lines[0]
-    assert "8 of 8 test vectors under icarus and verilator" in lines[1]
+    assert "8 of 8 images (test and directed vectors) under icarus and verilator" in lines[1]
 
 
 def test_the_report_fills_the_pages_it_is_given(run):

@@ -48,10 +48,15 @@ def plan_images(n_vectors: int, count: int, source: str, directed=None) -> list[
     if source not in SOURCES:
         raise UserError(f"unknown input source {source!r}; choose one of {', '.join(SOURCES)}")
     encode = {"rom": lambda n: 0, "encoder": lambda n: 1, "alternate": lambda n: n % 2}[source]
-    plan = [{"vector": n, "encode": encode(n)} for n in range(count)]
+    return [{"vector": n, "encode": encode(n)} for n in range(count)] + directed_images(directed)
+
+
+def directed_images(directed) -> list[dict]:
+    """Images of the directed vectors ``directed`` (encoder inputs ``(k, N_0)``, or None), each loaded through the
+    noise port into vector 0's noise memory and encoded on chip."""
     directed = () if directed is None else directed
-    return plan + [{"vector": 0, "encode": 1, "noise": {"load": [int(v) for v in x]}, "directed": k}
-                   for k, x in enumerate(directed)]
+    return [{"vector": 0, "encode": 1, "noise": {"load": [int(v) for v in x]}, "directed": k}
+            for k, x in enumerate(directed)]
 
 
 def plan_noise(export: Export, item: dict) -> np.ndarray:

@@ -13,8 +13,10 @@ or it no longer compiles, and also when its timing differs from the unmutated
 design's: another number of cycles for an image, or a layer that ends a step's
 sweep in another cycle (a fault of the pipeline's timing that the outputs do
 not show, such as a sweep held back one word early). A mutant of a wire
-nothing reads is equivalent (no output can change) and is not run; the score
-is of the others. The report gives the mutation score with and without the
+nothing reads is equivalent (no output can change) and is not run; a survivor
+is proven equivalent with Yosys where it is (`verify.formal.equivalence`), and
+every other survivor counts as alive. The score is of the mutants not
+equivalent. The report gives the mutation score with and without the
 timing kills, the coverage the vectors
 reach on the unmutated design, and every surviving mutant with its line, so
 each can be explained.
@@ -28,18 +30,21 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
+
 from hw.build import RtlBuild
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out, add_seed, add_sim
 from model.common.runinfo import machine
 from model.snn import ramp
+from model.snn.bins import semantic_applicable, semantic_bins
+from model.snn.closure import directed_noise
 from model.snn.config import RAMP, SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
-from model.snn.bins import semantic_applicable, semantic_bins
-from model.snn.closure import directed_noise
 from verify.coverage import coverage_line, design_coverage
+from verify.flow import directed_images, plan_noise
 from verify.mutants import replace_line, spread
 from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
@@ -112,10 +117,9 @@ def drives_nothing(verilog: str, line: int) -> bool:
     """Whether the wire assigned on ``line`` is read nowhere in ``verilog`` (only declared and assigned): a
     fault there cannot change any output, so the mutant is equivalent."""
     lines = verilog.splitlines()
-    m = ASSIGN.match(lines[line - 1])
-    target = m.group(1).split()[1] if m else None
-    if target is None:
+    if not ASSIGN.match(lines[line - 1]):
         return False
+    target = assigned_wire(lines[line - 1])
     token = re.compile(re.escape(target) + r"(?=[\s\[;,)}])")
     for text in lines:
         assign = ASSIGN.match(text)
@@ -174,14 +178,34 @@ def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[
     return {**asdict(mutant), "verdict": verdict, "by": by, "why": why, "seconds": round(time.perf_counter() - start, 2)}
 
 
+def _proof(base, mutant: Mutant, root: Path) -> dict:
+    """A survivor proven equivalent to the design (`verify.formal.equivalence`) becomes "equivalent"; the proof's
+    outcome goes into its row either way."""
+    from verify.formal.equivalence import prove_equivalent
+
+    sources = [p.name for p in base.rtl.sources]
+    proof = prove_equivalent(base.rtl.sources[-1], root / f"m{mutant.index:03d}" / "rtl", sources[:-1], sources[-1],
+                             base.rtl.top, assigned_wire(mutant.before))
+    row = {"proof": proof}
+    if proof["proven"]:
+        row |= {"verdict": "equivalent", "by": "proof", "why": f"proven equivalent: {proof['why']}"}
+    return row
+
+
+def assigned_wire(line: str) -> str:
+    """The wire an ``assign`` line writes (all of it, where the line writes one bit)."""
+    return ASSIGN.match(line).group(1).split()[1]
+
+
 def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root="sim_builds/mutants",
-                 vectors: int | None = None, progress=None) -> dict:
-    """Draw ``count`` mutants of the export's generator, run each under ``sim``; the report (also written)."""
+                 vectors: int | None = None, progress=None, prove: bool = True) -> dict:
+    """Draw ``count`` mutants of the export's generator, run each under ``sim``; each survivor is then proven
+    equivalent where it is (``prove``). The report (also written) scores the others."""
     check_simulator(sim)
     start = time.perf_counter()
     export = load(manifest)
     n = len(export.vectors) if vectors is None else min(vectors, len(export.vectors))
-    images = [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)]
+    images = [{"vector": v, "encode": e} for v in range(n) for e in (0, 1)] + directed_images(export.directed)
     root = Path(build_root).resolve() / f"{export.sha256[:10]}-s{seed}"
     base = sim_build(export, root / "base", run_lint=True)
     baseline, _ = run_generator(export, sim, base, images, log=root / f"base-{sim}.log")
@@ -197,19 +221,23 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
                          "why": "the wire it assigns is read nowhere in the design"})
         else:
             rows.append(run_mutant(export, sim, base, m, root, images, baseline["images"]))
+            if rows[-1]["verdict"] == "survived" and prove:
+                rows[-1] |= _proof(base, m, root)
         if progress:
             progress(len(rows))
     killed = sum(r["verdict"] == "killed" for r in rows)
     by_checks = sum(r["by"] in ("tool chain", "checks") for r in rows)
     equivalent = sum(r["verdict"] == "equivalent" for r in rows)
+    proven = sum(r["by"] == "proof" for r in rows)
     scored = max(len(rows) - equivalent, 1)
     report = {
         "manifest": str(manifest), "simulator": sim, "seed": seed, "images_per_mutant": len(images),
         "sites": len(sites(verilog, within)), "where": "the ramp layers' own logic" if within else "the whole design",
-        "mutants": len(rows), "killed": killed, "equivalent": equivalent,
+        "mutants": len(rows), "killed": killed, "equivalent": equivalent, "proven_equivalent": proven,
+        "proofs_tried": sum("proof" in r for r in rows),
         "score": killed / scored, "score_of_all": killed / len(rows), "score_without_timing": by_checks / scored,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "timing")},
-        "coverage": design_coverage(export.net, run_noise(export.net, export.noise_x,
+        "coverage": design_coverage(export.net, run_noise(export.net, np.stack([plan_noise(export, p) for p in images]),
                                                           record_membranes=True).traces, baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
@@ -226,8 +254,11 @@ def markdown(report: dict) -> str:
         "# Mutation testing of the generated RTL", "",
         f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the generator's "
         f"Verilog ({report.get('where', 'the whole design')}), each run on {report['images_per_mutant']} images under {report['simulator']} against the golden "
-        f"model and for the unmutated design's timing; {report['equivalent']} are equivalent (they assign a wire "
-        f"nothing reads) and not run. **Mutation score {report['score']:.1%}** of the other "
+        f"model and for the unmutated design's timing; {report['equivalent']} are equivalent, "
+        f"{report['equivalent'] - report.get('proven_equivalent', 0)} because they assign a wire nothing reads and "
+        f"{report.get('proven_equivalent', 0)} proven so with Yosys (of the {report.get('proofs_tried', 0)} survivors "
+        f"tried, `verify.formal.equivalence`); every other survivor counts as alive. "
+        f"**Mutation score {report['score']:.1%}** of the other "
         f"{report['mutants'] - report['equivalent']} ({report['killed']} killed: {k['tool chain']} by the tool "
         f"chain, {k['checks']} by the checks of `spikegan verify`, {k['timing']} only by their timing: cycles per "
         f"image or per layer's sweep); {report['score_without_timing']:.1%} without the timing, "
@@ -238,6 +269,7 @@ def markdown(report: dict) -> str:
     lines += [f"| {k} | {a} / {b} |" for k, (a, b) in report["by_kind"].items()]
     lines += ["", f"Surviving mutants ({len(report['survivors'])}):", ""]
     lines += [f"- #{r['index']} {r['kind']}, line {r['line']}: `{r['before'].strip()}` -> `{r['after'].strip()}`"
+              + (f" (not proven equivalent: {r['proof']['why']})" if "proof" in r else "")
               for r in report["survivors"]] or ["- none"]
     return "\n".join(lines) + "\n"
 
@@ -249,7 +281,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--manifest", default=None,
                         help="exported network whose RTL is mutated; a ramp network's mutants are drawn from its ramp "
                              "layers' own logic (default: a random 16-2-5-9-16 network with biases, saturating 8-bit "
-                             "membranes, T = 12, P = 2 and 8 directed vectors)")
+                             "membranes, T = 12, P = 2, 8 test vectors and the directed vectors that close its coverage)")
     parser.add_argument("--neuron", choices=("rate", "ramp"), default="rate",
                         help="without --manifest: the neuron of the network mutated (ramp: a ramp network of the same "
                              "shape, docs/exact-ttfs-semantics.md)")
@@ -264,6 +296,8 @@ def add_arguments(parser) -> None:
     add_seed(parser, "seed of the draw")
     add_out(parser, "reports/mutate")
     parser.add_argument("--build-root", default="sim_builds/mutants", help="where the mutants are built")
+    parser.add_argument("--no-prove", action="store_true",
+                        help="count every survivor as alive without trying to prove it equivalent with Yosys")
 
 
 TARGET = SnnConfig(sizes=(16, 2, 5, 9, 16), timesteps=12, lanes=2, weight_bits=6, membrane_bits=8, input_bits=4,
@@ -296,7 +330,7 @@ def default_target(build_root, seed: int, tries: int = 30, neuron: str = "rate")
             best = (len(missed), s, net, u)
     _, s, net, u = best
     folder = f"target-s{seed}" + ("" if neuron == "rate" else f"-{neuron}")
-    return export_network(net, Path(build_root) / folder, u, extra={"random_seed": s}, directed=False)
+    return export_network(net, Path(build_root) / folder, u, extra={"random_seed": s})
 
 
 def run(args) -> int:
@@ -317,7 +351,8 @@ def run(args) -> int:
     else:
         manifest = args.manifest or default_target(args.build_root, args.seed, neuron=args.neuron)
         report = with_progress(args.mutants, f"mutants under {args.sim}", "mutant", lambda progress: mutation_run(
-            manifest, args.sim, args.mutants, args.seed, args.out, args.build_root, args.vectors, progress))
+            manifest, args.sim, args.mutants, args.seed, args.out, args.build_root, args.vectors, progress,
+            prove=not args.no_prove))
         print(markdown(report))
     print(f"report: {args.out}/report.md, mutation.json")
     return 0

@@ -27,9 +27,9 @@ from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out
 from model.common.runinfo import machine
-from model.snn.config import RAMP, RATE_CODINGS, SnnConfig
 from model.snn.bins import RAMP_BINS
 from model.snn.closure import directed_noise
+from model.snn.config import RAMP, RATE_CODINGS, SnnConfig
 from verify.coverage import RAMP_POINTS, RTL_POINTS, design_coverage
 from verify.sim import SIMULATORS
 
