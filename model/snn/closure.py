@@ -29,8 +29,8 @@ CLIMB_ROUNDS = 60  # rounds of one climb at most
 CLIMB_PATIENCE = 12  # rounds without a better score that end it
 CLIMB_MUTANTS = 32  # changed vectors tried per round
 CLIMB_STARTS = 4  # candidates a climb for every bin left starts from before the search aims at one bin
-AIMED_ROUNDS = 100  # rounds of a climb aimed at one bin
-AIMED_PATIENCE = 25
+AIMED_ROUNDS = 200  # rounds of a climb aimed at one bin
+AIMED_PATIENCE = 40
 BUDGET = 2e8  # the search's work at most, in neuron updates of the golden model (`Budget`)
 
 
