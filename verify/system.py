@@ -20,11 +20,14 @@ from verify.wrapper import SimBuild, add_wrapper
 TB_MODULE = "verify.tb.generator"
 
 
-def random_export(out_dir, config: SnnConfig, seed: int, vectors: int = 2, weight_scale: float = 0.3, bias_scale: int = 0) -> Path:
-    """A random network of ``config``'s shape with ``vectors`` random noise vectors, exported by `model.snn.export`."""
+def random_export(out_dir, config: SnnConfig, seed: int, vectors: int = 2, weight_scale: float = 0.3, bias_scale: int = 0,
+                  directed: bool = False) -> Path:
+    """A random network of ``config``'s shape with ``vectors`` random noise vectors, exported by `model.snn.export`
+    (``directed``: with the directed vectors that close its coverage)."""
     net = random_network(config, seed=seed, weight_scale=weight_scale, bias_scale=bias_scale)
     noise = np.random.default_rng(seed + 1).random((vectors, config.sizes[0]))
-    return export_network(net, out_dir, noise, extra={"random_seed": seed, "weight_scale": weight_scale})
+    return export_network(net, out_dir, noise, extra={"random_seed": seed, "weight_scale": weight_scale},
+                          directed=directed)
 
 
 def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = False, fpga: bool = False,

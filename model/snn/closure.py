@@ -23,7 +23,7 @@ from model.snn.bins import distances, semantic_applicable, universe
 from model.snn.config import IntNetwork
 from model.snn.golden import encode_noise, noise_levels
 
-POOL = 1024  # candidates the greedy choice starts from
+POOL = 1024  # candidates the greedy choice starts from (fewer where they would take a quarter of the budget)
 MAX_VECTORS = 64  # directed vectors at most
 CLIMB_ROUNDS = 60  # rounds of one climb at most
 CLIMB_PATIENCE = 12  # rounds without a better score that end it
@@ -259,6 +259,7 @@ def close(net: IntNetwork, seed: int = 0, pool: int = POOL, max_vectors: int = M
     budget = Budget(net, work)
     names = universe(net.config)
     wanted = np.isin(names, semantic_applicable(net))
+    pool = max(64, min(pool, int(budget.left / budget.per_image / 4)))  # at most a quarter of the budget
     candidates = candidate_noise(net.config.sizes[0], pool, rng)
     d_pool = _distances(net, candidates, budget)
     hit = np.zeros(len(names), dtype=bool)
