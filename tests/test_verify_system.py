@@ -33,7 +33,8 @@ VECTORS = 3
 
 @pytest.fixture(scope="module")
 def tiny_manifest(tmp_path_factory) -> Path:
-    return random_export(tmp_path_factory.mktemp("tiny") / "snn", TINY, seed=11, vectors=VECTORS, weight_scale=0.35)
+    return random_export(tmp_path_factory.mktemp("tiny") / "snn", TINY, seed=11, vectors=VECTORS, weight_scale=0.35,
+                         directed=True)
 
 
 @pytest.fixture(scope="module")
