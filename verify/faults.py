@@ -28,7 +28,7 @@ from model.common.runinfo import machine
 from model.snn.bins import bin_name, per_image, semantic_bins
 from model.snn.export import Export, load
 from model.snn.golden import run_noise
-from verify.flow import plan_images, plan_noise
+from verify.flow import image_label, plan_images, plan_noise
 from verify.mutate import Mutant, mutant_build
 from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
@@ -129,15 +129,11 @@ def run_fault(export: Export, sim: str, base, fault: Fault, mutant: Mutant, root
         failure = first_failure(result, images)
         if failure:
             return {**asdict(fault), "fault": fault.name, "caught": True, "images": len(images),
-                    "by": _label(images[0]) if len(images) == 1 else "the whole plan", "why": failure[:200],
+                    "by": image_label(images[0]) if len(images) == 1 else "the whole plan", "why": failure[:200],
                     "line": mutant.after.strip(), "seconds": round(time.perf_counter() - start, 2)}
     return {**asdict(fault), "fault": fault.name, "caught": False, "images": len(plan), "by": None,
             "why": "every image matched the golden model", "line": mutant.after.strip(),
             "seconds": round(time.perf_counter() - start, 2)}
-
-
-def _label(item: dict) -> str:
-    return f"directed vector {item['directed']}" if "directed" in item else f"test vector {item['vector']}"
 
 
 def fault_run(manifest, sim: str, vectors: int, out_dir, sample: int | None = None, seed: int = 0,
