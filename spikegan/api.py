@@ -65,9 +65,9 @@ def convert(checkpoint=DEFAULT_CHECKPOINT, paper: bool = False, normalisation: s
     return convert_checkpoint(checkpoint, options, calib, images, vectors, seed, paper, neuron=neuron, **config)
 
 
-def export(network: CheckpointConversion | Imported, out_dir=None, inputs=None) -> Export:
-    """Write a network's export (manifest, ``.mem`` files, test vectors with the golden model's outputs); returns
-    it loaded.
+def export(network: CheckpointConversion | Imported, out_dir=None, inputs=None, directed: bool = True) -> Export:
+    """Write a network's export (manifest, ``.mem`` files, test vectors with the golden model's outputs and, unless
+    ``directed`` is False, the directed vectors that close its coverage); returns it loaded.
 
     A converted checkpoint exports the test vectors `convert` drew, by default to ``<run>/snn`` as ``spikegan
     convert`` does; an imported network needs ``out_dir`` and ``inputs`` ``(n, N_0)`` in [0, 1].
@@ -76,11 +76,11 @@ def export(network: CheckpointConversion | Imported, out_dir=None, inputs=None) 
         if inputs is not None:
             raise UserError("a converted checkpoint exports the test vectors api.convert drew: "
                             "ask for them with api.convert(..., vectors=N, seed=S), not inputs")
-        manifest, _ = network.export(out_dir)
+        manifest, _ = network.export(out_dir, directed)
         return _load(manifest)
     if out_dir is None or inputs is None:
         raise UserError("an imported network's export needs out_dir and inputs, its test vectors (n, N_0) in [0, 1]")
-    return network.export(out_dir, inputs)
+    return network.export(out_dir, inputs, directed)
 
 
 def load(manifest=DEFAULT_MANIFEST) -> Export:

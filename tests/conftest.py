@@ -1,5 +1,6 @@
 """Shared fixtures."""
 
+import os
 import pickle
 import struct
 
@@ -7,6 +8,16 @@ import numpy as np
 import pytest
 
 from model.common import threads
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker runs torch (and the subprocesses it starts) on one thread: the workers
+    already fill the cores, and more threads than cores make torch spin-wait many times slower."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
 
 
 def _write_cifar(folder, n=12, seed=0, learnable=False):

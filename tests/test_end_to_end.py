@@ -46,6 +46,7 @@ def exported(tmp_path_factory):
 
 @pytest.mark.sim
 @pytest.mark.slow
+@pytest.mark.xdist_group("e2e")  # one worker trains and converts once for all six
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 @pytest.mark.parametrize("which, coding", [("default", "ttfs"), ("direct", "direct"), ("paper", "bernoulli")])
 def test_train_convert_rtl_verify(exported, which, coding, sim, tmp_path):

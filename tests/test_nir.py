@@ -153,7 +153,7 @@ def test_import_quantises_to_the_asked_widths_and_prints_its_choices(tmp_path, c
     assert load(tmp_path / "snn").config.reset == SnnConfig().reset == "subtract"  # convert's default too
     ex = load(tmp_path / "snn")
     assert ex.config.sizes == (6, 8, 4) and ex.config.weight_bits == 6 and ex.config.timesteps == 8
-    assert 16 <= int(np.abs(ex.net.weights[0]).max()) <= 31 and len(ex.vectors) == 2
+    assert 16 <= int(np.abs(ex.net.weights[0]).max()) <= 31 and len(ex.vectors) == 2 and len(ex.directed) >= 1
 
 
 # ------------------------------------------------------------------ refusals
@@ -260,9 +260,10 @@ def test_a_torch_classifier_converts_with_its_scores_normalised(tmp_path, capsys
     torch.save(m, tmp_path / "clf.pt")
     np.save(tmp_path / "x.npy", np.random.default_rng(0).random((300, 6)))
     assert main(["import", str(tmp_path / "clf.pt"), "--inputs", str(tmp_path / "x.npy"), "--timesteps", "32",
-                 "--vectors", "3", "--out", str(tmp_path / "snn")]) == 0
+                 "--vectors", "3", "--no-directed", "--out", str(tmp_path / "snn")]) == 0
     assert "converted as scores" in capsys.readouterr().out
     ex = load(tmp_path / "snn")
+    assert len(ex.vectors) == 3 and not len(ex.directed)
     scales = ex.extra["source"]["activation_scales"]
     assert len(scales) == 3 and scales[-1] != 1.0 and ex.extra["source"]["conversion"]["output"] == "scores"
 

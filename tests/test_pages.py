@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from model.common.errors import UserError
+from model.snn.export import load
 from spikegan.pages import BLOCKS, Block, blocks_in, body, fill, pages_in
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,7 +116,7 @@ def test_a_small_runs_reports_fill_the_readme_and_the_design_pages(tmp_path, mni
         small = ["--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--sweep-t", "8", "--calib", "64",
                  "--images", "8", "--vectors", "1", "--no-fid"]
         assert main(["convert", *small]) == 0
-        assert main(["convert", "--neuron", "rate", *small, "--no-peer", "--out", str(run / "snn-direct")]) == 0
+        assert main(["convert", "--neuron", "rate", *small, "--no-peer", "--no-directed", "--out", str(run / "snn-direct")]) == 0
     assert main(["verify", "--manifest", str(run / "snn/manifest.json"), "--sim", "verilator", "--vectors", "1",
                  "--out", "reports/verify-verilator"]) == 0
     pages = tmp_path / "pages"
@@ -134,6 +135,7 @@ def test_a_small_runs_reports_fill_the_readme_and_the_design_pages(tmp_path, mni
     assert images > 1 and verified["coverage_closed"]
     assert f"{verified['summary']['mean_cycles']:,.0f} cycles per image" in readme
     assert "100-16-16-784 exact TTFS" in readme and "rate-coded generator (direct coding, T = 8" in readme
+    assert not len(load(run / "snn-direct").directed)  # convert --no-directed
     assert body(Path(BLOCKS["conversion"].markdown).read_text())[0] in generator
     assert body(Path(BLOCKS["exact"].markdown).read_text())[0] in exact
     assert body(Path(BLOCKS["verify-verilator"].markdown).read_text())[0] in exact

@@ -354,7 +354,7 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys, png_title
     from model.snn.export import load
 
     rc = main(["ttfs", "--dataset", "mnist", "--limit", "200", "--validation", "50", "--epochs", "1", "--gan-updates", "4",
-               "--per-digit-updates", "0", "--images", "20", "--vectors", "2", "--lanes", "8",
+               "--per-digit-updates", "0", "--images", "20", "--vectors", "2", "--lanes", "8", "--no-directed",
                "--gan-init-min", "-20", "0", "--gan-init-max", "30", "2",
                "--export", str(tmp_path / "snn"), "--out", str(tmp_path / "report")])
     assert rc == 0
@@ -374,7 +374,7 @@ def test_cli_writes_the_report_and_a_loadable_export(tmp_path, capsys, png_title
     assert "784-400-10" in png_title(tmp_path / "report" / "classifier.png")
     assert "mnist: 1 epoch(s)" in png_title(tmp_path / "report" / "validation.png")
     ex = load(tmp_path / "snn" / "manifest.json")
-    assert ex.config.neuron == "ttfs" and ex.config.lanes == 8 and len(ex.vectors) == 2
+    assert ex.config.neuron == "ttfs" and ex.config.lanes == 8 and len(ex.vectors) == 2 and not len(ex.directed)
     assert "Aggressive TTFS against the S4NN targets" in capsys.readouterr().out
 
 

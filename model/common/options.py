@@ -41,6 +41,13 @@ def add_seed(parser, what: str) -> None:
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=what)
 
 
+def add_no_directed(parser) -> None:
+    """``--no-directed`` of a command that exports: skip the closure search (`model.snn.closure`)."""
+    parser.add_argument("--no-directed", action="store_true",
+                        help="export the test vectors only, without the directed vectors that close the design's "
+                             "coverage (spikegan verify then runs the test vectors alone)")
+
+
 def add_out(parser, default: str | None, what: str = "report folder", shown: str | None = None) -> None:
     """``--out``; ``shown``: the words for a default the command works out (``default`` None)."""
     parser.add_argument("--out", default=default, help=what + (f" (default: {shown})" if shown else ""))

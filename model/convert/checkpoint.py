@@ -129,11 +129,11 @@ class CheckpointConversion:
         return self.conversion.metadata() | {
             "checkpoint": str(self.checkpoint), "noise_seed": self.seed, "calibration_vectors": len(self.calibration)}
 
-    def export(self, out_dir=None) -> tuple[Path, str]:
-        """Write the export to ``out_dir`` (default: the checkpoint's folder's ``snn``); the manifest and the
-        check made against the golden model (`export_with_check`)."""
+    def export(self, out_dir=None, directed: bool = True) -> tuple[Path, str]:
+        """Write the export to ``out_dir`` (default: the checkpoint's folder's ``snn``), with its directed vectors
+        unless told not to; the manifest and the check made against the golden model (`export_with_check`)."""
         out = Path(out_dir) if out_dir else self.checkpoint.parent / "snn"
-        return export_with_check(self.conversion, out, self.test_noise, self.metadata())
+        return export_with_check(self.conversion, out, self.test_noise, self.metadata(), directed)
 
 
 def convert_checkpoint(checkpoint=DEFAULT_CHECKPOINT, options: ConvertOptions = ConvertOptions(), calib: int = 2000,
@@ -159,7 +159,7 @@ def convert_checkpoint(checkpoint=DEFAULT_CHECKPOINT, options: ConvertOptions = 
 
 
 def export_with_check(conv: Conversion | exact.ExactConversion, out: Path, u_vec: torch.Tensor,
-                      extra: dict) -> tuple[Path, str]:
+                      extra: dict, directed: bool = True) -> tuple[Path, str]:
     """Export, after checking the integer network against the golden model on the test vectors: the ramp
     network's step form against its closed form, a rate network's fast matrix simulator against the golden
     model."""
@@ -169,7 +169,7 @@ def export_with_check(conv: Conversion | exact.ExactConversion, out: Path, u_vec
     x = encode_noise(u_vec.numpy(), c)
     if c.neuron == "ramp":
         check = exact.check_step_form(conv.int_net, x)
-        return export_network(conv.int_net, out, u_vec.numpy(), extra | {"golden_check": check}), check
+        return export_network(conv.int_net, out, u_vec.numpy(), extra | {"golden_check": check}, directed), check
     spikes = encode_spikes(x, c)
     gold = run_noise(conv.int_net, x)
     try:
@@ -180,4 +180,4 @@ def export_with_check(conv: Conversion | exact.ExactConversion, out: Path, u_vec
         if not all(np.array_equal(g, f.numpy().astype(np.int64)) for g, f in zip(gold.counts, fast.counts)):
             raise RuntimeError("bug: the matrix integer simulator disagrees with the golden model")
         check = f"float_snn integer mode == golden model on the {len(u_vec)} test vectors (every layer's counts)"
-    return export_network(conv.int_net, out, u_vec.numpy(), extra | {"golden_check": check}), check
+    return export_network(conv.int_net, out, u_vec.numpy(), extra | {"golden_check": check}, directed), check

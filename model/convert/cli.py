@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 
 from model.common.errors import UserError
-from model.common.options import add_out, add_seed
+from model.common.options import add_no_directed, add_out, add_seed
 from model.convert import exact_report, exact_sweep, report, sweep
 from model.convert.checkpoint import (DEFAULT, DEFAULT_CHECKPOINT, EXACT_T, IMAGES, NEURONS, PAPER,
                                       CheckpointConversion, convert_checkpoint)
@@ -66,6 +66,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-round-offset", action="store_true",
                         help="rate: do not add theta/(2T) to the biases (floor instead of round)")
     parser.add_argument("--vectors", type=int, default=10, help="test noise vectors to export")
+    add_no_directed(parser)
     parser.add_argument("--calib", type=int, default=2000, help="calibration noise vectors for the clips")
     parser.add_argument("--images", type=int, default=None,
                         help=f"generated images per point of the report's sweep (default: {IMAGES['ramp']}; the "
@@ -118,7 +119,7 @@ def run(args) -> int:
         timesteps=args.timesteps, weight_bits=args.weight_bits, membrane_bits=args.membrane_bits,
         leak_shift=args.leak_shift, reset=args.reset, lanes=args.lanes, coding=args.coding,
     )
-    manifest, check = done.export(args.out)
+    manifest, check = done.export(args.out, directed=not args.no_directed)
     print(f"exported {manifest}: {done.config.describe()} ({time.perf_counter() - t0:.1f} s)")
     if args.no_report:
         return 0

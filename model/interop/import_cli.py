@@ -14,7 +14,7 @@ import numpy as np
 
 from model.common.errors import UserError
 from model.common.npy import read_npy
-from model.common.options import add_out, add_seed
+from model.common.options import add_no_directed, add_out, add_seed
 from model.convert.conversion import OUTPUTS, ConvertOptions
 from model.snn.config import RATE_RESETS, SnnConfig, leak_text
 
@@ -37,6 +37,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--inputs", default=None,
                         help="a .npy of input rows in [0, 1]: calibration and test vectors (default: uniform noise)")
     parser.add_argument("--vectors", type=int, default=10, help="test vectors to export")
+    add_no_directed(parser)
     parser.add_argument("--calib", type=int, default=2000, help="PyTorch: calibration inputs for the normalisation")
     parser.add_argument("--output", choices=OUTPUTS, default=None,
                         help="PyTorch: the last layer is an image in [0, 1] or scores (default: what the module ends in)")
@@ -86,7 +87,7 @@ def run(args) -> int:
     for note in net.notes:
         print(note)
     out = Path(args.out) if args.out else Path("weights/imported") / Path(args.source).stem / "snn"
-    export = net.export(out, inputs(args.inputs, c.sizes[0], args.vectors, args.seed))
+    export = net.export(out, inputs(args.inputs, c.sizes[0], args.vectors, args.seed), not args.no_directed)
     print(f"{'-'.join(map(str, c.sizes))} network, T = {c.timesteps}, reset {c.reset}, "
           f"leak {leak_text(c.leak_shift)}: exported {export.path}")
     print(f"next: spikegan rtl --manifest {export.path}  and  spikegan verify --manifest {export.path} --sim icarus")

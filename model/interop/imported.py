@@ -36,11 +36,13 @@ class Imported:
     def config(self) -> SnnConfig:
         return self.net.config
 
-    def export(self, out_dir, inputs):
-        """Export with the test inputs ``inputs`` ``(n, N_0)`` in [0, 1]; returns the loaded `model.snn.export.Export`."""
+    def export(self, out_dir, inputs, directed: bool = True):
+        """Export with the test inputs ``inputs`` ``(n, N_0)`` in [0, 1] (and, ``directed``, the vectors that close
+        its coverage); returns the loaded `model.snn.export.Export`."""
         from model.snn.export import export_network, load
 
-        return load(export_network(self.net, out_dir, np.asarray(inputs, dtype=np.float64), {"source": self.source}))
+        u = np.asarray(inputs, dtype=np.float64)
+        return load(export_network(self.net, out_dir, u, {"source": self.source}, directed))
 
 
 def _config(sizes, options: dict, **fixed) -> SnnConfig:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from model.common.errors import UserError
-from model.common.options import DEFAULT_RUN, add_dataset, add_out, add_seed
+from model.common.options import DEFAULT_RUN, add_dataset, add_no_directed, add_out, add_seed
 from model.common.runinfo import command_line, commit, machine
 from model.ttfs import experiments, report as ttfs_report
 from model.ttfs.accounting import energy_table
@@ -50,6 +50,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-gan", action="store_true", help="classifier table only")
     parser.add_argument("--export", default="weights/ttfs-mnist/snn", help="where the 8-bit TTFS generator is exported for make rtl / verify")
     parser.add_argument("--vectors", type=int, default=10, help="test vectors (noise spike times) to export")
+    add_no_directed(parser)
     parser.add_argument("--lanes", type=int, default=16, help="P of the exported generator's memory layout")
     parser.add_argument("--rate-report", default=f"{DEFAULT_RUN}/snn-direct/report/conversion.json",
                         help="the rate-coded generator's conversion report (make rate), for the energy comparison")
@@ -94,14 +95,15 @@ def rate_coded(path: str | Path) -> dict | None:
         raise UserError(f"{path}: not a readable conversion report ({e}); re-run make rate or pass --rate-report ''") from e
 
 
-def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int) -> Path:
+def export_generator(gan, fixed, out: Path, vectors: int, lanes: int, seed: int, directed: bool = True) -> Path:
     """The trained G's quantised network ``fixed``, laid out in ``lanes``, with ``vectors`` noise
-    vectors, as a manifest for the RTL."""
+    vectors (and, ``directed``, the vectors that close its coverage), as a manifest for the RTL."""
     import torch
 
     c = gan.config
     times = noise_times(vectors, c.g_sizes[0], c.timesteps, torch.Generator().manual_seed(seed + 7)).numpy()
-    return export(fixed.with_lanes(lanes), out, times, extra={"theta": c.theta, "sizes": list(c.g_sizes), "seed": seed})
+    return export(fixed.with_lanes(lanes), out, times, extra={"theta": c.theta, "sizes": list(c.g_sizes), "seed": seed},
+                  directed=directed)
 
 
 def run(args) -> int:
@@ -118,7 +120,8 @@ def run(args) -> int:
     if not args.no_gan:
         gan, samples = experiments.gan_runs("mnist" if args.dataset == "all" else args.dataset, config,
                                             args.per_digit_updates, args.images, args.data_dir)
-        manifest = export_generator(samples["gan"], samples["fixed"], Path(args.export), args.vectors, args.lanes, args.seed)
+        manifest = export_generator(samples["gan"], samples["fixed"], Path(args.export), args.vectors, args.lanes, args.seed,
+                                    not args.no_directed)
         gan["export"] = {"manifest": str(manifest), "vectors": args.vectors, "lanes": args.lanes}
         rc = rate_coded(args.rate_report) if args.rate_report else None
         if rc:

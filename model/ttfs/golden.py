@@ -45,7 +45,8 @@ def run_times(net: IntNetwork, times_in) -> list[np.ndarray]:
     return [x] + [first_spike_times(s) for s in result.spikes[1:]]
 
 
-def export(net: IntNetwork, out_dir: str | Path, times_in, extra: dict | None = None) -> Path:
-    """Export ``net`` with test vectors at the input spike times ``(n, N_0)`` (``u = t / T``)."""
+def export(net: IntNetwork, out_dir: str | Path, times_in, extra: dict | None = None, directed: bool = True) -> Path:
+    """Export ``net`` with test vectors at the input spike times ``(n, N_0)`` (``u = t / T``) and, ``directed``,
+    the vectors that close its coverage."""
     u = np.asarray(times_in, dtype=np.float64) / net.config.timesteps
-    return export_network(net, out_dir, u, extra={"design": "ttfs", **(extra or {})})
+    return export_network(net, out_dir, u, extra={"design": "ttfs", **(extra or {})}, directed=directed)
