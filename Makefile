@@ -321,7 +321,7 @@ readme: | $(SETUP)
 	$(SG) report --run $(RUN) --fpga-run $(FPGA) --out reports --pages README.md docs
 
 test: $(SETUP)
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=20
+	$(PY) -m pytest -n 2 --durations=20
 
 test-fast: $(SETUP)
 	$(PY) -m pytest -n 2 -m "not slow and not sim"

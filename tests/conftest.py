@@ -1,5 +1,6 @@
 """Shared fixtures."""
 
+import fcntl
 import os
 import pickle
 import struct
@@ -57,6 +58,27 @@ def _write_mnist(folder, n=40, seed=0):
 def mnist_files():
     """``mnist_files(folder, n=40, seed=0)`` writes synthetic MNIST training IDX files there."""
     return _write_mnist
+
+
+@pytest.fixture(scope="session")
+def shared(tmp_path_factory):
+    """``shared(name, make)``: the folder ``name``, filled by ``make(folder)`` once for the whole run, whichever
+    pytest-xdist worker asks first (the others wait on a file lock and reuse it): for fixtures that take long
+    to make and that tests only read."""
+    base = tmp_path_factory.getbasetemp()
+    base = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+    def get(name: str, make):
+        folder = base / name
+        with open(base / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not (folder / ".made").exists():
+                folder.mkdir(exist_ok=True)
+                make(folder)
+                (folder / ".made").touch()
+        return folder
+
+    return get
 
 
 @pytest.fixture

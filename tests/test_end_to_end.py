@@ -22,9 +22,10 @@ def _write_idx(path, array):
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory):
-    root = tmp_path_factory.mktemp("e2e")
+FLAGS = {"default": [], "direct": ["--neuron", "rate"], "paper": ["--paper"]}
+
+
+def _train(root):
     rng = np.random.default_rng(0)
     labels = np.arange(40) % 2
     images = np.zeros((40, 28, 28))
@@ -32,30 +33,38 @@ def exported(tmp_path_factory):
         images[i, 8 + 10 * label : 11 + 10 * label, 4:24] = 200 + 55 * rng.random((3, 20))
     _write_idx(root / "train-images-idx3-ubyte", images)
     _write_idx(root / "train-labels-idx1-ubyte", labels)
-    run = root / "gan"
     assert model_main(["train", "--data-dir", str(root), "--hidden", "16", "--batch", "20", "--updates", "20",
-                       "--no-metrics", "--out", str(run)]) == 0
-    manifests = {}
-    for name, flags in (("default", []), ("direct", ["--neuron", "rate"]), ("paper", ["--paper"])):
-        assert model_main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8", "--vectors", "2",
-                           "--calib", "64", "--images", "8", "--no-fid", "--no-peer", "--no-report",
-                           "--out", str(run / name), *flags]) == 0
-        manifests[name] = run / name / "manifest.json"
-    return manifests
+                       "--no-metrics", "--out", str(root / "gan")]) == 0
+
+
+@pytest.fixture
+def exported(shared):
+    """``exported(which)``: the tiny GAN's export ``which`` (one of `FLAGS`), trained and converted once for
+    the run (each conversion when a test first asks for it)."""
+    run = shared("e2e", _train) / "gan"
+
+    def convert(which):
+        def make(out):
+            assert model_main(["convert", "--checkpoint", str(run / "checkpoint.pt"), "--timesteps", "8",
+                               "--vectors", "2", "--calib", "64", "--images", "8", "--no-fid", "--no-peer",
+                               "--no-report", "--out", str(out), *FLAGS[which]]) == 0
+
+        return shared(f"e2e-{which}", make) / "manifest.json"
+
+    return convert
 
 
 @pytest.mark.sim
 @pytest.mark.slow
-@pytest.mark.xdist_group("e2e")  # one worker trains and converts once for all six
 @pytest.mark.parametrize("sim", ["icarus", "verilator"])
 @pytest.mark.parametrize("which, coding", [("default", "ttfs"), ("direct", "direct"), ("paper", "bernoulli")])
 def test_train_convert_rtl_verify(exported, which, coding, sim, tmp_path):
-    exported = exported[which]
-    config = json.loads(exported.read_text())["config"]
+    manifest = exported(which)
+    config = json.loads(manifest.read_text())["config"]
     assert config["sizes"] == [100, 16, 16, 784] and config["coding"] == coding and config["timesteps"] == 8
     out = tmp_path / "report"
     directed = [] if sim == "verilator" else ["--no-directed"]  # Verilator runs the directed vectors fast
-    rc = verify_main(["run", "--manifest", str(exported), "--sim", sim, "--vectors", "2", "--out", str(out),
+    rc = verify_main(["run", "--manifest", str(manifest), "--sim", sim, "--vectors", "2", "--out", str(out),
                       "--build-root", str(tmp_path / "sim_builds"), "--no-vcd", *directed])
     assert rc == 0
     report = json.loads((out / "report.json").read_text())

@@ -8,15 +8,17 @@ import json
 import sys
 
 import pytest
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 
 from hw.ann_layer import AnnLayer
+from hw import lif
 from hw.events import EventBuffer, EventSerialiser
+from hw.lif import LifLayer, fired_output
 from hw.ramp_layer import RampLayer
 from model.common.errors import UserError
 from verify.formal import proofs
 from verify.formal.cli import formal
-from verify.formal.proofs import PROOFS, EventBufferProof, LayerProof, SerialiserProof
+from verify.formal.proofs import PROOFS, EventBufferProof, LayerProof, LifLayerProof, SerialiserProof
 from verify.formal.sby import check_tools, run_proof
 
 SMALL_BOUND = 8  # long enough for a broken block to fail
@@ -71,11 +73,13 @@ def test_a_serialiser_that_sends_descending_events_fails(tmp_path):
 
 
 class TwiceFiringLayer(RampLayer):
-    """Sends neuron 0 in every cycle: it fires again and again in one image."""
+    """Pushes neuron 0's group into its output FIFO whenever there is room: it fires again and again in one
+    image."""
 
     def elaborate(self, platform):
         m = Module()
-        m.d.comb += [self.events.ready.eq(1), self.spikes.valid.eq(1), self.spikes.payload.index.eq(0)]
+        fifo = fired_output(m, self.params, self.spikes)
+        m.d.comb += [self.events.ready.eq(1), fifo.w_data.eq(1), fifo.w_en.eq(fifo.w_rdy)]
         return m
 
 
@@ -85,6 +89,33 @@ def test_a_ramp_layer_that_fires_a_neuron_twice_fails(tmp_path):
     assert not result["bmc"]
     where = int(result["failure"].split("proofs.py:")[1].split()[0])
     assert "a neuron sent twice" in inspect.getsource(proofs).splitlines()[where - 1]
+
+
+def _failed_line(result) -> str:
+    """The source line of `verify.formal.proofs` whose assertion failed."""
+    where = int(result["failure"].split("proofs.py:")[1].split()[0])
+    return inspect.getsource(proofs).splitlines()[where - 1]
+
+
+class ZeroResetLif(LifLayer):
+    """Resets a fired neuron to 0 instead of the floor: a TTFS neuron can fire again in the same image."""
+
+    def _execute(self, m, s2):
+        fire, integrated, swept = super()._execute(m, s2)
+        return fire, integrated, [Mux(fire[lane], 0, v) for lane, v in enumerate(swept)]
+
+
+@pytest.mark.slow
+def test_a_lif_layer_that_resets_a_ttfs_neuron_to_zero_fails(tmp_path):
+    result = run_proof("zero reset", LifLayerProof("ttfs", layer=ZeroResetLif), 24, tmp_path)
+    assert not result["bmc"] and "a TTFS neuron sent twice" in _failed_line(result)
+
+
+@pytest.mark.slow
+def test_a_lif_layer_with_too_small_a_fire_fifo_fails(tmp_path, monkeypatch):
+    monkeypatch.setattr(lif, "fire_fifo_depth", lambda groups: groups)  # no room for the pushes in flight
+    result = run_proof("small fifo", LifLayerProof("bernoulli"), 24, tmp_path)
+    assert not result["bmc"] and "written into a full FIFO" in _failed_line(result)
 
 
 @pytest.mark.slow

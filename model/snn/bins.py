@@ -44,10 +44,15 @@ def kinds_of(config: SnnConfig) -> tuple[str, ...]:
     return LIF_BINS if config.reset == "subtract" else tuple(k for k in LIF_BINS if k != "bias saturates high")
 
 
-def universe(config: SnnConfig) -> list[str]:
-    """Every semantic bin of ``config``'s design, layer by layer, lane by lane."""
-    return [bin_name(l, p, what) for l in range(1, config.layers + 1)
+def bins_of(config: SnnConfig) -> list[tuple[int, int, str]]:
+    """Every semantic bin of ``config``'s design as ``(layer, lane, kind)``, layer by layer, lane by lane."""
+    return [(l, p, what) for l in range(1, config.layers + 1)
             for p in range(min(config.lanes, config.sizes[l])) for what in kinds_of(config)]
+
+
+def universe(config: SnnConfig) -> list[str]:
+    """Every semantic bin of ``config``'s design by name (`bin_name`), in the order of `bins_of`."""
+    return [bin_name(*b) for b in bins_of(config)]
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.snn.bins import distances, semantic_applicable, universe
+from model.snn.bins import bins_of, distances, semantic_applicable, universe
 from model.snn.config import IntNetwork
 from model.snn.golden import encode_noise, noise_levels
 
@@ -189,17 +189,17 @@ def _egcd(a: int, b: int) -> tuple[int, int, int]:
     return (r0, s0, t0) if r0 > 0 else (-r0, -s0, -t0)
 
 
-def _solved(net: IntNetwork, name: str, u: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """Noise that puts a neuron of layer 1 exactly on bin ``name`` by solving ``B + W q = V`` for its input
+def _solved(net: IntNetwork, bin: tuple[int, int, str], u: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
+    """Noise that puts a neuron of layer 1 exactly on ``bin`` (`model.snn.bins.bins_of`) by solving ``B + W q = V`` for its input
     levels ``q``, where layer 1 is linear in them: a ramp layer's membrane, a direct-coded layer's current (its
     first biased value; to saturate, the current of the lane's neuron with the most weight that way, every input
     at its top or at zero); None for other bins or where no neuron of the lane has a solution."""
     c = net.config
-    layer, lane, what = name.split(" ", 3)[0], int(name.split(" ")[2]), name.split(" ", 3)[3]
+    layer, lane, what = bin
     theta, levels = int(net.thresholds[0]), noise_levels(c)
     targets = {"at threshold": theta, "one below threshold": theta - 1, "above theta": theta + 1, "negative": -1,
                "at a step's threshold": theta, "one below a step's threshold": theta - 1}
-    if layer != "L1" or not (c.neuron == "ramp" or c.direct):
+    if layer != 1 or not (c.neuron == "ramp" or c.direct):
         return None
     if what in ("bias saturates high", "bias saturates low"):  # a direct current at its largest or smallest
         w, b = np.asarray(net.weights[0][lane :: c.lanes]), np.asarray(net.biases[0][lane :: c.lanes])
@@ -224,10 +224,10 @@ def _next_vector(net, candidates, d_pool, missing, given_up: set, rng, budget: B
         u, d = _climb(net, candidates[i], missing, rng, budget)
         if (d[missing] == 0).any():
             return u, d
-    names = universe(net.config)
+    bins = bins_of(net.config)
     for b in sorted(set(np.flatnonzero(missing)) - given_up, key=lambda b: d_pool[:, b].min()):
         start = candidates[int(np.argmin(d_pool[:, b]))]
-        solved = _solved(net, names[b], start, rng)
+        solved = _solved(net, bins[b], start, rng)
         if solved is not None:
             d = _distances(net, solved[None], budget)[0]
             if d[b] == 0:

@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """Proof harnesses: each wraps a block with the block's own ports (all inputs free for the solver), assumes the
 stream rules of its inputs (`verify.formal.streams`) and asserts its properties against a small reference model.
 
@@ -28,16 +29,23 @@ class Harness(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.dut = self.dut
+        m.submodules.dut = dut = self.dut.elaborate(platform)  # here, so a property can reach its submodules
         wiring.connect(m, wiring.flipped(self), self.dut)
         reset_only_at_start(m)
         assume_stream(m, getattr(self, self.source), self.source)
         assert_stream(m, getattr(self, self.sink), self.sink)
-        self.properties(m)
+        self.properties(m, dut)
         return m
 
-    def properties(self, m: Module) -> None:
+    def properties(self, m: Module, dut: Module) -> None:
+        """The block's own assumptions and assertions; ``dut``: the block, elaborated."""
         raise NotImplementedError
+
+
+def assert_no_overflow(m: Module, dut: Module) -> None:
+    """A layer's output FIFO (its submodule ``fifo``) is never written while full: no fired group is lost."""
+    fifo = dut.submodules.fifo
+    m.d.comb += Assert(~fifo.w_en | fifo.w_rdy, "a fired group written into a full FIFO")
 
 
 class EventBufferProof(Harness):
@@ -49,7 +57,7 @@ class EventBufferProof(Harness):
     def __init__(self, n: int, value_bits: int = 0, buffer=EventBuffer):
         super().__init__(buffer(n, value_bits), "i", "o")
 
-    def properties(self, m: Module) -> None:
+    def properties(self, m: Module, dut: Module) -> None:
         width = len(self.i.payload.as_value())
         queue = Array(Signal(width, name=f"queue{k}") for k in range(self.QUEUE))
         head, tail = Signal(range(self.QUEUE)), Signal(range(self.QUEUE))
@@ -76,7 +84,7 @@ class SerialiserProof(Harness):
         self.n, self.lanes, self.every_word_closes = n, lanes, every_word_closes
         super().__init__(serialiser(n, lanes, every_word_closes, value_bits), "i", "o")
 
-    def properties(self, m: Module) -> None:
+    def properties(self, m: Module, dut: Module) -> None:
         self._assume_words(m)
         self._assert_events(m)
 
@@ -114,7 +122,8 @@ class SerialiserProof(Harness):
 class LayerProof(Harness):
     """A layer of a small exact-TTFS network, one image from ``clear`` (the cycle after reset) on, its input free
     within the event-stream rules (inputs that exist, ascending within a step, a step's marker per window step):
-    its events keep the stream rules, name neurons that exist, and no neuron is sent twice. ``design``: the
+    its events keep the stream rules, name neurons that exist, no neuron is sent twice, and its output FIFO is
+    never written while full. ``design``: the
     spiking layer (`RampLayer`, ``T`` steps each way, ``"snn"``) or the ANN twin's (`AnnLayer`, one activation
     per input and neuron, values ``0 .. T``: ``"ann-dense"`` sends every neuron, ``"ann-skip"`` the non-zero).
 
@@ -142,12 +151,13 @@ class LayerProof(Harness):
                       for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
         super().__init__(layer(params), "events", "spikes")
 
-    def properties(self, m: Module) -> None:
+    def properties(self, m: Module, dut: Module) -> None:
         age = Signal(range(3))
         m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
         m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
         self._assume_input(m)
         self._assert_output(m)
+        assert_no_overflow(m, dut)
 
     def _assume_input(self, m: Module) -> None:
         c, e, taken = self.config, self.events.payload, self.events.valid & self.events.ready
@@ -186,6 +196,69 @@ class LayerProof(Harness):
         m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == self.steps)]
 
 
+class LifLayerProof(Harness):
+    """A `LifLayer` of a small network, one image from ``clear`` (the cycle after reset) on, its input free within
+    the event-stream rules (inputs that exist, ascending within a step, ``T`` markers; under ``coding="ttfs"``
+    each input at most once, as a TTFS layer's inputs come): its events keep the stream rules and name neurons
+    that exist, no more than ``T`` markers go out, the fire FIFO is never written while full (no fired group is
+    lost), and, under TTFS (reset to the floor), no neuron is sent twice."""
+
+    def __init__(self, coding: str = "ttfs", sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 6,
+                 layer=None):  # seed 6: two of the three neurons fire on either input alone, so could fire twice
+        from hw.build import layer_mem_files
+        from hw.lif import LayerParams, LifLayer
+        from model.snn.config import TTFS, SnnConfig
+        from model.snn.golden import random_network
+        from model.snn.layout import mem_text
+
+        fields = TTFS if coding == "ttfs" else {"coding": coding, "reset": "subtract"}
+        c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=6, lanes=lanes, **fields)
+        net = random_network(c, seed=seed, weight_scale=1.0, bias_scale=0 if coding == "ttfs" else 2)
+        self.config, self.once = c, coding == "ttfs"
+        self.files = {name: mem_text(words, width)
+                      for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
+        super().__init__((layer or LifLayer)(LayerParams.of(net, 1)), "events", "spikes")
+
+    def properties(self, m: Module, dut: Module) -> None:
+        age = Signal(range(3))
+        m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
+        m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
+        self._assume_input(m)
+        self._assert_output(m)
+        assert_no_overflow(m, dut)
+
+    def _assume_input(self, m: Module) -> None:
+        c, e, taken = self.config, self.events.payload, self.events.valid & self.events.ready
+        markers, sent = Signal(range(c.timesteps + 1)), Signal(c.sizes[0])
+        ascending = ascending_in_step(m, taken, e.index, e.eos)
+        with m.If(self.events.valid):
+            m.d.comb += Assume(markers < c.timesteps)
+            with m.If(~e.eos):
+                m.d.comb += [Assume(e.index < c.sizes[0]), Assume(ascending)]
+                if self.once:
+                    m.d.comb += Assume(~sent.bit_select(e.index, 1))
+        with m.If(taken & ~e.eos):
+            m.d.sync += sent.bit_select(e.index, 1).eq(1)
+        with m.If(taken):
+            m.d.sync += markers.eq(markers + e.eos)
+
+    def _assert_output(self, m: Module) -> None:
+        c, e = self.config, self.spikes.payload
+        fired, markers = Signal(c.sizes[1]), Signal(range(c.timesteps + 2))
+        taken = self.spikes.valid & self.spikes.ready
+        with m.If(self.spikes.valid & ~e.eos):
+            m.d.comb += Assert(e.index < c.sizes[1], "an event of a neuron that does not exist")
+            if self.once:
+                m.d.comb += Assert(~fired.bit_select(e.index, 1), "a TTFS neuron sent twice in one image")
+        with m.If(self.spikes.valid):
+            m.d.comb += Assert(markers < c.timesteps, "more steps out than the window has")
+        with m.If(taken & ~e.eos):
+            m.d.sync += fired.bit_select(e.index, 1).eq(1)
+        with m.If(taken & e.eos):
+            m.d.sync += markers.eq(markers + 1)
+        m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == c.timesteps)]
+
+
 @dataclass(frozen=True)
 class Proof:
     """A harness (``make()``) checked to ``depth`` cycles: its assertions hold in every run that long, and each
@@ -209,4 +282,7 @@ PROOFS = (
     Proof("exact-TTFS (ramp) layer, 2-3, T = 2, P = 2", lambda: LayerProof("snn"), 24, quick=24),
     Proof("ANN twin's layer, dense, 2-3, T = 2, P = 2", lambda: LayerProof("ann-dense"), 24, quick=24),
     Proof("ANN twin's layer, zero-skipping, 2-3, T = 2, P = 2", lambda: LayerProof("ann-skip"), 24, quick=24),
+    Proof("LIF layer, TTFS (reset to the floor), 2-3, T = 2, P = 2", lambda: LifLayerProof("ttfs"), 24, quick=16),
+    Proof("LIF layer, Bernoulli (reset by subtraction), 2-3, T = 2, P = 2", lambda: LifLayerProof("bernoulli"), 24,
+          quick=16),
 )
