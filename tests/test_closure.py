@@ -109,6 +109,6 @@ def test_the_exports_own_vectors_catch_single_lane_threshold_faults(make, sim, t
 
     path = export_network(make(), tmp_path / "snn", np.random.default_rng(0).random((1, 12)))
     assert not load(path).manifest["directed"]["coverage"]["missed"]
-    sample = 2 if sim == "verilator" else 3  # each fault is a build of its own
+    sample = 1 if sim == "verilator" else 3  # each fault is a build of its own
     faults = fault_run(path, sim, 1, tmp_path / "faults", sample=sample, seed=1, build_root=tmp_path / "f")
     assert faults["faults"] == sample and faults["caught"] == sample, faults["escaped"]

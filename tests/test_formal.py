@@ -3,9 +3,11 @@ blocks broken on purpose are caught, and a missing tool is named."""
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import sys
+from types import SimpleNamespace
 
 import pytest
 from amaranth import Module, Mux, Signal
@@ -107,8 +109,46 @@ class ZeroResetLif(LifLayer):
 
 @pytest.mark.slow
 def test_a_lif_layer_that_resets_a_ttfs_neuron_to_zero_fails(tmp_path):
+    """Its neuron fires again: the second event breaks both the reference and the at-most-once assertion."""
     result = run_proof("zero reset", LifLayerProof("ttfs", layer=ZeroResetLif), 24, tmp_path)
-    assert not result["bmc"] and "a TTFS neuron sent twice" in _failed_line(result)
+    assert not result["bmc"]
+    assert "a TTFS neuron sent twice" in _failed_line(result) or "the reference" in _failed_line(result)
+
+
+class StaleReadLif(LifLayer):
+    """Takes a group's membranes from memory even where the group is being written back that cycle: no
+    forwarding from the write-back into the register stage."""
+
+    def _register(self, m, s1, xbar, bias, mem):
+        s2 = SimpleNamespace(ev=Signal(), sw=Signal(), last=Signal(), g=Signal.like(s1.g),
+                             v=Signal(self.params.membrane_layout), c=Signal(self.params.counter_layout),
+                             w=Signal.like(xbar.weights), b=Signal(self.params.config.bias_word_bits))
+        m.d.sync += [s2.ev.eq(s1.ev), s2.sw.eq(s1.sw), s2.last.eq(s1.last), s2.g.eq(s1.g),
+                     s2.w.eq(xbar.weights), s2.b.eq(bias.data),
+                     s2.v.eq(Mux(s1.g < mem.v_front, mem.v_rd.data, 0)),
+                     s2.c.eq(Mux(s1.g < mem.c_front, mem.c_rd.data, 0))]
+        return s2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("coding", ["ttfs", "bernoulli"])
+def test_a_lif_layer_without_forwarding_fails_against_the_reference(tmp_path, coding):
+    """One group (``P = 3``): a group is issued again the cycle after it was, before its write-back."""
+    result = run_proof("stale read", LifLayerProof(coding, lanes=3, layer=StaleReadLif), 16, tmp_path)
+    assert not result["bmc"] and "the reference" in _failed_line(result)
+
+
+class HigherThresholdLif(LifLayer):
+    """Fires one above the threshold it is given."""
+
+    def __init__(self, params):
+        super().__init__(dataclasses.replace(params, threshold=params.threshold + 1))
+
+
+@pytest.mark.slow
+def test_a_lif_layer_one_above_its_threshold_fails_against_the_reference(tmp_path):
+    result = run_proof("threshold", LifLayerProof("bernoulli", layer=HigherThresholdLif), 16, tmp_path)
+    assert not result["bmc"] and "the reference" in _failed_line(result)
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from amaranth import Array, Const, Module, Mux, Signal
+from amaranth import Array, Const, Module, Mux, Signal, signed
 from amaranth.hdl import Assert, Assume, Cover
 from amaranth.lib import wiring
 
@@ -201,7 +201,8 @@ class LifLayerProof(Harness):
     the event-stream rules (inputs that exist, ascending within a step, ``T`` markers; under ``coding="ttfs"``
     each input at most once, as a TTFS layer's inputs come): its events keep the stream rules and name neurons
     that exist, no more than ``T`` markers go out, the fire FIFO is never written while full (no fired group is
-    lost), and, under TTFS (reset to the floor), no neuron is sent twice."""
+    lost), under TTFS (reset to the floor) no neuron is sent twice, and each step sends exactly the neurons a
+    reference without pipeline or forwarding fires (`_reference`): the pipeline is the layer step, bit for bit."""
 
     def __init__(self, coding: str = "ttfs", sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 6,
                  layer=None):  # seed 6: two of the three neurons fire on either input alone, so could fire twice
@@ -214,7 +215,7 @@ class LifLayerProof(Harness):
         fields = TTFS if coding == "ttfs" else {"coding": coding, "reset": "subtract"}
         c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=6, lanes=lanes, **fields)
         net = random_network(c, seed=seed, weight_scale=1.0, bias_scale=0 if coding == "ttfs" else 2)
-        self.config, self.once = c, coding == "ttfs"
+        self.config, self.net, self.once = c, net, coding == "ttfs"
         self.files = {name: mem_text(words, width)
                       for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
         super().__init__((layer or LifLayer)(LayerParams.of(net, 1)), "events", "spikes")
@@ -223,8 +224,10 @@ class LifLayerProof(Harness):
         age = Signal(range(3))
         m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
         m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
+        with m.If(age != 2):
+            m.d.comb += Assume(~self.events.valid)  # the image starts after its clear
         self._assume_input(m)
-        self._assert_output(m)
+        self._assert_output(m, *self._reference(m))
         assert_no_overflow(m, dut)
 
     def _assume_input(self, m: Module) -> None:
@@ -242,20 +245,52 @@ class LifLayerProof(Harness):
         with m.If(taken):
             m.d.sync += markers.eq(markers + e.eos)
 
-    def _assert_output(self, m: Module) -> None:
+    def _reference(self, m: Module):
+        """The layer step of docs/hardware-semantics.md one neuron at a time, without pipeline: ``V = sat(V + W)``
+        as each event is taken, the sweep (``sat(V + B)``, fire, reset, leak) as each marker is taken. Returns
+        each step's fired neurons and how many steps it has swept."""
+        c, e, taken = self.config, self.events.payload, self.events.valid & self.events.ready
+        (lo, hi), th = c.membrane_range, int(self.net.thresholds[0])
+        w, b = self.net.weights[0], self.net.biases[0]
+        expected = Array(Signal(c.sizes[1], name=f"ref_fired{t}") for t in range(c.timesteps))
+        swept, fired = Signal(range(c.timesteps + 1)), Signal(c.sizes[1])
+
+        def sat(x):
+            return Mux(x > hi, hi, Mux(x < lo, lo, x))
+
+        for j in range(c.sizes[1]):
+            v, biased = Signal(signed(c.membrane_bits), name=f"ref_v{j}"), Signal(signed(c.membrane_bits))
+            m.d.comb += [biased.eq(sat(v + int(b[j]))), fired[j].eq(biased >= th)]
+            after = Mux(fired[j], {"zero": 0, "floor": lo, "subtract": biased - th}[c.reset], biased)
+            if c.leak_shift is not None:
+                after = after - (after >> c.leak_shift)
+            with m.If(taken & ~e.eos):
+                m.d.sync += v.eq(sat(v + Array(Const(int(x), signed(c.weight_bits)) for x in w[j])[e.index]))
+            with m.Elif(taken & e.eos):
+                m.d.sync += v.eq(after)
+        with m.If(taken & e.eos):
+            m.d.sync += [expected[swept].eq(fired), swept.eq(swept + 1)]
+        return expected, swept
+
+    def _assert_output(self, m: Module, expected, swept) -> None:
         c, e = self.config, self.spikes.payload
-        fired, markers = Signal(c.sizes[1]), Signal(range(c.timesteps + 2))
+        fired, in_step, markers = Signal(c.sizes[1]), Signal(c.sizes[1]), Signal(range(c.timesteps + 2))
         taken = self.spikes.valid & self.spikes.ready
         with m.If(self.spikes.valid & ~e.eos):
-            m.d.comb += Assert(e.index < c.sizes[1], "an event of a neuron that does not exist")
+            fired_there = (markers < swept) & expected[markers].bit_select(e.index, 1)
+            m.d.comb += [Assert(e.index < c.sizes[1], "an event of a neuron that does not exist"),
+                         Assert(fired_there, "a neuron sent that the reference did not fire in that step")]
             if self.once:
                 m.d.comb += Assert(~fired.bit_select(e.index, 1), "a TTFS neuron sent twice in one image")
         with m.If(self.spikes.valid):
             m.d.comb += Assert(markers < c.timesteps, "more steps out than the window has")
+        with m.If(self.spikes.valid & e.eos):
+            closes_right = (markers < swept) & (in_step == expected[markers])
+            m.d.comb += Assert(closes_right, "a step closed without every neuron the reference fired in it")
         with m.If(taken & ~e.eos):
-            m.d.sync += fired.bit_select(e.index, 1).eq(1)
+            m.d.sync += [fired.bit_select(e.index, 1).eq(1), in_step.bit_select(e.index, 1).eq(1)]
         with m.If(taken & e.eos):
-            m.d.sync += markers.eq(markers + 1)
+            m.d.sync += [markers.eq(markers + 1), in_step.eq(0)]
         m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == c.timesteps)]
 
 
@@ -282,7 +317,9 @@ PROOFS = (
     Proof("exact-TTFS (ramp) layer, 2-3, T = 2, P = 2", lambda: LayerProof("snn"), 24, quick=24),
     Proof("ANN twin's layer, dense, 2-3, T = 2, P = 2", lambda: LayerProof("ann-dense"), 24, quick=24),
     Proof("ANN twin's layer, zero-skipping, 2-3, T = 2, P = 2", lambda: LayerProof("ann-skip"), 24, quick=24),
-    Proof("LIF layer, TTFS (reset to the floor), 2-3, T = 2, P = 2", lambda: LifLayerProof("ttfs"), 24, quick=16),
-    Proof("LIF layer, Bernoulli (reset by subtraction), 2-3, T = 2, P = 2", lambda: LifLayerProof("bernoulli"), 24,
-          quick=16),
+    # P = 2: two groups, one read again in its write-back cycle; P = 3: one group, read again the cycle after
+    Proof("LIF layer, TTFS, 2-3, T = 2, P = 2", lambda: LifLayerProof("ttfs", lanes=2), 24, quick=16),
+    Proof("LIF layer, TTFS, 2-3, T = 2, P = 3", lambda: LifLayerProof("ttfs", lanes=3), 24, quick=16),
+    Proof("LIF layer, Bernoulli, 2-3, T = 2, P = 2", lambda: LifLayerProof("bernoulli", lanes=2), 24, quick=16),
+    Proof("LIF layer, Bernoulli, 2-3, T = 2, P = 3", lambda: LifLayerProof("bernoulli", lanes=3), 24, quick=16),
 )
