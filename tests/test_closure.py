@@ -10,8 +10,9 @@ import pytest
 
 from model.common.errors import UserError
 from model.snn import ramp
-from model.snn.bins import distances, per_image, ramp_ranges, semantic_applicable, semantic_bins, universe
-from model.snn.closure import candidate_noise, close
+from model.snn.bins import (distances, per_image, ramp_ranges, semantic_applicable, semantic_bins, subset_sums,
+                            universe)
+from model.snn.closure import candidate_noise, close, subset_with_sum
 from model.snn.config import SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
@@ -86,6 +87,38 @@ def test_an_export_without_directed_vectors_loads_with_none(tmp_path):
     assert ex.directed.shape == (0, 12) and "directed" not in ex.manifest
 
 
+def test_subset_sums_and_a_subset_with_a_sum_agree_with_every_subset():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        w = rng.integers(-9, 10, rng.integers(0, 7))
+        sums = {sum(c) for r in range(len(w) + 1) for c in itertools.combinations(w.tolist(), r)}
+        bits, offset = subset_sums(w)
+        for target in range(-60, 61):
+            mask = subset_with_sum(w, target)
+            assert (mask is not None) == (target in sums) == bool(target >= offset and (bits >> (target - offset)) & 1)
+            assert mask is None or w[mask].sum() == target
+
+
+def test_a_ttfs_threshold_no_subset_of_weights_reaches_is_proven_unreachable_and_one_that_is_solved():
+    """Lane 0's neuron has even weights and an odd threshold: never at it, though its interval holds it. Lane 1's
+    neuron reaches theta - 1 only with three inputs spiking together (10 + 9 - 7)."""
+    config = SnnConfig(sizes=(6, 2, 3), timesteps=4, lanes=2, weight_bits=6, membrane_bits=22, neuron="ttfs",
+                       coding="ttfs", reset="floor", leak_shift=None)
+    net = random_network(config, seed=0, weight_scale=0.5)
+    net.weights[0][0] = [4, 4, 8, -6, 2, 2]
+    net.weights[0][1] = [10, 9, -7, 13, 20, 30]
+    net.thresholds[0] = 13
+    wanted = set(semantic_applicable(net))
+    assert "L1 lane 0 at threshold" not in wanted and "L1 lane 0 one below threshold" in wanted
+    found = close(net)
+    net.validate()
+    assert {"L1 lane 1 at threshold", "L1 lane 1 one below threshold"} <= set(found.hit)
+    assert "L1 lane 0 at threshold" in found.unreachable
+    assert not [b for b in found.missed if b.startswith("L1")]
+
+
 @pytest.mark.parametrize("make", [_ramp, _lif])
 def test_every_single_lane_threshold_fault_edits_one_comparator_of_the_generated_verilog(make, tmp_path):
     from hw.build import build
@@ -112,3 +145,4 @@ def test_the_exports_own_vectors_catch_single_lane_threshold_faults(make, sim, t
     sample = 1 if sim == "verilator" else 3  # each fault is a build of its own
     faults = fault_run(path, sim, 1, tmp_path / "faults", sample=sample, seed=1, build_root=tmp_path / "f")
     assert faults["faults"] == sample and faults["caught"] == sample, faults["escaped"]
+    assert (tmp_path / "faults" / "faults.md").is_file()  # what the docs' faults block reads (`spikegan.pages`)

@@ -167,7 +167,7 @@ def fault_run(manifest, sim: str, vectors: int, out_dir, sample: int | None = No
               "plan_images": len(plan), "faults": len(rows), "of": len(faults_of(export)),
               "caught": sum(r["caught"] for r in rows), "escaped": [r["fault"] for r in rows if not r["caught"]],
               "rows": rows, "wall_s": time.perf_counter() - start, "machine": machine()}
-    write_json_and_markdown(Path(out_dir) / "faults.json", report, markdown(report))
+    write_json_and_markdown(Path(out_dir) / "faults.json", report, markdown(report), Path(out_dir) / "faults.md")
     return report
 
 

@@ -85,6 +85,9 @@ def reach(net: IntNetwork, layer: int, inputs_fire=None) -> Reach:
     biased membrane lies in ``[L + S- + B, U + S+ + B]``, so it can equal
     ``theta`` only where that holds it. ``inputs_fire``: which inputs can spike at
     all (the layer before's `Reach.fires`); the weights of the others never count.
+    A TTFS layer's inputs spike at most once, so its membrane is a sum of a subset
+    of its weights (after firing, the floor plus one): its threshold bins need
+    ``theta`` (``theta - 1``) to be such a sum too (`_ttfs_sums_hold`).
     """
     c = net.config
     w, b, th = np.asarray(net.weights[layer - 1]), np.asarray(net.biases[layer - 1]), int(net.thresholds[layer - 1])
@@ -114,7 +117,34 @@ def reach(net: IntNetwork, layer: int, inputs_fire=None) -> Reach:
         lower = np.minimum(0, np.maximum(bottom, lo))
         if c.reset == "floor":
             lower = np.where(fires, lo, lower)
+    if c.neuron == "ttfs":
+        out[4] &= _ttfs_sums_hold(w, lo, hi, [th])
+        out[5] &= _ttfs_sums_hold(w, lo, hi, [th - 1, th - 1 - lo])
     return Reach(*out)
+
+
+def subset_sums(w) -> tuple[int, int]:
+    """Every sum of a subset of the integers ``w``, as ``(bits, offset)``: sum ``s`` is one exactly where bit
+    ``s - offset`` of ``bits`` is set."""
+    offset = int(sum(int(x) for x in w if x < 0))
+    bits = 1 << -offset
+    for x in (int(x) for x in w):
+        bits |= bits << x if x > 0 else bits >> -x
+    return bits, offset
+
+
+def _ttfs_sums_hold(w, lo: int, hi: int, values) -> np.ndarray:
+    """Per neuron of a TTFS layer (weights ``w``, inputs that spike at most once, no bias, no leak), whether its
+    membrane can hold one of ``values`` less a subset sum: before it fires its membrane is the sum of the inputs
+    that have spiked, after it the floor ``lo`` plus a sum of others. Where an addition could saturate, every
+    value counts as possible."""
+    out = np.ones(len(w), dtype=bool)
+    for j, row in enumerate(w):
+        if np.maximum(row, 0).sum() > hi or np.minimum(row, 0).sum() < lo:
+            continue
+        bits, offset = subset_sums(row)
+        out[j] = any(v >= offset and (bits >> (v - offset)) & 1 for v in values)
+    return out
 
 
 def ramp_bins_of(v, theta: int, timesteps: int) -> dict[str, np.ndarray]:

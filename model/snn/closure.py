@@ -189,16 +189,37 @@ def _egcd(a: int, b: int) -> tuple[int, int, int]:
     return (r0, s0, t0) if r0 > 0 else (-r0, -s0, -t0)
 
 
+def subset_with_sum(w, target: int) -> np.ndarray | None:
+    """A subset of the integers ``w`` (as a mask) whose sum is ``target``; None if none has it."""
+    bits, offset = 1 << -int(sum(int(x) for x in w if x < 0)), int(sum(int(x) for x in w if x < 0))
+    before = []  # the sums of each prefix of w, as bits (sum s: bit s - offset)
+    for x in (int(x) for x in w):
+        before.append(bits)
+        bits |= bits << x if x > 0 else bits >> -x
+    if target < offset or not (bits >> (target - offset)) & 1:
+        return None
+    mask, rest = np.zeros(len(w), dtype=bool), target
+    for i in reversed(range(len(w))):
+        if not (before[i] >> (rest - offset)) & 1:  # the sum needs w[i]
+            mask[i], rest = True, rest - int(w[i])
+    return mask
+
+
 def _solved(net: IntNetwork, bin: tuple[int, int, str], u: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
     """Noise that puts a neuron of layer 1 exactly on ``bin`` (`model.snn.bins.bins_of`) by solving ``B + W q = V`` for its input
     levels ``q``, where layer 1 is linear in them: a ramp layer's membrane, a direct-coded layer's current (its
     first biased value; to saturate, the current of the lane's neuron with the most weight that way, every input
-    at its top or at zero); None for other bins or where no neuron of the lane has a solution."""
+    at its top or at zero); a TTFS layer's membrane at step 0, the sum of the inputs spiking then (a subset with
+    that sum, the others silent). None for other bins or where no neuron of the lane has a solution."""
     c = net.config
     layer, lane, what = bin
     theta, levels = int(net.thresholds[0]), noise_levels(c)
     targets = {"at threshold": theta, "one below threshold": theta - 1, "above theta": theta + 1, "negative": -1,
                "at a step's threshold": theta, "one below a step's threshold": theta - 1}
+    if layer == 1 and c.neuron == "ttfs" and what in targets:
+        masks = (subset_with_sum(net.weights[0][j], targets[what]) for j in range(lane, c.sizes[1], c.lanes))
+        mask = next((m for m in masks if m is not None), None)
+        return None if mask is None else np.where(mask, 0.0, 1.0)  # spike time 0, or none (X = T)
     if layer != 1 or not (c.neuron == "ramp" or c.direct):
         return None
     if what in ("bias saturates high", "bias saturates low"):  # a direct current at its largest or smallest
