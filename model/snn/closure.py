@@ -191,8 +191,8 @@ def _egcd(a: int, b: int) -> tuple[int, int, int]:
 
 def subset_with_sum(w, target: int) -> np.ndarray | None:
     """A subset of the integers ``w`` (as a mask) whose sum is ``target``; None if none has it."""
-    bits, offset = 1 << -int(sum(int(x) for x in w if x < 0)), int(sum(int(x) for x in w if x < 0))
-    before = []  # the sums of each prefix of w, as bits (sum s: bit s - offset)
+    offset = int(sum(int(x) for x in w if x < 0))
+    bits, before = 1 << -offset, []  # before: the sums of each prefix of w, as bits (sum s: bit s - offset)
     for x in (int(x) for x in w):
         before.append(bits)
         bits |= bits << x if x > 0 else bits >> -x
@@ -206,11 +206,11 @@ def subset_with_sum(w, target: int) -> np.ndarray | None:
 
 
 def _solved(net: IntNetwork, bin: tuple[int, int, str], u: np.ndarray, rng: np.random.Generator) -> np.ndarray | None:
-    """Noise that puts a neuron of layer 1 exactly on ``bin`` (`model.snn.bins.bins_of`) by solving ``B + W q = V`` for its input
-    levels ``q``, where layer 1 is linear in them: a ramp layer's membrane, a direct-coded layer's current (its
-    first biased value; to saturate, the current of the lane's neuron with the most weight that way, every input
-    at its top or at zero); a TTFS layer's membrane at step 0, the sum of the inputs spiking then (a subset with
-    that sum, the others silent). None for other bins or where no neuron of the lane has a solution."""
+    """Noise that puts a neuron of layer 1 exactly on ``bin`` (`model.snn.bins.bins_of`) by solving ``B + W q = V``
+    for its input levels ``q``, where layer 1 is linear in them: a ramp layer's membrane, a direct-coded layer's
+    current (its first biased value; to saturate, the current of the lane's neuron with the most weight that way,
+    every input at its top or at zero); a TTFS layer's membrane at step 0, the sum of the inputs spiking then (a
+    subset with that sum, the others silent). None for other bins or where no neuron of the lane has a solution."""
     c = net.config
     layer, lane, what = bin
     theta, levels = int(net.thresholds[0]), noise_levels(c)
