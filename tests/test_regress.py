@@ -57,6 +57,7 @@ def test_a_small_regression_passes_on_both_simulators(tmp_path):
     assert report["cases"] == 2 and report["passed"] + report["skipped"] == 2 and not report["failed"]
     saved = json.loads((tmp_path / "report" / "regress.json").read_text())
     assert saved["bins"] == len(BINS) and saved["bins_hit"] >= 5
+    assert saved["semantic_closed"] == 2 and all(r["semantic_missed"] == [] for r in saved["rows"])  # closure per case
 
 
 @pytest.mark.sim

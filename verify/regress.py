@@ -28,7 +28,7 @@ from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out
 from model.common.runinfo import machine
 from model.snn.bins import RAMP_BINS
-from model.snn.closure import directed_noise
+from model.snn.closure import close, directed_noise
 from model.snn.config import RAMP, RATE_CODINGS, SnnConfig
 from verify.coverage import RAMP_POINTS, RTL_POINTS, design_coverage
 from verify.sim import SIMULATORS
@@ -46,7 +46,8 @@ LAYER_BINS = ("at threshold", "one below threshold", "weight saturates high", "w
               *(k for k in RAMP_POINTS if k not in RTL_POINTS))
 BINS = CONFIG_BINS + LAYER_BINS
 RAMP_SHARE = 0.15  # of the cases: ramp networks (docs/exact-ttfs-semantics.md)
-VECTORS = 4  # directed noise vectors per case, each run from its stored trains and through the encoder
+# each case runs the directed vectors that close its coverage (`model.snn.closure.close`), each from its stored
+# trains and through the encoder; a design none of whose bins can be reached runs one vector
 
 
 def draw(seed: int) -> SnnConfig:
@@ -175,7 +176,8 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
         net = case_network(config, seed, rng)
     except UserError as e:  # e.g. a TTFS membrane too narrow to stay floored: not a network the RTL must run
         return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
-    u = directed_noise(net, VECTORS, seed)
+    found = close(net, seed)
+    u = found.noise if len(found.noise) else directed_noise(net, 1, seed)
     ex = load(export_network(net, case_dir / "snn", u, directed=False))
     gold = run_noise(ex.net, ex.noise_x, record_membranes=True)
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
@@ -203,8 +205,9 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     if twin_failure:
         return row | {"verdict": "fail", **twin_failure, "seconds": time.perf_counter() - start}
     cov = design_coverage(ex.net, gold.traces, counters)
-    row |= {"bins": sorted(bins_of(config, gold) | layer_bins(set(cov["bins"]))),
-            "design_bins": [cov["hit"], cov["applicable"]], "missed": cov["missed"]}
+    row |= {"bins": sorted(bins_of(config, gold) | layer_bins(set(cov["bins"]))), "vectors": len(u),
+            "design_bins": [cov["hit"], cov["applicable"]], "missed": cov["missed"],
+            "semantic_missed": cov["semantic_missed"]}
     if not keep:
         shutil.rmtree(case_dir, ignore_errors=True)
     return row | {"verdict": "pass", "seconds": time.perf_counter() - start}
@@ -246,7 +249,8 @@ def summary(rows: list[dict], sims, wall: float, workers: int, scheduler) -> dic
         "coverage": {b: sum(b in r.get("bins", []) for r in ran) for b in BINS},
         "bins_hit": len(hit & set(BINS)), "bins": len(BINS),
         "design_bins": [sum(r["design_bins"][k] for r in ran if "design_bins" in r) for k in (0, 1)],
-        "designs_closed": sum(r.get("missed") == [] for r in ran), "rows": rows, "machine": machine(),
+        "designs_closed": sum(r.get("missed") == [] for r in ran),
+        "semantic_closed": sum(r.get("semantic_missed") == [] for r in ran), "rows": rows, "machine": machine(),
     }
 
 
@@ -261,7 +265,9 @@ def markdown(r: dict) -> str:
     lines += [f"| {b} | {n} |" for b, n in r["coverage"].items()]
     hit, wanted = r["design_bins"]
     lines += ["", f"Each design's own bins (per layer and lane, `verify.coverage`): {hit} of {wanted} hit over all cases "
-                  f"({hit / max(wanted, 1):.1%}); {r['designs_closed']} of {r['cases'] - r['skipped']} designs had every bin hit."]
+                  f"({hit / max(wanted, 1):.1%}); {r['designs_closed']} of {r['cases'] - r['skipped']} designs had every bin hit, "
+                  f"{r['semantic_closed']} every semantic bin hit or proven unreachable (their directed vectors, "
+                  "`model.snn.closure`)."]
     if r["failed"]:
         lines += ["", "Failing cases (reproduce one with `spikegan regress --cases 1 --first SEED`):", ""]
         lines += [f"- seed {f['seed']} ({f['sim']}): {f['why']}" for f in r["failed"]]
