@@ -48,6 +48,57 @@ def assert_no_overflow(m: Module, dut: Module) -> None:
     m.d.comb += Assert(~fifo.w_en | fifo.w_rdy, "a fired group written into a full FIFO")
 
 
+def one_image(m: Module, clear) -> Signal:
+    """One image: the block is cleared the cycle after reset and never again. Returns the cycles since reset,
+    up to 2."""
+    age = Signal(range(3))
+    m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
+    m.d.comb += Assume(clear == (age == 1))
+    return age
+
+
+def assume_layer_input(m: Module, events, n_in: int, steps: int):
+    """A layer's input over one image within the event-stream rules: inputs that exist, ascending within a step,
+    at most ``steps`` markers. Returns the payload and whether it is taken in this cycle."""
+    e, taken = events.payload, events.valid & events.ready
+    markers = Signal(range(steps + 1))
+    ascending = ascending_in_step(m, taken, e.index, e.eos)
+    with m.If(events.valid):
+        m.d.comb += Assume(markers < steps)
+        with m.If(~e.eos):
+            m.d.comb += [Assume(e.index < n_in), Assume(ascending)]
+    with m.If(taken):
+        m.d.sync += markers.eq(markers + e.eos)
+    return e, taken
+
+
+def track_layer_output(m: Module, spikes, n_out: int, steps: int):
+    """A layer's output over one image: its events name neurons that exist and close at most ``steps`` steps;
+    covers: a second neuron sent, the last step closed. Returns the neurons sent so far, the markers sent so
+    far, and whether an event is taken in this cycle."""
+    e, taken = spikes.payload, spikes.valid & spikes.ready
+    fired, markers = Signal(n_out), Signal(range(steps + 2))
+    with m.If(spikes.valid & ~e.eos):
+        m.d.comb += Assert(e.index < n_out, "an event of a neuron that does not exist")
+    with m.If(spikes.valid):
+        m.d.comb += Assert(markers < steps, "more steps out than the window has")
+    with m.If(taken & ~e.eos):
+        m.d.sync += fired.bit_select(e.index, 1).eq(1)
+    with m.If(taken & e.eos):
+        m.d.sync += markers.eq(markers + 1)
+    m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == steps)]
+    return fired, markers, taken
+
+
+def rom_files(net) -> dict[str, str]:
+    """The ``$readmemh`` files of layer 1's weight and bias ROMs (`hw.rom`), by name."""
+    from hw.build import layer_mem_files
+    from model.snn.layout import mem_text
+
+    return {name: mem_text(words, width)
+            for name, (words, width) in layer_mem_files(net.config, 1, net.weights[0], net.biases[0]).items()}
+
+
 class EventBufferProof(Harness):
     """`EventBuffer`: its output keeps the stream rules, and delivers every event taken, in order, none made up,
     with ``o.valid`` high exactly while it holds one (a reference queue of the events in flight, at most two)."""
@@ -132,12 +183,10 @@ class LayerProof(Harness):
     def __init__(self, design: str = "snn", sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 0,
                  layer=None):
         from hw.ann_layer import AnnLayer, value_bits
-        from hw.build import layer_mem_files
         from hw.lif import LayerParams
         from hw.ramp_layer import RampLayer
         from model.snn import ramp
         from model.snn.config import RAMP, SnnConfig
-        from model.snn.layout import mem_text
 
         c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=8, lanes=lanes, **RAMP)
         net = ramp.random_network(c, seed=seed, weight_scale=1.0, bias_scale=1.0)
@@ -147,53 +196,31 @@ class LayerProof(Harness):
         self.values = 0 if design == "snn" else value_bits(timesteps)
         if layer is None:
             layer = RampLayer if design == "snn" else (lambda p: AnnLayer(p, design == "ann-dense"))
-        self.files = {name: mem_text(words, width)
-                      for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
+        self.files = rom_files(net)
         super().__init__(layer(params), "events", "spikes")
 
     def properties(self, m: Module, dut: Module) -> None:
-        age = Signal(range(3))
-        m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
-        m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
-        self._assume_input(m)
+        c = self.config
+        one_image(m, self.clear)
+        e, _ = assume_layer_input(m, self.events, c.sizes[0], self.steps)
+        if self.values:
+            with m.If(self.events.valid & ~e.eos):
+                m.d.comb += Assume(e.value <= c.timesteps)
         self._assert_output(m)
         assert_no_overflow(m, dut)
 
-    def _assume_input(self, m: Module) -> None:
-        c, e, taken = self.config, self.events.payload, self.events.valid & self.events.ready
-        markers = Signal(range(self.steps + 1))
-        ascending = ascending_in_step(m, taken, e.index, e.eos)
-        with m.If(self.events.valid):
-            m.d.comb += Assume(markers < self.steps)
-            with m.If(~e.eos):
-                m.d.comb += [Assume(e.index < c.sizes[0]), Assume(ascending)]
-                if self.values:
-                    m.d.comb += Assume(e.value <= c.timesteps)
-        with m.If(taken):
-            m.d.sync += markers.eq(markers + e.eos)
-
     def _assert_output(self, m: Module) -> None:
         c, e = self.config, self.spikes.payload
-        fired = Signal(c.sizes[1])
-        markers = Signal(range(self.steps + 2))
-        taken = self.spikes.valid & self.spikes.ready
+        fired, _, _ = track_layer_output(m, self.spikes, c.sizes[1], self.steps)
         with m.If(self.spikes.valid & ~e.eos):
-            m.d.comb += Assert(e.index < c.sizes[1], "an event of a neuron that does not exist")
             m.d.comb += Assert(~fired.bit_select(e.index, 1), "a neuron sent twice in one image")
             if self.values:
                 m.d.comb += Assert(e.value <= c.timesteps, "a value above T")
             if self.design == "ann-skip":
                 m.d.comb += Assert(e.value != 0, "a zero activation sent by the zero-skipping layer")
-        with m.If(self.spikes.valid):
-            m.d.comb += Assert(markers < self.steps, "more steps out than the window has")
         if self.design == "ann-dense":
             with m.If(self.spikes.valid & e.eos):
                 m.d.comb += Assert(fired.all(), "the dense layer's marker before every neuron was sent")
-        with m.If(taken & ~e.eos):
-            m.d.sync += fired.bit_select(e.index, 1).eq(1)
-        with m.If(taken & e.eos):
-            m.d.sync += markers.eq(markers + 1)
-        m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == self.steps)]
 
 
 class LifLayerProof(Harness):
@@ -206,44 +233,30 @@ class LifLayerProof(Harness):
 
     def __init__(self, coding: str = "ttfs", sizes=(2, 3), timesteps: int = 2, lanes: int = 2, seed: int = 6,
                  layer=None):  # seed 6: two of the three neurons fire on either input alone, so could fire twice
-        from hw.build import layer_mem_files
         from hw.lif import LayerParams, LifLayer
         from model.snn.config import TTFS, SnnConfig
         from model.snn.golden import random_network
-        from model.snn.layout import mem_text
 
         fields = TTFS if coding == "ttfs" else {"coding": coding, "reset": "subtract"}
         c = SnnConfig(sizes=tuple(sizes), timesteps=timesteps, weight_bits=3, membrane_bits=6, lanes=lanes, **fields)
         net = random_network(c, seed=seed, weight_scale=1.0, bias_scale=0 if coding == "ttfs" else 2)
         self.config, self.net, self.once = c, net, coding == "ttfs"
-        self.files = {name: mem_text(words, width)
-                      for name, (words, width) in layer_mem_files(c, 1, net.weights[0], net.biases[0]).items()}
+        self.files = rom_files(net)
         super().__init__((layer or LifLayer)(LayerParams.of(net, 1)), "events", "spikes")
 
     def properties(self, m: Module, dut: Module) -> None:
-        age = Signal(range(3))
-        m.d.sync += age.eq(Mux(age == 2, 2, age + 1))
-        m.d.comb += Assume(self.clear == (age == 1))  # one image, cleared the cycle after reset
-        with m.If(age != 2):
+        c = self.config
+        with m.If(one_image(m, self.clear) != 2):
             m.d.comb += Assume(~self.events.valid)  # the image starts after its clear
-        self._assume_input(m)
+        e, taken = assume_layer_input(m, self.events, c.sizes[0], c.timesteps)
+        if self.once:  # each input at most once
+            sent = Signal(c.sizes[0])
+            with m.If(self.events.valid & ~e.eos):
+                m.d.comb += Assume(~sent.bit_select(e.index, 1))
+            with m.If(taken & ~e.eos):
+                m.d.sync += sent.bit_select(e.index, 1).eq(1)
         self._assert_output(m, *self._reference(m))
         assert_no_overflow(m, dut)
-
-    def _assume_input(self, m: Module) -> None:
-        c, e, taken = self.config, self.events.payload, self.events.valid & self.events.ready
-        markers, sent = Signal(range(c.timesteps + 1)), Signal(c.sizes[0])
-        ascending = ascending_in_step(m, taken, e.index, e.eos)
-        with m.If(self.events.valid):
-            m.d.comb += Assume(markers < c.timesteps)
-            with m.If(~e.eos):
-                m.d.comb += [Assume(e.index < c.sizes[0]), Assume(ascending)]
-                if self.once:
-                    m.d.comb += Assume(~sent.bit_select(e.index, 1))
-        with m.If(taken & ~e.eos):
-            m.d.sync += sent.bit_select(e.index, 1).eq(1)
-        with m.If(taken):
-            m.d.sync += markers.eq(markers + e.eos)
 
     def _reference(self, m: Module):
         """The layer step of docs/hardware-semantics.md one neuron at a time, without pipeline: ``V = sat(V + W)``
@@ -274,24 +287,20 @@ class LifLayerProof(Harness):
 
     def _assert_output(self, m: Module, expected, swept) -> None:
         c, e = self.config, self.spikes.payload
-        fired, in_step, markers = Signal(c.sizes[1]), Signal(c.sizes[1]), Signal(range(c.timesteps + 2))
-        taken = self.spikes.valid & self.spikes.ready
+        fired, markers, taken = track_layer_output(m, self.spikes, c.sizes[1], c.timesteps)
+        in_step = Signal(c.sizes[1])  # the neurons sent in this step
         with m.If(self.spikes.valid & ~e.eos):
             fired_there = (markers < swept) & expected[markers].bit_select(e.index, 1)
-            m.d.comb += [Assert(e.index < c.sizes[1], "an event of a neuron that does not exist"),
-                         Assert(fired_there, "a neuron sent that the reference did not fire in that step")]
+            m.d.comb += Assert(fired_there, "a neuron sent that the reference did not fire in that step")
             if self.once:
                 m.d.comb += Assert(~fired.bit_select(e.index, 1), "a TTFS neuron sent twice in one image")
-        with m.If(self.spikes.valid):
-            m.d.comb += Assert(markers < c.timesteps, "more steps out than the window has")
         with m.If(self.spikes.valid & e.eos):
             closes_right = (markers < swept) & (in_step == expected[markers])
             m.d.comb += Assert(closes_right, "a step closed without every neuron the reference fired in it")
         with m.If(taken & ~e.eos):
-            m.d.sync += [fired.bit_select(e.index, 1).eq(1), in_step.bit_select(e.index, 1).eq(1)]
+            m.d.sync += in_step.bit_select(e.index, 1).eq(1)
         with m.If(taken & e.eos):
-            m.d.sync += [markers.eq(markers + 1), in_step.eq(0)]
-        m.d.comb += [Cover(taken & ~e.eos & (fired != 0)), Cover(markers == c.timesteps)]
+            m.d.sync += in_step.eq(0)
 
 
 @dataclass(frozen=True)
