@@ -123,14 +123,20 @@ def reach(net: IntNetwork, layer: int, inputs_fire=None) -> Reach:
     return Reach(*out)
 
 
-def subset_sums(w) -> tuple[int, int]:
-    """Every sum of a subset of the integers ``w``, as ``(bits, offset)``: sum ``s`` is one exactly where bit
-    ``s - offset`` of ``bits`` is set."""
+def prefix_subset_sums(w) -> tuple[list[int], int]:
+    """The sums of the subsets of each prefix ``w[:0] .. w[:n]`` of the integers ``w``, as ``(bits, offset)``: sum
+    ``s`` of prefix ``i`` is one exactly where bit ``s - offset`` of ``bits[i]`` is set."""
     offset = int(sum(int(x) for x in w if x < 0))
-    bits = 1 << -offset
+    bits = [1 << -offset]
     for x in (int(x) for x in w):
-        bits |= bits << x if x > 0 else bits >> -x
+        bits.append(bits[-1] | (bits[-1] << x if x > 0 else bits[-1] >> -x))
     return bits, offset
+
+
+def subset_sums(w) -> tuple[int, int]:
+    """Every sum of a subset of the integers ``w``, as ``(bits, offset)`` (`prefix_subset_sums` of all of ``w``)."""
+    bits, offset = prefix_subset_sums(w)
+    return bits[-1], offset
 
 
 def _ttfs_sums_hold(w, lo: int, hi: int, values) -> np.ndarray:

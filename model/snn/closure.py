@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.snn.bins import bins_of, distances, semantic_applicable, universe
+from model.snn.bins import bins_of, distances, prefix_subset_sums, semantic_applicable, universe
 from model.snn.config import IntNetwork
 from model.snn.golden import encode_noise, noise_levels
 
@@ -191,12 +191,8 @@ def _egcd(a: int, b: int) -> tuple[int, int, int]:
 
 def subset_with_sum(w, target: int) -> np.ndarray | None:
     """A subset of the integers ``w`` (as a mask) whose sum is ``target``; None if none has it."""
-    offset = int(sum(int(x) for x in w if x < 0))
-    bits, before = 1 << -offset, []  # before: the sums of each prefix of w, as bits (sum s: bit s - offset)
-    for x in (int(x) for x in w):
-        before.append(bits)
-        bits |= bits << x if x > 0 else bits >> -x
-    if target < offset or not (bits >> (target - offset)) & 1:
+    before, offset = prefix_subset_sums(w)
+    if target < offset or not (before[-1] >> (target - offset)) & 1:
         return None
     mask, rest = np.zeros(len(w), dtype=bool), target
     for i in reversed(range(len(w))):
