@@ -27,8 +27,7 @@ from model.common.options import add_manifest, add_out, add_seed, add_sim
 from model.common.runinfo import machine
 from model.snn.bins import bin_name, per_image, semantic_bins
 from model.snn.export import Export, load
-from model.snn.golden import run_noise
-from verify.flow import image_label, plan_images, plan_noise
+from verify.flow import image_label, plan_golden, plan_images
 from verify.mutate import Mutant, mutant_build
 from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
@@ -109,7 +108,7 @@ def as_mutant(verilog: str, export: Export, fault: Fault, index: int) -> Mutant:
 
 def catching_images(export: Export, plan: list[dict]) -> dict[str, int]:
     """Per semantic bin, the first image of ``plan`` whose golden run hits it."""
-    gold = run_noise(export.net, np.stack([plan_noise(export, p) for p in plan]), record_membranes=True)
+    gold = plan_golden(export, plan)
     first: dict[str, int] = {}
     for k in range(len(plan)):
         for b in semantic_bins(export.net, per_image(gold.traces, k)):

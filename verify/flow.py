@@ -64,6 +64,11 @@ def plan_noise(export: Export, item: dict) -> np.ndarray:
     return np.asarray(item["noise"]["load"]) if "noise" in item else export.vectors[item["vector"]].noise_x
 
 
+def plan_golden(export: Export, plan: list[dict]):
+    """The golden model's run of every image of the plan, with its membrane traces (`model.snn.golden.run_noise`)."""
+    return run_noise(export.net, np.stack([plan_noise(export, p) for p in plan]), record_membranes=True)
+
+
 def image_label(item: dict) -> str:
     """How a report names an image of the plan: its test vector, or its directed vector."""
     return f"directed vector {item['directed']}" if "directed" in item else f"test vector {item['vector']}"
@@ -168,7 +173,7 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
     """The checked part of the report: per-image rows, the waveform check, coverage, the verdict and the figures."""
     tests = [p for p in plan if "directed" not in p]
     refs, ref_note = float_references(export.manifest, [export.vectors[p["vector"]] for p in tests], export.config)
-    gold = run_noise(export.net, np.stack([plan_noise(export, p) for p in plan]), record_membranes=True)
+    gold = plan_golden(export, plan)
     expected = [gold.image_result(k) for k in range(len(plan))]
     rows = image_rows(export, plan, run, expected, refs)
     coverage = design_coverage(export.net, gold.traces, run.result.get("coverage", {}))

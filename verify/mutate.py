@@ -30,8 +30,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
-
 from hw.build import RtlBuild
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
@@ -44,7 +42,7 @@ from model.snn.config import RAMP, SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
 from verify.coverage import coverage_line, design_coverage
-from verify.flow import directed_images, plan_noise
+from verify.flow import directed_images, plan_golden
 from verify.mutants import replace_line, spread
 from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
@@ -237,8 +235,7 @@ def mutation_run(manifest, sim: str, count: int, seed: int, out_dir, build_root=
         "proofs_tried": sum("proof" in r for r in rows),
         "score": killed / scored, "score_of_all": killed / len(rows), "score_without_timing": by_checks / scored,
         "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("tool chain", "checks", "timing")},
-        "coverage": design_coverage(export.net, run_noise(export.net, np.stack([plan_noise(export, p) for p in images]),
-                                                          record_membranes=True).traces, baseline["coverage"]),
+        "coverage": design_coverage(export.net, plan_golden(export, images).traces, baseline["coverage"]),
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k),
                         sum(r["kind"] == k for r in rows)] for k in sorted({r["kind"] for r in rows})},
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows,
