@@ -8,40 +8,25 @@ bit for bit.
 """
 
 import json
-import struct
 
-import numpy as np
 import pytest
 
 from model.__main__ import main as model_main
 from verify.__main__ import main as verify_main
 
-
-def _write_idx(path, array):
-    header = struct.pack(">BBBB", 0, 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(header + array.astype(np.uint8).tobytes())
-
-
 FLAGS = {"default": [], "direct": ["--neuron", "rate"], "paper": ["--paper"]}
 
 
-def _train(root):
-    rng = np.random.default_rng(0)
-    labels = np.arange(40) % 2
-    images = np.zeros((40, 28, 28))
-    for i, label in enumerate(labels):
-        images[i, 8 + 10 * label : 11 + 10 * label, 4:24] = 200 + 55 * rng.random((3, 20))
-    _write_idx(root / "train-images-idx3-ubyte", images)
-    _write_idx(root / "train-labels-idx1-ubyte", labels)
-    assert model_main(["train", "--data-dir", str(root), "--hidden", "16", "--batch", "20", "--updates", "20",
-                       "--no-metrics", "--out", str(root / "gan")]) == 0
-
-
 @pytest.fixture
-def exported(shared):
-    """``exported(which)``: the tiny GAN's export ``which`` (one of `FLAGS`), trained and converted once for
-    the run (each conversion when a test first asks for it)."""
-    run = shared("e2e", _train) / "gan"
+def exported(shared, mnist_files):
+    """``exported(which)``: the tiny GAN's export ``which`` (one of `FLAGS`), trained on synthetic IDX digits and
+    converted once for the run (each conversion when a test first asks for it)."""
+
+    def train(root):
+        assert model_main(["train", "--data-dir", str(mnist_files(root)), "--hidden", "16", "--batch", "20",
+                           "--updates", "20", "--no-metrics", "--out", str(root / "gan")]) == 0
+
+    run = shared("e2e", train) / "gan"
 
     def convert(which):
         def make(out):
