@@ -92,31 +92,45 @@ def test_a_ramp_networks_mutants_are_drawn_from_its_ramp_layers_own_logic():
     assert mutated_logic(SnnConfig(**RAMP)) is LAYER_LOGIC and mutated_logic(SnnConfig()) is None
 
 
-@pytest.mark.sim
-def test_a_survivor_is_equivalent_only_where_yosys_proves_it(tmp_path):
-    """Write data that a disabled write port ignores is proven equivalent; a comparator made strict is not."""
+def _proof_of(tmp_path, net, pattern: str, mutate) -> dict:
+    """`prove_equivalent` on the generator of ``net`` with the first line matching ``pattern`` made ``mutate(line)``."""
     import re
 
-    from model.snn import ramp
-    from model.snn.config import RAMP
     from model.snn.export import export_network, load
     from verify.formal.equivalence import prove_equivalent
     from verify.mutate import Mutant, assigned_wire, mutant_build
     from verify.system import sim_build
 
-    config = SnnConfig(sizes=(4, 2, 3), timesteps=4, lanes=2, weight_bits=5, membrane_bits=10, **RAMP)
-    export = load(export_network(ramp.random_network(config, seed=2), tmp_path / "snn", np.zeros((1, 4)),
-                                 directed=False))
+    export = load(export_network(net, tmp_path / "snn", np.zeros((1, net.config.sizes[0])), directed=False))
     base = sim_build(export, tmp_path / "base")
     lines = base.rtl.sources[-1].read_text().splitlines()
-    write = next(n for n, l in enumerate(lines) if re.search(r"assign \\layer2\.v_wr__data\[0\]  = .* : \d+'h0+;", l))
-    compare = next(n for n, l in enumerate(lines) if ">= $signed(\\layer2.s2_thr );" in l)
-    cases = {"write data": (write, re.sub(r"'h0+;$", "'h1;", lines[write]), True),
-             "strict comparator": (compare, lines[compare].replace(" >= ", " > "), False)}
-    for i, (what, (n, after, equivalent)) in enumerate(cases.items()):
-        mutant = Mutant(i, what, n + 1, lines[n], after)
-        mutant_build(base, mutant, tmp_path / "m")
-        sources = [p.name for p in base.rtl.sources]
-        proof = prove_equivalent(base.rtl.sources[-1], tmp_path / "m" / f"m{i:03d}" / "rtl", sources[:-1],
-                                 sources[-1], base.rtl.top, assigned_wire(lines[n]))
-        assert proof["proven"] == equivalent, (what, proof)
+    n = next(n for n, l in enumerate(lines) if re.search(pattern, l))
+    mutant_build(base, Mutant(0, "case", n + 1, lines[n], mutate(lines[n])), tmp_path / "m")
+    sources = [p.name for p in base.rtl.sources]
+    return prove_equivalent(base.rtl.sources[-1], tmp_path / "m" / "m000" / "rtl", sources[:-1], sources[-1],
+                            base.rtl.top, assigned_wire(lines[n]))
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("case", ["write data", "write data behind a mux", "strict comparator"])
+def test_a_survivor_is_equivalent_only_where_yosys_proves_it(tmp_path, case):
+    """Write data that a disabled write port ignores is proven equivalent, also where the changed wire feeds a
+    named wire that then differs (only registers and ports are matched); a comparator made strict is not."""
+    import re
+
+    from model.snn import ramp
+    from model.snn.config import RAMP
+    from model.snn.golden import random_network
+
+    small = dict(sizes=(4, 2, 3), timesteps=4, lanes=2, weight_bits=5, membrane_bits=10)
+    ramp_net = ramp.random_network(SnnConfig(**small, **RAMP), seed=2)
+    zero_to_one = lambda line: re.sub(r"'h0+;$", "'h1;", line)  # noqa: E731
+    cases = {"write data": (ramp_net, r"assign \\layer2\.v_wr__data\[0\]  = .* : \d+'h0+;", zero_to_one, True),
+             "write data behind a mux": (random_network(SnnConfig(**small), seed=2),
+                                         r"assign .*layer2\.\$procmux\$\d+_Y  = \\layer2\.s2_sw  \? .* : \d+'h0+;",
+                                         zero_to_one, True),
+             "strict comparator": (ramp_net, r">= \$signed\(\\layer2\.s2_thr \);", lambda l: l.replace(" >= ", " > "),
+                                   False)}
+    net, pattern, mutate, equivalent = cases[case]
+    proof = _proof_of(tmp_path, net, pattern, mutate)
+    assert proof["proven"] == equivalent, proof
