@@ -50,7 +50,7 @@ def sim_build(export: Export, root, lanes: int | None = None, run_lint: bool = F
     if fpga:
         return add_wrapper(rtl)
     dump = [f"spikes{l}__{f}" for l in range(c.layers + 1) for f in ("valid", "index", "step", "total")]
-    valid = [f"spikes{l}__valid" for l in range(c.layers + 1)]
+    valid = [f"spikes{l}__valid" for l in range(c.layers + 1)] + ["busy"]  # busy: the cycles an image runs
     counted = activity.activity_points(c, design)
     if registers:
         counted.append(activity.register_point(storage(rtl.sources[-1].read_text())))

@@ -90,6 +90,7 @@ class GeneratorTB:
         self.dut = dut
         self.config = config
         self.monitors = {l: SpikeMonitor(dut, l, config.sizes[l], config.timesteps) for l in monitor_layers}
+        self.busy_cycles = getattr(dut, pulse_counter("busy"), None)
 
     async def reset(self) -> None:
         d = self.dut
@@ -130,6 +131,7 @@ class GeneratorTB:
             mon.clear()
         await FallingEdge(d.clk)
         launched = get_sim_time("ns") + CLOCK_PERIOD_NS / 2  # the rising edge that takes start
+        busy_before = int(self.busy_cycles.value) if self.busy_cycles is not None else 0
         d.vector.value, d.encode.value, d.start.value = vector, encode, 1
         await FallingEdge(d.clk)
         d.start.value = 0
@@ -137,8 +139,9 @@ class GeneratorTB:
         counted = round((get_sim_time("ns") - launched) / CLOCK_PERIOD_NS)
         await FallingEdge(d.clk)
         cycles = int(d.cycles.value)
+        busy = int(self.busy_cycles.value) - busy_before if self.busy_cycles is not None else None
         counts = await self.read_counts()
-        return {"cycles": cycles, "counted_cycles": counted, "counts": counts,
+        return {"cycles": cycles, "counted_cycles": counted, "busy_cycles": busy, "counts": counts,
                 "trains": {l: m.trains.copy() for l, m in self.monitors.items()}}
 
     async def read_counts(self) -> list[np.ndarray]:
@@ -257,6 +260,10 @@ async def generator_matches_golden(dut):
             check["ok"] = False
             check["first_divergence"] = {"text": f"the RTL's cycle counter says {observed['cycles']}, the testbench "
                                                  f"counted {observed['counted_cycles']} clock cycles from start to done"}
+        if observed["busy_cycles"] not in (None, observed["counted_cycles"]) and check["ok"]:
+            check["ok"] = False
+            check["first_divergence"] = {"text": f"busy was high in {observed['busy_cycles']} cycles of an image that "
+                                                 f"ran {observed['counted_cycles']} (it must be high from start to done)"}
         images.append(
             {
                 "vector": n,
