@@ -134,3 +134,23 @@ def test_a_survivor_is_equivalent_only_where_yosys_proves_it(tmp_path, case):
     net, pattern, mutate, equivalent = cases[case]
     proof = _proof_of(tmp_path, net, pattern, mutate)
     assert proof["proven"] == equivalent, proof
+
+
+@pytest.mark.sim
+def test_busy_low_while_an_image_runs_fails_the_checks(tmp_path):
+    """``busy`` made an AND of its two sources (low while an image runs) fails the testbench's busy check."""
+    from model.snn.export import load
+    from verify.mutate import Mutant, mutant_build
+    from verify.system import first_failure, run_generator, sim_build
+
+    config = SnnConfig(sizes=(4, 3, 3), timesteps=4, lanes=2, weight_bits=5, membrane_bits=10)
+    export = load(random_export(tmp_path / "snn", config, seed=2, vectors=1))
+    base = sim_build(export, tmp_path / "base")
+    lines = base.rtl.sources[-1].read_text().splitlines()
+    n = next(n for n, l in enumerate(lines) if l.startswith("  assign busy = ") and " | " in l)
+    build = mutant_build(base, Mutant(0, "logic", n + 1, lines[n], lines[n].replace(" | ", " & ")), tmp_path / "m")
+    images = [{"vector": 0, "encode": 0}]
+    result, _ = run_generator(export, "icarus", build, images)
+    assert "busy was high in 0 cycles" in (first_failure(result, images) or "")
+    result, _ = run_generator(export, "icarus", base, images)
+    assert first_failure(result, images) is None
