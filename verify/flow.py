@@ -191,7 +191,8 @@ def compare_step(export: Export, plan: list[dict], run: SimRun, out_dir: Path, r
         bad.append({"first_divergence": checked["vcd"]["first_divergence"], "vector": plan[0]["vector"]})
     checked["ok"] = not bad and not run.result.get("error")
     checked["first_divergence"] = {"vector": bad[0]["vector"], **(bad[0]["first_divergence"] or {})} if bad else None
-    checked["coverage_closed"] = any("directed" in p for p in plan) and not coverage["semantic_missed"]
+    checked["directed_ran"] = any("directed" in p for p in plan)
+    checked["coverage_closed"] = checked["directed_ran"] and not coverage["semantic_missed"]
     checked["mismatching_images"] = len(bad)
     checked["figures"] = [f.name for f in checked["figures"]]
     return checked
@@ -259,8 +260,8 @@ def verify_run(
     of the spiking generator, checked against the same golden model. ``registers``: count the register bits that
     change too (`verify.system.sim_build`). Returns the report; ``report["ok"]`` is False on any mismatch,
     and ``report["first_divergence"]`` then names the sources that disagree and where;
-    ``report["coverage_closed"]``: the directed vectors ran and every semantic bin was hit or proven
-    unreachable (``report["coverage"]["semantic_missed"]`` names the others).
+    ``report["directed_ran"]``: the export's directed vectors ran; ``report["coverage_closed"]``: they did and
+    every semantic bin was hit or proven unreachable (``report["coverage"]["semantic_missed"]`` names the others).
     """
     t_start = time.perf_counter()
     check_tools(sim)
