@@ -57,8 +57,9 @@ def test_a_mutant_runs_on_its_own_copy_of_hw_and_is_killed_by_a_failing_case(tmp
 
 @pytest.mark.sim
 def test_a_mutation_run_against_the_regression_reports_its_score(tmp_path):
-    report = mutation_run(2, 0, [1], ("icarus",), tmp_path / "report", build_root=tmp_path / "b", workers=2)
-    assert report["mutants"] == 2 and report["score"] == report["killed"] / 2
+    report = mutation_run(2, 0, [1], ("icarus",), tmp_path / "report", build_root=tmp_path / "b", workers=2,
+                          prove=False)
+    assert report["mutants"] == 2 and report["equivalent"] == 0 and report["score"] == report["killed"] / 2
     assert report["killed"] == sum(report["killed_by"].values())
     saved = json.loads((tmp_path / "report" / "mutation.json").read_text())
     assert saved["case_seeds"] == [1] and "against the regression" in (tmp_path / "report" / "report.md").read_text()
@@ -73,3 +74,27 @@ def test_a_spike_event_port_whose_valid_stays_high_is_caught(tmp_path):
     fault = SourceMutant(0, "logic", "hw/generator.py", line, gen[line - 1], gen[line - 1].replace("xfer &", "xfer |"))
     row = run_mutant(fault, [2], ("icarus",), str(tmp_path))
     assert row["verdict"] == "killed" and "valid was high in" in row["why"], row["why"]
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("case", ["the same Verilog", "padding built", "a changed sweep"])
+def test_a_survivor_is_equivalent_on_the_cases_only_where_proven(tmp_path, case):
+    """A source mutant that writes the same Verilog, or builds the priority encoder's all-padding upper half
+    (``>=`` made ``>``: other logic, the same function), is proven equivalent on a case's design; one that ends
+    a sweep at another group is not."""
+    from verify.mutate_source import mutant_tree, snapshot
+    from verify.source_equivalence import prove_on_cases
+
+    faults = {"the same Verilog": ("hw/lif.py", "with m.If(sw_g == groups - 1):", lambda t: t + "  # unchanged"),
+              "padding built": ("hw/priority.py", "if lo + half >= n:", lambda t: t.replace(">=", ">")),
+              "a changed sweep": ("hw/lif.py", "with m.If(sw_g == groups - 1):", lambda t: t.replace("==", "!="))}
+    path, text, change = faults[case]
+    lines = (REPO / path).read_text().splitlines()
+    line = next(n for n, t in enumerate(lines, start=1) if text in t)
+    base = snapshot(tmp_path)
+    tree = mutant_tree(SourceMutant(0, case, path, line, lines[line - 1], change(lines[line - 1])), tmp_path, base)
+    seed = next(s for s in range(50) if draw(s).neuron == "rate" and draw(s).sizes[0] not in (1, 2, 4, 8, 16))
+    proof = prove_on_cases(tree, base, [seed], tmp_path, steps=(4,))
+    assert proof["proven"] == (case != "a changed sweep"), proof
+    if proof["proven"]:
+        assert proof["cases"] == {seed: "same Verilog" if case == "the same Verilog" else "proof"}, proof

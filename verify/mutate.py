@@ -343,7 +343,8 @@ def run(args) -> int:
         seeds = covering_cases(args.cases, args.first)
         report = with_progress(args.mutants, f"source mutants x {args.cases} cases", "mutant", lambda progress:
                                mutate_source.mutation_run(args.mutants, args.seed, seeds, (args.sim,), args.out,
-                                                          args.build_root, args.workers, progress))
+                                                          args.build_root, args.workers, progress,
+                                                          prove=not args.no_prove))
         print(mutate_source.markdown(report))
     else:
         manifest = args.manifest or default_target(args.build_root, args.seed, neuron=args.neuron)

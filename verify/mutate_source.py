@@ -173,9 +173,23 @@ def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str) -> d
     return {"verdict": "pass"}
 
 
+def _prove(row: dict, mutant: SourceMutant, seeds: list[int], root: Path, base: Path) -> dict:
+    """A survivor proven equivalent on every case's design (`verify.source_equivalence`) becomes "equivalent";
+    the proof's verdict is kept either way."""
+    from verify.source_equivalence import prove_on_cases
+
+    proof = prove_on_cases(mutant_tree(mutant, root, base), base, seeds, root)
+    row = row | {"proof": proof}
+    if proof["proven"]:
+        row |= {"verdict": "equivalent", "by": "proof", "why": f"proven equivalent: {proof['why']}"}
+    return row
+
+
 def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...], out_dir,
-                 build_root="sim_builds/mutants-source", workers: int | None = None, progress=None) -> dict:
-    """Draw ``count`` source mutants, run each against the regression cases ``seeds`` on Dask; the report."""
+                 build_root="sim_builds/mutants-source", workers: int | None = None, progress=None,
+                 prove: bool = True) -> dict:
+    """Draw ``count`` source mutants, run each against the regression cases ``seeds`` on Dask; each survivor is
+    then proven equivalent on the cases' designs where it is (``prove``). The report scores the others."""
     from dask.distributed import Client, LocalCluster, as_completed
 
     start = time.perf_counter()
@@ -191,12 +205,18 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
             if progress:
                 progress(len(rows))
     rows.sort(key=lambda r: r["index"])
+    if prove:
+        rows = [_prove(r, m, seeds, root, base) if r["verdict"] == "survived" else r for r, m in zip(rows, mutants)]
     killed = sum(r["verdict"] == "killed" for r in rows)
+    equivalent = sum(r["verdict"] == "equivalent" for r in rows)
+    scored = max(len(rows) - equivalent, 1)
     report = {
         "against": "regression", "seed": seed, "case_seeds": seeds, "simulators": list(sims),
         "sites": sum(len(sites(p, (base / p).read_text())) for p in SOURCES), "mutants": len(rows), "killed": killed,
-        "score": killed / len(rows), "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("build", "regression")},
-        "score_without_build": sum(r["by"] == "regression" for r in rows) / len(rows),
+        "equivalent": equivalent, "proofs_tried": sum("proof" in r for r in rows),
+        "score": killed / scored, "score_of_all": killed / len(rows),
+        "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("build", "regression")},
+        "score_without_build": sum(r["by"] == "regression" for r in rows) / scored,
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k), sum(r["kind"] == k for r in rows)]
                     for k in sorted({r["kind"] for r in rows})},
         "survivors": [r for r in rows if r["verdict"] == "survived"], "rows": rows,
@@ -212,13 +232,22 @@ def markdown(report: dict) -> str:
         "# Mutation testing of the generator's source against the regression", "",
         f"{report['mutants']} mutants drawn (seed {report['seed']}) from {report['sites']} sites of the Amaranth source "
         f"({', '.join(SOURCES)}), each run against regression cases {report['case_seeds']} on "
-        f"{', '.join(report['simulators'])}: **mutation score {report['score']:.1%}** ({report['killed']} killed: "
-        f"{k['build']} because no design builds, {k['regression']} by a failing case); "
-        f"{report['score_without_build']:.1%} by failing cases alone. {report['wall_s']:.0f} s in all.", "",
+        f"{', '.join(report['simulators'])}; {report['equivalent']} proven equivalent on every case's design (of the "
+        f"{report['proofs_tried']} survivors tried, `verify.source_equivalence`); every other survivor counts as alive. "
+        f"**Mutation score {report['score']:.1%}** of the other {report['mutants'] - report['equivalent']} "
+        f"({report['killed']} killed: {k['build']} because no design builds, {k['regression']} by a failing case); "
+        f"{report['score_without_build']:.1%} by failing cases alone, {report['score_of_all']:.1%} of all "
+        f"{report['mutants']}. {report['wall_s']:.0f} s in all.", "",
         "| kind | killed / mutants |", "|---|---|",
     ]
     lines += [f"| {kind} | {a} / {b} |" for kind, (a, b) in report["by_kind"].items()]
     lines += ["", f"Surviving mutants ({len(report['survivors'])}):", ""]
     lines += [f"- #{r['index']} {r['kind']}, {r['file']} line {r['line']}: `{r['before'].strip()}` -> "
-              f"`{r['after'].strip()}`" for r in report["survivors"]] or ["- none"]
+              f"`{r['after'].strip()}`" + (f" (not proven equivalent: {r['proof']['why']})" if "proof" in r else "")
+              for r in report["survivors"]] or ["- none"]
+    proven = [r for r in report["rows"] if r["verdict"] == "equivalent"]
+    if proven:
+        lines += ["", f"Proven equivalent ({len(proven)}):", ""]
+        lines += [f"- #{r['index']} {r['kind']}, {r['file']} line {r['line']}: `{r['before'].strip()}` -> "
+                  f"`{r['after'].strip()}`" for r in proven]
     return "\n".join(lines) + "\n"

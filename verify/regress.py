@@ -158,6 +158,13 @@ def _twins(ex, sims: tuple[str, ...], case_dir: Path) -> dict | None:
     return None
 
 
+def case_vectors(net, seed: int) -> np.ndarray:
+    """The noise vectors a case runs: those of its closure search (`model.snn.closure.close`), or one directed
+    vector where the search needs none."""
+    found = close(net, seed)
+    return found.noise if len(found.noise) else directed_noise(net, 1, seed)
+
+
 def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) -> dict:
     """One case: draw, export, build, simulate on each of ``sims``, compare, and a ramp network's ANN twins too
     (`_twins`); its verdict, bins and cost (a failing case's ``stage``: build, simulate or check, or the twin's).
@@ -176,8 +183,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
         net = case_network(config, seed, rng)
     except UserError as e:  # e.g. a TTFS membrane too narrow to stay floored: not a network the RTL must run
         return row | {"verdict": "skipped", "why": str(e), "seconds": time.perf_counter() - start}
-    found = close(net, seed)
-    u = found.noise if len(found.noise) else directed_noise(net, 1, seed)
+    u = case_vectors(net, seed)
     ex = load(export_network(net, case_dir / "snn", u, directed=False))
     gold = run_noise(ex.net, ex.noise_x, record_membranes=True)
     images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]

@@ -73,15 +73,15 @@ def _yosys(folder: Path, name: str, text: str, timeout_s: float) -> str | None:
     return None
 
 
-def prove_equivalent(gold: Path, folder: Path, sources: list[str], gate: str, top: str, changed: str,
+def prove_equivalent(gold: Path, folder: Path, sources: list[str], gate: str, top: str, changed: str | None,
                      steps=STEPS, timeout_s: float = 900) -> dict:
     """Prove the generator ``gate`` in ``folder`` (beside ``sources``, its ROM and RAM) equivalent to ``gold``
-    but for the wire ``changed``, by induction over the first of ``steps`` (cycles, ascending) whose induction
+    but for the wire ``changed`` (None: every register and port), by induction over the first of ``steps`` (cycles, ascending) whose induction
     step holds, then its base case. Returns ``{"proven", "why", "seconds"}``; a proof that fails or runs out of
     time is not proven."""
     start = time.perf_counter()
     shutil.copy(gold, folder / GOLD)
-    (folder / BLACKLIST).write_text(changed + "\n")
+    (folder / BLACKLIST).write_text(f"{changed}\n" if changed else "")
     for k in steps:
         failed = _yosys(folder, f"equiv_induct{k}", script(sources, gate, top, False, k), timeout_s)
         if failed is None:
