@@ -146,3 +146,29 @@ def test_the_exports_own_vectors_catch_single_lane_threshold_faults(make, sim, t
     faults = fault_run(path, sim, 1, tmp_path / "faults", sample=sample, seed=1, build_root=tmp_path / "f")
     assert faults["faults"] == sample and faults["caught"] == sample, faults["escaped"]
     assert (tmp_path / "faults" / "faults.md").is_file()  # what the docs' faults block reads (`spikegan.pages`)
+
+
+def test_a_network_of_few_inputs_is_decided_by_running_every_one():
+    """Where every encoder input can be run (`model.snn.exhaustive`), the reachable bins are exactly those some
+    input's golden run hits: the bound leaves them all, and the rest are proven unreachable, also some the bound
+    leaves; the closure then hits every one."""
+    from model.snn.bins import bound_applicable
+    from model.snn.exhaustive import every_input, exhaustible, input_count
+    from model.snn.golden import run_noise
+    from verify.regress import case_network, draw
+
+    decided = tighter = 0
+    for seed in range(100):
+        config = draw(seed)
+        if not exhaustible(config) or input_count(config) > 5000:
+            continue
+        try:
+            net = case_network(config, seed, np.random.default_rng(seed))
+        except UserError:
+            continue
+        reached = semantic_bins(net, run_noise(net, every_input(config), record_membranes=True).traces)
+        bound = set(bound_applicable(net))
+        assert reached <= bound and set(semantic_applicable(net)) == reached, seed
+        assert not close(net, seed).missed, seed
+        decided, tighter = decided + 1, tighter + (bound != reached)
+    assert decided >= 5 and tighter >= 2, (decided, tighter)

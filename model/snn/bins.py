@@ -14,8 +14,8 @@ comparator and saturation logic):
   step, one below it, above ``theta`` (it fires at step 0), below zero.
 
 `universe` names every bin a network's design has, `semantic_applicable` those a
-sound bound on the membranes does not rule out (the rest are proven
-unreachable), `semantic_bins` those a golden run hit, and `distances` how far
+sound bound on the membranes does not rule out, nor a run of every input where
+there are few (the rest are proven unreachable), `semantic_bins` those a golden run hit, and `distances` how far
 each input vector is from each bin, for a search to follow (`model.snn.closure`).
 """
 
@@ -196,9 +196,22 @@ def ramp_applicable(net: IntNetwork) -> list[str]:
 
 
 def semantic_applicable(net: IntNetwork) -> list[str]:
+    """The semantic bins ``net`` can reach: those `bound_applicable` leaves and, where the network has few enough
+    inputs to run them all (`model.snn.exhaustive`), some input hits. Every other bin of `universe` is proven
+    unreachable, by the bound or by exhaustion."""
+    from model.snn.exhaustive import hits_of_every_input
+
+    bound = bound_applicable(net)
+    found = hits_of_every_input(net)
+    if found is None:
+        return bound
+    reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
+    return [b for b in bound if b in reached]
+
+
+def bound_applicable(net: IntNetwork) -> list[str]:
     """The semantic bins ``net`` can reach as far as `reach` can tell, layer by layer (a layer's inputs that can
-    never fire add nothing); `ramp_applicable` for a ramp network. Every other bin of `universe` is proven
-    unreachable."""
+    never fire add nothing); `ramp_applicable` for a ramp network."""
     if net.config.neuron == "ramp":
         return ramp_applicable(net)
     config, out, fires = net.config, [], None

@@ -9,7 +9,8 @@ that finds nothing new, the search aims at one bin at a time, nearest first:
 layer 1 of a ramp or direct-coded network is linear in its input levels, so a
 neuron is put on the bin by solving for them exactly (`solve_levels`); elsewhere
 a longer climb aims at it. A budget of work bounds the search the same way on
-every machine. Every bin is then hit, proven unreachable by the bound, or named as
+every machine. A network with few enough inputs runs every one instead
+(`model.snn.exhaustive`) and takes the fewest it greedily can. Every bin is then hit, proven unreachable by the bound, or named as
 missed.
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from model.snn.bins import bins_of, distances, prefix_subset_sums, semantic_applicable, universe
 from model.snn.config import IntNetwork
+from model.snn.exhaustive import hits_of_every_input, noise_of
 from model.snn.golden import encode_noise, noise_levels
 
 POOL = 1024  # candidates the greedy choice starts from (fewer where they would take a quarter of the budget)
@@ -269,13 +271,33 @@ def _needed(masks: list[np.ndarray]) -> list[int]:
     return keep
 
 
+def _cover(hits: np.ndarray, wanted: np.ndarray, max_vectors: int) -> list[int]:
+    """Rows of ``hits`` (inputs x bins) that together hit every ``wanted`` bin any row hits, chosen greedily (the
+    row that hits the most bins left first), at most ``max_vectors``."""
+    left, rows = wanted & hits.any(axis=0), []
+    while left.any() and len(rows) < max_vectors:
+        rows.append(int(np.argmax((hits & left).sum(axis=1))))
+        left &= ~hits[rows[-1]]
+    return rows
+
+
 def close(net: IntNetwork, seed: int = 0, pool: int = POOL, max_vectors: int = MAX_VECTORS,
           work: float = BUDGET) -> Closure:
-    """Directed noise for ``net`` that hits every reachable semantic bin it finds within ``work`` (`Budget`)."""
-    rng = np.random.default_rng(seed)
-    budget = Budget(net, work)
+    """Directed noise for ``net`` that hits every reachable semantic bin it finds within ``work`` (`Budget`);
+    where the network has few enough inputs to run them all (`model.snn.exhaustive`), vectors chosen among them
+    that hit every bin any input hits."""
     names = universe(net.config)
     wanted = np.isin(names, semantic_applicable(net))
+    pick = lambda mask: tuple(n for n, m in zip(names, mask) if m)  # noqa: E731
+    every = hits_of_every_input(net)
+    if every is not None:
+        x, hits = every
+        rows = _cover(hits, wanted, max_vectors)
+        hit = hits[rows].any(axis=0) if rows else np.zeros(len(names), dtype=bool)
+        noise = noise_of(net.config, x[rows]).reshape(len(rows), net.config.sizes[0])
+        return Closure(noise, pick(hit & wanted), pick(~wanted), pick(wanted & ~hit))
+    rng = np.random.default_rng(seed)
+    budget = Budget(net, work)
     pool = max(64, min(pool, int(budget.left / budget.per_image / 4)))  # at most a quarter of the budget
     candidates = candidate_noise(net.config.sizes[0], pool, rng)
     d_pool = _distances(net, candidates, budget)
@@ -289,6 +311,5 @@ def close(net: IntNetwork, seed: int = 0, pool: int = POOL, max_vectors: int = M
         masks.append((found[1] == 0) & wanted)
         hit |= found[1] == 0
     keep = _needed(masks)
-    pick = lambda mask: tuple(n for n, m in zip(names, mask) if m)  # noqa: E731
     noise = np.array([chosen[k] for k in keep]).reshape(len(keep), net.config.sizes[0])
     return Closure(noise, pick(hit & wanted), pick(~wanted), pick(wanted & ~hit))
