@@ -93,7 +93,8 @@ def test_a_ramp_networks_mutants_are_drawn_from_its_ramp_layers_own_logic():
 
 
 def _proof_of(tmp_path, net, pattern: str, mutate) -> dict:
-    """`prove_equivalent` on the generator of ``net`` with the first line matching ``pattern`` made ``mutate(line)``."""
+    """`prove_equivalent` (by induction over 4 cycles) on the generator of ``net`` with the first line matching
+    ``pattern`` made ``mutate(line)``."""
     import re
 
     from model.snn.export import export_network, load
@@ -108,7 +109,7 @@ def _proof_of(tmp_path, net, pattern: str, mutate) -> dict:
     mutant_build(base, Mutant(0, "case", n + 1, lines[n], mutate(lines[n])), tmp_path / "m")
     sources = [p.name for p in base.rtl.sources]
     return prove_equivalent(base.rtl.sources[-1], tmp_path / "m" / "m000" / "rtl", sources[:-1], sources[-1],
-                            base.rtl.top, assigned_wire(lines[n]))
+                            base.rtl.top, assigned_wire(lines[n]), steps=(4,))
 
 
 @pytest.mark.sim
