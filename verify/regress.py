@@ -47,7 +47,8 @@ LAYER_BINS = ("at threshold", "one below threshold", "weight saturates high", "w
 BINS = CONFIG_BINS + LAYER_BINS
 RAMP_SHARE = 0.15  # of the cases: ramp networks (docs/exact-ttfs-semantics.md)
 # each case runs the directed vectors that close its coverage (`model.snn.closure.close`), each from its stored
-# trains and through the encoder; a design none of whose bins can be reached runs one vector
+# trains and through the encoder (a design none of whose bins can be reached runs one vector), then one image of
+# noise drawn by the on-chip source (`drawn_image`)
 
 
 def draw(seed: int) -> SnnConfig:
@@ -165,10 +166,17 @@ def case_vectors(net, seed: int) -> np.ndarray:
     return found.noise if len(found.noise) else directed_noise(net, 1, seed)
 
 
+def drawn_image(seed: int) -> dict:
+    """The last image of case ``seed``: vector 0 through the encoder, its noise drawn first by the on-chip
+    source (`verify.tb.generator.GeneratorTB.set_noise`) from a seed that is never 0."""
+    return {"vector": 0, "encode": 1, "noise": {"seed": seed + 1}}
+
+
 def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) -> dict:
     """One case: draw, export, build, simulate on each of ``sims``, compare, and a ramp network's ANN twins too
-    (`_twins`); its verdict, bins and cost (a failing case's ``stage``: build, simulate or check, or the twin's).
-    A passing case's folder is removed unless ``keep``; a failing one stays for inspection."""
+    (`_twins`); its verdict (a failing case's ``stage``: build, simulate or check, or the twin's), bins, cost and
+    ``timing`` (per image, the cycles and each layer's sweep ends). A passing case's folder is removed unless
+    ``keep``; a failing one stays for inspection."""
     from model.snn.export import export_network, load
     from model.snn.golden import run_noise
     from verify.perf import below_bound
@@ -186,7 +194,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     u = case_vectors(net, seed)
     ex = load(export_network(net, case_dir / "snn", u, directed=False))
     gold = run_noise(ex.net, ex.noise_x, record_membranes=True)
-    images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)]
+    images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)] + [drawn_image(seed)]
     counters, sweep_ends = {}, []
     for sim in sims:
         stage = "build"
@@ -207,6 +215,7 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
             return row | {"verdict": "fail", "sim": sim, "stage": "check", "why": failure,
                           "seconds": time.perf_counter() - start}
         counters, sweep_ends = result["coverage"], timing
+        row["timing"] = [{"cycles": im["cycles"], "sweep_ends": im["sweep_ends"]} for im in result["images"]]
     twin_failure = _twins(ex, sims, case_dir) if config.neuron == "ramp" else None
     if twin_failure:
         return row | {"verdict": "fail", **twin_failure, "seconds": time.perf_counter() - start}
