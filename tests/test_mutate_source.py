@@ -98,3 +98,17 @@ def test_a_survivor_is_equivalent_on_the_cases_only_where_proven(tmp_path, case)
     assert proof["proven"] == (case != "a changed sweep"), proof
     if proof["proven"]:
         assert proof["cases"] == {seed: "same Verilog" if case == "the same Verilog" else "proof"}, proof
+
+
+@pytest.mark.sim
+def test_a_case_in_other_cycles_than_the_unmutated_designs_fails_on_timing(tmp_path):
+    """The cases' timing on the unmutated design is the reference: a run whose images take other cycles fails
+    at the timing stage, naming the image."""
+    from verify.mutate_source import _cases_in, reference_timing, snapshot
+
+    base = snapshot(tmp_path)
+    reference = reference_timing([1], ("icarus",), tmp_path, base)
+    assert reference["1"] and all(im["cycles"] > 0 for im in reference["1"])
+    early = {"1": [dict(im, cycles=im["cycles"] - 1) for im in reference["1"]]}
+    row = _cases_in(base, str(base), [1], ("icarus",), early)
+    assert row["verdict"] == "fail" and row["stage"] == "timing" and row["why"].startswith("image 0 took"), row

@@ -12,7 +12,9 @@ its regression cases (the same seeds for every mutant, in practice
 `verify.regress.covering_cases`, each run as `verify.regress.run_case` runs
 it) run in a subprocess that imports the copy. It is killed when a case fails: by a
 mismatch with the golden model, a hang, or a design that no longer builds
-(counted apart). The mutants are Dask tasks, as the regression's cases are.
+(counted apart), or when every case passes but one in other cycles than on the
+unmutated design (its cycles per image or a layer's sweep ends, counted apart).
+The mutants are Dask tasks, as the regression's cases are.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
 from verify.mutants import replace_line, spread
@@ -135,42 +138,67 @@ def mutant_tree(mutant: SourceMutant, root: Path, base: Path = REPO) -> Path:
     return where
 
 
-def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], root: str, base: str = str(REPO)) -> dict:
+def _cases_in(tree: Path, base: str, seeds: list[int], sims: tuple[str, ...], reference: dict | None) -> dict:
+    """`cases_until_failure` in a process started in ``tree`` (its ``hw`` first on the path), the rest imported
+    from ``base``; a crash of that process is a failure at the simulate stage."""
+    code = ("import json, sys; from verify.mutate_source import cases_until_failure; print(json.dumps("
+            "cases_until_failure(json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2])), sys.argv[3], json.loads(sys.argv[4]))))")
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(tree / "cases"),
+                           json.dumps(reference)], cwd=tree, env={**os.environ, "PYTHONPATH": base}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {"verdict": "fail", "stage": "simulate",
+                "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def reference_timing(seeds: list[int], sims: tuple[str, ...], root: Path, base: Path) -> dict:
+    """``{seed: timing}`` of the regression cases ``seeds`` on ``base``'s unmutated ``hw`` (`verify.regress.run_case`'s
+    ``timing``), which a mutant's cases must match; an error if a case fails on it."""
+    row = _cases_in(base, str(base), seeds, sims, None)
+    if row["verdict"] != "pass":
+        raise UserError(f"regression case {row.get('seed')} fails on the unmutated design ({row['why'][:200]}): fix "
+                        "that before mutating it")
+    return row["timing"]
+
+
+def run_mutant(mutant: SourceMutant, seeds: list[int], sims: tuple[str, ...], root: str, base: str = str(REPO),
+               reference: dict | None = None) -> dict:
     """Run the regression cases ``seeds`` on one mutant of ``base``'s ``hw`` (in a subprocess that imports the
-    mutated copy); the verdict."""
+    mutated copy), against the unmutated design's ``reference`` timing where given (`reference_timing`); the
+    verdict."""
     start = time.perf_counter()
     where = mutant_tree(mutant, Path(root), Path(base))
-    code = ("import json, sys; from verify.mutate_source import cases_until_failure; "
-            "print(json.dumps(cases_until_failure(json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2])), sys.argv[3])))")
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(where / "cases")],
-                          cwd=where, env={**os.environ, "PYTHONPATH": base}, capture_output=True, text=True)
-    if proc.returncode != 0:
-        row = {"verdict": "fail", "stage": "simulate",
-               "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
-    else:
-        row = json.loads(proc.stdout.strip().splitlines()[-1])
-    by = None if row["verdict"] == "pass" else "build" if row["stage"] == "build" else "regression"
+    row = _cases_in(where, base, seeds, sims, reference)
+    by = None if row["verdict"] == "pass" else row["stage"] if row["stage"] in ("build", "timing") else "regression"
     if by is None:
         shutil.rmtree(where, ignore_errors=True)
     return {**asdict(mutant), "verdict": "survived" if by is None else "killed", "by": by,
             "seed": row.get("seed"), "why": row.get("why", "every case passed"), "seconds": round(time.perf_counter() - start, 1)}
 
 
-def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str) -> dict:
-    """Run regression cases ``seeds`` in order (in the mutant's process); the first failing one, or a pass."""
+def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str, reference: dict | None = None) -> dict:
+    """Run regression cases ``seeds`` in order (in the mutant's process); the first failing one (stage
+    ``timing``: it passed, but in other cycles than ``reference``, ``{seed: timing}``, says), or a pass with every
+    case's ``timing``."""
     import hw
     import verify
+    from verify.mutate import timing_difference
     from verify.regress import run_case
 
     if not str(Path(hw.__file__).resolve()).startswith(str(Path.cwd().resolve())):
         raise RuntimeError(f"bug: the mutant's process imported the unmutated hw from {hw.__file__}")
     if Path(verify.__file__).resolve().parent.parent != Path(os.environ["PYTHONPATH"]).resolve():
         raise RuntimeError(f"bug: the mutant's process imported verify from {verify.__file__}, not the run's snapshot")
+    timing = {}
     for seed in seeds:
         row = run_case(seed, sims, root)
         if row["verdict"] == "fail":
             return {"verdict": "fail", "seed": seed, "stage": row["stage"], "why": row["why"]}
-    return {"verdict": "pass"}
+        timing[str(seed)] = row.get("timing", [])
+        moved = reference and timing_difference({"images": timing[str(seed)]}, reference[str(seed)])
+        if moved:
+            return {"verdict": "fail", "seed": seed, "stage": "timing", "why": moved}
+    return {"verdict": "pass", "timing": timing}
 
 
 def _prove(row: dict, mutant: SourceMutant, seeds: list[int], root: Path, base: Path) -> dict:
@@ -196,9 +224,11 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
     root = Path(build_root).resolve() / f"s{seed}"
     base = snapshot(root)
     mutants = choose(count, seed, base)
+    reference = reference_timing(seeds, sims, root, base)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        futures = client.map(run_mutant, mutants, seeds=seeds, sims=sims, root=str(root), base=str(base), pure=False)
+        futures = client.map(run_mutant, mutants, seeds=seeds, sims=sims, root=str(root), base=str(base),
+                             reference=reference, pure=False)
         rows = []
         for future in as_completed(futures):
             rows.append(future.result())
@@ -215,7 +245,7 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
         "sites": sum(len(sites(p, (base / p).read_text())) for p in SOURCES), "mutants": len(rows), "killed": killed,
         "equivalent": equivalent, "proofs_tried": sum("proof" in r for r in rows),
         "score": killed / scored, "score_of_all": killed / len(rows),
-        "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("build", "regression")},
+        "killed_by": {b: sum(r["by"] == b for r in rows) for b in ("build", "regression", "timing")},
         "score_without_build": sum(r["by"] == "regression" for r in rows) / scored,
         "by_kind": {k: [sum(r["verdict"] == "killed" for r in rows if r["kind"] == k), sum(r["kind"] == k for r in rows)]
                     for k in sorted({r["kind"] for r in rows})},
@@ -235,7 +265,8 @@ def markdown(report: dict) -> str:
         f"{', '.join(report['simulators'])}; {report['equivalent']} proven equivalent on every case's design (of the "
         f"{report['proofs_tried']} survivors tried, `verify.source_equivalence`); every other survivor counts as alive. "
         f"**Mutation score {report['score']:.1%}** of the other {report['mutants'] - report['equivalent']} "
-        f"({report['killed']} killed: {k['build']} because no design builds, {k['regression']} by a failing case); "
+        f"({report['killed']} killed: {k['build']} because no design builds, {k['regression']} by a failing case, "
+        f"{k['timing']} only by their timing: cycles per image or per layer's sweep, against the unmutated design's); "
         f"{report['score_without_build']:.1%} by failing cases alone, {report['score_of_all']:.1%} of all "
         f"{report['mutants']}. {report['wall_s']:.0f} s in all.", "",
         "| kind | killed / mutants |", "|---|---|",
