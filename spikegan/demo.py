@@ -29,6 +29,7 @@ from model.common.runinfo import machine
 from spikegan.commands import COMMANDS
 from verify.coverage import coverage_line
 from verify.run_report import fmt
+from verify.sim import directed_flags
 
 VECTORS = {"verilator": 4, "icarus": 2}  # test vectors verified per simulator
 
@@ -62,7 +63,7 @@ def stages(out: Path, args) -> list[tuple[str, str, list[str]]]:
         ("rtl", "rtl", ["--manifest", manifest, "--out", str(out / "rtl")]),
         *[(f"verify ({sim})", "verify", ["--manifest", manifest, "--sim", sim, "--vectors", str(vectors),
                                          "--out", str(out / f"verify-{sim}"), "--build-root", str(out / "sim_builds"),
-                                         *([] if sim == "verilator" else ["--no-directed"])])
+                                         *directed_flags(sim)])
           for sim, vectors in VECTORS.items()],
     ]
 

@@ -13,6 +13,7 @@ import pytest
 
 from model.__main__ import main as model_main
 from verify.__main__ import main as verify_main
+from verify.sim import directed_flags
 
 FLAGS = {"default": [], "direct": ["--neuron", "rate"], "paper": ["--paper"]}
 
@@ -48,7 +49,7 @@ def test_train_convert_rtl_verify(exported, which, coding, sim, tmp_path):
     config = json.loads(manifest.read_text())["config"]
     assert config["sizes"] == [100, 16, 16, 784] and config["coding"] == coding and config["timesteps"] == 8
     out = tmp_path / "report"
-    directed = [] if sim == "verilator" else ["--no-directed"]  # Verilator runs the directed vectors fast
+    directed = directed_flags(sim)
     rc = verify_main(["run", "--manifest", str(manifest), "--sim", sim, "--vectors", "2", "--out", str(out),
                       "--build-root", str(tmp_path / "sim_builds"), "--no-vcd", *directed])
     assert rc == 0

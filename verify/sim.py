@@ -54,6 +54,12 @@ _INSTALL = {
 }
 
 
+def directed_flags(sim: str) -> list[str]:
+    """The `spikegan verify` flags that pick the vectors a full network runs under ``sim``: Verilator runs the
+    export's directed vectors too, Icarus (slower on a full network) its test vectors alone (``--no-directed``)."""
+    return [] if sim == "verilator" else ["--no-directed"]
+
+
 def check_simulator(sim: str) -> None:
     """Raise `UserError` saying how to install ``sim`` if it is missing (or unknown)."""
     if sim not in SIMULATORS:
