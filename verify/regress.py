@@ -48,7 +48,7 @@ BINS = CONFIG_BINS + LAYER_BINS
 RAMP_SHARE = 0.15  # of the cases: ramp networks (docs/exact-ttfs-semantics.md)
 # each case runs the directed vectors that close its coverage (`model.snn.closure.close`), each from its stored
 # trains and through the encoder (a design none of whose bins can be reached runs one vector), then one image of
-# noise drawn by the on-chip source (`drawn_image`)
+# noise drawn by the on-chip source (`drawn_image`), then an image without input spikes (`silent_noise`)
 
 
 def draw(seed: int) -> SnnConfig:
@@ -159,11 +159,19 @@ def _twins(ex, sims: tuple[str, ...], case_dir: Path) -> dict | None:
     return None
 
 
+def silent_noise(config: SnnConfig) -> np.ndarray:
+    """One vector of noise whose inputs never spike (a TTFS input at ``X = T``, a rate input at 0): an image in
+    which layer 1 gets no input event, so a layer that sweeps only at steps with events is never written and
+    its read-out must give 0, even after an image that wrote its counters."""
+    return np.full((1, config.sizes[0]), 1.0 if config.neuron == "ttfs" else 0.0)
+
+
 def case_vectors(net, seed: int) -> np.ndarray:
     """The noise vectors a case runs: those of its closure search (`model.snn.closure.close`), or one directed
-    vector where the search needs none."""
+    vector where the search needs none, then `silent_noise`."""
     found = close(net, seed)
-    return found.noise if len(found.noise) else directed_noise(net, 1, seed)
+    directed = found.noise if len(found.noise) else directed_noise(net, 1, seed)
+    return np.vstack([directed, silent_noise(net.config)])
 
 
 def drawn_image(seed: int) -> dict:
@@ -194,7 +202,9 @@ def run_case(seed: int, sims: tuple[str, ...], root: str, keep: bool = False) ->
     u = case_vectors(net, seed)
     ex = load(export_network(net, case_dir / "snn", u, directed=False))
     gold = run_noise(ex.net, ex.noise_x, record_membranes=True)
-    images = [{"vector": v, "encode": e} for v in range(len(u)) for e in (0, 1)] + [drawn_image(seed)]
+    silent = len(u) - 1  # last, after images that wrote the counters
+    images = ([{"vector": v, "encode": e} for v in range(silent) for e in (0, 1)] + [drawn_image(seed)]
+              + [{"vector": silent, "encode": e} for e in (0, 1)])
     counters, sweep_ends = {}, []
     for sim in sims:
         stage = "build"
