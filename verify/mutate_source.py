@@ -223,6 +223,7 @@ def mutation_run(count: int, seed: int, seeds: list[int], sims: tuple[str, ...],
     start = time.perf_counter()
     root = Path(build_root).resolve() / f"s{seed}"
     base = snapshot(root)
+    shutil.rmtree(root / "gold", ignore_errors=True)  # the cases' RTL of an earlier run's snapshot
     mutants = choose(count, seed, base)
     reference = reference_timing(seeds, sims, root, base)
     with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \

@@ -7,7 +7,8 @@ that copy (`case_rtl`); where the two texts differ, Yosys proves them
 equivalent register by register and port by port (`verify.formal.equivalence`).
 The mutant is equivalent on those cases when every case's generator is the
 same text or proven so, and its other files (the memories' contents, the ROM
-and RAM modules) are the same.
+and RAM modules; not the lint waivers, which the regression's lint run has
+passed) are the same.
 """
 
 from __future__ import annotations
@@ -53,10 +54,13 @@ def write_case_rtl(tree: Path, base: Path, seed: int, out: Path) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+NOT_HARDWARE = ("rtl.json", "lint_waivers.vlt")  # what the RTL folder says about the design, not the design
+
+
 def _differing_files(gold: Path, gate: Path, generator: str) -> list[str]:
-    """The files of the two RTL folders, other than the generator and ``rtl.json``, whose contents differ."""
+    """The files of the two RTL folders, other than the generator and `NOT_HARDWARE`, whose contents differ."""
     names = {p.name for p in gold.iterdir()} | {p.name for p in gate.iterdir()}
-    return sorted(n for n in names - {generator, "rtl.json"}
+    return sorted(n for n in names - {generator, *NOT_HARDWARE}
                   if not ((gold / n).is_file() and (gate / n).is_file() and (gold / n).read_bytes() == (gate / n).read_bytes()))
 
 
