@@ -10,9 +10,9 @@ import pytest
 
 from model.common.errors import UserError
 from model.snn import ramp
-from model.snn.bins import (distances, per_image, ramp_ranges, semantic_applicable, semantic_bins, subset_sums,
-                            universe)
+from model.snn.bins import distances, per_image, ramp_ranges, semantic_bins, subset_sums, universe
 from model.snn.closure import candidate_noise, close, subset_with_sum
+from model.snn.exhaustive import semantic_applicable
 from model.snn.config import SnnConfig
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise

@@ -8,8 +8,9 @@ import pytest
 
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import encode_noise, encode_spikes, random_network, run_network
-from model.snn.bins import per_image, semantic_applicable, semantic_bins
+from model.snn.bins import per_image, semantic_bins
 from model.snn.closure import candidate_noise, directed_noise
+from model.snn.exhaustive import semantic_applicable
 from verify.coverage import applicable, rtl_points
 
 

@@ -51,7 +51,7 @@ def test_a_mutation_run_kills_mutants_and_lists_the_survivors(tmp_path):
 
 
 def test_timing_kills_name_the_first_image_layer_and_step_that_moved():
-    from verify.mutate import timing_difference
+    from verify.mutants import timing_difference
 
     ref = [{"cycles": 90, "sweep_ends": {"1": [10, 20], "2": [15, 30]}}] * 2
     same = {"images": [dict(r) for r in ref]}

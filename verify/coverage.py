@@ -25,7 +25,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from model.snn.bins import semantic_applicable, semantic_bins, universe
+from model.snn.bins import semantic_bins, universe
+from model.snn.exhaustive import semantic_applicable
 from model.snn.config import SnnConfig
 
 
@@ -182,7 +183,7 @@ def design_coverage(net, traces, counters: dict) -> dict:
     """The bins of ``net``'s design hit by a golden run (its ``GoldenResult.traces``) and by the RTL run of the
     same vectors that counted ``counters``: hit / applicable, split by kind, the bins missed (``semantic_missed``:
     the semantic ones, neither hit nor proven unreachable), the semantic bins proven unreachable
-    (`model.snn.bins.semantic_applicable`), and every bin hit (``bins``)."""
+    (`model.snn.exhaustive.semantic_applicable`), and every bin hit (``bins``)."""
     kinds = {"semantic": semantic_applicable(net), "rtl": rtl_applicable(net.config)}
     wanted = set(kinds["semantic"] + kinds["rtl"])
     bins = semantic_bins(net, traces) | rtl_bins(counters)

@@ -1,5 +1,6 @@
 """What both mutation runs (`verify.mutate` of the Verilog, `verify.mutate_source` of the Amaranth source) share:
-the draw of mutants spread over their kinds, and the edit that writes one mutant into a file."""
+the draw of mutants spread over their kinds, the edit that writes one mutant into a file, and the comparison
+that kills a mutant by its timing."""
 
 from __future__ import annotations
 
@@ -31,3 +32,19 @@ def replace_line(path: Path, line: int, before: str, after: str) -> None:
         raise RuntimeError(f"bug: a mutant does not match line {line} of {path}")
     lines[line - 1] = after
     path.write_text("\n".join(lines) + "\n")
+
+
+def timing_difference(result: dict, reference: list[dict]) -> str | None:
+    """Where the images of ``result`` first differ in timing from the unmutated design's ``reference`` images:
+    the cycles from start to done, then the cycle each layer ended each step's sweep in; None if nowhere."""
+    for k, (im, ref) in enumerate(zip(result["images"], reference)):
+        if im["cycles"] != ref["cycles"]:
+            return f"image {k} took {im['cycles']} cycles, the unmutated design {ref['cycles']}"
+    for k, (im, ref) in enumerate(zip(result["images"], reference)):
+        for layer, ends in ref["sweep_ends"].items():
+            got = im["sweep_ends"].get(layer, [])
+            t = next((t for t, (a, b) in enumerate(zip(got, ends)) if a != b), None)
+            if t is not None:
+                return (f"image {k}: layer {layer} ended step {t}'s sweep in cycle {got[t]}, "
+                        f"the unmutated design in cycle {ends[t]}")
+    return None

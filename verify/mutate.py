@@ -36,14 +36,15 @@ from model.common.jsonio import write_json_and_markdown
 from model.common.options import add_out, add_seed, add_sim
 from model.common.runinfo import machine
 from model.snn import ramp
-from model.snn.bins import semantic_applicable, semantic_bins
+from model.snn.bins import semantic_bins
 from model.snn.closure import directed_noise
 from model.snn.config import RAMP, SnnConfig
+from model.snn.exhaustive import semantic_applicable
 from model.snn.export import export_network, load
 from model.snn.golden import encode_noise, random_network, run_noise
 from verify.coverage import coverage_line, design_coverage
 from verify.flow import directed_images, plan_golden
-from verify.mutants import replace_line, spread
+from verify.mutants import replace_line, spread, timing_difference
 from verify.sim import check_simulator
 from verify.system import first_failure, run_generator, sim_build
 from verify.wrapper import add_wrapper
@@ -137,22 +138,6 @@ def mutant_build(base, mutant: Mutant, root: Path):
     rtl = RtlBuild(out, base.rtl.top, [out / p.name for p in base.rtl.sources], base.rtl.component,
                    [out / p.name for p in base.rtl.mem_files], out / base.rtl.waivers.name if base.rtl.waivers else None)
     return add_wrapper(rtl, base.dump, base.cover, base.sweeps, base.pulses)
-
-
-def timing_difference(result: dict, reference: list[dict]) -> str | None:
-    """Where the images of ``result`` first differ in timing from the unmutated design's ``reference`` images:
-    the cycles from start to done, then the cycle each layer ended each step's sweep in; None if nowhere."""
-    for k, (im, ref) in enumerate(zip(result["images"], reference)):
-        if im["cycles"] != ref["cycles"]:
-            return f"image {k} took {im['cycles']} cycles, the unmutated design {ref['cycles']}"
-    for k, (im, ref) in enumerate(zip(result["images"], reference)):
-        for layer, ends in ref["sweep_ends"].items():
-            got = im["sweep_ends"].get(layer, [])
-            t = next((t for t, (a, b) in enumerate(zip(got, ends)) if a != b), None)
-            if t is not None:
-                return (f"image {k}: layer {layer} ended step {t}'s sweep in cycle {got[t]}, "
-                        f"the unmutated design in cycle {ends[t]}")
-    return None
 
 
 def run_mutant(export, sim: str, base, mutant: Mutant, root: Path, images: list[dict], reference: list[dict]) -> dict:

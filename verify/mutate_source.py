@@ -32,7 +32,7 @@ from pathlib import Path
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
-from verify.mutants import replace_line, spread
+from verify.mutants import replace_line, spread, timing_difference
 
 REPO = Path(__file__).resolve().parent.parent
 # the generator's hardware: what `verify.regress` cases are built from
@@ -182,7 +182,6 @@ def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str, refe
     case's ``timing``."""
     import hw
     import verify
-    from verify.mutate import timing_difference
     from verify.regress import run_case
 
     if not str(Path(hw.__file__).resolve()).startswith(str(Path.cwd().resolve())):

@@ -13,9 +13,10 @@ comparator and saturation logic):
   end of its integrating window exactly at the falling threshold of a firing
   step, one below it, above ``theta`` (it fires at step 0), below zero.
 
-`universe` names every bin a network's design has, `semantic_applicable` those a
-sound bound on the membranes does not rule out, nor a run of every input where
-there are few (the rest are proven unreachable), `semantic_bins` those a golden run hit, and `distances` how far
+`universe` names every bin a network's design has, `bound_applicable` those a
+sound bound on the membranes does not rule out (the rest are proven
+unreachable; `model.snn.exhaustive.semantic_applicable` decides them exactly
+where a network has few inputs), `semantic_bins` those a golden run hit, and `distances` how far
 each input vector is from each bin, for a search to follow (`model.snn.closure`).
 """
 
@@ -193,20 +194,6 @@ def ramp_applicable(net: IntNetwork) -> list[str]:
         out += [bin_name(l, p, what) for p in range(min(c.lanes, c.sizes[l]))
                 for what in RAMP_BINS if reachable[what][lanes == p].any()]
     return out
-
-
-def semantic_applicable(net: IntNetwork) -> list[str]:
-    """The semantic bins ``net`` can reach: those `bound_applicable` leaves and, where the network has few enough
-    inputs to run them all (`model.snn.exhaustive`), some input hits. Every other bin of `universe` is proven
-    unreachable, by the bound or by exhaustion."""
-    from model.snn.exhaustive import hits_of_every_input
-
-    bound = bound_applicable(net)
-    found = hits_of_every_input(net)
-    if found is None:
-        return bound
-    reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
-    return [b for b in bound if b in reached]
 
 
 def bound_applicable(net: IntNetwork) -> list[str]:

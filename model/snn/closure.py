@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.snn.bins import bins_of, distances, prefix_subset_sums, semantic_applicable, universe
+from model.snn.bins import bins_of, distances, prefix_subset_sums, universe
 from model.snn.config import IntNetwork
-from model.snn.exhaustive import hits_of_every_input, noise_of
+from model.snn.exhaustive import hits_of_every_input, noise_of, semantic_applicable
 from model.snn.golden import encode_noise, noise_levels
 
 POOL = 1024  # candidates the greedy choice starts from (fewer where they would take a quarter of the budget)

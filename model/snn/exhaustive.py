@@ -14,6 +14,7 @@ import itertools
 
 import numpy as np
 
+from model.snn.bins import bound_applicable, distances, universe
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import noise_levels
 
@@ -41,8 +42,6 @@ def every_input(config: SnnConfig) -> np.ndarray:
 def hits_of_every_input(net: IntNetwork) -> tuple[np.ndarray, np.ndarray] | None:
     """``(X, hits)``: every input and, per input, which bins of `model.snn.bins.universe` its golden run hits;
     None where the network is not `exhaustible`."""
-    from model.snn.bins import distances
-
     if not exhaustible(net.config):
         return None
     x = every_input(net.config)
@@ -55,3 +54,15 @@ def noise_of(config: SnnConfig, x: np.ndarray) -> np.ndarray:
     levels = noise_levels(config)
     x = np.asarray(x, dtype=np.float64)
     return (levels - x) / levels if config.neuron == "ramp" else x / levels
+
+
+def semantic_applicable(net: IntNetwork) -> list[str]:
+    """The semantic bins ``net`` can reach: those `bound_applicable` leaves and, where the network has few enough
+    inputs to run them all (`exhaustible`), some input hits. Every other bin of `universe` is proven
+    unreachable, by the bound or by exhaustion."""
+    bound = bound_applicable(net)
+    found = hits_of_every_input(net)
+    if found is None:
+        return bound
+    reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
+    return [b for b in bound if b in reached]
