@@ -172,3 +172,40 @@ def test_a_network_of_few_inputs_is_decided_by_running_every_one():
         assert not close(net, seed).missed, seed
         decided, tighter = decided + 1, tighter + (bound != reached)
     assert decided >= 5 and tighter >= 2, (decided, tighter)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_direct_currents_are_every_weighted_sum_of_the_levels(seed):
+    """`direct_currents` holds exactly the currents ``b + w . x`` some levels ``x`` in ``0 .. L`` make."""
+    import itertools
+
+    from model.snn.exhaustive import direct_currents
+
+    rng = np.random.default_rng(seed)
+    w, b, levels = rng.integers(-9, 10, int(rng.integers(1, 4))), int(rng.integers(-20, 20)), int(rng.integers(1, 6))
+    bits, offset = direct_currents(w, b, levels)
+    made = {b + int(np.dot(w, x)) for x in itertools.product(range(levels + 1), repeat=len(w))}
+    assert {offset + k for k in range(bits.bit_length()) if bits >> k & 1} == made
+
+
+def test_a_direct_coded_layer_one_is_decided_by_its_currents():
+    """Layer 1 of a direct-coded network reaches exactly the bins some current it can be given reaches
+    (`model.snn.exhaustive.direct_layer_one`): on networks few enough inputs to run every one, the same bins as
+    running them, and fewer than the bound leaves on most."""
+    from model.snn.bins import bound_applicable
+    from model.snn.exhaustive import direct_layer_one, every_input, exhaustible, input_count
+    from model.snn.golden import run_noise
+    from verify.regress import case_network, draw
+
+    decided = tighter = 0
+    for seed in range(400):
+        config = draw(seed)
+        if config.coding != "direct" or not exhaustible(config) or input_count(config) > 5000:
+            continue
+        net = case_network(config, seed, np.random.default_rng(seed))
+        reached = semantic_bins(net, run_noise(net, every_input(config), record_membranes=True).traces)
+        layer_one = {b for b in reached if b.startswith("L1 ")}
+        assert direct_layer_one(net) == layer_one, seed
+        decided += 1
+        tighter += layer_one != {b for b in bound_applicable(net) if b.startswith("L1 ")}
+    assert decided >= 5 and tighter >= 3, (decided, tighter)

@@ -8,10 +8,11 @@ brings the design nearer to the ones left (`model.snn.bins.distances`). Where
 that finds nothing new, the search aims at one bin at a time, nearest first:
 layer 1 of a ramp or direct-coded network is linear in its input levels, so a
 neuron is put on the bin by solving for them exactly (`solve_levels`); elsewhere
-a longer climb aims at it. A budget of work bounds the search the same way on
-every machine. A network with few enough inputs runs every one instead
-(`model.snn.exhaustive`) and takes the fewest it greedily can. Every bin is then hit, proven unreachable by the bound, or named as
-missed.
+a longer climb aims at it. Where no aim hits a bin, the search starts again
+from a fresh pool (`STARTS` searches in all). A budget of work bounds it the
+same way on every machine. A network with few enough inputs runs every one
+instead (`model.snn.exhaustive`) and takes the fewest it greedily can. Every
+bin is then hit, proven unreachable by the bound, or named as missed.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ CLIMB_STARTS = 4  # candidates a climb for every bin left starts from before the
 AIMED_ROUNDS = 200  # rounds of a climb aimed at one bin
 AIMED_PATIENCE = 40
 BUDGET = 2e8  # the search's work at most, in neuron updates of the golden model (`Budget`)
+STARTS = 8  # searches from a fresh pool of candidates, while bins are left and the budget lasts
 
 
 @dataclass(frozen=True)
@@ -299,17 +301,20 @@ def close(net: IntNetwork, seed: int = 0, pool: int = POOL, max_vectors: int = M
     rng = np.random.default_rng(seed)
     budget = Budget(net, work)
     pool = max(64, min(pool, int(budget.left / budget.per_image / 4)))  # at most a quarter of the budget
-    candidates = candidate_noise(net.config.sizes[0], pool, rng)
-    d_pool = _distances(net, candidates, budget)
     hit = np.zeros(len(names), dtype=bool)
-    chosen, masks, given_up = [], [], set()
-    while (wanted & ~hit).any() and len(chosen) < max_vectors:
-        found = _next_vector(net, candidates, d_pool, wanted & ~hit, given_up, rng, budget)
-        if found is None:
+    chosen, masks = [], []
+    for _ in range(STARTS):
+        if not (wanted & ~hit).any() or len(chosen) == max_vectors or budget.spent:
             break
-        chosen.append(found[0])
-        masks.append((found[1] == 0) & wanted)
-        hit |= found[1] == 0
+        candidates = candidate_noise(net.config.sizes[0], pool, rng)
+        d_pool, given_up = _distances(net, candidates, budget), set()
+        while (wanted & ~hit).any() and len(chosen) < max_vectors:
+            found = _next_vector(net, candidates, d_pool, wanted & ~hit, given_up, rng, budget)
+            if found is None:
+                break
+            chosen.append(found[0])
+            masks.append((found[1] == 0) & wanted)
+            hit |= found[1] == 0
     keep = _needed(masks)
     noise = np.array([chosen[k] for k in keep]).reshape(len(keep), net.config.sizes[0])
     return Closure(noise, pick(hit & wanted), pick(~wanted), pick(wanted & ~hit))

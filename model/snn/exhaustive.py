@@ -5,7 +5,10 @@ A network of ``N_0`` inputs, each an encoder input ``X`` in ``0 .. L``
 the golden model can run every one within `WORK`, the semantic bins
 (`model.snn.bins`) they hit are all a design can reach, and the others are
 proven unreachable by exhaustion; `model.snn.closure` then picks its vectors
-among them.
+among them. Layer 1 of a direct-coded network is decided the same way on any
+number of inputs: a neuron there sees only its current ``C = B + W X``, so
+running every current that some ``X`` makes (`direct_currents`) decides its
+bins (`direct_layer_one`).
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import itertools
 
 import numpy as np
 
-from model.snn.bins import bound_applicable, distances, universe
+from model.snn.bins import bin_name, bound_applicable, distances, kinds_of, universe
 from model.snn.config import IntNetwork, SnnConfig
-from model.snn.golden import noise_levels
+from model.snn.golden import noise_levels, run_layer
 
 WORK = 5e7  # neuron updates of the golden model at most (inputs x T x neurons)
+CURRENTS = 1 << 24  # distinct currents of a direct-coded layer 1 at most, run at once in chunks of CHUNK x 64
 CHUNK = 4096  # inputs run at once
 
 
@@ -56,13 +60,72 @@ def noise_of(config: SnnConfig, x: np.ndarray) -> np.ndarray:
     return (levels - x) / levels if config.neuron == "ramp" else x / levels
 
 
+def direct_currents(w, b: int, levels: int) -> tuple[int, int]:
+    """Every current ``b + w . x`` with each ``x_i`` in ``0 .. levels``, as ``(bits, offset)``: current ``c`` is
+    made exactly where bit ``c - offset`` of ``bits`` is set (a bounded knapsack, each weight's multiplicity split
+    into powers of two)."""
+    w = [int(v) for v in w]
+    offset = b + levels * sum(v for v in w if v < 0)
+    bits = 1 << (b - offset)
+    for v in w:
+        left, k = levels, 1
+        while left:
+            take = min(k, left)
+            shift = take * v
+            bits |= bits << shift if shift > 0 else bits >> -shift
+            left, k = left - take, 2 * k
+    return bits, offset
+
+
+def _current_bins(net: IntNetwork, currents: np.ndarray) -> dict[str, np.ndarray]:
+    """Per LIF bin kind, which of layer 1's ``currents`` put a neuron in it over the ``T`` steps (as
+    `model.snn.bins.semantic_bins` reads a trace)."""
+    c = net.config
+    out = {k: np.zeros(len(currents), dtype=bool) for k in kinds_of(c)}
+    th = int(net.thresholds[0])
+    for i in range(0, len(currents), CHUNK * 64):
+        part = currents[i:i + CHUNK * 64, None]
+        _, tr = run_layer(np.zeros((1, 1)), part, th, c, np.zeros((len(part), c.timesteps, 1), np.uint8), True)
+        flags = {"at threshold": (tr.biased == th).any(axis=1), "one below threshold": (tr.biased == th - 1).any(axis=1),
+                 "weight saturates high": tr.integrated_high.any(axis=1), "weight saturates low": tr.integrated_low.any(axis=1),
+                 "bias saturates high": tr.biased_high[:, :-1].any(axis=1), "bias saturates low": tr.biased_low[:, :-1].any(axis=1)}
+        for k in out:
+            out[k][i:i + len(part)] = flags[k][:, 0]
+    return out
+
+
+def direct_layer_one(net: IntNetwork) -> set[str] | None:
+    """The bins of layer 1 of a direct-coded network that some input reaches: every current each neuron can be
+    given (`direct_currents`) run through the layer; None where the network is not direct-coded or its currents
+    span more than `CURRENTS` values."""
+    c = net.config
+    if not c.direct:
+        return None
+    made = [direct_currents(w, int(b), noise_levels(c)) for w, b in zip(net.weights[0], net.biases[0])]
+    lo = min(offset for _, offset in made)
+    hi = max(offset + bits.bit_length() - 1 for bits, offset in made)
+    if hi - lo + 1 > CURRENTS:
+        return None
+    flags = _current_bins(net, np.arange(lo, hi + 1, dtype=np.int64))
+    reached = set()
+    for j, (bits, offset) in enumerate(made):
+        mask = np.unpackbits(np.frombuffer(bits.to_bytes((bits.bit_length() + 7) // 8, "little"), np.uint8),
+                             bitorder="little")[:bits.bit_length()].astype(bool)
+        at = slice(offset - lo, offset - lo + len(mask))
+        reached |= {bin_name(1, j % c.lanes, k) for k, hit in flags.items() if (hit[at] & mask).any()}
+    return reached
+
+
 def semantic_applicable(net: IntNetwork) -> list[str]:
     """The semantic bins ``net`` can reach: those `bound_applicable` leaves and, where the network has few enough
-    inputs to run them all (`exhaustible`), some input hits. Every other bin of `universe` is proven
-    unreachable, by the bound or by exhaustion."""
+    inputs to run them all (`exhaustible`), some input hits; of a direct-coded layer 1, those some current hits
+    (`direct_layer_one`). Every other bin of `universe` is proven unreachable, by the bound or by exhaustion."""
     bound = bound_applicable(net)
     found = hits_of_every_input(net)
-    if found is None:
+    if found is not None:
+        reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
+        return [b for b in bound if b in reached]
+    layer_one = direct_layer_one(net)
+    if layer_one is None:
         return bound
-    reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
-    return [b for b in bound if b in reached]
+    return [b for b in bound if not b.startswith("L1 ") or b in layer_one]
