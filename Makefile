@@ -153,7 +153,7 @@ sweep-cycles: $(MANIFEST)
 	$(SG) sweep-cycles --manifest $< --sim verilator --sweep-lanes 1,4,16,64 --vectors 2 --out reports/sweep-cycles
 
 # ---- verification at scale: the random regression (Dask) and mutation testing
-CASES ?= 40
+CASES ?= 100
 
 regress: | $(SETUP)
 	$(SG) regress --cases $(CASES) --out reports/regress
