@@ -209,3 +209,26 @@ def test_a_direct_coded_layer_one_is_decided_by_its_currents():
         decided += 1
         tighter += layer_one != {b for b in bound_applicable(net) if b.startswith("L1 ")}
     assert decided >= 5 and tighter >= 3, (decided, tighter)
+
+
+def test_every_input_counts_through_the_levels_in_order():
+    """`every_input` lists each encoder input once, the last input changing fastest."""
+    import itertools
+
+    from model.snn.exhaustive import every_input
+
+    config = SnnConfig(sizes=(3, 2), timesteps=4, weight_bits=4, membrane_bits=10, input_bits=2)
+    assert every_input(config).tolist() == [list(x) for x in itertools.product(range(5), repeat=3)]
+
+
+def test_a_ramp_network_is_exhausted_at_one_update_per_neuron():
+    """A ramp neuron is evaluated once per input (its membrane at the end of its window), a TTFS LIF neuron at
+    every step: on the same 10^6 spike-time inputs, the ramp network is run through every one and the LIF one not."""
+    from model.snn.config import RAMP, TTFS
+    from model.snn.exhaustive import exhaustible, image_work, input_count
+
+    shape = dict(sizes=(6, 4, 9, 16), timesteps=9, weight_bits=4, membrane_bits=20, input_bits=4)
+    ramp_net, lif = SnnConfig(**shape, **RAMP), SnnConfig(**shape, **TTFS)
+    assert input_count(ramp_net) == input_count(lif) == 10**6
+    assert image_work(ramp_net) == 29 and image_work(lif) == 29 * 9
+    assert exhaustible(ramp_net) and not exhaustible(lif)

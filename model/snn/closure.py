@@ -23,7 +23,7 @@ import numpy as np
 
 from model.snn.bins import bins_of, distances, prefix_subset_sums, universe
 from model.snn.config import IntNetwork
-from model.snn.exhaustive import hits_of_every_input, noise_of, semantic_applicable
+from model.snn.exhaustive import hits_of_every_input, image_work, noise_of, semantic_applicable
 from model.snn.golden import encode_noise, noise_levels
 
 POOL = 1024  # candidates the greedy choice starts from (fewer where they would take a quarter of the budget)
@@ -89,8 +89,7 @@ class Budget:
     on large networks the same way on every machine."""
 
     def __init__(self, net: IntNetwork, work: float = BUDGET):
-        c = net.config
-        self.per_image = sum(c.sizes[1:]) * (1 if c.neuron == "ramp" else c.timesteps)  # a ramp layer: its end only
+        self.per_image = image_work(net.config)
         self.left = work
 
     def spend(self, images: int) -> None:

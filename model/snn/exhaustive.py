@@ -13,15 +13,13 @@ bins (`direct_layer_one`).
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 
 from model.snn.bins import bin_name, bound_applicable, distances, kinds_of, universe
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import noise_levels, run_layer
 
-WORK = 5e7  # neuron updates of the golden model at most (inputs x T x neurons)
+WORK = 5e7  # neuron updates of the golden model at most (inputs x `image_work`)
 CURRENTS = 1 << 24  # distinct currents of a direct-coded layer 1 at most, run at once in chunks of CHUNK x 64
 CHUNK = 4096  # inputs run at once
 
@@ -31,16 +29,22 @@ def input_count(config: SnnConfig) -> int:
     return (noise_levels(config) + 1) ** config.sizes[0]
 
 
+def image_work(config: SnnConfig) -> int:
+    """The golden model's neuron updates for one input of ``config``'s network: each neuron at each step, or
+    for a ramp network each neuron once (its membrane at the end of its window)."""
+    return sum(config.sizes[1:]) * (1 if config.neuron == "ramp" else config.timesteps)
+
+
 def exhaustible(config: SnnConfig) -> bool:
     """Whether running every input of ``config``'s network fits in `WORK`."""
-    per_input = config.timesteps * sum(config.sizes[1:])
-    return input_count(config) * per_input <= WORK
+    return input_count(config) * image_work(config) <= WORK
 
 
 def every_input(config: SnnConfig) -> np.ndarray:
     """Every encoder input ``X`` of ``config``'s network, ``(count, N_0)``, in lexicographic order."""
-    levels = range(noise_levels(config) + 1)
-    return np.array(list(itertools.product(levels, repeat=config.sizes[0])), dtype=np.int64).reshape(-1, config.sizes[0])
+    base, n = noise_levels(config) + 1, config.sizes[0]
+    index = np.arange(input_count(config), dtype=np.int64)[:, None]
+    return index // base ** np.arange(n - 1, -1, -1, dtype=np.int64) % base
 
 
 def hits_of_every_input(net: IntNetwork) -> tuple[np.ndarray, np.ndarray] | None:
