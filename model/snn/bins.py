@@ -228,16 +228,23 @@ def semantic_bins(net: IntNetwork, traces) -> set[str]:
             for what, at in ramp_bins_of(tr.membranes[..., -1, :], th, config.timesteps).items():
                 hit |= {bin_name(l, p, what) for p in np.unique(lanes[at.reshape(-1, len(lanes)).any(axis=0)])}
             continue
-        for what, value in (("at threshold", th), ("one below threshold", th - 1)):
-            at = (tr.biased == value).any(axis=tuple(range(tr.biased.ndim - 1)))
-            hit |= {bin_name(l, p, what) for p in np.unique(lanes[at])}
-        for what, flags in (("weight saturates high", tr.integrated_high), ("weight saturates low", tr.integrated_low),
-                            # the bias: the saturated membrane shows only in a later step
-                            ("bias saturates high", tr.biased_high[..., :-1, :]),
-                            ("bias saturates low", tr.biased_low[..., :-1, :])):
-            at = flags.any(axis=tuple(range(flags.ndim - 1)))
+        for what, flags in lif_flags(tr, th).items():
+            at = flags.reshape(-1, flags.shape[-1]).any(axis=0)
             hit |= {bin_name(l, p, what) for p in np.unique(lanes[at])}
     return hit & set(universe(config))
+
+
+def lif_flags(tr, threshold: int) -> dict[str, np.ndarray]:
+    """Per `LIF_BINS` kind, which neurons of a LIF layer's trace ``(..., step, neuron)`` were in it at some step,
+    ``(..., neuron)``. The bias bins look at the steps before the last: the saturated membrane shows only in a
+    later step."""
+    steps = tr.biased.ndim - 2
+    return {"at threshold": (tr.biased == threshold).any(axis=steps),
+            "one below threshold": (tr.biased == threshold - 1).any(axis=steps),
+            "weight saturates high": tr.integrated_high.any(axis=steps),
+            "weight saturates low": tr.integrated_low.any(axis=steps),
+            "bias saturates high": tr.biased_high[..., :-1, :].any(axis=steps),
+            "bias saturates low": tr.biased_low[..., :-1, :].any(axis=steps)}
 
 
 def per_image(traces, i: int) -> list:

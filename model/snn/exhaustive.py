@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.snn.bins import bin_name, bound_applicable, distances, kinds_of, universe
+from model.snn.bins import bin_name, bound_applicable, distances, kinds_of, lif_flags, universe
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import noise_levels, run_layer
 
@@ -82,17 +82,15 @@ def direct_currents(w, b: int, levels: int) -> tuple[int, int]:
 
 
 def _current_bins(net: IntNetwork, currents: np.ndarray) -> dict[str, np.ndarray]:
-    """Per LIF bin kind, which of layer 1's ``currents`` put a neuron in it over the ``T`` steps (as
-    `model.snn.bins.semantic_bins` reads a trace)."""
+    """Per LIF bin kind of ``net``, which of layer 1's ``currents`` put a neuron in it over the ``T`` steps
+    (`model.snn.bins.lif_flags`)."""
     c = net.config
     out = {k: np.zeros(len(currents), dtype=bool) for k in kinds_of(c)}
     th = int(net.thresholds[0])
     for i in range(0, len(currents), CHUNK * 64):
         part = currents[i:i + CHUNK * 64, None]
         _, tr = run_layer(np.zeros((1, 1)), part, th, c, np.zeros((len(part), c.timesteps, 1), np.uint8), True)
-        flags = {"at threshold": (tr.biased == th).any(axis=1), "one below threshold": (tr.biased == th - 1).any(axis=1),
-                 "weight saturates high": tr.integrated_high.any(axis=1), "weight saturates low": tr.integrated_low.any(axis=1),
-                 "bias saturates high": tr.biased_high[:, :-1].any(axis=1), "bias saturates low": tr.biased_low[:, :-1].any(axis=1)}
+        flags = lif_flags(tr, th)
         for k in out:
             out[k][i:i + len(part)] = flags[k][:, 0]
     return out
