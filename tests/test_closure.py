@@ -232,3 +232,50 @@ def test_a_ramp_network_is_exhausted_at_one_update_per_neuron():
     assert input_count(ramp_net) == input_count(lif) == 10**6
     assert image_work(ramp_net) == 29 and image_work(lif) == 29 * 9
     assert exhaustible(ramp_net) and not exhaustible(lif)
+
+
+def test_the_layers_after_a_narrow_one_are_bounded_by_every_train_it_could_send():
+    """`above_narrow_layer` holds every bin after a narrow layer that some input reaches: on networks few enough
+    inputs to run every one, and on a sample of inputs of two regression designs whose bins the bound leaves and
+    no input reaches (design 98: a TTFS layer of 3 neurons; design 30: a rate layer of 2 neurons over 8 steps)."""
+    from model.snn.bins import bound_applicable
+    from model.snn.exhaustive import above_narrow_layer, every_input, exhaustible, input_count
+    from model.snn.golden import run_noise
+    from verify.regress import case_network, draw
+
+    def after(bins, layer):
+        return {b for b in bins if int(b.split()[0][1:]) > layer}
+
+    checked = 0
+    for seed in range(300):
+        config = draw(seed)
+        if config.neuron == "ramp" or not exhaustible(config) or input_count(config) > 5000:
+            continue
+        net = case_network(config, seed, np.random.default_rng(seed))
+        reached = semantic_bins(net, run_noise(net, every_input(config), record_membranes=True).traces)
+        for layer in range(1, config.layers):
+            above = above_narrow_layer(net, layer)
+            if above is not None:
+                assert after(reached, layer) <= above, (seed, layer)
+                checked += 1
+    assert checked >= 4
+    for seed, layer in ((98, 1), (30, 1)):
+        net = case_network(draw(seed), seed, np.random.default_rng(seed))
+        above = above_narrow_layer(net, layer)
+        u = candidate_noise(net.config.sizes[0], 512, np.random.default_rng(0))
+        reached = semantic_bins(net, run_noise(net, encode_noise(u, net.config), record_membranes=True).traces)
+        assert after(reached, layer) <= above
+        assert after(bound_applicable(net), layer) - above, seed
+
+
+def test_a_narrow_layer_s_trains_are_every_one_it_could_send():
+    """A TTFS layer's trains: each neuron once at one step or never; a rate layer's: every raster."""
+    from model.snn.config import TTFS
+    from model.snn.exhaustive import narrow_layer_trains, train_count
+
+    ttfs = SnnConfig(sizes=(2, 2, 3), timesteps=3, weight_bits=4, membrane_bits=20, input_bits=2, **TTFS)
+    rate = SnnConfig(sizes=(2, 2, 3), timesteps=3, weight_bits=4, membrane_bits=10, input_bits=2)
+    for config, count in ((ttfs, 16), (rate, 64)):
+        trains = narrow_layer_trains(config, 1, np.arange(train_count(config, 1)))
+        assert train_count(config, 1) == count == len({x.tobytes() for x in trains})
+    assert (narrow_layer_trains(ttfs, 1, np.arange(16)).sum(axis=1) <= 1).all()

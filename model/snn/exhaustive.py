@@ -8,14 +8,17 @@ proven unreachable by exhaustion; `model.snn.closure` then picks its vectors
 among them. Layer 1 of a direct-coded network is decided the same way on any
 number of inputs: a neuron there sees only its current ``C = B + W X``, so
 running every current that some ``X`` makes (`direct_currents`) decides its
-bins (`direct_layer_one`).
+bins (`direct_layer_one`). Above a narrow LIF layer, running every spike train
+that layer could send (`narrow_layer_trains`: at most one spike per neuron in
+a TTFS layer) bounds the layers after it: a bin none of those trains reaches is
+unreachable, since the trains any input makes are among them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from model.snn.bins import bin_name, bound_applicable, distances, kinds_of, lif_flags, universe
+from model.snn.bins import bin_name, bins_of, bound_applicable, distances, kinds_of, lif_flags, universe
 from model.snn.config import IntNetwork, SnnConfig
 from model.snn.golden import noise_levels, run_layer
 
@@ -118,16 +121,59 @@ def direct_layer_one(net: IntNetwork) -> set[str] | None:
     return reached
 
 
+def train_count(config: SnnConfig, layer: int) -> int:
+    """How many spike trains LIF layer ``layer`` could send: any of its ``T`` steps or none per neuron of a TTFS
+    layer, any raster of a rate layer."""
+    t, n = config.timesteps, config.sizes[layer]
+    return (t + 1) ** n if config.neuron == "ttfs" else 2 ** (n * t)
+
+
+def narrow_layer_trains(config: SnnConfig, layer: int, index: np.ndarray) -> np.ndarray:
+    """Trains ``index`` (each in ``0 .. train_count - 1``) of LIF layer ``layer``, ``(len(index), T, N)``."""
+    t, n = config.timesteps, config.sizes[layer]
+    index = np.asarray(index, dtype=np.int64)[:, None]
+    if config.neuron == "ttfs":
+        times = index // (t + 1) ** np.arange(n, dtype=np.int64) % (t + 1)  # t: no spike
+        return (times[:, None, :] == np.arange(t)[None, :, None]).astype(np.uint8)
+    return (index >> np.arange(n * t, dtype=np.int64) & 1).reshape(-1, t, n).astype(np.uint8)
+
+
+def above_narrow_layer(net: IntNetwork, layer: int) -> set[str] | None:
+    """The bins of the layers after LIF layer ``layer`` that some train it could send reaches
+    (`narrow_layer_trains`: a superset of those any input reaches); None where running them all would pass
+    `WORK`."""
+    c = net.config
+    count = train_count(c, layer)
+    if count * c.timesteps * sum(c.sizes[layer + 1:]) > WORK:
+        return None
+    reached = set()
+    for first in range(0, count, CHUNK * 16):
+        spikes = narrow_layer_trains(c, layer, np.arange(first, min(count, first + CHUNK * 16)))
+        for l in range(layer + 1, c.layers + 1):
+            th = int(net.thresholds[l - 1])
+            spikes, tr = run_layer(net.weights[l - 1], net.biases[l - 1], th, c, spikes, True)
+            for what, flags in lif_flags(tr, th).items():
+                lanes = np.flatnonzero(flags.any(axis=0)) % c.lanes
+                reached |= {bin_name(l, int(p), what) for p in np.unique(lanes)}
+    return reached
+
+
 def semantic_applicable(net: IntNetwork) -> list[str]:
     """The semantic bins ``net`` can reach: those `bound_applicable` leaves and, where the network has few enough
     inputs to run them all (`exhaustible`), some input hits; of a direct-coded layer 1, those some current hits
-    (`direct_layer_one`). Every other bin of `universe` is proven unreachable, by the bound or by exhaustion."""
+    (`direct_layer_one`); above a narrow layer, those some train it could send hits (`above_narrow_layer`). Every
+    other bin of `universe` is proven unreachable, by the bound or by exhaustion."""
     bound = bound_applicable(net)
     found = hits_of_every_input(net)
     if found is not None:
         reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
         return [b for b in bound if b in reached]
+    layer_of = {bin_name(*b): b[0] for b in bins_of(net.config)}
     layer_one = direct_layer_one(net)
-    if layer_one is None:
-        return bound
-    return [b for b in bound if not b.startswith("L1 ") or b in layer_one]
+    if layer_one is not None:
+        bound = [b for b in bound if layer_of[b] > 1 or b in layer_one]
+    for layer in range(1, net.config.layers if net.config.neuron != "ramp" else 1):
+        above = above_narrow_layer(net, layer)
+        if above is not None:
+            bound = [b for b in bound if layer_of[b] <= layer or b in above]
+    return bound
