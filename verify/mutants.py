@@ -1,10 +1,14 @@
 """What both mutation runs (`verify.mutate` of the Verilog, `verify.mutate_source` of the Amaranth source) share:
-the draw of mutants spread over their kinds, the edit that writes one mutant into a file, and the comparison
-that kills a mutant by its timing."""
+the draw of mutants spread over their kinds, the edit that writes one mutant into a file, the call that runs a
+function on a mutated copy of ``hw``, and the comparison that kills a mutant by its timing."""
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -32,6 +36,19 @@ def replace_line(path: Path, line: int, before: str, after: str) -> None:
         raise RuntimeError(f"bug: a mutant does not match line {line} of {path}")
     lines[line - 1] = after
     path.write_text("\n".join(lines) + "\n")
+
+
+def call_in_tree(tree: Path, base: Path | str, function: str, *args):
+    """``function(*args)`` (``"module.name"``, its arguments and result JSON) in a process started in ``tree``,
+    whose ``hw`` it imports first, the rest from ``base``; a `RuntimeError` with its last line of stderr where
+    the process fails."""
+    module, name = function.rsplit(".", 1)
+    code = f"import json, sys; from {module} import {name}; print(json.dumps({name}(*json.loads(sys.argv[1]))))"
+    proc = subprocess.run([sys.executable, "-c", code, json.dumps(args)], cwd=tree,
+                          env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError((proc.stderr.strip().splitlines() or ["no message"])[-1][:200])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def timing_difference(result: dict, reference: list[dict]) -> str | None:

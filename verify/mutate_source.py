@@ -20,11 +20,8 @@ The mutants are Dask tasks, as the regression's cases are.
 from __future__ import annotations
 
 import ast
-import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -32,7 +29,7 @@ from pathlib import Path
 from model.common.errors import UserError
 from model.common.jsonio import write_json_and_markdown
 from model.common.runinfo import machine
-from verify.mutants import replace_line, spread, timing_difference
+from verify.mutants import call_in_tree, replace_line, spread, timing_difference
 
 REPO = Path(__file__).resolve().parent.parent
 # the generator's hardware: what `verify.regress` cases are built from
@@ -141,14 +138,11 @@ def mutant_tree(mutant: SourceMutant, root: Path, base: Path = REPO) -> Path:
 def _cases_in(tree: Path, base: str, seeds: list[int], sims: tuple[str, ...], reference: dict | None) -> dict:
     """`cases_until_failure` in a process started in ``tree`` (its ``hw`` first on the path), the rest imported
     from ``base``; a crash of that process is a failure at the simulate stage."""
-    code = ("import json, sys; from verify.mutate_source import cases_until_failure; print(json.dumps("
-            "cases_until_failure(json.loads(sys.argv[1]), tuple(json.loads(sys.argv[2])), sys.argv[3], json.loads(sys.argv[4]))))")
-    proc = subprocess.run([sys.executable, "-c", code, json.dumps(seeds), json.dumps(list(sims)), str(tree / "cases"),
-                           json.dumps(reference)], cwd=tree, env={**os.environ, "PYTHONPATH": base}, capture_output=True, text=True)
-    if proc.returncode != 0:
-        return {"verdict": "fail", "stage": "simulate",
-                "why": f"the case runner crashed: {proc.stderr.strip().splitlines()[-1][:200]}"}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        return call_in_tree(tree, base, "verify.mutate_source.cases_until_failure", seeds, list(sims),
+                            str(tree / "cases"), reference)
+    except RuntimeError as e:
+        return {"verdict": "fail", "stage": "simulate", "why": f"the case runner crashed: {e}"}
 
 
 def reference_timing(seeds: list[int], sims: tuple[str, ...], root: Path, base: Path) -> dict:
@@ -190,7 +184,7 @@ def cases_until_failure(seeds: list[int], sims: tuple[str, ...], root: str, refe
         raise RuntimeError(f"bug: the mutant's process imported verify from {verify.__file__}, not the run's snapshot")
     timing = {}
     for seed in seeds:
-        row = run_case(seed, sims, root)
+        row = run_case(seed, tuple(sims), root)
         if row["verdict"] == "fail":
             return {"verdict": "fail", "seed": seed, "stage": row["stage"], "why": row["why"]}
         timing[str(seed)] = row.get("timing", [])

@@ -14,12 +14,10 @@ passed) are the same.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from verify.formal.equivalence import STEPS, prove_equivalent
+from verify.mutants import call_in_tree
 
 
 def case_rtl(seed: int, out: str) -> dict:
@@ -45,13 +43,10 @@ def case_rtl(seed: int, out: str) -> dict:
 def write_case_rtl(tree: Path, base: Path, seed: int, out: Path) -> dict:
     """`case_rtl` in a process started in ``tree`` (its ``hw`` first on the path), the rest imported from
     ``base``."""
-    code = ("import json, sys; from verify.source_equivalence import case_rtl; "
-            "print(json.dumps(case_rtl(int(sys.argv[1]), sys.argv[2])))")
-    proc = subprocess.run([sys.executable, "-c", code, str(seed), str(out)], cwd=tree,
-                          env={**os.environ, "PYTHONPATH": str(base)}, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"writing case {seed}'s RTL failed: {proc.stderr.strip().splitlines()[-1][:200]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    try:
+        return call_in_tree(tree, base, "verify.source_equivalence.case_rtl", seed, str(out))
+    except RuntimeError as e:
+        raise RuntimeError(f"writing case {seed}'s RTL failed: {e}") from None
 
 
 NOT_HARDWARE = ("rtl.json", "lint_waivers.vlt")  # what the RTL folder says about the design, not the design
@@ -71,9 +66,11 @@ def prove_on_cases(tree: Path, base: Path, seeds: list[int], root: Path, steps=S
     seconds, cases = 0.0, {}
     for seed in seeds:
         gold_dir = root / "gold" / f"case{seed}"
-        gold = (json.loads((gold_dir / "case.json").read_text()) if (gold_dir / "case.json").exists()
-                else write_case_rtl(base, base, seed, gold_dir))
-        (gold_dir / "case.json").write_text(json.dumps(gold))
+        if (gold_dir / "case.json").exists():
+            gold = json.loads((gold_dir / "case.json").read_text())
+        else:
+            gold = write_case_rtl(base, base, seed, gold_dir)
+            (gold_dir / "case.json").write_text(json.dumps(gold))
         if "skipped" in gold:
             continue
         gate = write_case_rtl(tree, base, seed, tree / "proof" / f"case{seed}")

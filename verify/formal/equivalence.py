@@ -76,8 +76,8 @@ def _yosys(folder: Path, name: str, text: str, timeout_s: float) -> str | None:
 def prove_equivalent(gold: Path, folder: Path, sources: list[str], gate: str, top: str, changed: str | None,
                      steps=STEPS, timeout_s: float = 900) -> dict:
     """Prove the generator ``gate`` in ``folder`` (beside ``sources``, its ROM and RAM) equivalent to ``gold``
-    but for the wire ``changed`` (None: every register and port), by induction over the first of ``steps`` (cycles, ascending) whose induction
-    step holds, then its base case. Returns ``{"proven", "why", "seconds"}``; a proof that fails or runs out of
+    but for the wire ``changed`` (None: every register and port), by induction over the first of ``steps``
+    (cycles, ascending) whose induction step holds, then its base case. Returns ``{"proven", "why", "seconds"}``; a proof that fails or runs out of
     time is not proven."""
     start = time.perf_counter()
     shutil.copy(gold, folder / GOLD)
