@@ -287,10 +287,9 @@ def close(net: IntNetwork, seed: int = 0, pool: int = POOL, max_vectors: int = M
     """Directed noise for ``net`` that hits every reachable semantic bin it finds within ``work`` (`Budget`);
     where the network has few enough inputs to run them all (`model.snn.exhaustive`), vectors chosen among them
     that hit every bin any input hits."""
-    names = universe(net.config)
-    wanted = np.isin(names, semantic_applicable(net))
+    names, every = universe(net.config), hits_of_every_input(net)
+    wanted = np.isin(names, semantic_applicable(net, every))
     pick = lambda mask: tuple(n for n, m in zip(names, mask) if m)  # noqa: E731
-    every = hits_of_every_input(net)
     if every is not None:
         x, hits = every
         rows = _cover(hits, wanted, max_vectors)

@@ -158,13 +158,14 @@ def above_narrow_layer(net: IntNetwork, layer: int) -> set[str] | None:
     return reached
 
 
-def semantic_applicable(net: IntNetwork) -> list[str]:
+def semantic_applicable(net: IntNetwork, every=None) -> list[str]:
     """The semantic bins ``net`` can reach: those `bound_applicable` leaves and, where the network has few enough
     inputs to run them all (`exhaustible`), some input hits; of a direct-coded layer 1, those some current hits
     (`direct_layer_one`); above a narrow layer, those some train it could send hits (`above_narrow_layer`). Every
-    other bin of `universe` is proven unreachable, by the bound or by exhaustion."""
+    other bin of `universe` is proven unreachable, by the bound or by exhaustion. ``every``: `hits_of_every_input`
+    of ``net``, where the caller has run it already."""
     bound = bound_applicable(net)
-    found = hits_of_every_input(net)
+    found = hits_of_every_input(net) if every is None else every
     if found is not None:
         reached = {name for name, hit in zip(universe(net.config), found[1].any(axis=0)) if hit}
         return [b for b in bound if b in reached]
